@@ -1,0 +1,471 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"execd/engine"
+	"execd/venues"
+)
+
+// Orders is what the API needs of the engine. Safe for concurrent use.
+type Orders interface {
+	Submit(ctx context.Context, req engine.Request) (engine.Report, bool, error)
+	Get(id string) (engine.Report, error)
+	List() []engine.Report
+	Cancel(id string) (engine.Report, error)
+}
+
+// VenueStatus is one row of GET /v1/venues.
+type VenueStatus struct {
+	Venue       string           `json:"venue"`
+	Protocol    string           `json:"protocol"`
+	Enabled     bool             `json:"enabled"`
+	Weight      decimal.Decimal  `json:"weight"`
+	VolumeShare *decimal.Decimal `json:"volume_share"`
+	Volume24h   *decimal.Decimal `json:"volume_24h"`
+	MarkPrice   *decimal.Decimal `json:"mark_price"`
+	Breaker     string           `json:"breaker"`
+	Healthy     bool             `json:"healthy"`
+	Error       string           `json:"error,omitempty"`
+}
+
+// PositionsView is the body of GET /v1/positions.
+type PositionsView struct {
+	Venues    []VenuePosition     `json:"venues"`
+	Aggregate []AggregatePosition `json:"aggregate"`
+}
+
+// VenuePosition is one venue's position in one instrument.
+type VenuePosition struct {
+	Venue      string          `json:"venue"`
+	Instrument string          `json:"instrument"`
+	Position   decimal.Decimal `json:"position"`
+	Notional   decimal.Decimal `json:"notional"`
+}
+
+// AggregatePosition is an instrument's position over all venues, with its target if one is set.
+type AggregatePosition struct {
+	Instrument string           `json:"instrument"`
+	Position   decimal.Decimal  `json:"position"`
+	Notional   decimal.Decimal  `json:"notional"`
+	Target     *decimal.Decimal `json:"target"`
+	Drift      *decimal.Decimal `json:"drift"`
+}
+
+// Ops is what the API needs of the daemon for venues, positions and readiness. Safe for concurrent use.
+type Ops interface {
+	Venues(ctx context.Context) []VenueStatus
+	SetVenue(name string, weight *decimal.Decimal, enabled *bool) (VenueStatus, error)
+	Positions() PositionsView
+	Ready() error
+	TradingState() string
+	SetTradingState(s string) error
+}
+
+// Options configure the API.
+type Options struct {
+	Orders      Orders
+	Ops         Ops
+	Tokens      map[string]string // SHA-256 hex of the token → role
+	Instruments []string
+	Logger      *zap.Logger
+	// Hash hashes a presented token the way Tokens is keyed.
+	Hash func(string) string
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	o   Options
+	mux *http.ServeMux
+}
+
+// New builds the handler.
+func New(o Options) (*Server, error) {
+	if o.Orders == nil || o.Ops == nil || o.Hash == nil || len(o.Tokens) == 0 {
+		return nil, errors.New("api: orders, ops, hash and tokens are required")
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	s := &Server{o: o, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := o.Ops.Ready(); err != nil {
+			writeError(w, http.StatusServiceUnavailable, "not_ready", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	s.mux.HandleFunc("GET /metrics", s.auth(roleAny, s.metrics))
+	s.mux.HandleFunc("POST /v1/orders", s.auth(roleRebalancer, s.createOrder))
+	s.mux.HandleFunc("GET /v1/orders", s.auth(roleAny, s.listOrders))
+	s.mux.HandleFunc("GET /v1/orders/{id}", s.auth(roleAny, s.getOrder))
+	s.mux.HandleFunc("DELETE /v1/orders/{id}", s.auth(roleRebalancer, s.cancelOrder))
+	s.mux.HandleFunc("GET /v1/positions", s.auth(roleAny, s.positions))
+	s.mux.HandleFunc("GET /v1/venues", s.auth(roleAny, s.venues))
+	s.mux.HandleFunc("PUT /v1/venues/{venue}", s.auth(roleOps, s.putVenue))
+	s.mux.HandleFunc("GET /v1/trading-state", s.auth(roleAny, s.getState))
+	s.mux.HandleFunc("PUT /v1/trading-state", s.auth(roleOps, s.putState))
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rw := &statusWriter{ResponseWriter: w}
+	s.mux.ServeHTTP(rw, r)
+	if rw.status == http.StatusNotFound && rw.body == 0 {
+		return // the mux's own 404/405 were plain text; see notFound
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	body   int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.body += len(b)
+	return w.ResponseWriter.Write(b)
+}
+
+type role int
+
+const (
+	roleAny role = iota
+	roleRebalancer
+	roleOps
+)
+
+func (s *Server) auth(need role, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || tok == "" {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "missing bearer token")
+			return
+		}
+		got := s.o.Hash(tok)
+		have := ""
+		for h, role := range s.o.Tokens {
+			if subtle.ConstantTimeCompare([]byte(h), []byte(got)) == 1 {
+				have = role
+			}
+		}
+		if have == "" {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown token")
+			return
+		}
+		switch {
+		case need == roleRebalancer && have != "rebalancer", need == roleOps && have != "ops":
+			writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("role %s may not do this", have))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// OrderRequest is the body of POST /v1/orders.
+type OrderRequest struct {
+	ID             string   `json:"id"`
+	Instrument     string   `json:"instrument"`
+	Side           string   `json:"side"`
+	Quantity       string   `json:"quantity"`
+	Duration       string   `json:"duration"`
+	ReduceOnly     bool     `json:"reduce_only"`
+	MaxSlippageBps *int     `json:"max_slippage_bps"`
+	Venues         []string `json:"venues"`
+	LimitPrice     *string  `json:"limit_price"`
+}
+
+var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+
+const (
+	minDuration = 10 * time.Second
+	maxDuration = 24 * time.Hour
+)
+
+// toEngine validates a request whole and converts it.
+func (s *Server) toEngine(in OrderRequest) (engine.Request, error) {
+	var errs []string
+	bad := func(f string, a ...any) { errs = append(errs, fmt.Sprintf(f, a...)) }
+	out := engine.Request{ID: in.ID, Instrument: in.Instrument, ReduceOnly: in.ReduceOnly}
+	if !idRe.MatchString(in.ID) {
+		bad("id %q: 1–64 characters of [A-Za-z0-9._:-], starting with a letter or digit", in.ID)
+	}
+	known := false
+	for _, i := range s.o.Instruments {
+		known = known || i == in.Instrument
+	}
+	if !known {
+		bad("instrument %q: not traded here (have %s)", in.Instrument, strings.Join(s.o.Instruments, ", "))
+	}
+	side, err := venues.ParseSide(in.Side)
+	if err != nil {
+		bad("%v", err)
+	}
+	out.Side = side
+	q, err := parsePositive("quantity", in.Quantity)
+	if err != nil {
+		bad("%v", err)
+	}
+	out.Quantity = q
+	d, err := time.ParseDuration(in.Duration)
+	switch {
+	case err != nil:
+		bad("duration %q: want a duration such as \"10m\"", in.Duration)
+	case d < minDuration || d > maxDuration:
+		bad("duration %s: want %s to %s", d, minDuration, maxDuration)
+	}
+	out.Duration = d
+	if in.MaxSlippageBps != nil {
+		if *in.MaxSlippageBps < 1 {
+			bad("max_slippage_bps %d: want at least 1", *in.MaxSlippageBps)
+		}
+		out.MaxSlippageBps = *in.MaxSlippageBps
+	}
+	seen := map[string]bool{}
+	for _, v := range in.Venues {
+		if seen[v] {
+			bad("venues: %q listed twice", v)
+		}
+		seen[v] = true
+	}
+	out.Venues = in.Venues
+	if in.LimitPrice != nil {
+		lp, err := parsePositive("limit_price", *in.LimitPrice)
+		if err != nil {
+			bad("%v", err)
+		}
+		out.LimitPrice = lp
+	}
+	if len(errs) > 0 {
+		return engine.Request{}, errors.New(strings.Join(errs, "; "))
+	}
+	return out, nil
+}
+
+func parsePositive(field, s string) (decimal.Decimal, error) {
+	if s == "" {
+		return decimal.Zero, fmt.Errorf("%s is required, as a decimal string", field)
+	}
+	if strings.ContainsAny(s, "eE") || strings.TrimSpace(s) != s {
+		return decimal.Zero, fmt.Errorf("%s %q: want a plain decimal string", field, s)
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Zero, fmt.Errorf("%s %q: not a decimal", field, s)
+	}
+	if !d.IsPositive() {
+		return decimal.Zero, fmt.Errorf("%s %s: must be positive", field, s)
+	}
+	if d.Exponent() < -12 || d.GreaterThan(decimal.NewFromInt(1_000_000_000)) {
+		return decimal.Zero, fmt.Errorf("%s %s: out of range", field, s)
+	}
+	return d, nil
+}
+
+// decode reads a JSON body strictly: one object, no unknown fields, at most 64 KiB.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "want application/json")
+		return false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "body larger than 64 KiB")
+			return false
+		}
+		writeError(w, http.StatusBadRequest, "invalid_json", "body: "+err.Error())
+		return false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		writeError(w, http.StatusBadRequest, "invalid_json", "body: one JSON object expected")
+		return false
+	}
+	return true
+}
+
+func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
+	var in OrderRequest
+	if !decode(w, r, &in) {
+		return
+	}
+	req, err := s.toEngine(in)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	rep, created, err := s.o.Orders.Submit(r.Context(), req)
+	if err != nil {
+		s.engineError(w, err)
+		return
+	}
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, rep)
+}
+
+func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"orders": s.o.Orders.List()})
+}
+
+func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.o.Orders.Get(r.PathValue("id"))
+	if err != nil {
+		s.engineError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.o.Orders.Cancel(r.PathValue("id"))
+	if err != nil {
+		s.engineError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, rep)
+}
+
+func (s *Server) positions(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.o.Ops.Positions())
+}
+
+func (s *Server) venues(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"venues": s.o.Ops.Venues(r.Context())})
+}
+
+// VenueUpdate is the body of PUT /v1/venues/{venue}.
+type VenueUpdate struct {
+	Weight  *string `json:"weight"`
+	Enabled *bool   `json:"enabled"`
+}
+
+func (s *Server) putVenue(w http.ResponseWriter, r *http.Request) {
+	var in VenueUpdate
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Weight == nil && in.Enabled == nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", "set weight, enabled or both")
+		return
+	}
+	var wt *decimal.Decimal
+	if in.Weight != nil {
+		d, err := decimal.NewFromString(*in.Weight)
+		if err != nil || d.IsNegative() || d.GreaterThan(decimal.NewFromInt(100)) || strings.ContainsAny(*in.Weight, "eE") {
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("weight %q: want a decimal string from 0 to 100", *in.Weight))
+			return
+		}
+		wt = &d
+	}
+	st, err := s.o.Ops.SetVenue(r.PathValue("venue"), wt, in.Enabled)
+	if err != nil {
+		s.engineError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) getState(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"state": s.o.Ops.TradingState()})
+}
+
+func (s *Server) putState(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		State string `json:"state"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if err := s.o.Ops.SetTradingState(in.State); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"state": s.o.Ops.TradingState()})
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	counts := map[engine.State]int{}
+	for _, rep := range s.o.Orders.List() {
+		counts[rep.State]++
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	fmt.Fprintln(w, "# HELP execd_parent_orders Parent orders by state.")
+	fmt.Fprintln(w, "# TYPE execd_parent_orders gauge")
+	for _, st := range []engine.State{engine.Working, engine.Done, engine.Cancelled, engine.Failed} {
+		fmt.Fprintf(w, "execd_parent_orders{state=%q} %d\n", st, counts[st])
+	}
+	fmt.Fprintln(w, "# HELP execd_venue_healthy 1 if the venue's circuit breaker is not open.")
+	fmt.Fprintln(w, "# TYPE execd_venue_healthy gauge")
+	for _, v := range s.o.Ops.Venues(r.Context()) {
+		h := 0
+		if v.Healthy {
+			h = 1
+		}
+		fmt.Fprintf(w, "execd_venue_healthy{venue=%q} %d\n", v.Venue, h)
+	}
+}
+
+func (s *Server) engineError(w http.ResponseWriter, err error) {
+	switch engine.KindOf(err) {
+	case engine.KindInvalid:
+		writeError(w, http.StatusUnprocessableEntity, "unprocessable", err.Error())
+	case engine.KindConflict:
+		writeError(w, http.StatusConflict, "conflict", err.Error())
+	case engine.KindNotFound:
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	case engine.KindHalted:
+		writeError(w, http.StatusConflict, "trading_halted", err.Error())
+	case engine.KindUnavailable:
+		writeError(w, http.StatusServiceUnavailable, "unavailable", err.Error())
+	default:
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "request ended before the order was planned")
+			return
+		}
+		s.o.Logger.Error("api: unexpected error", zap.Error(err))
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+	}
+}
+
+// ErrorBody is the JSON error body of every 4xx and 5xx.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var b ErrorBody
+	b.Error.Code, b.Error.Message = code, msg
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

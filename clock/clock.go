@@ -1,0 +1,180 @@
+// Package clock is the injectable time source of execd. The simulated market, the TWAP schedule, the engine's
+// timers and the reports all read time through a Clock, so tests run on a manual clock and the demo on an
+// accelerated one. Request signing, recvWindow checks and network timeouts use the wall clock directly (see
+// DESIGN.md, "Two clocks").
+package clock
+
+import (
+	"sort"
+	"sync"
+	"time"
+)
+
+// Clock tells the time and makes timers. Implementations are safe for concurrent use.
+type Clock interface {
+	Now() time.Time
+	// NewTimer returns a timer that fires once, d of this clock's time from now.
+	NewTimer(d time.Duration) Timer
+}
+
+// Timer is a one-shot timer on some Clock. C delivers the clock's time when it fires.
+type Timer interface {
+	C() <-chan time.Time
+	// Stop prevents the timer from firing; it reports whether it stopped it.
+	Stop() bool
+}
+
+// Real is the wall clock.
+type Real struct{}
+
+var _ Clock = Real{}
+
+func (Real) Now() time.Time { return time.Now() }
+
+func (Real) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+
+type realTimer struct{ t *time.Timer }
+
+func (r realTimer) C() <-chan time.Time { return r.t.C }
+func (r realTimer) Stop() bool          { return r.t.Stop() }
+
+// Scaled is a clock that starts at Start and runs Speed times faster than the wall clock: one wall second is Speed
+// seconds of its time. Its timers are wall timers of d/Speed that deliver the scaled time.
+type Scaled struct {
+	start     time.Time
+	wallStart time.Time
+	speed     float64
+}
+
+var _ Clock = (*Scaled)(nil)
+
+// NewScaled returns a clock reading start now and advancing speed times as fast as the wall clock. speed must be > 0.
+func NewScaled(start time.Time, speed float64) *Scaled {
+	if speed <= 0 {
+		speed = 1
+	}
+	return &Scaled{start: start, wallStart: time.Now(), speed: speed}
+}
+
+// Speed is the acceleration factor.
+func (s *Scaled) Speed() float64 { return s.speed }
+
+func (s *Scaled) Now() time.Time {
+	el := time.Since(s.wallStart)
+	return s.start.Add(time.Duration(float64(el) * s.speed))
+}
+
+// WallDuration converts a duration of this clock's time to wall time.
+func (s *Scaled) WallDuration(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / s.speed)
+}
+
+func (s *Scaled) NewTimer(d time.Duration) Timer {
+	st := &scaledTimer{c: make(chan time.Time, 1)}
+	st.t = time.AfterFunc(s.WallDuration(d), func() {
+		select {
+		case st.c <- s.Now():
+		default:
+		}
+	})
+	return st
+}
+
+type scaledTimer struct {
+	t *time.Timer
+	c chan time.Time
+}
+
+func (t *scaledTimer) C() <-chan time.Time { return t.c }
+func (t *scaledTimer) Stop() bool          { return t.t.Stop() }
+
+// Manual is a clock that moves only when Advance or Set is called; timers fire during those calls. For tests.
+type Manual struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*manualTimer
+}
+
+var _ Clock = (*Manual)(nil)
+
+// NewManual returns a manual clock reading now.
+func NewManual(now time.Time) *Manual { return &Manual{now: now} }
+
+func (m *Manual) Now() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.now
+}
+
+func (m *Manual) NewTimer(d time.Duration) Timer {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := &manualTimer{m: m, at: m.now.Add(d), c: make(chan time.Time, 1)}
+	if d <= 0 {
+		t.fired = true
+		t.c <- m.now
+		return t
+	}
+	m.timers = append(m.timers, t)
+	return t
+}
+
+// Advance moves the clock forward by d, firing the timers that fall due in order.
+func (m *Manual) Advance(d time.Duration) { m.Set(m.Now().Add(d)) }
+
+// Set moves the clock to t (never backwards), firing due timers.
+func (m *Manual) Set(t time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t.Before(m.now) {
+		return
+	}
+	m.now = t
+	sort.SliceStable(m.timers, func(i, j int) bool { return m.timers[i].at.Before(m.timers[j].at) })
+	kept := m.timers[:0]
+	for _, tm := range m.timers {
+		if tm.stopped {
+			continue
+		}
+		if !tm.at.After(t) {
+			tm.fired = true
+			tm.c <- tm.at
+			continue
+		}
+		kept = append(kept, tm)
+	}
+	m.timers = kept
+}
+
+// Pending is the number of timers not yet fired or stopped.
+func (m *Manual) Pending() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, t := range m.timers {
+		if !t.stopped && !t.fired {
+			n++
+		}
+	}
+	return n
+}
+
+type manualTimer struct {
+	m       *Manual
+	at      time.Time
+	c       chan time.Time
+	fired   bool
+	stopped bool
+}
+
+func (t *manualTimer) C() <-chan time.Time { return t.c }
+
+func (t *manualTimer) Stop() bool {
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
+	if t.fired || t.stopped {
+		return false
+	}
+	t.stopped = true
+	return true
+}

@@ -1,0 +1,450 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"gopkg.in/yaml.v3"
+
+	"execd/venues"
+)
+
+// Config is the whole daemon configuration.
+type Config struct {
+	Listen      string        `yaml:"listen"`
+	LogLevel    string        `yaml:"log_level"`
+	Instruments []string      `yaml:"instruments"`
+	Clock       ClockConfig   `yaml:"clock"`
+	Market      *MarketConfig `yaml:"market"` // the simulated market; required when any venue is a mock
+	Venues      []VenueConfig `yaml:"venues"`
+	TWAP        TWAPConfig    `yaml:"twap"`
+	Risk        RiskConfig    `yaml:"risk"`
+	Auth        AuthConfig    `yaml:"auth"`
+	// ClientIDSalt makes client order ids opaque: they are a keyed hash of parent id, venue and sequence.
+	ClientIDSalt string `yaml:"client_id_salt"`
+}
+
+// ClockConfig sets the simulated clock. Speed 1 is real time; the demo runs faster.
+type ClockConfig struct {
+	Speed float64 `yaml:"speed"`
+}
+
+// MarketConfig is the simulated market's calibration (DESIGN.md, "Simulated market calibration").
+type MarketConfig struct {
+	Seed             int64         `yaml:"seed"`
+	StartPrice       float64       `yaml:"start_price"`
+	AnnualVolatility float64       `yaml:"annual_volatility"`
+	TotalVolume24h   float64       `yaml:"total_volume_24h"`
+	ImpactHalfLife   time.Duration `yaml:"impact_half_life"`
+	CouplingHalfLife time.Duration `yaml:"coupling_half_life"`
+	BasisNoiseBps    float64       `yaml:"basis_noise_bps"`
+	FundingRate8h    float64       `yaml:"funding_rate_8h"`
+	Step             time.Duration `yaml:"step"`
+}
+
+// VenueConfig is one venue: either a mock started in-process on the simulated market, or an external endpoint.
+type VenueConfig struct {
+	Name     string           `yaml:"name"`
+	Protocol string           `yaml:"protocol"` // binance
+	Weight   *decimal.Decimal `yaml:"weight"`   // ops weight, default 1; 0 takes the venue out of new allocations
+	Enabled  *bool            `yaml:"enabled"`
+	// Mock, when set, starts this venue as a mock on loopback over the simulated market.
+	Mock *MockVenue `yaml:"mock"`
+	// External endpoints and the names of the environment variables holding the credentials.
+	RESTURL      string `yaml:"rest_url"`
+	WSURL        string `yaml:"ws_url"`
+	APIKeyEnv    string `yaml:"api_key_env"`
+	APISecretEnv string `yaml:"api_secret_env"`
+}
+
+// IsEnabled is Enabled with its default (true).
+func (v VenueConfig) IsEnabled() bool { return v.Enabled == nil || *v.Enabled }
+
+// MockVenue is a mock venue's share of the simulated market and its starting account.
+type MockVenue struct {
+	VolumeShare   float64                    `yaml:"volume_share"`
+	HalfSpreadBps float64                    `yaml:"half_spread_bps"`
+	ImpactY       float64                    `yaml:"impact_y"`
+	TakerFeeBps   float64                    `yaml:"taker_fee_bps"`
+	MakerFeeBps   float64                    `yaml:"maker_fee_bps"`
+	BasisBps      float64                    `yaml:"basis_bps"`
+	Positions     map[string]decimal.Decimal `yaml:"positions"`   // instrument → signed base quantity at start
+	EntryPrice    decimal.Decimal            `yaml:"entry_price"` // entry price of those positions (default: start price)
+	RateLimits    *bool                      `yaml:"rate_limits"` // default on
+	Listen        string                     `yaml:"listen"`      // for `execd mocks`: where to listen (default 127.0.0.1:0)
+}
+
+// TWAPConfig are the slicing parameters (reloadable).
+type TWAPConfig struct {
+	MeanInterval time.Duration `yaml:"mean_interval"`
+	TimeJitter   float64       `yaml:"time_jitter"`
+	SizeJitter   float64       `yaml:"size_jitter"`
+	EndBuffer    time.Duration `yaml:"end_buffer"`
+	// Catchup is how long after the horizon the engine keeps working an unfilled remainder within the price band
+	// before it ends the parent with what it has.
+	Catchup time.Duration `yaml:"catchup"`
+	// RetryInterval is how long the engine waits before it retries a venue call that failed retryably.
+	RetryInterval time.Duration `yaml:"retry_interval"`
+}
+
+// RiskConfig are the pre-trade limits and breaker settings (reloadable, except the breakers' settings).
+type RiskConfig struct {
+	MaxChildNotional      decimal.Decimal `yaml:"max_child_notional"`
+	DefaultMaxSlippageBps int             `yaml:"default_max_slippage_bps"`
+	MaxSlippageBps        int             `yaml:"max_slippage_bps"` // the largest band a request may ask for
+	MaxOrderNotional      decimal.Decimal `yaml:"max_order_notional"`
+	State                 string          `yaml:"state"` // active | reducing | halted at start
+	BreakerFailures       uint32          `yaml:"breaker_failures"`
+	BreakerOpenTimeout    time.Duration   `yaml:"breaker_open_timeout"`
+	MaxConsecutiveRejects int             `yaml:"max_consecutive_rejects"`
+}
+
+// AuthConfig lists API tokens by the SHA-256 of the token, so the file holds no secret.
+type AuthConfig struct {
+	Tokens []TokenConfig `yaml:"tokens"`
+}
+
+// TokenConfig is one bearer token.
+type TokenConfig struct {
+	Name   string `yaml:"name"`
+	Role   string `yaml:"role"`   // rebalancer | ops | viewer
+	SHA256 string `yaml:"sha256"` // hex SHA-256 of the token
+}
+
+// Roles an API token can have.
+const (
+	RoleRebalancer = "rebalancer"
+	RoleOps        = "ops"
+	RoleViewer     = "viewer"
+)
+
+// HashToken is the hex SHA-256 of a token, as AuthConfig stores it.
+func HashToken(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(h[:])
+}
+
+// Load reads and validates a config file.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	c, err := Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes strict YAML (unknown keys are errors; exactly one document), applies defaults and validates.
+func Parse(r io.Reader) (*Config, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 1<<20+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > 1<<20 {
+		return nil, errors.New("config larger than 1 MiB")
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty config")
+		}
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, errors.New("config must be a single YAML document")
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if len(c.Instruments) == 0 {
+		c.Instruments = []string{"BTC-USDT-PERP"}
+	}
+	if c.Clock.Speed == 0 {
+		c.Clock.Speed = 1
+	}
+	if m := c.Market; m != nil {
+		if m.ImpactHalfLife == 0 {
+			m.ImpactHalfLife = 60 * time.Second
+		}
+		if m.CouplingHalfLife == 0 {
+			m.CouplingHalfLife = 2 * time.Second
+		}
+		if m.Step == 0 {
+			m.Step = 100 * time.Millisecond
+		}
+	}
+	for i := range c.Venues {
+		v := &c.Venues[i]
+		if v.Weight == nil {
+			one := decimal.NewFromInt(1)
+			v.Weight = &one
+		}
+		if v.Mock != nil {
+			if v.Mock.HalfSpreadBps == 0 {
+				v.Mock.HalfSpreadBps = 0.5
+			}
+			if v.Mock.ImpactY == 0 {
+				v.Mock.ImpactY = 0.7
+			}
+		}
+	}
+	t := &c.TWAP
+	if t.MeanInterval == 0 {
+		t.MeanInterval = 20 * time.Second
+	}
+	if t.EndBuffer == 0 {
+		t.EndBuffer = 5 * time.Second
+	}
+	if t.Catchup == 0 {
+		t.Catchup = time.Minute
+	}
+	if t.RetryInterval == 0 {
+		t.RetryInterval = 2 * time.Second
+	}
+	r := &c.Risk
+	if r.DefaultMaxSlippageBps == 0 {
+		r.DefaultMaxSlippageBps = 50
+	}
+	if r.MaxSlippageBps == 0 {
+		r.MaxSlippageBps = 500
+	}
+	if r.State == "" {
+		r.State = "active"
+	}
+	if r.BreakerFailures == 0 {
+		r.BreakerFailures = 5
+	}
+	if r.BreakerOpenTimeout == 0 {
+		r.BreakerOpenTimeout = 30 * time.Second
+	}
+	if r.MaxConsecutiveRejects == 0 {
+		r.MaxConsecutiveRejects = 3
+	}
+}
+
+var (
+	nameRe  = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+	envRe   = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+	hexRe   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	protos  = map[string]bool{"binance": true}
+	roleSet = map[string]bool{RoleRebalancer: true, RoleOps: true, RoleViewer: true}
+)
+
+// Validate checks the whole config and returns every problem it finds, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if _, _, err := splitHostPort(c.Listen); err != nil {
+		add("listen %q: %v", c.Listen, err)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	seenInst := map[string]bool{}
+	for _, in := range c.Instruments {
+		if _, _, err := venues.ParseInstrument(in); err != nil {
+			add("instruments: %v", err)
+		}
+		if seenInst[in] {
+			add("instruments: %s listed twice", in)
+		}
+		seenInst[in] = true
+	}
+	if c.Clock.Speed <= 0 || c.Clock.Speed > 10000 {
+		add("clock.speed %v: want 0 < speed <= 10000", c.Clock.Speed)
+	}
+	if len(c.Venues) == 0 {
+		add("venues: at least one venue is required")
+	}
+	seen := map[string]bool{}
+	anyMock := false
+	for i, v := range c.Venues {
+		where := fmt.Sprintf("venues[%d] (%s)", i, v.Name)
+		if !nameRe.MatchString(v.Name) {
+			add("%s: name must match %s", where, nameRe)
+		}
+		if seen[v.Name] {
+			add("%s: duplicate venue name", where)
+		}
+		seen[v.Name] = true
+		if !protos[v.Protocol] {
+			add("%s: protocol %q: want binance", where, v.Protocol)
+		}
+		if v.Weight.IsNegative() || v.Weight.GreaterThan(decimal.NewFromInt(100)) {
+			add("%s: weight %s: want 0..100", where, v.Weight)
+		}
+		if v.Mock != nil {
+			anyMock = true
+			if v.RESTURL != "" || v.WSURL != "" || v.APIKeyEnv != "" || v.APISecretEnv != "" {
+				add("%s: a mock venue takes no rest_url, ws_url or credentials", where)
+			}
+			m := v.Mock
+			if m.VolumeShare <= 0 || m.VolumeShare > 1 {
+				add("%s: mock.volume_share %v: want 0 < share <= 1", where, m.VolumeShare)
+			}
+			if m.HalfSpreadBps < 0 || m.ImpactY < 0 || m.TakerFeeBps < 0 || m.MakerFeeBps < 0 {
+				add("%s: mock spread, impact and fees must not be negative", where)
+			}
+			if m.EntryPrice.IsNegative() {
+				add("%s: mock.entry_price must not be negative", where)
+			}
+			for in := range m.Positions {
+				if !seenInst[in] {
+					add("%s: mock.positions: instrument %s is not in instruments", where, in)
+				}
+			}
+		} else {
+			for _, u := range []struct{ key, val string }{{"rest_url", v.RESTURL}, {"ws_url", v.WSURL}} {
+				pu, err := url.Parse(u.val)
+				if u.val == "" || err != nil || pu.Host == "" {
+					add("%s: %s %q: want an absolute URL (or a mock: section)", where, u.key, u.val)
+				}
+			}
+			if !envRe.MatchString(v.APIKeyEnv) || !envRe.MatchString(v.APISecretEnv) {
+				add("%s: api_key_env and api_secret_env must name environment variables", where)
+			}
+		}
+	}
+	if anyMock && c.Market == nil {
+		add("market: required when a venue is a mock")
+	}
+	if m := c.Market; m != nil {
+		if m.StartPrice <= 0 {
+			add("market.start_price must be positive")
+		}
+		if m.AnnualVolatility < 0 || m.AnnualVolatility > 5 {
+			add("market.annual_volatility %v: want 0..5", m.AnnualVolatility)
+		}
+		if m.TotalVolume24h <= 0 {
+			add("market.total_volume_24h must be positive")
+		}
+		if m.ImpactHalfLife < 0 || m.CouplingHalfLife < 0 || m.Step < time.Millisecond {
+			add("market: half-lives must not be negative and step must be at least 1ms")
+		}
+	}
+	t := c.TWAP
+	if t.MeanInterval < time.Second {
+		add("twap.mean_interval %v: want at least 1s", t.MeanInterval)
+	}
+	if t.TimeJitter < 0 || t.TimeJitter > 1 || t.SizeJitter < 0 || t.SizeJitter > 1 {
+		add("twap: time_jitter and size_jitter must be within 0..1")
+	}
+	if t.EndBuffer < 0 || t.Catchup < 0 || t.RetryInterval <= 0 {
+		add("twap: end_buffer and catchup must not be negative, retry_interval must be positive")
+	}
+	r := c.Risk
+	if r.MaxChildNotional.IsNegative() || r.MaxOrderNotional.IsNegative() {
+		add("risk: notional limits must not be negative")
+	}
+	if r.DefaultMaxSlippageBps < 1 || r.MaxSlippageBps < r.DefaultMaxSlippageBps || r.MaxSlippageBps > 5000 {
+		add("risk: want 1 <= default_max_slippage_bps <= max_slippage_bps <= 5000")
+	}
+	switch r.State {
+	case "active", "reducing", "halted":
+	default:
+		add("risk.state %q: want active, reducing or halted", r.State)
+	}
+	if r.BreakerOpenTimeout < 0 || r.MaxConsecutiveRejects < 1 {
+		add("risk: breaker_open_timeout must not be negative, max_consecutive_rejects at least 1")
+	}
+	if len(c.Auth.Tokens) == 0 {
+		add("auth.tokens: at least one token is required")
+	}
+	names := map[string]bool{}
+	for i, tk := range c.Auth.Tokens {
+		if tk.Name == "" || names[tk.Name] {
+			add("auth.tokens[%d]: name empty or duplicate", i)
+		}
+		names[tk.Name] = true
+		if !roleSet[tk.Role] {
+			add("auth.tokens[%d] (%s): role %q: want rebalancer, ops or viewer", i, tk.Name, tk.Role)
+		}
+		if !hexRe.MatchString(tk.SHA256) {
+			add("auth.tokens[%d] (%s): sha256 must be 64 lowercase hex digits", i, tk.Name)
+		}
+	}
+	if len(c.ClientIDSalt) < 8 {
+		add("client_id_salt: at least 8 characters")
+	}
+	return errors.Join(errs...)
+}
+
+// Reloadable reports nil if next differs from c only in what a reload may change: venue weights and enabled
+// flags, twap and risk parameters, log level. Otherwise it names what would need a restart.
+func (c *Config) Reloadable(next *Config) error {
+	var errs []error
+	if c.Listen != next.Listen {
+		errs = append(errs, errors.New("listen"))
+	}
+	if !equalStrings(c.Instruments, next.Instruments) {
+		errs = append(errs, errors.New("instruments"))
+	}
+	if c.Clock != next.Clock {
+		errs = append(errs, errors.New("clock"))
+	}
+	if (c.Market == nil) != (next.Market == nil) || (c.Market != nil && *c.Market != *next.Market) {
+		errs = append(errs, errors.New("market"))
+	}
+	if len(c.Venues) != len(next.Venues) {
+		errs = append(errs, errors.New("the set of venues"))
+	} else {
+		for i := range c.Venues {
+			a, b := c.Venues[i], next.Venues[i]
+			if a.Name != b.Name || a.Protocol != b.Protocol || a.RESTURL != b.RESTURL || a.WSURL != b.WSURL ||
+				a.APIKeyEnv != b.APIKeyEnv || a.APISecretEnv != b.APISecretEnv || (a.Mock == nil) != (b.Mock == nil) {
+				errs = append(errs, fmt.Errorf("venue %s endpoints or credentials", a.Name))
+			}
+		}
+	}
+	if c.ClientIDSalt != next.ClientIDSalt {
+		errs = append(errs, errors.New("client_id_salt"))
+	}
+	if c.Risk.BreakerFailures != next.Risk.BreakerFailures || c.Risk.BreakerOpenTimeout != next.Risk.BreakerOpenTimeout {
+		errs = append(errs, errors.New("breaker settings"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("needs a restart: %w", err)
+	}
+	return nil
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

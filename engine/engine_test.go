@@ -1,0 +1,279 @@
+package engine
+
+import (
+	"context"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"execd/clock"
+	"execd/mocks/market"
+	"execd/positions"
+	"execd/risk"
+	"execd/venues"
+)
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+type rig struct {
+	e      *Engine
+	a, b   *fakeVenue
+	ledger *positions.Ledger
+	brk    *risk.Breakers
+}
+
+// newRig builds an engine over two fake venues on one simulated market, on a clock 200× faster than the wall.
+func newRig(t *testing.T, seed int64, edit func(*Params)) *rig {
+	t.Helper()
+	clk := clock.NewScaled(time.Date(2026, 11, 22, 16, 0, 0, 0, time.UTC), 200)
+	m, err := market.New(testMarket(seed), clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	va, _ := m.Venue("a")
+	vb, _ := m.Venue("b")
+	r := &rig{a: newFake("a", va, "-4.795"), b: newFake("b", vb, "-7.193"), ledger: positions.NewLedger()}
+	r.ledger.Set(positions.Key{Venue: "a", Instrument: "BTC-USDT-PERP"}, dec("-4.795"))
+	r.ledger.Set(positions.Key{Venue: "b", Instrument: "BTC-USDT-PERP"}, dec("-7.193"))
+	r.brk = risk.NewBreakers(risk.BreakerSettings{ConsecutiveFailures: 3, OpenTimeout: time.Hour, HalfOpenMaxRequests: 1}, []string{"a", "b"}, nil)
+	p := Params{
+		MeanInterval: 20 * time.Second, TimeJitter: 0.8, SizeJitter: 0.5, EndBuffer: 5 * time.Second,
+		Catchup: time.Minute, RetryInterval: 2 * time.Second, MaxChildNotional: dec("50000"),
+		DefaultSlippageBps: 50, MaxSlippageBps: 500, MaxConsecutiveRejects: 3,
+		Venues: map[string]VenueParams{"a": {Weight: dec("1"), Enabled: true}, "b": {Weight: dec("1"), Enabled: true}},
+	}
+	if edit != nil {
+		edit(&p)
+	}
+	r.e, err = New(Options{Clock: clk, Venues: []Trader{r.a, r.b}, Ledger: r.ledger, Breakers: r.brk,
+		State: &risk.Switch{}, Params: p, Salt: []byte("test-salt-123"), FillWait: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.e.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := r.e.Stop(ctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return r
+}
+
+func seedRequest(id string) Request {
+	return Request{ID: id, Instrument: "BTC-USDT-PERP", Side: venues.Buy, Quantity: dec("2.2166"),
+		Duration: 5 * time.Minute, ReduceOnly: true, MaxSlippageBps: 50}
+}
+
+func (r *rig) run(t *testing.T, req Request) Report {
+	t.Helper()
+	if _, created, err := r.e.Submit(context.Background(), req); err != nil || !created {
+		t.Fatalf("submit: created %v, %v", created, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := r.e.Wait(ctx, req.ID)
+	if err != nil {
+		t.Fatalf("wait: %v (state %s filled %s)", err, rep.State, rep.Filled)
+	}
+	return rep
+}
+
+// checkVenueTruth compares the report with the venues' own records: executed = filled, each client id
+// accepted at most once, the ledger equal to the venues' positions.
+func (r *rig) checkVenueTruth(t *testing.T, rep Report) {
+	t.Helper()
+	total := decimal.Zero
+	for _, v := range []*fakeVenue{r.a, r.b} {
+		ex, counts := v.executed()
+		total = total.Add(ex)
+		for id, n := range counts {
+			if n != 1 {
+				t.Errorf("venue %s accepted client id %s %d times", v.name, id, n)
+			}
+		}
+		if got := r.ledger.Position(positions.Key{Venue: v.name, Instrument: "BTC-USDT-PERP"}); !got.Equal(v.position()) {
+			t.Errorf("ledger %s = %s, venue says %s", v.name, got, v.position())
+		}
+	}
+	if !total.Equal(rep.Filled) {
+		t.Errorf("venues executed %s, report filled %s", total, rep.Filled)
+	}
+}
+
+func TestSeedOrderFillsOnTheLotGrid(t *testing.T) {
+	r := newRig(t, 1, nil)
+	rep := r.run(t, seedRequest("p1"))
+	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) || !rep.Residual.Equal(dec("0.0006")) {
+		t.Fatalf("state %s filled %s residual %s (%s)", rep.State, rep.Filled, rep.Residual, rep.Reason)
+	}
+	r.checkVenueTruth(t, rep)
+	idRe := regexp.MustCompile(`^[A-Za-z0-9]{1,32}$`)
+	for _, v := range []*fakeVenue{r.a, r.b} {
+		_, ids := v.executed()
+		for id := range ids {
+			if !idRe.MatchString(id) {
+				t.Errorf("client id %q", id)
+			}
+		}
+		if len(ids) < 3 {
+			t.Errorf("venue %s got %d children: the TWAP did not slice", v.name, len(ids))
+		}
+	}
+}
+
+func TestClientOrderIDs(t *testing.T) {
+	salt := []byte("salt-salt")
+	a := ClientOrderID(salt, "p", "a", 1)
+	if a != ClientOrderID(salt, "p", "a", 1) {
+		t.Fatal("not deterministic")
+	}
+	seen := map[string]bool{}
+	for _, p := range []string{"p", "q"} {
+		for _, v := range []string{"a", "b"} {
+			for i := 0; i < 200; i++ {
+				id := ClientOrderID(salt, p, v, i)
+				if seen[id] || len(id) > 32 || !regexp.MustCompile(`^[A-Za-z0-9]+$`).MatchString(id) {
+					t.Fatalf("id %q bad or repeated", id)
+				}
+				seen[id] = true
+			}
+		}
+	}
+	if ClientOrderID([]byte("other-salt"), "p", "a", 1) == a {
+		t.Fatal("the id does not depend on the salt")
+	}
+}
+
+// An order that was executed but whose response was lost is found by query, not sent again.
+func TestUnknownOutcomeExecutedIsNotResent(t *testing.T) {
+	r := newRig(t, 2, nil)
+	r.a.hook = func(n int, _ venues.OrderRequest) string {
+		if n <= 2 {
+			return "unknown-after"
+		}
+		return "ok"
+	}
+	rep := r.run(t, seedRequest("p-unknown-after"))
+	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+	}
+	r.checkVenueTruth(t, rep)
+}
+
+// An order the venue never took is resent with the same client order id once the venue says it does not exist.
+func TestUnknownOutcomeNotExecutedIsResentWithSameID(t *testing.T) {
+	r := newRig(t, 3, nil)
+	var first string
+	r.b.hook = func(n int, req venues.OrderRequest) string {
+		if n == 1 {
+			first = req.ClientOrderID
+			return "unknown-before"
+		}
+		if n == 2 && req.ClientOrderID != first {
+			t.Errorf("resent with id %s, first was %s", req.ClientOrderID, first)
+		}
+		return "ok"
+	}
+	rep := r.run(t, seedRequest("p-unknown-before"))
+	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+	}
+	r.checkVenueTruth(t, rep)
+	if _, ids := r.b.executed(); ids[first] != 1 {
+		t.Fatalf("first child %s accepted %d times", first, ids[first])
+	}
+}
+
+// A venue whose breaker opens is taken out and its remainder goes to the healthy venue.
+func TestFailingVenueRemainderGoesToHealthyOne(t *testing.T) {
+	r := newRig(t, 4, nil)
+	r.a.hook = func(int, venues.OrderRequest) string { return "retryable" }
+	rep := r.run(t, seedRequest("p-breaker"))
+	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+		t.Fatalf("state %s filled %s (%s) %+v", rep.State, rep.Filled, rep.Reason, rep.Venues)
+	}
+	for _, v := range rep.Venues {
+		if v.Venue == "a" && (v.Out == "" || !v.Filled.IsZero()) {
+			t.Fatalf("venue a: out %q filled %s", v.Out, v.Filled)
+		}
+		if v.Venue == "b" && !v.Filled.Equal(dec("2.216")) {
+			t.Fatalf("venue b filled %s, want everything", v.Filled)
+		}
+	}
+	if r.brk.Healthy("a") {
+		t.Fatal("breaker a should be open")
+	}
+	r.checkVenueTruth(t, rep)
+}
+
+// Rejections in a row take a venue out of the parent too (the breaker does not count them).
+func TestRejectingVenueIsTakenOut(t *testing.T) {
+	r := newRig(t, 5, nil)
+	r.b.hook = func(int, venues.OrderRequest) string { return "reject" }
+	rep := r.run(t, seedRequest("p-reject"))
+	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+	}
+	for _, v := range rep.Venues {
+		if v.Venue == "b" && (v.Out == "" || v.Rejected != 3) {
+			t.Fatalf("venue b: out %q rejected %d", v.Out, v.Rejected)
+		}
+	}
+	if !r.brk.Healthy("b") {
+		t.Fatal("rejections must not open the breaker")
+	}
+	r.checkVenueTruth(t, rep)
+}
+
+func TestIdempotentSubmitAndConflict(t *testing.T) {
+	r := newRig(t, 6, nil)
+	req := seedRequest("p-idem")
+	if _, created, err := r.e.Submit(context.Background(), req); err != nil || !created {
+		t.Fatal(created, err)
+	}
+	if _, created, err := r.e.Submit(context.Background(), req); err != nil || created {
+		t.Fatalf("retry: created %v err %v", created, err)
+	}
+	other := req
+	other.Duration = time.Minute
+	if _, _, err := r.e.Submit(context.Background(), other); KindOf(err) != KindConflict {
+		t.Fatalf("different body: %v", err)
+	}
+	r.e.Cancel(req.ID)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rep, err := r.e.Wait(ctx, req.ID)
+	if err != nil || rep.State != Cancelled {
+		t.Fatalf("cancel: %v %s", err, rep.State)
+	}
+	r.checkVenueTruth(t, rep)
+}
+
+func TestHaltedStopsChildren(t *testing.T) {
+	r := newRig(t, 7, nil)
+	req := seedRequest("p-halt")
+	req.Duration = time.Minute
+	r.e.state.Set(risk.Halted)
+	if _, _, err := r.e.Submit(context.Background(), req); KindOf(err) != KindHalted {
+		t.Fatalf("submit while halted: %v", err)
+	}
+	r.e.state.Set(risk.Active)
+	if _, _, err := r.e.Submit(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	r.e.state.Set(risk.Halted)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := r.e.Wait(ctx, req.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Filled.GreaterThan(dec("2.216")) {
+		t.Fatalf("filled %s", rep.Filled)
+	}
+	r.checkVenueTruth(t, rep)
+}

@@ -1,0 +1,242 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"execd/positions"
+	"execd/router"
+	"execd/twap"
+	"execd/venues"
+)
+
+// plan is what a parent starts from: the allocation per venue and each venue's schedule.
+type plan struct {
+	created, deadline time.Time
+	params            Params
+	slippageBps       int
+	arrival           decimal.Decimal
+	residual          decimal.Decimal
+	unallocated       decimal.Decimal
+	excluded          []router.Excluded
+	work              []*venueWork
+	seed              uint64
+}
+
+type venueRead struct {
+	name  string
+	rules venues.Rules
+	stats venues.Stats
+	err   error
+}
+
+// plan reads the candidate venues, allocates the quantity and schedules each venue's share.
+func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
+	prm := e.Params()
+	bps := req.MaxSlippageBps
+	if bps == 0 {
+		bps = prm.DefaultSlippageBps
+	}
+	if bps < 1 || bps > prm.MaxSlippageBps {
+		return nil, errorf(KindInvalid, "max_slippage_bps %d: want 1..%d", req.MaxSlippageBps, prm.MaxSlippageBps)
+	}
+	names := req.Venues
+	if len(names) == 0 {
+		names = e.order
+	}
+	var excluded []router.Excluded
+	var candidates []string
+	for _, n := range names {
+		if _, ok := e.venues[n]; !ok {
+			return nil, errorf(KindInvalid, "venue %s does not exist", n)
+		}
+		vp, ok := prm.Venues[n]
+		if ok && !vp.Enabled {
+			excluded = append(excluded, router.Excluded{Venue: n, Reason: "disabled"})
+			continue
+		}
+		candidates = append(candidates, n)
+	}
+	if len(candidates) == 0 {
+		return nil, errorf(KindInvalid, "no enabled venue among %s", strings.Join(names, ", "))
+	}
+	reads := make([]venueRead, len(candidates))
+	var wg sync.WaitGroup
+	for i, n := range candidates {
+		wg.Add(1)
+		go func(i int, n string) {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, e.timeout)
+			defer cancel()
+			r := venueRead{name: n}
+			if r.rules, r.err = e.venues[n].Rules(cctx, req.Instrument); r.err == nil {
+				r.err = r.rules.Validate()
+			}
+			if r.err == nil {
+				r.stats, r.err = e.venues[n].Stats(cctx, req.Instrument)
+			}
+			if r.err == nil && !r.stats.MarkPrice.IsPositive() {
+				r.err = fmt.Errorf("mark price %s is not positive", r.stats.MarkPrice)
+			}
+			reads[i] = r
+		}(i, n)
+	}
+	wg.Wait()
+	var ok []venueRead
+	var firstErr error
+	totalVol := decimal.Zero
+	for _, r := range reads {
+		if r.err != nil {
+			if venues.ClassOf(r.err) == venues.Rejected {
+				return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("venue %s cannot trade %s", r.name, req.Instrument), Err: r.err}
+			}
+			excluded = append(excluded, router.Excluded{Venue: r.name, Reason: "unavailable: " + r.err.Error()})
+			if firstErr == nil {
+				firstErr = r.err
+			}
+			continue
+		}
+		ok = append(ok, r)
+		totalVol = totalVol.Add(r.stats.Volume24h)
+	}
+	if len(ok) == 0 {
+		return nil, &Error{Kind: KindUnavailable, Msg: "no venue could be read", Err: firstErr}
+	}
+	if !totalVol.IsPositive() {
+		return nil, errorf(KindUnavailable, "the venues report no 24h volume for %s", req.Instrument)
+	}
+	inputs := make([]router.VenueInput, 0, len(ok))
+	for _, r := range ok {
+		w := decimal.NewFromInt(1)
+		if vp, has := prm.Venues[r.name]; has {
+			w = vp.Weight
+		}
+		in := router.VenueInput{
+			Venue: r.name, Rules: r.rules, VolumeShare: r.stats.Volume24h.Div(totalVol), Weight: w,
+			Healthy: e.breakers.Healthy(r.name), Price: r.stats.MarkPrice,
+		}
+		if req.ReduceOnly {
+			in.HasCap = true
+			in.Cap = reducible(e.ledger.Position(positions.Key{Venue: r.name, Instrument: req.Instrument}), req.Side)
+		}
+		inputs = append(inputs, in)
+	}
+	res, err := router.Allocate(router.Request{Quantity: req.Quantity, Venues: inputs})
+	if err != nil {
+		return nil, &Error{Kind: KindInvalid, Msg: "cannot allocate the order", Err: err}
+	}
+	if res.Unallocated.IsPositive() {
+		return nil, errorf(KindInvalid, "only %s of %s %s can be placed (%s)", req.Quantity.Sub(res.Unallocated).Sub(res.Residual),
+			req.Quantity, req.Instrument, describeExcluded(append(excluded, res.Excluded...)))
+	}
+	if len(res.Allocations) == 0 {
+		return nil, errorf(KindInvalid, "no venue can take any of %s %s: %s", req.Quantity, req.Instrument, describeExcluded(append(excluded, res.Excluded...)))
+	}
+	now := e.clk.Now()
+	pl := &plan{
+		created: now, deadline: now.Add(req.Duration), params: prm, slippageBps: bps,
+		residual: res.Residual, unallocated: res.Unallocated, excluded: append(excluded, res.Excluded...),
+		seed: scheduleSeed(e.salt, req.ID),
+	}
+	byName := map[string]venueRead{}
+	for _, r := range ok {
+		byName[r.name] = r
+	}
+	shareOf := map[string]decimal.Decimal{}
+	for _, in := range inputs {
+		shareOf[in.Venue] = in.VolumeShare
+	}
+	notional, allocated := decimal.Zero, decimal.Zero
+	for _, a := range res.Allocations {
+		r := byName[a.Venue]
+		notional = notional.Add(a.Quantity.Mul(r.stats.MarkPrice))
+		allocated = allocated.Add(a.Quantity)
+		w := decimal.NewFromInt(1)
+		if vp, has := prm.Venues[a.Venue]; has {
+			w = vp.Weight
+		}
+		vw := &venueWork{
+			name: a.Venue, rules: r.rules, mark: r.stats.MarkPrice, share: shareOf[a.Venue], weight: w,
+			allocated: a.Quantity,
+			rng:       rand.New(rand.NewPCG(pl.seed, venueStream(a.Venue))),
+		}
+		pl.work = append(pl.work, vw)
+	}
+	pl.arrival = notional.Div(allocated).Round(8)
+	if prm.MaxOrderNotional.IsPositive() && notional.GreaterThan(prm.MaxOrderNotional) {
+		return nil, errorf(KindInvalid, "order notional %s exceeds the limit %s", notional.Round(2), prm.MaxOrderNotional)
+	}
+	for _, w := range pl.work {
+		if err := w.reschedule(pl, req, now, decimal.Zero); err != nil {
+			return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("cannot schedule %s on %s", w.allocated, w.name), Err: err}
+		}
+	}
+	return pl, nil
+}
+
+// reducible is how much of a position an order on side may reduce: the size of a position on the other side.
+func reducible(pos decimal.Decimal, side venues.Side) decimal.Decimal {
+	if side == venues.Buy && pos.IsNegative() {
+		return pos.Neg()
+	}
+	if side == venues.Sell && pos.IsPositive() {
+		return pos
+	}
+	return decimal.Zero
+}
+
+func describeExcluded(ex []router.Excluded) string {
+	if len(ex) == 0 {
+		return "no reason given"
+	}
+	parts := make([]string, len(ex))
+	for i, x := range ex {
+		parts[i] = x.Venue + ": " + x.Reason
+	}
+	return strings.Join(parts, "; ")
+}
+
+// maxChildQty is the largest child quantity the notional limit allows at the band's worst price, on the lot grid.
+func maxChildQty(prm Params, rules venues.Rules, mark decimal.Decimal, bps int) decimal.Decimal {
+	if !prm.MaxChildNotional.IsPositive() {
+		return decimal.Zero
+	}
+	worst := mark.Mul(decimal.NewFromInt(int64(10000 + bps))).Div(decimal.NewFromInt(10000))
+	return rules.FloorQty(prm.MaxChildNotional.Div(worst))
+}
+
+// reschedule lays a new schedule for what is left of the venue's allocation, from now to the deadline.
+func (w *venueWork) reschedule(pl *plan, req Request, now time.Time, committed decimal.Decimal) error {
+	left := w.allocated.Sub(committed)
+	w.base = committed
+	w.next = 0
+	w.slices = nil
+	if !left.IsPositive() {
+		return nil
+	}
+	horizon := pl.deadline.Sub(now)
+	buf := pl.params.EndBuffer
+	if buf > horizon/4 {
+		buf = horizon / 4
+	}
+	if horizon < 2*time.Second {
+		w.slices = []twap.Slice{{Seq: 0, At: now, Quantity: left}}
+		return nil
+	}
+	s, err := twap.Schedule(twap.Params{
+		Start: now, Horizon: horizon, Quantity: left, Rules: w.rules, RefPrice: w.mark,
+		MeanInterval: pl.params.MeanInterval, TimeJitter: pl.params.TimeJitter, SizeJitter: pl.params.SizeJitter,
+		MaxChildQty: maxChildQty(pl.params, w.rules, w.mark, pl.slippageBps), EndBuffer: buf,
+	}, w.rng)
+	if err != nil {
+		return err
+	}
+	w.slices = s
+	return nil
+}

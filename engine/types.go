@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"execd/venues"
+)
+
+// Trader is what the engine needs of a venue. Implementations are safe for concurrent use and return classified
+// *venues.Error failures (see venues.Venue, which every adapter implements).
+type Trader interface {
+	Name() string
+	Rules(ctx context.Context, instrument string) (venues.Rules, error)
+	Stats(ctx context.Context, instrument string) (venues.Stats, error)
+	Place(ctx context.Context, req venues.OrderRequest) (venues.Order, error)
+	Query(ctx context.Context, instrument, clientOrderID string) (venues.Order, error)
+	Cancel(ctx context.Context, instrument, clientOrderID string) (venues.Order, error)
+	Fills(ctx context.Context, instrument string, sinceMillis int64) ([]venues.Fill, error)
+}
+
+// Request is a parent order as the rebalancer asks for it.
+type Request struct {
+	ID             string
+	Instrument     string
+	Side           venues.Side
+	Quantity       decimal.Decimal
+	Duration       time.Duration
+	ReduceOnly     bool
+	MaxSlippageBps int
+	Venues         []string        // empty: every enabled venue
+	LimitPrice     decimal.Decimal // zero: none
+}
+
+// Same reports whether two requests ask for the same thing (the idempotency rule of POST /v1/orders).
+func (r Request) Same(o Request) bool {
+	if r.ID != o.ID || r.Instrument != o.Instrument || r.Side != o.Side || !r.Quantity.Equal(o.Quantity) ||
+		r.Duration != o.Duration || r.ReduceOnly != o.ReduceOnly || r.MaxSlippageBps != o.MaxSlippageBps ||
+		!r.LimitPrice.Equal(o.LimitPrice) || len(r.Venues) != len(o.Venues) {
+		return false
+	}
+	for i := range r.Venues {
+		if r.Venues[i] != o.Venues[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// State is a parent order's state.
+type State string
+
+const (
+	Working   State = "working"
+	Done      State = "done"
+	Cancelled State = "cancelled"
+	Failed    State = "failed"
+)
+
+// Report is an immutable snapshot of a parent order (the body of GET /v1/orders/{id}).
+type Report struct {
+	ID             string          `json:"id"`
+	State          State           `json:"state"`
+	Instrument     string          `json:"instrument"`
+	Side           venues.Side     `json:"side"`
+	Quantity       decimal.Decimal `json:"quantity"`
+	ReduceOnly     bool            `json:"reduce_only"`
+	Duration       string          `json:"duration"`
+	MaxSlippageBps int             `json:"max_slippage_bps"`
+	LimitPrice     *string         `json:"limit_price"`
+	Filled         decimal.Decimal `json:"filled"`
+	Residual       decimal.Decimal `json:"residual"`
+	Unfilled       decimal.Decimal `json:"unfilled"` // allocated but not filled (band, cancel, venue failures)
+	AvgPrice       *string         `json:"avg_price"`
+	ArrivalPrice   decimal.Decimal `json:"arrival_price"`
+	ShortfallBps   *string         `json:"shortfall_bps"`
+	Fees           decimal.Decimal `json:"fees"`
+	ChildOrders    int             `json:"child_orders"`
+	CreatedAt      time.Time       `json:"created_at"`
+	Deadline       time.Time       `json:"deadline"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	EndedAt        *time.Time      `json:"ended_at"`
+	Reason         string          `json:"reason,omitempty"`
+	Venues         []VenueReport   `json:"venues"`
+}
+
+// VenueReport is one venue's part of a parent.
+type VenueReport struct {
+	Venue       string          `json:"venue"`
+	VolumeShare decimal.Decimal `json:"volume_share"`
+	Weight      decimal.Decimal `json:"weight"`
+	Allocated   decimal.Decimal `json:"allocated"`
+	Filled      decimal.Decimal `json:"filled"`
+	AvgPrice    *string         `json:"avg_price"`
+	ChildOrders int             `json:"child_orders"`
+	Rejected    int             `json:"rejected"`
+	Out         string          `json:"out,omitempty"` // why the venue was taken out of this parent
+}
+
+// ErrorKind says what went wrong with a request, for the API's status codes.
+type ErrorKind int
+
+const (
+	KindInvalid     ErrorKind = iota + 1 // the request cannot be executed as asked (422)
+	KindConflict                         // same id, different body (409)
+	KindNotFound                         // no such parent (404)
+	KindHalted                           // trading halted (409)
+	KindUnavailable                      // the venues could not be read to plan it (503)
+)
+
+// Error is an engine refusal.
+type Error struct {
+	Kind ErrorKind
+	Msg  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %v", e.Msg, e.Err)
+	}
+	return e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the kind of an engine error, 0 if err is not one.
+func KindOf(err error) ErrorKind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return 0
+}
+
+func errorf(k ErrorKind, format string, a ...any) *Error {
+	return &Error{Kind: k, Msg: fmt.Sprintf(format, a...)}
+}
+
+// Params are the engine's reloadable parameters.
+type Params struct {
+	MeanInterval          time.Duration
+	TimeJitter            float64
+	SizeJitter            float64
+	EndBuffer             time.Duration
+	Catchup               time.Duration
+	RetryInterval         time.Duration
+	MaxChildNotional      decimal.Decimal
+	MaxOrderNotional      decimal.Decimal
+	DefaultSlippageBps    int
+	MaxSlippageBps        int
+	MaxConsecutiveRejects int
+	Venues                map[string]VenueParams
+}
+
+// VenueParams are a venue's ops settings.
+type VenueParams struct {
+	Weight  decimal.Decimal
+	Enabled bool
+}
+
+func (p Params) clone() Params {
+	c := p
+	c.Venues = make(map[string]VenueParams, len(p.Venues))
+	for k, v := range p.Venues {
+		c.Venues[k] = v
+	}
+	return c
+}

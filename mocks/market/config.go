@@ -1,0 +1,137 @@
+package market
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Defaults applied by New to zero fields.
+const (
+	DefaultStep             = 100 * time.Millisecond
+	DefaultImpactHalfLife   = 60 * time.Second
+	DefaultCouplingHalfLife = 2 * time.Second
+	DefaultHalfSpreadBps    = 0.5
+	DefaultImpactY          = 0.7
+)
+
+// VenueConfig describes one venue of the simulated market.
+type VenueConfig struct {
+	Name          string
+	VolumeShare   float64         // share of TotalVolume24h traded on this venue (>0; shares need not sum to 1)
+	HalfSpreadBps float64         // default 0.5
+	ImpactY       float64         // square-root-law constant Y, default 0.7
+	TakerFeeBps   float64         // e.g. 5 (bybit 5.5)
+	MakerFeeBps   float64         // e.g. 2
+	TickSize      decimal.Decimal // price grid, e.g. 0.1
+	LotSize       decimal.Decimal // quantity grid in base units, e.g. 0.001 (OKX: 0.01 = one contract)
+	BasisBps      float64         // fixed offset of this venue's mid from the common price, in bps
+}
+
+// Config describes the simulated market. Zero durations, ImpactY and HalfSpreadBps mean the defaults.
+type Config struct {
+	Seed             int64
+	StartPrice       float64       // e.g. 10490
+	AnnualVolatility float64       // e.g. 0.60
+	TotalVolume24h   float64       // base units across all venues per 24h
+	ImpactHalfLife   time.Duration // transient impact resilience, default 60s
+	CouplingHalfLife time.Duration // venue mids pulled to the common price, default 2s
+	BasisNoiseBps    float64       // stationary std-dev of each venue's idiosyncratic basis
+	FundingRate8h    float64       // e.g. 0.0001
+	Step             time.Duration // model time step, default 100ms, at most a minute
+	Venues           []VenueConfig
+}
+
+// withDefaults returns a copy of c with the defaults applied and its own Venues slice.
+func (c Config) withDefaults() Config {
+	if c.Step == 0 {
+		c.Step = DefaultStep
+	}
+	if c.ImpactHalfLife == 0 {
+		c.ImpactHalfLife = DefaultImpactHalfLife
+	}
+	if c.CouplingHalfLife == 0 {
+		c.CouplingHalfLife = DefaultCouplingHalfLife
+	}
+	c.Venues = append([]VenueConfig(nil), c.Venues...)
+	for i := range c.Venues {
+		v := &c.Venues[i]
+		if v.HalfSpreadBps == 0 {
+			v.HalfSpreadBps = DefaultHalfSpreadBps
+		}
+		if v.ImpactY == 0 {
+			v.ImpactY = DefaultImpactY
+		}
+	}
+	return c
+}
+
+// Validate reports every problem of the config at once. Zero values of defaulted fields are accepted.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	positive := func(name string, x float64) {
+		if !(x > 0) || math.IsInf(x, 0) {
+			bad("%s must be positive and finite, got %v", name, x)
+		}
+	}
+	nonNegative := func(name string, x float64) {
+		if !(x >= 0) || math.IsInf(x, 0) {
+			bad("%s must be non-negative and finite, got %v", name, x)
+		}
+	}
+	finite := func(name string, x float64) {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			bad("%s must be finite, got %v", name, x)
+		}
+	}
+	positive("start price", c.StartPrice)
+	positive("annual volatility", c.AnnualVolatility)
+	positive("total volume 24h", c.TotalVolume24h)
+	nonNegative("basis noise bps", c.BasisNoiseBps)
+	finite("funding rate 8h", c.FundingRate8h)
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"impact half-life", c.ImpactHalfLife}, {"coupling half-life", c.CouplingHalfLife}, {"step", c.Step}} {
+		if d.d < 0 {
+			bad("%s must not be negative, got %v", d.name, d.d)
+		}
+	}
+	if c.Step > time.Minute {
+		bad("step must be at most 1m, got %v", c.Step)
+	}
+	if len(c.Venues) == 0 {
+		bad("no venues")
+	}
+	seen := make(map[string]bool, len(c.Venues))
+	for i, v := range c.Venues {
+		name := v.Name
+		if name == "" {
+			name = fmt.Sprintf("#%d", i)
+			bad("venue %s: empty name", name)
+		} else if seen[name] {
+			bad("venue %s: duplicate name", name)
+		}
+		seen[v.Name] = true
+		positive("venue "+name+": volume share", v.VolumeShare)
+		nonNegative("venue "+name+": half-spread bps", v.HalfSpreadBps)
+		nonNegative("venue "+name+": impact Y", v.ImpactY)
+		finite("venue "+name+": taker fee bps", v.TakerFeeBps)
+		finite("venue "+name+": maker fee bps", v.MakerFeeBps)
+		finite("venue "+name+": basis bps", v.BasisBps)
+		if v.TickSize.Sign() <= 0 {
+			bad("venue %s: tick size must be positive, got %s", name, v.TickSize)
+		}
+		if v.LotSize.Sign() <= 0 {
+			bad("venue %s: lot size must be positive, got %s", name, v.LotSize)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("market config: %w", errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,46 @@
+// Package market is the simulated multi-venue BTC perpetual market behind the protocol mock servers.
+//
+// One Market holds a common fair price F and, per venue, a book derived from it. The mocks ask it for quotes and
+// depth and send it taker orders; it answers in decimal.Decimal on each venue's tick and lot grids, while the
+// stochastic model inside runs in float64.
+//
+// # Time
+//
+// The model runs on an injected clock.Clock and advances lazily: every public call first steps the model from its
+// last step to the clock's now on a fixed grid of Config.Step anchored at the time New was called. The random
+// streams (math/rand/v2 PCG seeded from Config.Seed: one for the price path, one for background flow) are consumed
+// per step, so the path of F is a function of the seed alone, whoever looks and whenever. A gap of more than
+// 20,000 steps (over half an hour at the default step) is advanced in one-minute chunks with exact aggregate
+// transitions (a GBM over n steps is one normal with n times the variance; exponential decays are exact for any
+// dt), and a gap of more than a day first jumps to the last day in one draw. Such coarse paths are still
+// deterministic for the same seed and the same query times.
+//
+// # Model
+//
+// F is a geometric random walk with per-step sigma AnnualVolatility·sqrt(Step/365d). Venue v's undisturbed mid is
+// mid0 = F·exp(basis), where basis is the venue's fixed BasisBps plus an Ornstein–Uhlenbeck noise with stationary
+// std BasisNoiseBps and the coupling half-life. Its quoted mid is mid0·(1+y), with y the venue's transient impact.
+//
+// Impact follows the square-root law (Donier & Bonart): with σ_D = AnnualVolatility/sqrt(365) and V the venue's
+// daily volume (VolumeShare·TotalVolume24h), the impact of a signed quantity Q is g(Q) = Y·σ_D·sign(Q)·sqrt(|Q|/V),
+// and y is held as its equivalent quantity Q = g⁻¹(y). The marginal ask at state Q is mid0·(1+h+g(Q)) and the
+// marginal bid mid0·(1−h+g(Q)), h the half-spread. The book is that curve on the grids: each lot is priced at the
+// marginal price at its midpoint, rounded away from the mid to the tick (ask up, bid down), and lots on one tick
+// form one level. Depth and Take walk the same levels, so a buy of q from rest costs about (2/3)·Y·σ_D·sqrt(q/V)
+// beyond the half-spread, and after a take y = g(Q±q).
+//
+// Each step, every y relaxes towards the volume-weighted mean c = Σ w_u·y_u with the coupling half-life (arbitrage
+// spreads one venue's impact to the others) and all of them decay towards zero with the impact half-life (transient
+// impact, resilience).
+//
+// Background flow: per venue and step a Poisson number of trades (4 a second) with exponential sizes whose
+// mean makes the expected daily volume V; each trade is a buy or a sell at random, the step's buys print as one
+// public trade at the ask and its sells as one at the bid. Background flow does not move y. The last 1000
+// public trades per venue are kept.
+//
+// Volume24h sums 1440 one-minute buckets. New pre-fills the previous day with buckets drawn around V/1440 (±20%,
+// from the seed) over a backward random walk of the price, so volumes and shares are right from the first call.
+// Funding is the constant FundingRate8h, due at 00:00, 08:00 and 16:00 UTC; the mark price is the venue mid.
+//
+// All methods are safe for concurrent use; one mutex guards the market and nothing is called while it is held.
+package market

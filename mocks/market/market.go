@@ -1,0 +1,315 @@
+package market
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"execd/clock"
+)
+
+// Side is the direction of a taker order.
+type Side int8
+
+const (
+	Buy  Side = 1
+	Sell Side = -1
+)
+
+const (
+	day          = 24 * time.Hour
+	buckets      = 1440  // one-minute volume buckets in the 24h window
+	maxTrades    = 1000  // public trades kept per venue
+	bgTradeRate  = 4.0   // background trades per second per venue
+	fineMaxSteps = 20000 // larger gaps are advanced in one-minute chunks
+	maxTakeLevel = 10000 // a take walks at most this many levels
+	zeroImpact   = 1e-15 // |y| below this is flushed to zero (avoids denormals)
+	prefillNoise = 0.2   // ± relative noise of the pre-filled volume buckets
+	yearSeconds  = 365 * 86400.0
+)
+
+// PCG stream selectors, mixed with the seed.
+const (
+	streamPrice   = 0x9e3779b97f4a7c15
+	streamFlow    = 0xbf58476d1ce4e5b9
+	streamPrefill = 0x94d049bb133111eb
+)
+
+// Market is a simulated multi-venue market. Create it with New.
+type Market struct {
+	mu  sync.Mutex
+	clk clock.Clock
+	cfg Config
+
+	t0   time.Time // grid anchor
+	now  time.Time // latest clock time seen
+	k    int64     // steps applied since t0
+	logF float64   // log of the common price
+
+	sigStep float64 // per-step sigma of log F
+	sigmaD  float64 // daily volatility
+	one     transition
+
+	price, flow *rand.Rand
+
+	venues []*Venue
+	byName map[string]*Venue
+}
+
+// transition holds the exact factors of an n-step move.
+type transition struct {
+	n          int64
+	sd         float64 // sigma of log F over n steps
+	basisA     float64 // OU autocorrelation of the basis noise
+	basisS     float64 // sqrt(1-basisA²)
+	decayI     float64 // impact decay
+	decayC     float64 // coupling decay
+	lambda     float64 // expected background trades per venue
+	expNegLamb float64 // exp(-lambda)
+}
+
+// New builds a market on clk, starting now, after applying defaults and validating cfg.
+func New(cfg Config, clk clock.Clock) (*Market, error) {
+	if clk == nil {
+		return nil, fmt.Errorf("market: nil clock")
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("market: %w", err)
+	}
+	seed := uint64(cfg.Seed)
+	now := clk.Now()
+	m := &Market{
+		clk:     clk,
+		cfg:     cfg,
+		t0:      now,
+		now:     now,
+		logF:    math.Log(cfg.StartPrice),
+		sigStep: cfg.AnnualVolatility * math.Sqrt(cfg.Step.Seconds()/yearSeconds),
+		sigmaD:  cfg.AnnualVolatility / math.Sqrt(365),
+		price:   rand.New(rand.NewPCG(seed, streamPrice)),
+		flow:    rand.New(rand.NewPCG(seed, streamFlow)),
+		byName:  make(map[string]*Venue, len(cfg.Venues)),
+	}
+	m.one = m.transition(1)
+
+	var shares float64
+	for _, vc := range cfg.Venues {
+		shares += vc.VolumeShare
+	}
+	for _, vc := range cfg.Venues {
+		v := &Venue{
+			m:      m,
+			cfg:    vc,
+			w:      vc.VolumeShare / shares,
+			vol:    vc.VolumeShare * cfg.TotalVolume24h,
+			hs:     vc.HalfSpreadBps / 1e4,
+			basis0: vc.BasisBps / 1e4,
+			ys:     vc.ImpactY * m.sigmaD,
+			tick:   vc.TickSize.InexactFloat64(),
+			lot:    vc.LotSize.InexactFloat64(),
+			tickD:  vc.TickSize,
+			lotD:   vc.LotSize,
+			quoteE: -vc.TickSize.Exponent() - vc.LotSize.Exponent(),
+		}
+		v.meanSize = v.vol / (bgTradeRate * day.Seconds())
+		v.b = cfg.BasisNoiseBps / 1e4 * m.price.NormFloat64()
+		m.venues = append(m.venues, v)
+		m.byName[vc.Name] = v
+	}
+	m.prefill(rand.New(rand.NewPCG(seed, streamPrefill)))
+	return m, nil
+}
+
+// transition computes the exact factors of an n-step move.
+func (m *Market) transition(n int64) transition {
+	dt := time.Duration(n) * m.cfg.Step
+	a := halfLifeDecay(dt, m.cfg.CouplingHalfLife)
+	lambda := bgTradeRate * dt.Seconds()
+	return transition{
+		n:          n,
+		sd:         m.sigStep * math.Sqrt(float64(n)),
+		basisA:     a,
+		basisS:     math.Sqrt(1 - a*a),
+		decayI:     halfLifeDecay(dt, m.cfg.ImpactHalfLife),
+		decayC:     a,
+		lambda:     lambda,
+		expNegLamb: math.Exp(-lambda),
+	}
+}
+
+func halfLifeDecay(dt, halfLife time.Duration) float64 {
+	return math.Exp(-math.Ln2 * dt.Seconds() / halfLife.Seconds())
+}
+
+// prefill fills the 24h volume window before the start with buckets around V/1440 over a backward random walk of
+// the price.
+func (m *Market) prefill(r *rand.Rand) {
+	cur := minuteOf(m.t0)
+	frac := float64(m.t0.Sub(minuteStart(cur))) / float64(time.Minute)
+	sigMin := m.cfg.AnnualVolatility * math.Sqrt(60/yearSeconds)
+	prices := make([]float64, buckets) // prices[i] is the price of minute cur-buckets+1+i
+	p := m.cfg.StartPrice
+	for i := buckets - 1; i >= 0; i-- {
+		prices[i] = p
+		p *= math.Exp(sigMin * r.NormFloat64())
+	}
+	perMinute := int64(math.Round(bgTradeRate * 60))
+	for _, v := range m.venues {
+		weights := make([]float64, buckets)
+		var sum float64
+		for i := range weights {
+			weights[i] = 1 + prefillNoise*(2*r.Float64()-1)
+			if i == buckets-1 {
+				weights[i] *= frac // the current minute has only partly elapsed
+			}
+			sum += weights[i]
+		}
+		total := m.cfg.TotalVolume24h * v.cfg.VolumeShare * (buckets - 1 + frac) / buckets
+		for i, w := range weights {
+			lots := int64(math.Round(total * w / sum / v.lot))
+			if lots <= 0 {
+				continue
+			}
+			ticks := int64(math.Round(prices[i] * math.Exp(v.basis0) / v.tick))
+			v.addVolume(cur-buckets+1+int64(i), ticks, lots, perMinute)
+		}
+	}
+}
+
+// Venues returns the venue names in config order.
+func (m *Market) Venues() []string {
+	names := make([]string, len(m.venues))
+	for i, v := range m.venues {
+		names[i] = v.cfg.Name
+	}
+	return names
+}
+
+// Venue returns the named venue.
+func (m *Market) Venue(name string) (*Venue, error) {
+	v, ok := m.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("market: unknown venue %q", name)
+	}
+	return v, nil
+}
+
+// Clock is the market's clock.
+func (m *Market) Clock() clock.Clock { return m.clk }
+
+// FairPrice is the common price now, rounded to 8 decimals.
+func (m *Market) FairPrice() decimal.Decimal {
+	now := m.clk.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.advance(now)
+	return decimal.NewFromFloat(math.Exp(m.logF)).Round(8)
+}
+
+// advance steps the model to now on the fixed step grid. Callers hold m.mu.
+func (m *Market) advance(now time.Time) {
+	if now.After(m.now) {
+		m.now = now
+	}
+	n := int64(m.now.Sub(m.t0)/m.cfg.Step) - m.k
+	if n <= 0 {
+		return
+	}
+	if n <= fineMaxSteps {
+		for ; n > 0; n-- {
+			m.step(m.one, true)
+		}
+		return
+	}
+	perMinute := max(1, int64(time.Minute/m.cfg.Step))
+	perDay := int64(day / m.cfg.Step)
+	if n > perDay+perMinute {
+		m.step(m.transition(n-perDay), false) // falls outside the volume window: no flow
+		n = perDay
+	}
+	chunk := m.transition(perMinute)
+	for ; n >= perMinute; n -= perMinute {
+		m.step(chunk, true)
+	}
+	if n > 0 {
+		m.step(m.transition(n), true)
+	}
+}
+
+// step applies one transition of tr.n steps, with background flow if flow is set.
+func (m *Market) step(tr transition, flow bool) {
+	m.logF += tr.sd*m.price.NormFloat64() - tr.sd*tr.sd/2
+	noise := m.cfg.BasisNoiseBps / 1e4
+	var c float64
+	for _, v := range m.venues {
+		v.b = tr.basisA*v.b + noise*tr.basisS*m.price.NormFloat64()
+		c += v.w * v.y
+	}
+	for _, v := range m.venues {
+		v.y = tr.decayI * (c + (v.y-c)*tr.decayC)
+		if math.Abs(v.y) < zeroImpact {
+			v.y = 0
+		}
+	}
+	m.k += tr.n
+	if !flow {
+		return
+	}
+	t := m.t0.Add(time.Duration(m.k) * m.cfg.Step)
+	for _, v := range m.venues {
+		v.background(tr, t)
+	}
+}
+
+// background draws the venue's background trades of one transition and prints them at the touch.
+func (v *Venue) background(tr transition, t time.Time) {
+	r := v.m.flow
+	var buy, sell float64
+	var nBuy, nSell int64
+	if tr.lambda <= 30 {
+		// Knuth's Poisson sampler; lambda is small in fine steps.
+		for p := r.Float64(); p > tr.expNegLamb; p *= r.Float64() {
+			size := r.ExpFloat64() * v.meanSize
+			if r.Uint64()&1 == 0 {
+				buy += size
+				nBuy++
+			} else {
+				sell += size
+				nSell++
+			}
+		}
+	} else {
+		// Compound Poisson with exponential sizes, per side: mean λ/2·s, variance λ/2·2s².
+		half := tr.lambda / 2
+		buy = max(0, half*v.meanSize+math.Sqrt(2*half)*v.meanSize*r.NormFloat64())
+		sell = max(0, half*v.meanSize+math.Sqrt(2*half)*v.meanSize*r.NormFloat64())
+		nBuy, nSell = int64(math.Round(half)), int64(math.Round(half))
+	}
+	minute := minuteOf(t)
+	if lots := int64(math.Round(buy / v.lot)); lots > 0 {
+		ask := v.touch(Buy)
+		v.addVolume(minute, ask, lots, max(1, nBuy))
+		v.print(ask, lots, false, t)
+	}
+	if lots := int64(math.Round(sell / v.lot)); lots > 0 {
+		bid := v.touch(Sell)
+		v.addVolume(minute, bid, lots, max(1, nSell))
+		v.print(bid, lots, true, t)
+	}
+}
+
+func minuteOf(t time.Time) int64 {
+	ns := t.UnixNano()
+	m := ns / int64(time.Minute)
+	if ns%int64(time.Minute) < 0 {
+		m--
+	}
+	return m
+}
+
+func minuteStart(minute int64) time.Time { return time.Unix(0, minute*int64(time.Minute)) }
