@@ -1,0 +1,410 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"execd/api"
+	"execd/clock"
+	"execd/config"
+	"execd/engine"
+	"execd/positions"
+	"execd/risk"
+	"execd/secret"
+	"execd/venues"
+	"execd/venues/binance"
+)
+
+// Options are what the caller, not the config, decides.
+type Options struct {
+	Logger *zap.Logger
+	// Clock overrides the simulated clock built from the config (cfg.Clock.Speed from now).
+	Clock clock.Clock
+	// Listen overrides cfg.Listen (tests use "127.0.0.1:0").
+	Listen string
+	// Getenv reads credentials; default os.Getenv.
+	Getenv func(string) string
+	// Mocks, when set, are used for the config's mock venues instead of starting new ones (the demo and tests
+	// keep a handle on them).
+	Mocks *Mocks
+}
+
+// App is the daemon.
+type App struct {
+	opts    Options
+	log     *zap.Logger
+	clk     clock.Clock
+	mu      sync.Mutex // guards cfg during reloads
+	cfg     *config.Config
+	mocks   *Mocks
+	ownMock bool
+	venues  []venues.Venue
+	proto   map[string]string
+	ledger  *positions.Ledger
+	brk     *risk.Breakers
+	state   *risk.Switch
+	eng     *engine.Engine
+	stats   *statsCache
+
+	ln      net.Listener
+	srv     *http.Server
+	srvDone chan error
+	bgStop  context.CancelFunc
+	bg      sync.WaitGroup
+	ready   chan struct{}
+}
+
+// New validates the wiring of cfg; Start brings it up.
+func New(cfg *config.Config, o Options) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.NewScaled(simStart(), cfg.Clock.Speed)
+	}
+	return &App{opts: o, log: o.Logger, clk: clk, cfg: cfg, proto: map[string]string{}, ready: make(chan struct{})}, nil
+}
+
+// Clock is the daemon's simulated clock.
+func (a *App) Clock() clock.Clock { return a.clk }
+
+// Mocks are the mock venues the app runs (nil if none).
+func (a *App) Mocks() *Mocks { return a.mocks }
+
+// Engine is the app's engine (for embedding tests).
+func (a *App) Engine() *engine.Engine { return a.eng }
+
+// Start starts mocks (if the config has any), connects the venues, seeds the ledger from their positions, starts
+// the engine and the HTTP API. On error everything started is stopped again.
+func (a *App) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			a.teardown()
+		}
+	}()
+	cfg := a.cfg
+	a.mocks = a.opts.Mocks
+	if a.mocks == nil && hasMock(cfg) {
+		if a.mocks, err = StartMocks(cfg, a.clk, a.log, a.opts.Getenv, false); err != nil {
+			return err
+		}
+		a.ownMock = true
+	}
+	httpClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: 10 * time.Second,
+	}}
+	for _, vc := range cfg.Venues {
+		var rest, ws, key string
+		var sec secret.String
+		if vc.Mock != nil {
+			mv := a.mocks.Venue(vc.Name)
+			if mv == nil {
+				return fmt.Errorf("venue %s: no mock running", vc.Name)
+			}
+			rest, ws, key, sec = mv.RESTURL, mv.WSURL, mv.APIKey, mv.Secret
+		} else {
+			rest, ws = vc.RESTURL, vc.WSURL
+			key, sec = a.opts.Getenv(vc.APIKeyEnv), secret.New(a.opts.Getenv(vc.APISecretEnv))
+			if key == "" || sec.Empty() {
+				return fmt.Errorf("venue %s: environment variables %s and %s must be set", vc.Name, vc.APIKeyEnv, vc.APISecretEnv)
+			}
+		}
+		ad, err := binance.New(binance.Config{
+			Name: vc.Name, BaseURL: rest, WSURL: ws, APIKey: key, Secret: sec, HTTPClient: httpClient,
+			Logger: a.log.With(zap.String("venue", vc.Name)),
+		})
+		if err != nil {
+			return fmt.Errorf("venue %s: %w", vc.Name, err)
+		}
+		a.venues = append(a.venues, ad)
+		a.proto[vc.Name] = vc.Protocol
+	}
+	a.ledger = positions.NewLedger()
+	if err := a.seedLedger(ctx); err != nil {
+		return err
+	}
+	st, err := risk.ParseState(cfg.Risk.State)
+	if err != nil {
+		return err
+	}
+	a.state = &risk.Switch{}
+	if err := a.state.Set(st); err != nil {
+		return err
+	}
+	names := make([]string, len(cfg.Venues))
+	for i, v := range cfg.Venues {
+		names[i] = v.Name
+	}
+	a.brk = risk.NewBreakers(risk.BreakerSettings{
+		ConsecutiveFailures: cfg.Risk.BreakerFailures, OpenTimeout: cfg.Risk.BreakerOpenTimeout, HalfOpenMaxRequests: 1,
+	}, names, func(venue, from, to string) {
+		a.log.Warn("venue breaker changed state", zap.String("venue", venue), zap.String("from", from), zap.String("to", to))
+	})
+	traders := make([]engine.Trader, len(a.venues))
+	for i, v := range a.venues {
+		traders[i] = v
+	}
+	a.eng, err = engine.New(engine.Options{
+		Clock: a.clk, Logger: a.log, Venues: traders, Ledger: a.ledger, Breakers: a.brk, State: a.state,
+		Params: engineParams(cfg), Salt: []byte(cfg.ClientIDSalt),
+	})
+	if err != nil {
+		return err
+	}
+	a.eng.Start()
+	bgCtx, cancel := context.WithCancel(context.Background())
+	a.bgStop = cancel
+	a.stats = newStatsCache(a.venues, cfg.Instruments, a.ledger)
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.stats.run(bgCtx, time.Second)
+	}()
+	tokens := map[string]string{}
+	for _, t := range cfg.Auth.Tokens {
+		tokens[t.SHA256] = t.Role
+	}
+	h, err := api.New(api.Options{
+		Orders: a.eng, Ops: a, Tokens: tokens, Instruments: cfg.Instruments, Logger: a.log, Hash: config.HashToken,
+	})
+	if err != nil {
+		return err
+	}
+	listen := cfg.Listen
+	if a.opts.Listen != "" {
+		listen = a.opts.Listen
+	}
+	a.ln, err = net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	a.srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second}
+	a.srvDone = make(chan error, 1)
+	go func() { a.srvDone <- a.srv.Serve(a.ln) }()
+	close(a.ready)
+	a.log.Info("execd started", zap.String("addr", a.Addr()), zap.Int("venues", len(a.venues)))
+	return nil
+}
+
+func hasMock(cfg *config.Config) bool {
+	for _, v := range cfg.Venues {
+		if v.Mock != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// seedLedger reads each venue's positions into the ledger.
+func (a *App) seedLedger(ctx context.Context) error {
+	for _, v := range a.venues {
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		ps, err := v.Positions(cctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("venue %s: reading positions: %w", v.Name(), err)
+		}
+		for _, p := range ps {
+			a.ledger.Set(positions.Key{Venue: v.Name(), Instrument: p.Instrument}, p.Quantity)
+			if p.MarkPrice.IsPositive() {
+				a.ledger.SetMark(positions.Key{Venue: v.Name(), Instrument: p.Instrument}, p.MarkPrice)
+			}
+		}
+		for _, in := range a.cfg.Instruments {
+			k := positions.Key{Venue: v.Name(), Instrument: in}
+			a.ledger.Set(k, a.ledger.Position(k)) // every configured instrument shows, zero or not
+		}
+	}
+	return nil
+}
+
+func engineParams(cfg *config.Config) engine.Params {
+	p := engine.Params{
+		MeanInterval: cfg.TWAP.MeanInterval, TimeJitter: cfg.TWAP.TimeJitter, SizeJitter: cfg.TWAP.SizeJitter,
+		EndBuffer: cfg.TWAP.EndBuffer, Catchup: cfg.TWAP.Catchup, RetryInterval: cfg.TWAP.RetryInterval,
+		MaxChildNotional: cfg.Risk.MaxChildNotional, MaxOrderNotional: cfg.Risk.MaxOrderNotional,
+		DefaultSlippageBps: cfg.Risk.DefaultMaxSlippageBps, MaxSlippageBps: cfg.Risk.MaxSlippageBps,
+		MaxConsecutiveRejects: cfg.Risk.MaxConsecutiveRejects, Venues: map[string]engine.VenueParams{},
+	}
+	for _, v := range cfg.Venues {
+		p.Venues[v.Name] = engine.VenueParams{Weight: *v.Weight, Enabled: v.IsEnabled()}
+	}
+	return p
+}
+
+// Addr is the API's listening address.
+func (a *App) Addr() string {
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// Stop stops accepting requests, lets the engine finish in-flight venue calls (bounded by ctx), and stops the
+// mocks it started.
+func (a *App) Stop(ctx context.Context) error {
+	var errs []error
+	if a.srv != nil {
+		if err := a.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http: %w", err))
+		}
+	}
+	if a.eng != nil {
+		if err := a.eng.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("engine: %w", err))
+		}
+	}
+	a.teardown()
+	return errors.Join(errs...)
+}
+
+func (a *App) teardown() {
+	if a.bgStop != nil {
+		a.bgStop()
+		a.bg.Wait()
+	}
+	if a.srv != nil {
+		_ = a.srv.Close()
+	}
+	if a.ownMock && a.mocks != nil {
+		a.mocks.Close()
+	}
+}
+
+// Reload applies a new config's reloadable part (weights, enabled flags, twap and risk limits) atomically: it is
+// validated whole and checked against what needs a restart first, so a bad reload changes nothing.
+func (a *App) Reload(next *config.Config) error {
+	if err := next.Validate(); err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.cfg.Reloadable(next); err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	if err := a.eng.SetParams(engineParams(next)); err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	a.cfg = next
+	a.log.Info("config reloaded")
+	return nil
+}
+
+// --- api.Ops ---
+
+var _ api.Ops = (*App)(nil)
+
+// Venues reports each venue's health, breaker and share.
+func (a *App) Venues(ctx context.Context) []api.VenueStatus {
+	prm := a.eng.Params()
+	snap := a.stats.snapshot()
+	total := decimal.Zero
+	for _, s := range snap {
+		total = total.Add(s.Volume24h)
+	}
+	out := make([]api.VenueStatus, 0, len(a.venues))
+	for _, v := range a.venues {
+		n := v.Name()
+		vp := prm.Venues[n]
+		st := api.VenueStatus{
+			Venue: n, Protocol: a.proto[n], Enabled: vp.Enabled, Weight: vp.Weight,
+			Breaker: a.brk.State(n), Healthy: a.brk.Healthy(n),
+		}
+		if s, ok := snap[n]; ok {
+			if s.err != nil {
+				st.Error = s.err.Error()
+			} else {
+				vol, mark := s.Volume24h, s.MarkPrice
+				st.Volume24h, st.MarkPrice = &vol, &mark
+				if total.IsPositive() {
+					sh := vol.Div(total).Round(4)
+					st.VolumeShare = &sh
+				}
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// SetVenue changes a venue's weight and enabled flag live.
+func (a *App) SetVenue(name string, weight *decimal.Decimal, enabled *bool) (api.VenueStatus, error) {
+	prm := a.eng.Params()
+	vp, ok := prm.Venues[name]
+	if !ok {
+		return api.VenueStatus{}, &engine.Error{Kind: engine.KindNotFound, Msg: "venue " + name + " does not exist"}
+	}
+	if weight != nil {
+		vp.Weight = *weight
+	}
+	if enabled != nil {
+		vp.Enabled = *enabled
+	}
+	if err := a.eng.SetVenue(name, vp); err != nil {
+		return api.VenueStatus{}, err
+	}
+	a.log.Info("venue settings changed", zap.String("venue", name), zap.String("weight", vp.Weight.String()), zap.Bool("enabled", vp.Enabled))
+	for _, s := range a.Venues(context.Background()) {
+		if s.Venue == name {
+			return s, nil
+		}
+	}
+	return api.VenueStatus{}, errors.New("venue vanished")
+}
+
+// Positions is the ledger per venue and in aggregate.
+func (a *App) Positions() api.PositionsView {
+	snap := a.ledger.Snapshot()
+	var v api.PositionsView
+	v.Venues = []api.VenuePosition{}
+	for _, e := range snap {
+		v.Venues = append(v.Venues, api.VenuePosition{Venue: e.Venue, Instrument: e.Instrument, Position: e.Quantity, Notional: e.Notional().Round(2)})
+	}
+	v.Aggregate = []api.AggregatePosition{}
+	for _, g := range positions.Aggregates(snap) {
+		v.Aggregate = append(v.Aggregate, api.AggregatePosition{Instrument: g.Instrument, Position: g.Quantity, Notional: g.Notional.Round(2)})
+	}
+	return v
+}
+
+// Ready is nil once the daemon serves.
+func (a *App) Ready() error {
+	select {
+	case <-a.ready:
+		return nil
+	default:
+		return errors.New("starting")
+	}
+}
+
+// TradingState is the current trading state.
+func (a *App) TradingState() string { return string(a.state.Get()) }
+
+// SetTradingState halts, resumes or restricts trading.
+func (a *App) SetTradingState(s string) error {
+	st, err := risk.ParseState(s)
+	if err != nil {
+		return err
+	}
+	if err := a.state.Set(st); err != nil {
+		return err
+	}
+	a.log.Warn("trading state changed", zap.String("state", s))
+	return nil
+}

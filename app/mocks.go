@@ -1,0 +1,162 @@
+package app
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"execd/clock"
+	"execd/config"
+	mockbinance "execd/mocks/binance"
+	"execd/mocks/market"
+	"execd/secret"
+	"execd/venues"
+)
+
+// MockVenue is one mock venue running on loopback.
+type MockVenue struct {
+	Name     string
+	Protocol string
+	RESTURL  string
+	WSURL    string
+	APIKey   string
+	Secret   secret.String
+	Binance  *mockbinance.Server
+}
+
+// Mocks are the simulated market and its mock venues.
+type Mocks struct {
+	Market *market.Market
+	Venues []*MockVenue
+}
+
+// Close stops every mock venue.
+func (m *Mocks) Close() {
+	for _, v := range m.Venues {
+		if v.Binance != nil {
+			_ = v.Binance.Close()
+		}
+	}
+}
+
+// Venue returns a mock venue by name.
+func (m *Mocks) Venue(name string) *MockVenue {
+	for _, v := range m.Venues {
+		if v.Name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+// MockCredentials says where a mock venue's API key and secret come from: the environment variables
+// EXECD_MOCK_<NAME>_KEY and EXECD_MOCK_<NAME>_SECRET when both are set; otherwise fresh random ones for a mock
+// started in-process (nobody else needs them), or the fixed mock-<name>-key / mock-<name>-secret for a standalone
+// `execd mocks` process, so that a daemon in another process can be pointed at it.
+func MockCredentials(name string, getenv func(string) string, standalone bool) (string, secret.String, error) {
+	n := strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+	k, s := getenv("EXECD_MOCK_"+n+"_KEY"), getenv("EXECD_MOCK_"+n+"_SECRET")
+	if k != "" && s != "" {
+		return k, secret.New(s), nil
+	}
+	if k != "" || s != "" {
+		return "", secret.String{}, fmt.Errorf("mock venue %s: set both EXECD_MOCK_%s_KEY and EXECD_MOCK_%s_SECRET, or neither", name, n, n)
+	}
+	if standalone {
+		return "mock-" + name + "-key", secret.New("mock-" + name + "-secret"), nil
+	}
+	kb, sb := make([]byte, 16), make([]byte, 32)
+	if _, err := rand.Read(kb); err != nil {
+		return "", secret.String{}, err
+	}
+	if _, err := rand.Read(sb); err != nil {
+		return "", secret.String{}, err
+	}
+	return hex.EncodeToString(kb), secret.New(hex.EncodeToString(sb)), nil
+}
+
+// StartMocks starts the simulated market and every mock venue of cfg on loopback.
+// standalone selects the fixed fallback credentials (see MockCredentials).
+func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv func(string) string, standalone bool) (*Mocks, error) {
+	if cfg.Market == nil {
+		return nil, fmt.Errorf("no market section")
+	}
+	mc := market.Config{
+		Seed: cfg.Market.Seed, StartPrice: cfg.Market.StartPrice, AnnualVolatility: cfg.Market.AnnualVolatility,
+		TotalVolume24h: cfg.Market.TotalVolume24h, ImpactHalfLife: cfg.Market.ImpactHalfLife,
+		CouplingHalfLife: cfg.Market.CouplingHalfLife, BasisNoiseBps: cfg.Market.BasisNoiseBps,
+		FundingRate8h: cfg.Market.FundingRate8h, Step: cfg.Market.Step,
+	}
+	var mocked []config.VenueConfig
+	for _, v := range cfg.Venues {
+		if v.Mock == nil {
+			continue
+		}
+		mocked = append(mocked, v)
+		mc.Venues = append(mc.Venues, market.VenueConfig{
+			Name: v.Name, VolumeShare: v.Mock.VolumeShare, HalfSpreadBps: v.Mock.HalfSpreadBps, ImpactY: v.Mock.ImpactY,
+			TakerFeeBps: v.Mock.TakerFeeBps, MakerFeeBps: v.Mock.MakerFeeBps, BasisBps: v.Mock.BasisBps,
+			TickSize: decimal.RequireFromString("0.1"), LotSize: decimal.RequireFromString("0.001"),
+		})
+	}
+	mkt, err := market.New(mc, clk)
+	if err != nil {
+		return nil, fmt.Errorf("simulated market: %w", err)
+	}
+	ms := &Mocks{Market: mkt}
+	for _, v := range mocked {
+		book, err := mkt.Venue(v.Name)
+		if err != nil {
+			ms.Close()
+			return nil, err
+		}
+		key, sec, err := MockCredentials(v.Name, getenv, standalone)
+		if err != nil {
+			ms.Close()
+			return nil, err
+		}
+		rl := v.Mock.RateLimits == nil || *v.Mock.RateLimits
+		srv, err := mockbinance.New(mockbinance.Config{
+			Name: v.Name, Book: book, TakerFeeBps: v.Mock.TakerFeeBps, MakerFeeBps: v.Mock.MakerFeeBps,
+			APIKey: key, APISecret: sec.Reveal(), Clock: clk, DisableRateLimits: !rl,
+			Logger: log.With(zap.String("mock", v.Name)),
+		})
+		if err != nil {
+			ms.Close()
+			return nil, fmt.Errorf("mock venue %s: %w", v.Name, err)
+		}
+		addr := v.Mock.Listen
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		if err := srv.Start(addr); err != nil {
+			ms.Close()
+			return nil, fmt.Errorf("mock venue %s: %w", v.Name, err)
+		}
+		entry := v.Mock.EntryPrice
+		if !entry.IsPositive() {
+			entry = decimal.NewFromFloat(cfg.Market.StartPrice)
+		}
+		for inst, q := range v.Mock.Positions {
+			base, quote, err := venues.ParseInstrument(inst)
+			if err != nil {
+				ms.Close()
+				return nil, err
+			}
+			srv.SetPosition(base+quote, q, entry)
+		}
+		ms.Venues = append(ms.Venues, &MockVenue{
+			Name: v.Name, Protocol: v.Protocol, RESTURL: srv.URL(), WSURL: srv.WSURL(), APIKey: key, Secret: sec, Binance: srv,
+		})
+	}
+	return ms, nil
+}
+
+// simStart is where the simulated clock starts: now, truncated to the second.
+func simStart() time.Time { return time.Now().UTC().Truncate(time.Second) }
+

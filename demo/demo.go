@@ -1,0 +1,311 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"execd/api"
+	"execd/app"
+	"execd/clock"
+	"execd/config"
+	"execd/configs"
+	"execd/engine"
+)
+
+// Scenario is a demo: a config derived from the default one and the order the rebalancer submits.
+type Scenario struct {
+	Name        string
+	Description string
+	// Speed is the simulated clock's acceleration.
+	Speed float64
+	// Configure adjusts the default config.
+	Configure func(c *config.Config)
+	Order     api.OrderRequest
+}
+
+// Scenarios lists the demos by name.
+func Scenarios() map[string]Scenario {
+	slip := 50
+	return map[string]Scenario{
+		"seed": {
+			Name: "seed",
+			Description: "BTC3S rebalance from the seed: close 2.2166 BTC of a -11.988 BTC short held on " +
+				"exchange a (40% of volume, -4.795) and b (60%, -7.193)",
+			Speed:     30,
+			Configure: func(c *config.Config) {}, // the default config is the seed's two exchanges
+			Order: api.OrderRequest{
+				Instrument: "BTC-USDT-PERP", Side: "buy", Quantity: "2.2166", Duration: "5m", ReduceOnly: true,
+				MaxSlippageBps: &slip,
+			},
+		},
+	}
+}
+
+// ScenarioNames is the list of scenario names, for flag help.
+func ScenarioNames() string {
+	var n []string
+	for k := range Scenarios() {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return strings.Join(n, ", ")
+}
+
+// Options of a demo run.
+type Options struct {
+	Scenario string
+	Seed     int64
+	JSON     bool
+	Stdout   io.Writer
+	Stderr   io.Writer
+	Logger   *zap.Logger
+	// WallLimit bounds the run; default 55s.
+	WallLimit time.Duration
+}
+
+// Result is what `demo -json` prints.
+type Result struct {
+	Order     engine.Report     `json:"order"`
+	Positions api.PositionsView `json:"positions"`
+}
+
+// Run runs a scenario and prints its report; it returns an error if the parent did not end done.
+func Run(ctx context.Context, o Options) error {
+	sc, ok := Scenarios()[o.Scenario]
+	if !ok {
+		return fmt.Errorf("unknown scenario %q (have %s)", o.Scenario, ScenarioNames())
+	}
+	if o.WallLimit <= 0 {
+		o.WallLimit = 55 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.WallLimit)
+	defer cancel()
+	cfg, err := config.Parse(bytes.NewReader(configs.Default))
+	if err != nil {
+		return fmt.Errorf("default config: %w", err)
+	}
+	sc.Configure(cfg)
+	cfg.Market.Seed = o.Seed
+	token := randomToken()
+	viewer := randomToken()
+	cfg.Auth.Tokens = []config.TokenConfig{
+		{Name: "demo-rebalancer", Role: config.RoleRebalancer, SHA256: config.HashToken(token)},
+		{Name: "demo-viewer", Role: config.RoleViewer, SHA256: config.HashToken(viewer)},
+	}
+	cfg.ClientIDSalt = randomToken()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("scenario %s config: %w", sc.Name, err)
+	}
+	clk := clock.NewScaled(time.Now().UTC().Truncate(time.Second), sc.Speed)
+	d, err := app.New(cfg, app.Options{Logger: o.Logger, Clock: clk, Listen: "127.0.0.1:0"})
+	if err != nil {
+		return err
+	}
+	if err := d.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+		defer c()
+		_ = d.Stop(sctx)
+	}()
+	cl := &client{base: "http://" + d.Addr(), token: token, hc: &http.Client{Timeout: 10 * time.Second}}
+	var before api.PositionsView
+	if err := cl.do(ctx, "GET", "/v1/positions", nil, &before); err != nil {
+		return err
+	}
+	order := sc.Order
+	order.ID = fmt.Sprintf("rb-%s-btc3s-%d", clk.Now().Format("2006-01-02"), o.Seed)
+	if !o.JSON {
+		fmt.Fprintf(o.Stdout, "execd demo — scenario %s (market seed %d)\n%s\n", sc.Name, o.Seed, sc.Description)
+		fmt.Fprintf(o.Stdout, "daemon on %s; simulated clock ×%g; submitting %s %s %s over %s (reduce-only=%v)\n\n",
+			d.Addr(), sc.Speed, order.Side, order.Quantity, order.Instrument, order.Duration, order.ReduceOnly)
+	}
+	var rep engine.Report
+	if err := cl.do(ctx, "POST", "/v1/orders", order, &rep); err != nil {
+		return err
+	}
+	wallStart := time.Now()
+	var bar *progressbar.ProgressBar
+	if !o.JSON {
+		bar = progressbar.NewOptions(1000, progressbar.OptionSetWriter(o.Stderr), progressbar.OptionSetWidth(30),
+			progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionSetPredictTime(false),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for rep.State == engine.Working {
+		select {
+		case <-ctx.Done():
+			_ = cl.do(context.Background(), "DELETE", "/v1/orders/"+order.ID, nil, &rep)
+			return fmt.Errorf("the rebalance did not finish within %s of wall time (state %s, filled %s)", o.WallLimit, rep.State, rep.Filled)
+		case <-tick.C:
+		}
+		if err := cl.do(ctx, "GET", "/v1/orders/"+order.ID, nil, &rep); err != nil {
+			return err
+		}
+		if bar != nil {
+			bar.Describe(progressLine(rep, clk.Now()))
+			_ = bar.Set(permille(rep.Filled, rep.Quantity))
+		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	var after api.PositionsView
+	if err := cl.do(ctx, "GET", "/v1/positions", nil, &after); err != nil {
+		return err
+	}
+	if o.JSON {
+		enc := json.NewEncoder(o.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(Result{Order: rep, Positions: after}); err != nil {
+			return err
+		}
+	} else {
+		printReport(o.Stdout, rep, before, after, time.Since(wallStart))
+	}
+	if rep.State != engine.Done {
+		return fmt.Errorf("the rebalance ended %s: %s", rep.State, rep.Reason)
+	}
+	return nil
+}
+
+func permille(filled, total decimal.Decimal) int {
+	if !total.IsPositive() {
+		return 0
+	}
+	return int(filled.Mul(decimal.NewFromInt(1000)).Div(total).IntPart())
+}
+
+func progressLine(r engine.Report, now time.Time) string {
+	parts := []string{fmt.Sprintf("t+%-5s", now.Sub(r.CreatedAt).Truncate(time.Second))}
+	for _, v := range r.Venues {
+		parts = append(parts, fmt.Sprintf("%s %s/%s (%d)", v.Venue, v.Filled, v.Allocated, v.ChildOrders))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "—"
+	}
+	return *s
+}
+
+func printReport(w io.Writer, r engine.Report, before, after api.PositionsView, wall time.Duration) {
+	simDur := "—"
+	if r.EndedAt != nil {
+		simDur = r.EndedAt.Sub(r.CreatedAt).Truncate(time.Second).String()
+	}
+	fmt.Fprintf(w, "Rebalance %s: %s in %s simulated (%s wall)\n", r.ID, r.State, simDur, wall.Truncate(100*time.Millisecond))
+	fmt.Fprintf(w, "  %s %s %s, reduce-only %v, band %d bps\n", r.Side, r.Quantity, r.Instrument, r.ReduceOnly, r.MaxSlippageBps)
+	fmt.Fprintf(w, "  filled %s   residual %s (below one lot)   unfilled %s\n", r.Filled, r.Residual, r.Unfilled)
+	fmt.Fprintf(w, "  arrival %s   average %s   shortfall %s bps   fees %s USDT   child orders %d\n\n",
+		r.ArrivalPrice, deref(r.AvgPrice), deref(r.ShortfallBps), r.Fees.Round(4), r.ChildOrders)
+	pos := func(v api.PositionsView, venue string) string {
+		for _, p := range v.Venues {
+			if p.Venue == venue && p.Instrument == r.Instrument {
+				return p.Position.String()
+			}
+		}
+		return "0"
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "venue\tvolume share\tallocated\tfilled\tfilled share\tavg price\tchildren\tposition before\tposition after\t")
+	for _, v := range r.Venues {
+		share := "—"
+		if r.Filled.IsPositive() {
+			share = v.Filled.Div(r.Filled).Round(4).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", v.Venue, v.VolumeShare, v.Allocated, v.Filled, share,
+			deref(v.AvgPrice), v.ChildOrders, pos(before, v.Venue), pos(after, v.Venue))
+	}
+	agg := func(v api.PositionsView) string {
+		for _, a := range v.Aggregate {
+			if a.Instrument == r.Instrument {
+				return a.Position.String()
+			}
+		}
+		return "0"
+	}
+	fmt.Fprintf(tw, "total\t\t%s\t%s\t\t%s\t%d\t%s\t%s\t\n", r.Quantity.Sub(r.Residual), r.Filled, deref(r.AvgPrice), r.ChildOrders, agg(before), agg(after))
+	tw.Flush()
+	if r.Reason != "" {
+		fmt.Fprintf(w, "\nnote: %s\n", r.Reason)
+	}
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
+// client calls the daemon's API.
+type client struct {
+	base  string
+	token string
+	hc    *http.Client
+}
+
+func (c *client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var eb api.ErrorBody
+		if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
+			return fmt.Errorf("%s %s: %d %s: %s", method, path, resp.StatusCode, eb.Error.Code, eb.Error.Message)
+		}
+		return fmt.Errorf("%s %s: status %d", method, path, resp.StatusCode)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s %s: decoding: %w", method, path, err)
+		}
+	}
+	return nil
+}
+

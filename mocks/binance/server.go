@@ -1,0 +1,460 @@
+package binance
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"execd/clock"
+	"execd/mocks/market"
+)
+
+// Book is the part of a simulated-market venue the mock trades against; *market.Venue satisfies it.
+type Book interface {
+	Quote() market.Quote
+	Depth(levels int) (bids, asks []market.Level)
+	Take(side market.Side, qty, limit decimal.Decimal) []market.Exec
+	Volume24h() market.Volume
+	Trades(n int) []market.PublicTrade
+}
+
+// Config configures one mock venue (one account).
+type Config struct {
+	Name   string // venue name, e.g. "a"
+	Book   Book
+	Symbol string // default "BTCUSDT"
+	// Filters; zero values take the real BTCUSDT filters: 0.10, 0.001, 0.001, 1000, 120, 100.
+	TickSize, StepSize, MinQty, MaxQty, MarketMaxQty, MinNotional decimal.Decimal
+	TakerFeeBps, MakerFeeBps                                      float64
+	APIKey                                                        string
+	APISecret                                                     string
+	Leverage                                                      int             // default 20
+	Balance                                                       decimal.Decimal // USDT wallet, default 1,000,000
+	Clock                                                         clock.Clock     // simulated clock for event and trade times; default wall
+	// DisableRateLimits turns off the weight (2400/min) and order (300/10s, 1200/min) limits, on by default.
+	DisableRateLimits bool
+	// ListenKeyTTL is how long a listenKey lives without keepalive (wall time), default 60 minutes.
+	ListenKeyTTL time.Duration
+	// MatchInterval is the wall period of the resting-order sweep, default 50ms.
+	MatchInterval time.Duration
+	Logger        *zap.Logger
+}
+
+func (c *Config) defaults() error {
+	if c.Book == nil {
+		return errors.New("binance mock: no book")
+	}
+	if c.APIKey == "" || c.APISecret == "" {
+		return errors.New("binance mock: API key and secret are required")
+	}
+	def := func(d *decimal.Decimal, s string) {
+		if d.IsZero() {
+			*d = decimal.RequireFromString(s)
+		}
+	}
+	def(&c.TickSize, "0.10")
+	def(&c.StepSize, "0.001")
+	def(&c.MinQty, "0.001")
+	def(&c.MaxQty, "1000")
+	def(&c.MarketMaxQty, "120")
+	def(&c.MinNotional, "100")
+	def(&c.Balance, "1000000")
+	if c.Symbol == "" {
+		c.Symbol = "BTCUSDT"
+	}
+	if c.Leverage <= 0 {
+		c.Leverage = 20
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
+	if c.ListenKeyTTL <= 0 {
+		c.ListenKeyTTL = time.Hour
+	}
+	if c.MatchInterval <= 0 {
+		c.MatchInterval = 50 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	return nil
+}
+
+// Server is one mock venue. Several Servers in one process share nothing.
+type Server struct {
+	cfg    Config
+	log    *zap.Logger
+	faults Faults
+	limits *limiter
+	acct   *account
+
+	mu     sync.Mutex
+	srv    *http.Server
+	ln     net.Listener
+	done   chan struct{}
+	wg     sync.WaitGroup
+	closed bool
+}
+
+// New builds a server; Start makes it listen.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With(zap.String("mock", "binance"), zap.String("venue", cfg.Name)),
+		limits: newLimiter(!cfg.DisableRateLimits), done: make(chan struct{})}
+	s.acct = newAccount(&s.cfg)
+	s.faults.dropStreams = s.acct.closeStreams
+	return s, nil
+}
+
+// Start listens on addr ("127.0.0.1:0" for any free port) and serves until Close.
+func (s *Server) Start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("binance mock listen %s: %w", addr, err)
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	srv := s.srv
+	s.mu.Unlock()
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Warn("serve", zap.Error(err))
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.sweepLoop()
+	}()
+	return nil
+}
+
+// URL is the REST base URL, e.g. http://127.0.0.1:40123.
+func (s *Server) URL() string { return "http://" + s.addr() }
+
+// WSURL is the websocket base; a user-data stream is at WSURL()+"/"+listenKey.
+func (s *Server) WSURL() string { return "ws://" + s.addr() + "/ws" }
+
+func (s *Server) addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops the HTTP server, the websockets and the matching goroutine.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	srv := s.srv
+	s.mu.Unlock()
+	var err error
+	if srv != nil {
+		err = srv.Close()
+	}
+	s.acct.closeStreams()
+	s.wg.Wait()
+	s.acct.wg.Wait()
+	return err
+}
+
+// Faults is the fault injector of this server.
+func (s *Server) Faults() *Faults { return &s.faults }
+
+// SetPosition sets the account's signed position and entry price, for scenario setup.
+func (s *Server) SetPosition(symbol string, qty, entryPrice decimal.Decimal) {
+	s.acct.setPosition(symbol, qty, entryPrice)
+}
+
+// Position is the account's signed position in symbol.
+func (s *Server) Position(symbol string) decimal.Decimal { return s.acct.position(symbol) }
+
+// Orders is the venue's own record of every order it accepted, in acceptance order.
+func (s *Server) Orders() []OrderRecord { return s.acct.records() }
+
+func (s *Server) sweepLoop() {
+	t := time.NewTicker(s.cfg.MatchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+			s.acct.sweep()
+			s.acct.expireListenKeys(time.Now())
+		}
+	}
+}
+
+// endpoint is one route: its weight, whether it is signed (or API-key only), and the handler.
+type endpoint struct {
+	weight func(q url.Values) int
+	auth   authKind
+	order  bool // counts against the order limits
+	handle func(r *request) (any, *apiError)
+}
+
+type authKind int
+
+const (
+	authNone authKind = iota
+	authKey
+	authSigned
+)
+
+// request is a parsed call: query and body parameters merged.
+type request struct {
+	*http.Request
+	params url.Values
+	w      http.ResponseWriter
+}
+
+func fixed(n int) func(url.Values) int { return func(url.Values) int { return n } }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern string, e endpoint) { mux.Handle(pattern, s.wrap(e)) }
+	bySymbol := func(with, without int) func(url.Values) int {
+		return func(q url.Values) int {
+			if q.Get("symbol") != "" {
+				return with
+			}
+			return without
+		}
+	}
+	route("GET /fapi/v1/ping", endpoint{weight: fixed(1), handle: func(*request) (any, *apiError) { return struct{}{}, nil }})
+	route("GET /fapi/v1/time", endpoint{weight: fixed(1), handle: func(*request) (any, *apiError) {
+		return map[string]int64{"serverTime": time.Now().UnixMilli()}, nil
+	}})
+	route("GET /fapi/v1/exchangeInfo", endpoint{weight: fixed(1), handle: s.exchangeInfo})
+	route("GET /fapi/v1/ticker/24hr", endpoint{weight: bySymbol(1, 40), handle: s.ticker24h})
+	route("GET /fapi/v1/premiumIndex", endpoint{weight: fixed(1), handle: s.premiumIndex})
+	route("GET /fapi/v1/depth", endpoint{weight: depthWeight, handle: s.depth})
+	route("GET /fapi/v1/trades", endpoint{weight: fixed(5), handle: s.trades})
+	route("POST /fapi/v1/order", endpoint{weight: fixed(0), auth: authSigned, order: true, handle: s.acct.newOrder})
+	route("GET /fapi/v1/order", endpoint{weight: fixed(1), auth: authSigned, handle: s.acct.getOrder})
+	route("DELETE /fapi/v1/order", endpoint{weight: fixed(1), auth: authSigned, handle: s.acct.cancelOrder})
+	route("GET /fapi/v1/openOrders", endpoint{weight: bySymbol(1, 40), auth: authSigned, handle: s.acct.openOrders})
+	route("GET /fapi/v1/allOrders", endpoint{weight: fixed(5), auth: authSigned, handle: s.acct.allOrders})
+	route("GET /fapi/v1/userTrades", endpoint{weight: fixed(5), auth: authSigned, handle: s.acct.userTrades})
+	route("GET /fapi/v2/positionRisk", endpoint{weight: fixed(5), auth: authSigned, handle: s.acct.positionRisk})
+	route("GET /fapi/v3/positionRisk", endpoint{weight: fixed(5), auth: authSigned, handle: s.acct.positionRisk})
+	route("GET /fapi/v2/account", endpoint{weight: fixed(5), auth: authSigned, handle: s.acct.accountInfo})
+	route("GET /fapi/v3/account", endpoint{weight: fixed(5), auth: authSigned, handle: s.acct.accountInfo})
+	route("GET /fapi/v3/balance", endpoint{weight: fixed(5), auth: authSigned, handle: s.acct.balance})
+	route("POST /fapi/v1/listenKey", endpoint{weight: fixed(1), auth: authKey, handle: s.acct.startListenKey})
+	route("PUT /fapi/v1/listenKey", endpoint{weight: fixed(1), auth: authKey, handle: s.acct.keepaliveListenKey})
+	route("DELETE /fapi/v1/listenKey", endpoint{weight: fixed(1), auth: authKey, handle: s.acct.closeListenKey})
+	mux.HandleFunc("GET /ws/{listenKey}", s.acct.serveStream)
+	return mux
+}
+
+func depthWeight(q url.Values) int {
+	switch n, _ := strconv.Atoi(q.Get("limit")); {
+	case n == 0 || n > 100 && n <= 500:
+		return 10
+	case n <= 50:
+		return 2
+	case n <= 100:
+		return 5
+	}
+	return 20
+}
+
+// wrap applies the venue's request pipeline: injected 429s, weight, authentication, order limits, the handler and
+// the after-accept faults.
+func (s *Server) wrap(e endpoint) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
+		now := time.Now()
+		raw, err := io.ReadAll(io.LimitReader(hr.Body, 1<<20))
+		if err != nil {
+			s.writeErr(w, &apiError{http.StatusBadRequest, -1102, "Malformed request body."})
+			return
+		}
+		params, perr := mergeParams(hr.URL.RawQuery, string(raw))
+		if s.faults.take(&s.faults.rateLimit) {
+			s.writeErr(w, errTooMany)
+			return
+		}
+		used, aerr := s.limits.use(now, e.weight(params))
+		w.Header().Set("X-MBX-USED-WEIGHT-1M", strconv.Itoa(used))
+		if aerr != nil {
+			s.writeErr(w, aerr)
+			return
+		}
+		if perr != nil {
+			s.writeErr(w, errIllegal("query"))
+			return
+		}
+		if aerr := s.authenticate(hr, e.auth, params, raw, now); aerr != nil {
+			s.writeErr(w, aerr)
+			return
+		}
+		if e.order {
+			c10, c1m, oerr := s.limits.order(now)
+			w.Header().Set("X-MBX-ORDER-COUNT-10S", strconv.Itoa(c10))
+			w.Header().Set("X-MBX-ORDER-COUNT-1M", strconv.Itoa(c1m))
+			if oerr != nil {
+				s.writeErr(w, oerr)
+				return
+			}
+			if s.faults.take(&s.faults.fail5xxFirst) {
+				s.writeErr(w, errInternal)
+				return
+			}
+		}
+		s.acct.sweep()
+		res, aerr := e.handle(&request{Request: hr, params: params, w: w})
+		if aerr != nil {
+			s.writeErr(w, aerr)
+			return
+		}
+		if e.order {
+			if !s.applyAfterAccept(w, hr, s.faults.takeAfterAccept()) {
+				return
+			}
+		}
+		s.writeJSON(w, http.StatusOK, res)
+	})
+}
+
+// applyAfterAccept carries out the faults on an executed order create; it reports whether to answer normally.
+func (s *Server) applyAfterAccept(w http.ResponseWriter, r *http.Request, f afterAccept) bool {
+	if f.delay > 0 {
+		t := time.NewTimer(f.delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-s.done:
+			return false
+		case <-r.Context().Done():
+			return false
+		}
+	}
+	switch {
+	case f.drop:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return false
+			}
+		}
+		panic(http.ErrAbortHandler) // closes the connection without a response
+	case f.fail:
+		s.writeErr(w, errTimeout)
+		return false
+	}
+	return true
+}
+
+// mergeParams parses the query string and the form body; the venue reads both.
+func mergeParams(query, body string) (url.Values, error) {
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return q, err
+	}
+	b, err := url.ParseQuery(body)
+	if err != nil {
+		return q, err
+	}
+	for k, v := range b {
+		q[k] = append(q[k], v...)
+	}
+	return q, nil
+}
+
+// authenticate checks the API key, and for signed endpoints the HMAC-SHA256 signature over the query string (less
+// the signature) concatenated with the body, and the timestamp against the wall clock and recvWindow.
+func (s *Server) authenticate(r *http.Request, kind authKind, params url.Values, body []byte, now time.Time) *apiError {
+	if kind == authNone {
+		return nil
+	}
+	key := r.Header.Get("X-MBX-APIKEY")
+	if key == "" || strings.ContainsFunc(key, func(c rune) bool { return c <= ' ' || c > '~' }) {
+		return errBadKeyFormat
+	}
+	if !hmac.Equal([]byte(key), []byte(s.cfg.APIKey)) {
+		return errRejectedKey
+	}
+	sig := params.Get("signature")
+	if kind == authKey && sig == "" {
+		return nil
+	}
+	if sig == "" {
+		return errMandatory("signature")
+	}
+	total := stripSignature(r.URL.RawQuery) + string(body)
+	mac := hmac.New(sha256.New, []byte(s.cfg.APISecret))
+	mac.Write([]byte(total))
+	want := hex.EncodeToString(mac.Sum(nil))
+	if !hmac.Equal([]byte(strings.ToLower(sig)), []byte(want)) {
+		return errSignature
+	}
+	ts, err := strconv.ParseInt(params.Get("timestamp"), 10, 64)
+	if err != nil {
+		return errMandatory("timestamp")
+	}
+	window := int64(5000)
+	if rw := params.Get("recvWindow"); rw != "" {
+		if window, err = strconv.ParseInt(rw, 10, 64); err != nil || window <= 0 || window > 60000 {
+			return errMandatory("recvWindow")
+		}
+	}
+	nowMs := now.UnixMilli()
+	switch {
+	case ts > nowMs+1000:
+		return errAhead
+	case nowMs-ts > window:
+		return errRecvWindow
+	}
+	return nil
+}
+
+// stripSignature removes the signature parameter from a raw query string, keeping the rest byte for byte.
+func stripSignature(raw string) string {
+	parts := strings.Split(raw, "&")
+	kept := parts[:0]
+	for _, p := range parts {
+		if !strings.HasPrefix(p, "signature=") {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, "&")
+}
+
+func (s *Server) writeErr(w http.ResponseWriter, e *apiError) {
+	s.writeJSON(w, e.Status, map[string]any{"code": e.Code, "msg": e.Msg})
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		s.log.Debug("write response", zap.Error(err))
+	}
+}

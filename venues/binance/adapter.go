@@ -1,0 +1,495 @@
+package binance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/adshao/go-binance/v2/futures"
+	"go.uber.org/zap"
+
+	"execd/secret"
+	"execd/venues"
+)
+
+// Config configures one Binance-protocol venue.
+type Config struct {
+	Name       string        // venue name
+	BaseURL    string        // REST base, e.g. the mock's URL() or https://fapi.binance.com
+	WSURL      string        // user-data stream base, e.g. the mock's WSURL() or wss://fstream.binance.com/ws
+	APIKey     string        //
+	Secret     secret.String //
+	HTTPClient *http.Client  // nil: a client with a 10 s timeout
+	RecvWindow time.Duration // default 5 s
+	Logger     *zap.Logger
+}
+
+// Adapter is a venues.Venue speaking Binance USDⓈ-M futures. Safe for concurrent use.
+type Adapter struct {
+	cfg    Config
+	log    *zap.Logger
+	http   *http.Client
+	offset atomic.Int64 // ms the local clock is ahead of the venue's, as go-binance's TimeOffset
+
+	mu        sync.Mutex
+	symbols   map[string]symbolInfo // canonical instrument → info
+	instOf    map[string]string     // venue symbol → canonical instrument
+	loadedAt  time.Time
+	clientIDs map[int64]string // orderId → clientOrderId, immutable facts
+}
+
+var _ venues.Venue = (*Adapter)(nil)
+
+const (
+	exchangeInfoTTL = 5 * time.Minute
+	maxClientIDs    = 10000
+)
+
+// New checks the config and builds the adapter; it does no I/O.
+func New(cfg Config) (*Adapter, error) {
+	switch {
+	case cfg.Name == "":
+		return nil, errors.New("binance: venue name is required")
+	case cfg.BaseURL == "" || cfg.WSURL == "":
+		return nil, fmt.Errorf("binance %s: base URL and websocket URL are required", cfg.Name)
+	case cfg.APIKey == "" || cfg.Secret.Empty():
+		return nil, fmt.Errorf("binance %s: API key and secret are required", cfg.Name)
+	}
+	if cfg.RecvWindow <= 0 {
+		cfg.RecvWindow = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	if cfg.HTTPClient != nil {
+		c := *cfg.HTTPClient
+		hc = &c
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = recorder{base: base}
+	return &Adapter{cfg: cfg, log: cfg.Logger.With(zap.String("venue", cfg.Name)), http: hc,
+		clientIDs: map[int64]string{}}, nil
+}
+
+// Name is the configured venue name.
+func (a *Adapter) Name() string { return a.cfg.Name }
+
+// client returns a go-binance client for one call. A fresh struct per call keeps TimeOffset free of data races.
+func (a *Adapter) client() *futures.Client {
+	c := futures.NewClient(a.cfg.APIKey, a.cfg.Secret.Reveal())
+	c.BaseURL = a.cfg.BaseURL
+	c.HTTPClient = a.http
+	c.Logger = log.New(io.Discard, "", 0)
+	c.Debug = false
+	c.TimeOffset = a.offset.Load()
+	return c
+}
+
+func (a *Adapter) recvWindow() futures.RequestOption {
+	return futures.WithRecvWindow(a.cfg.RecvWindow.Milliseconds())
+}
+
+// do runs one REST call and classifies its failure. On -1021 it resyncs the clock offset once.
+func (a *Adapter) do(ctx context.Context, op string, mutating bool, fn func(context.Context, *futures.Client) error) error {
+	cctx, info := withInfo(ctx)
+	err := fn(cctx, a.client())
+	if err == nil {
+		return nil
+	}
+	verr := a.classify(op, info, mutating, err)
+	var ve *venues.Error
+	if errors.As(verr, &ve) && ve.Code == "-1021" {
+		a.resyncTime(ctx)
+	}
+	return verr
+}
+
+func (a *Adapter) resyncTime(ctx context.Context) {
+	before := time.Now().UnixMilli()
+	server, err := a.client().NewServerTimeService().Do(ctx)
+	if err != nil || server == 0 {
+		a.log.Warn("time resync failed", zap.Error(sanitize(err)))
+		return
+	}
+	local := (before + time.Now().UnixMilli()) / 2
+	a.offset.Store(local - server)
+	a.log.Info("clock offset resynced", zap.Int64("offset_ms", local-server))
+}
+
+// symbol returns the venue symbol and rules of a canonical instrument, loading exchangeInfo when stale.
+func (a *Adapter) symbol(ctx context.Context, op, instrument string) (symbolInfo, error) {
+	if _, _, err := venues.ParseInstrument(instrument); err != nil {
+		return symbolInfo{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Msg: err.Error(), Err: err}
+	}
+	a.mu.Lock()
+	info, ok := a.symbols[instrument]
+	fresh := time.Since(a.loadedAt) < exchangeInfoTTL
+	a.mu.Unlock()
+	if ok && fresh {
+		return info, nil
+	}
+	if err := a.loadExchangeInfo(ctx, op); err != nil {
+		if ok { // keep trading on the cached rules when a refresh fails
+			a.log.Warn("exchangeInfo refresh failed", zap.Error(err))
+			return info, nil
+		}
+		return symbolInfo{}, err
+	}
+	a.mu.Lock()
+	info, ok = a.symbols[instrument]
+	a.mu.Unlock()
+	if !ok {
+		err := fmt.Errorf("instrument %s is not listed as a perpetual", instrument)
+		return symbolInfo{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Msg: err.Error(), Err: err}
+	}
+	return info, nil
+}
+
+func (a *Adapter) loadExchangeInfo(ctx context.Context, op string) error {
+	var ei *futures.ExchangeInfo
+	if err := a.do(ctx, op, false, func(ctx context.Context, c *futures.Client) (err error) {
+		ei, err = c.NewExchangeInfoService().Do(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
+	symbols, instOf := map[string]symbolInfo{}, map[string]string{}
+	for i := range ei.Symbols {
+		s := &ei.Symbols[i]
+		if s.ContractType != futures.ContractTypePerpetual {
+			continue
+		}
+		info, err := toSymbol(s)
+		if err != nil {
+			a.log.Warn("skipping symbol", zap.String("symbol", s.Symbol), zap.Error(err))
+			continue
+		}
+		symbols[info.instrument], instOf[s.Symbol] = info, info.instrument
+	}
+	a.mu.Lock()
+	a.symbols, a.instOf, a.loadedAt = symbols, instOf, time.Now()
+	a.mu.Unlock()
+	return nil
+}
+
+// instrumentOf maps a venue symbol to its canonical instrument, if known.
+func (a *Adapter) instrumentOf(symbol string) (string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	inst, ok := a.instOf[symbol]
+	return inst, ok
+}
+
+func (a *Adapter) rememberClientID(orderID int64, clientID string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.clientIDs) >= maxClientIDs {
+		clear(a.clientIDs)
+	}
+	a.clientIDs[orderID] = clientID
+}
+
+// Rules returns the instrument's trading rules from exchangeInfo (cached, refreshed every 5 minutes).
+func (a *Adapter) Rules(ctx context.Context, instrument string) (venues.Rules, error) {
+	info, err := a.symbol(ctx, "rules", instrument)
+	return info.rules, err
+}
+
+// Stats returns mark price and funding (premiumIndex) and 24 h volume (ticker).
+func (a *Adapter) Stats(ctx context.Context, instrument string) (venues.Stats, error) {
+	info, err := a.symbol(ctx, "stats", instrument)
+	if err != nil {
+		return venues.Stats{}, err
+	}
+	sym := info.rules.Symbol
+	var tickers []*futures.PriceChangeStats
+	var premium []*futures.PremiumIndex
+	if err := a.do(ctx, "stats", false, func(ctx context.Context, c *futures.Client) (err error) {
+		if tickers, err = c.NewListPriceChangeStatsService().Symbol(sym).Do(ctx); err != nil {
+			return err
+		}
+		premium, err = c.NewPremiumIndexService().Symbol(sym).Do(ctx)
+		return err
+	}); err != nil {
+		return venues.Stats{}, err
+	}
+	if len(tickers) != 1 || len(premium) != 1 || tickers[0] == nil || premium[0] == nil {
+		return venues.Stats{}, a.badPayload("stats", false, fmt.Errorf("want one ticker and one premium index for %s", sym))
+	}
+	vol, err1 := parseDec("volume", tickers[0].Volume)
+	qvol, err2 := parseDec("quoteVolume", tickers[0].QuoteVolume)
+	mark, err3 := parseDec("markPrice", premium[0].MarkPrice)
+	fund, err4 := parseDec("lastFundingRate", premium[0].LastFundingRate)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return venues.Stats{}, a.badPayload("stats", false, err)
+	}
+	return venues.Stats{Instrument: instrument, MarkPrice: mark, Volume24h: vol, QuoteVol24h: qvol, FundingRate: fund,
+		Time: time.UnixMilli(premium[0].Time).UTC()}, nil
+}
+
+// clientIDRe is what Binance accepts as newClientOrderId.
+var clientIDRe = regexp.MustCompile(`^[.A-Z:/a-z0-9_-]{1,36}$`)
+
+func (a *Adapter) invalid(op string, err error) error {
+	return &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Msg: err.Error(), Err: err}
+}
+
+// Place sends a new order with newOrderRespType RESULT.
+func (a *Adapter) Place(ctx context.Context, req venues.OrderRequest) (venues.Order, error) {
+	info, err := a.symbol(ctx, "place", req.Instrument)
+	if err != nil {
+		return venues.Order{}, err
+	}
+	side, err := sideToVenue(req.Side)
+	switch {
+	case err != nil:
+		return venues.Order{}, a.invalid("place", err)
+	case !clientIDRe.MatchString(req.ClientOrderID):
+		return venues.Order{}, a.invalid("place", fmt.Errorf("client order id %q is not valid", req.ClientOrderID))
+	case !req.Quantity.IsPositive():
+		return venues.Order{}, a.invalid("place", fmt.Errorf("quantity %s is not positive", req.Quantity))
+	}
+	build := func(c *futures.Client) (*futures.CreateOrderService, error) {
+		s := c.NewCreateOrderService().Symbol(info.rules.Symbol).Side(side).Quantity(req.Quantity.String()).
+			NewClientOrderID(req.ClientOrderID).NewOrderResponseType(futures.NewOrderRespTypeRESULT)
+		if req.ReduceOnly {
+			s = s.ReduceOnly(true)
+		}
+		switch req.Type {
+		case venues.Market:
+			return s.Type(futures.OrderTypeMarket), nil
+		case venues.Limit:
+			if !req.Price.IsPositive() {
+				return nil, fmt.Errorf("limit price %s is not positive", req.Price)
+			}
+			s = s.Type(futures.OrderTypeLimit).Price(req.Price.String())
+			switch req.TimeInForce {
+			case venues.GTC:
+				return s.TimeInForce(futures.TimeInForceTypeGTC), nil
+			case venues.IOC:
+				return s.TimeInForce(futures.TimeInForceTypeIOC), nil
+			}
+			return nil, fmt.Errorf("time in force %q", req.TimeInForce)
+		}
+		return nil, fmt.Errorf("order type %q", req.Type)
+	}
+	if _, err := build(a.client()); err != nil { // validate before anything is sent
+		return venues.Order{}, a.invalid("place", err)
+	}
+	var res *futures.CreateOrderResponse
+	if err := a.do(ctx, "place", true, func(ctx context.Context, c *futures.Client) error {
+		s, err := build(c)
+		if err != nil {
+			return err
+		}
+		res, err = s.Do(ctx, a.recvWindow())
+		return err
+	}); err != nil {
+		return venues.Order{}, err
+	}
+	o, err := toOrder(req.Instrument, fieldsOfCreate(res))
+	if err != nil {
+		return venues.Order{}, a.badPayload("place", true, err)
+	}
+	a.rememberClientID(res.OrderID, res.ClientOrderID)
+	return o, nil
+}
+
+// Query returns the order with the given client order id; -2013 wraps venues.ErrNotFound.
+func (a *Adapter) Query(ctx context.Context, instrument, clientOrderID string) (venues.Order, error) {
+	info, err := a.symbol(ctx, "query", instrument)
+	if err != nil {
+		return venues.Order{}, err
+	}
+	var res *futures.Order
+	if err := a.do(ctx, "query", false, func(ctx context.Context, c *futures.Client) (err error) {
+		res, err = c.NewGetOrderService().Symbol(info.rules.Symbol).OrigClientOrderID(clientOrderID).Do(ctx, a.recvWindow())
+		return err
+	}); err != nil {
+		return venues.Order{}, err
+	}
+	o, err := toOrder(instrument, fieldsOfOrder(res))
+	if err != nil {
+		return venues.Order{}, a.badPayload("query", false, err)
+	}
+	a.rememberClientID(res.OrderID, res.ClientOrderID)
+	return o, nil
+}
+
+// Cancel cancels by client order id. When the venue answers -2011 (unknown or already final) the order is
+// queried: its final state is returned if it exists, an error wrapping venues.ErrNotFound if it does not.
+func (a *Adapter) Cancel(ctx context.Context, instrument, clientOrderID string) (venues.Order, error) {
+	info, err := a.symbol(ctx, "cancel", instrument)
+	if err != nil {
+		return venues.Order{}, err
+	}
+	var res *futures.CancelOrderResponse
+	err = a.do(ctx, "cancel", true, func(ctx context.Context, c *futures.Client) (err error) {
+		res, err = c.NewCancelOrderService().Symbol(info.rules.Symbol).OrigClientOrderID(clientOrderID).Do(ctx, a.recvWindow())
+		return err
+	})
+	if err != nil {
+		if venues.IsNotFound(err) {
+			return a.Query(ctx, instrument, clientOrderID)
+		}
+		return venues.Order{}, err
+	}
+	f, err := fieldsOfCancel(res)
+	if err != nil {
+		return venues.Order{}, a.badPayload("cancel", true, err)
+	}
+	o, err := toOrder(instrument, f)
+	if err != nil {
+		return venues.Order{}, a.badPayload("cancel", true, err)
+	}
+	return o, nil
+}
+
+// OpenOrders lists the working orders on an instrument.
+func (a *Adapter) OpenOrders(ctx context.Context, instrument string) ([]venues.Order, error) {
+	info, err := a.symbol(ctx, "open_orders", instrument)
+	if err != nil {
+		return nil, err
+	}
+	var res []*futures.Order
+	if err := a.do(ctx, "open_orders", false, func(ctx context.Context, c *futures.Client) (err error) {
+		res, err = c.NewListOpenOrdersService().Symbol(info.rules.Symbol).Do(ctx, a.recvWindow())
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]venues.Order, 0, len(res))
+	for _, r := range res {
+		o, err := toOrder(instrument, fieldsOfOrder(r))
+		if err != nil {
+			return nil, a.badPayload("open_orders", false, err)
+		}
+		a.rememberClientID(r.OrderID, r.ClientOrderID)
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// Fills returns the account's trades since sinceMillis (userTrades, paged by id), each with its order's client id.
+func (a *Adapter) Fills(ctx context.Context, instrument string, sinceMillis int64) ([]venues.Fill, error) {
+	info, err := a.symbol(ctx, "fills", instrument)
+	if err != nil {
+		return nil, err
+	}
+	const page = 1000
+	var trades []*futures.AccountTrade
+	for fromID := int64(-1); ; {
+		var res []*futures.AccountTrade
+		if err := a.do(ctx, "fills", false, func(ctx context.Context, c *futures.Client) (err error) {
+			s := c.NewListAccountTradeService().Symbol(info.rules.Symbol).Limit(page)
+			if fromID < 0 {
+				s = s.StartTime(sinceMillis)
+			} else {
+				s = s.FromID(fromID)
+			}
+			res, err = s.Do(ctx, a.recvWindow())
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		trades = append(trades, res...)
+		if len(res) < page || res[len(res)-1] == nil {
+			break
+		}
+		fromID = res[len(res)-1].ID + 1
+	}
+	out := make([]venues.Fill, 0, len(trades))
+	for _, t := range trades {
+		if t == nil {
+			return nil, a.badPayload("fills", false, errors.New("null trade"))
+		}
+		cid, err := a.clientIDOf(ctx, info.rules.Symbol, t.OrderID)
+		if err != nil {
+			return nil, err
+		}
+		f, err := toFill(a.cfg.Name, instrument, cid, t)
+		if err != nil {
+			return nil, a.badPayload("fills", false, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// clientIDOf finds an order's client id: from the cache, else by querying the order by id.
+func (a *Adapter) clientIDOf(ctx context.Context, symbol string, orderID int64) (string, error) {
+	a.mu.Lock()
+	cid, ok := a.clientIDs[orderID]
+	a.mu.Unlock()
+	if ok {
+		return cid, nil
+	}
+	var res *futures.Order
+	if err := a.do(ctx, "fills", false, func(ctx context.Context, c *futures.Client) (err error) {
+		res, err = c.NewGetOrderService().Symbol(symbol).OrderID(orderID).Do(ctx, a.recvWindow())
+		return err
+	}); err != nil {
+		return "", err
+	}
+	a.rememberClientID(orderID, res.ClientOrderID)
+	return res.ClientOrderID, nil
+}
+
+// Positions returns the account's non-zero positions (positionRisk). A position the adapter cannot map (not a
+// listed perpetual, or hedge mode) is an error: hiding exposure from the reconcile loop is worse than failing.
+func (a *Adapter) Positions(ctx context.Context) ([]venues.Position, error) {
+	if err := a.ensureSymbols(ctx, "positions"); err != nil {
+		return nil, err
+	}
+	var res []*futures.PositionRisk
+	if err := a.do(ctx, "positions", false, func(ctx context.Context, c *futures.Client) (err error) {
+		res, err = c.NewGetPositionRiskService().Do(ctx, a.recvWindow())
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var out []venues.Position
+	for _, r := range res {
+		if r == nil {
+			return nil, a.badPayload("positions", false, errors.New("null position"))
+		}
+		amt, err := parseDec("positionAmt", r.PositionAmt)
+		if err != nil {
+			return nil, a.badPayload("positions", false, err)
+		}
+		if amt.IsZero() {
+			continue
+		}
+		inst, ok := a.instrumentOf(r.Symbol)
+		if !ok {
+			return nil, a.badPayload("positions", false, fmt.Errorf("position in unmapped symbol %s", r.Symbol))
+		}
+		p, err := toPosition(a.cfg.Name, inst, r)
+		if err != nil {
+			return nil, a.badPayload("positions", false, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (a *Adapter) ensureSymbols(ctx context.Context, op string) error {
+	a.mu.Lock()
+	fresh := a.symbols != nil && time.Since(a.loadedAt) < exchangeInfoTTL
+	a.mu.Unlock()
+	if fresh {
+		return nil
+	}
+	return a.loadExchangeInfo(ctx, op)
+}

@@ -1,0 +1,463 @@
+package binance
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"execd/clock"
+	mockbinance "execd/mocks/binance"
+	"execd/mocks/market"
+	"execd/secret"
+	"execd/venues"
+	"execd/venues/venuetest"
+)
+
+const (
+	inst   = "BTC-USDT-PERP"
+	key    = "test-key"
+	secKey = "test-secret"
+)
+
+var d = decimal.RequireFromString
+
+func newMarket(t *testing.T) *market.Market {
+	t.Helper()
+	v := func(name string, share float64) market.VenueConfig {
+		return market.VenueConfig{Name: name, VolumeShare: share, TakerFeeBps: 5, MakerFeeBps: 2, TickSize: d("0.1"), LotSize: d("0.001")}
+	}
+	m, err := market.New(market.Config{Seed: 7, StartPrice: 10490, AnnualVolatility: 0.6, TotalVolume24h: 200000,
+		FundingRate8h: 0.0001, Venues: []market.VenueConfig{v("a", 0.4), v("b", 0.6)}},
+		clock.NewManual(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+type env struct {
+	srv  *mockbinance.Server
+	ad   *Adapter
+	book *market.Venue
+}
+
+func newEnv(t *testing.T, m *market.Market, name string) env {
+	t.Helper()
+	book, err := m.Venue(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := mockbinance.New(mockbinance.Config{Name: name, Book: book, TakerFeeBps: 5, MakerFeeBps: 2,
+		APIKey: key, APISecret: secKey, Clock: m.Clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return env{srv: srv, ad: newAdapter(t, name, srv, secKey), book: book}
+}
+
+func newAdapter(t *testing.T, name string, srv *mockbinance.Server, sec string) *Adapter {
+	t.Helper()
+	ad, err := New(Config{Name: name, BaseURL: srv.URL(), WSURL: srv.WSURL(), APIKey: key, Secret: secret.New(sec)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ad
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func wantErr(t *testing.T, err error, class venues.Class, code string) *venues.Error {
+	t.Helper()
+	var ve *venues.Error
+	if !errors.As(err, &ve) {
+		t.Fatalf("want *venues.Error %s %s, got %v", class, code, err)
+	}
+	if ve.Class != class || (code != "" && ve.Code != code) {
+		t.Fatalf("want %s code %s, got %v", class, code, err)
+	}
+	return ve
+}
+
+func ioc(cid string, side venues.Side, qty, price decimal.Decimal) venues.OrderRequest {
+	return venues.OrderRequest{ClientOrderID: cid, Instrument: inst, Side: side, Type: venues.Limit,
+		TimeInForce: venues.IOC, Quantity: qty, Price: price}
+}
+
+func TestRules(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	r, err := e.ad.Rules(ctx(t), inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Symbol != "BTCUSDT" || !r.TickSize.Equal(d("0.1")) || !r.LotSize.Equal(d("0.001")) ||
+		!r.MinQty.Equal(d("0.001")) || !r.MinNotional.Equal(d("100")) || !r.MaxQty.Equal(d("1000")) {
+		t.Fatalf("rules %+v", r)
+	}
+	_, err = e.ad.Rules(ctx(t), "ETH-USDT-PERP")
+	wantErr(t, err, venues.Rejected, "")
+	st, err := e.ad.Stats(ctx(t), inst)
+	if err != nil || !st.MarkPrice.IsPositive() || !st.FundingRate.Equal(d("0.0001")) {
+		t.Fatalf("stats %+v %v", st, err)
+	}
+}
+
+func TestPlaceIOCFullFill(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	q := e.book.Quote()
+	o, err := e.ad.Place(ctx(t), ioc("full1", venues.Buy, d("0.05"), q.Ask.Add(d("50"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Status != venues.StatusFilled || !o.FilledQty.Equal(d("0.05")) || !o.AvgPrice.IsPositive() || o.ClientOrderID != "full1" {
+		t.Fatalf("order %+v", o)
+	}
+	if p := e.srv.Position("BTCUSDT"); !p.Equal(d("0.05")) {
+		t.Fatalf("position %s", p)
+	}
+	pos, err := e.ad.Positions(ctx(t))
+	if err != nil || len(pos) != 1 || !pos[0].Quantity.Equal(d("0.05")) || pos[0].Instrument != inst {
+		t.Fatalf("positions %+v %v", pos, err)
+	}
+	fills, err := e.ad.Fills(ctx(t), inst, 0)
+	if err != nil || len(fills) == 0 {
+		t.Fatalf("fills %+v %v", fills, err)
+	}
+	sum := decimal.Zero
+	for _, f := range fills {
+		if f.ClientOrderID != "full1" || !f.Fee.IsPositive() || f.FeeAsset != "USDT" {
+			t.Fatalf("fill %+v", f)
+		}
+		sum = sum.Add(f.Quantity)
+	}
+	if !sum.Equal(d("0.05")) {
+		t.Fatalf("fills sum %s", sum)
+	}
+}
+
+func TestPlaceIOCPartialFillExpires(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	_, asks := e.book.Depth(3)
+	if len(asks) < 3 {
+		t.Fatalf("depth %v", asks)
+	}
+	inside := asks[0].Qty.Add(asks[1].Qty)
+	qty := inside.Add(asks[2].Qty)
+	o, err := e.ad.Place(ctx(t), ioc("part1", venues.Buy, qty, asks[1].Price))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Status != venues.StatusExpired || !o.FilledQty.Equal(inside) {
+		t.Fatalf("want expired with %s filled, got %+v", inside, o)
+	}
+	q, err := e.ad.Query(ctx(t), inst, "part1")
+	if err != nil || q.Status != venues.StatusExpired || !q.FilledQty.Equal(inside) {
+		t.Fatalf("query %+v %v", q, err)
+	}
+}
+
+func TestGTCRestAndCancel(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	price := e.book.Quote().Bid.Sub(d("100")).Truncate(1)
+	req := venues.OrderRequest{ClientOrderID: "gtc1", Instrument: inst, Side: venues.Buy, Type: venues.Limit,
+		TimeInForce: venues.GTC, Quantity: d("0.01"), Price: price}
+	o, err := e.ad.Place(ctx(t), req)
+	if err != nil || o.Status != venues.StatusNew {
+		t.Fatalf("place %+v %v", o, err)
+	}
+	open, err := e.ad.OpenOrders(ctx(t), inst)
+	if err != nil || len(open) != 1 || open[0].ClientOrderID != "gtc1" || !open[0].Price.Equal(price) {
+		t.Fatalf("open %+v %v", open, err)
+	}
+	// Duplicate client id of an open order.
+	_, err = e.ad.Place(ctx(t), req)
+	wantErr(t, err, venues.Rejected, "-4116")
+
+	c, err := e.ad.Cancel(ctx(t), inst, "gtc1")
+	if err != nil || c.Status != venues.StatusCanceled {
+		t.Fatalf("cancel %+v %v", c, err)
+	}
+	// Cancel again: -2011, resolved by query to the final state.
+	c, err = e.ad.Cancel(ctx(t), inst, "gtc1")
+	if err != nil || c.Status != venues.StatusCanceled {
+		t.Fatalf("second cancel %+v %v", c, err)
+	}
+	_, err = e.ad.Cancel(ctx(t), inst, "nosuch")
+	if !venues.IsNotFound(err) {
+		t.Fatalf("cancel unknown: %v", err)
+	}
+}
+
+func TestQueryNotFound(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	_, err := e.ad.Query(ctx(t), inst, "missing1")
+	ve := wantErr(t, err, venues.Rejected, "-2013")
+	if !venues.IsNotFound(ve) {
+		t.Fatalf("not ErrNotFound: %v", err)
+	}
+}
+
+func TestBadSignature(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	bad := newAdapter(t, "a", e.srv, "wrong-secret")
+	_, err := bad.Place(ctx(t), ioc("sig1", venues.Buy, d("0.01"), e.book.Quote().Ask))
+	ve := wantErr(t, err, venues.Rejected, "-1022")
+	if ve.Status != 400 || strings.Contains(err.Error(), "signature=") || strings.Contains(err.Error(), "wrong-secret") {
+		t.Fatalf("error %v", err)
+	}
+	if len(e.srv.Orders()) != 0 {
+		t.Fatal("order accepted with a bad signature")
+	}
+	// A bad key cannot open a stream: Stream fails at once.
+	wrongKey, err := New(Config{Name: "a", BaseURL: e.srv.URL(), WSURL: e.srv.WSURL(), APIKey: "other", Secret: secret.New(secKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = wrongKey.Stream(ctx(t), make(chan venues.Event))
+	wantErr(t, err, venues.Rejected, "-2015")
+}
+
+func TestStaleTimestampRetryableAndResync(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	e.ad.offset.Store(int64(time.Minute / time.Millisecond)) // local clock looks a minute behind the venue's idea
+	_, err := e.ad.Place(ctx(t), ioc("ts1", venues.Buy, d("0.01"), e.book.Quote().Ask.Add(d("10"))))
+	wantErr(t, err, venues.Retryable, "-1021")
+	if off := e.ad.offset.Load(); off > 1000 || off < -1000 {
+		t.Fatalf("offset not resynced: %d", off)
+	}
+	if _, err := e.ad.Place(ctx(t), ioc("ts1", venues.Buy, d("0.01"), e.book.Quote().Ask.Add(d("10")))); err != nil {
+		t.Fatalf("after resync: %v", err)
+	}
+}
+
+func TestReduceOnlyAndMinNotional(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	ask := e.book.Quote().Ask.Add(d("10"))
+	req := ioc("ro1", venues.Buy, d("0.01"), ask)
+	req.ReduceOnly = true
+	_, err := e.ad.Place(ctx(t), req) // flat: reduce-only would open
+	wantErr(t, err, venues.Rejected, "-2022")
+
+	_, err = e.ad.Place(ctx(t), ioc("mn1", venues.Buy, d("0.001"), ask)) // ~10 USDT < 100
+	ve := wantErr(t, err, venues.Rejected, "-4164")
+	if !strings.Contains(ve.Msg, "no smaller than 100") {
+		t.Fatalf("msg %q", ve.Msg)
+	}
+
+	// Short 0.005: a reduce-only buy of 0.001 (below min notional) is exempt; one of 0.01 fills only 0.004 more.
+	e.srv.SetPosition("BTCUSDT", d("-0.005"), d("10490"))
+	req = ioc("ro2", venues.Buy, d("0.001"), ask)
+	req.ReduceOnly = true
+	if o, err := e.ad.Place(ctx(t), req); err != nil || !o.FilledQty.Equal(d("0.001")) {
+		t.Fatalf("reduce-only small %+v %v", o, err)
+	}
+	req = ioc("ro3", venues.Buy, d("0.01"), ask)
+	req.ReduceOnly = true
+	o, err := e.ad.Place(ctx(t), req)
+	if err != nil || !o.FilledQty.Equal(d("0.004")) || o.Status != venues.StatusExpired {
+		t.Fatalf("reduce-only capped %+v %v", o, err)
+	}
+	if p := e.srv.Position("BTCUSDT"); !p.IsZero() {
+		t.Fatalf("position %s", p)
+	}
+	if pos, err := e.ad.Positions(ctx(t)); err != nil || len(pos) != 0 {
+		t.Fatalf("positions %+v %v", pos, err)
+	}
+}
+
+func TestFaultRateLimit(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	if _, err := e.ad.Rules(ctx(t), inst); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Faults().RateLimitNext(1)
+	_, err := e.ad.Place(ctx(t), ioc("rl1", venues.Buy, d("0.01"), e.book.Quote().Ask.Add(d("10"))))
+	ve := wantErr(t, err, venues.Retryable, "-1003")
+	if ve.Status != 429 || len(e.srv.Orders()) != 0 {
+		t.Fatalf("%v, orders %d", err, len(e.srv.Orders()))
+	}
+}
+
+func TestFault5xx(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	if _, err := e.ad.Rules(ctx(t), inst); err != nil {
+		t.Fatal(err)
+	}
+	ask := e.book.Quote().Ask.Add(d("10"))
+	e.srv.Faults().Fail5xxAfterAccept(1)
+	_, err := e.ad.Place(ctx(t), ioc("f5a", venues.Buy, d("0.01"), ask))
+	wantErr(t, err, venues.Unknown, "")
+	o, err := e.ad.Query(ctx(t), inst, "f5a")
+	if err != nil || o.Status != venues.StatusFilled {
+		t.Fatalf("order after 5xx: %+v %v", o, err)
+	}
+	e.srv.Faults().Fail5xxBeforeAccept(1)
+	_, err = e.ad.Place(ctx(t), ioc("f5b", venues.Buy, d("0.01"), ask))
+	wantErr(t, err, venues.Unknown, "")
+	if _, err := e.ad.Query(ctx(t), inst, "f5b"); !venues.IsNotFound(err) {
+		t.Fatalf("before-accept fault executed the order: %v", err)
+	}
+}
+
+func TestFaultDropAndDelay(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	if _, err := e.ad.Rules(ctx(t), inst); err != nil {
+		t.Fatal(err)
+	}
+	ask := e.book.Quote().Ask.Add(d("10"))
+	e.srv.Faults().DropResponseAfterAccept(1)
+	_, err := e.ad.Place(ctx(t), ioc("drop1", venues.Buy, d("0.01"), ask))
+	wantErr(t, err, venues.Unknown, "")
+	if strings.Contains(err.Error(), "signature") || strings.Contains(err.Error(), "timestamp=") {
+		t.Fatalf("error leaks the signed URL: %v", err)
+	}
+	if o, err := e.ad.Query(ctx(t), inst, "drop1"); err != nil || o.Status != venues.StatusFilled {
+		t.Fatalf("dropped order: %+v %v", o, err)
+	}
+	// A response delayed past the caller's deadline: sent, no answer → Unknown; the order exists.
+	e.srv.Faults().DelayResponse(2*time.Second, 1)
+	short, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = e.ad.Place(short, ioc("delay1", venues.Buy, d("0.01"), ask))
+	wantErr(t, err, venues.Unknown, "")
+	if o, err := e.ad.Query(ctx(t), inst, "delay1"); err != nil || o.Status != venues.StatusFilled {
+		t.Fatalf("delayed order: %+v %v", o, err)
+	}
+}
+
+func TestConnectionRefusedRetryable(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	url := e.srv.URL()
+	_ = e.srv.Close()
+	ad, err := New(Config{Name: "a", BaseURL: url, WSURL: "ws://127.0.0.1:1/ws", APIKey: key, Secret: secret.New(secKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ad.Positions(ctx(t))
+	wantErr(t, err, venues.Retryable, "")
+}
+
+func nextEvent(t *testing.T, ch <-chan venues.Event, pred func(venues.Event) bool) venues.Event {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-ch:
+			if pred(ev) {
+				return ev
+			}
+		case <-deadline:
+			t.Fatal("timed out waiting for a stream event")
+		}
+	}
+}
+
+func TestStreamFillsAndReconnect(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	c, cancel := context.WithCancel(context.Background())
+	events := make(chan venues.Event, 64)
+	done := make(chan error, 1)
+	go func() { done <- e.ad.Stream(c, events) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("stream ended with %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("stream did not end")
+		}
+	}()
+	placeUntilSeen := func(cid string) venues.Event {
+		// The stream may not be subscribed yet when the first order goes out; orders are cheap, so place until a
+		// NEW for one of them shows up, then wait for its fill.
+		for i := 0; ; i++ {
+			id := cid + strconv.Itoa(i)
+			if _, err := e.ad.Place(ctx(t), ioc(id, venues.Buy, d("0.01"), e.book.Quote().Ask.Add(d("10")))); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case ev := <-events:
+				return nextEventFrom(t, ev, events, func(ev venues.Event) bool { return ev.Fill != nil })
+			case <-time.After(200 * time.Millisecond):
+				if i > 20 {
+					t.Fatal("no stream events")
+				}
+			}
+		}
+	}
+	ev := placeUntilSeen("s")
+	f := ev.Fill
+	if f.TradeID == "" || !f.Quantity.IsPositive() || !f.Price.IsPositive() || !f.Fee.IsPositive() ||
+		f.FeeAsset != "USDT" || f.Instrument != inst || ev.Order == nil {
+		t.Fatalf("fill %+v", f)
+	}
+	e.srv.Faults().DropUserStreams()
+	nextEvent(t, events, func(ev venues.Event) bool { return ev.Reconnected })
+	if _, err := e.ad.Place(ctx(t), ioc("after1", venues.Buy, d("0.01"), e.book.Quote().Ask.Add(d("10")))); err != nil {
+		t.Fatal(err)
+	}
+	ev = nextEvent(t, events, func(ev venues.Event) bool { return ev.Fill != nil && ev.Fill.ClientOrderID == "after1" })
+	if ev.Order.ClientOrderID != "after1" {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
+func nextEventFrom(t *testing.T, first venues.Event, ch <-chan venues.Event, pred func(venues.Event) bool) venues.Event {
+	t.Helper()
+	if pred(first) {
+		return first
+	}
+	return nextEvent(t, ch, pred)
+}
+
+func TestTwoServersIndependent(t *testing.T) {
+	m := newMarket(t)
+	a, b := newEnv(t, m, "a"), newEnv(t, m, "b")
+	if _, err := a.ad.Place(ctx(t), ioc("x1", venues.Buy, d("0.02"), a.book.Quote().Ask.Add(d("10")))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ad.Place(ctx(t), ioc("x1", venues.Sell, d("0.03"), b.book.Quote().Bid.Sub(d("10")))); err != nil {
+		t.Fatal(err)
+	}
+	if pa, pb := a.srv.Position("BTCUSDT"), b.srv.Position("BTCUSDT"); !pa.Equal(d("0.02")) || !pb.Equal(d("-0.03")) {
+		t.Fatalf("positions a %s b %s", pa, pb)
+	}
+	if len(a.srv.Orders()) != 1 || len(b.srv.Orders()) != 1 {
+		t.Fatal("orders leaked between servers")
+	}
+}
+
+func TestClassifyTable(t *testing.T) {
+	venuetest.RunClassTable(t, "binance", func(status int, code string) venues.Class {
+		var c int64
+		if code != "" {
+			var err error
+			if c, err = strconv.ParseInt(code, 10, 64); err != nil {
+				t.Fatalf("code %q: %v", code, err)
+			}
+		}
+		return Classify(status, c)
+	})
+	for _, c := range venuetest.ErrorTable() {
+		if c.Venue == "binance" && c.Code != "" {
+			n, _ := strconv.ParseInt(c.Code, 10, 64)
+			if notFound(n) != c.NotFound {
+				t.Errorf("code %s: notFound %v, want %v", c.Code, notFound(n), c.NotFound)
+			}
+		}
+	}
+}

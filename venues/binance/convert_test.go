@@ -1,0 +1,62 @@
+package binance
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/adshao/go-binance/v2/futures"
+)
+
+func TestToEventRejectsBadDecimals(t *testing.T) {
+	u := &futures.WsOrderTradeUpdate{Symbol: "BTCUSDT", ClientOrderID: "c1", Side: "BUY", Type: "LIMIT",
+		TimeInForce: "IOC", OriginalQty: "0.010", OriginalPrice: "10490.0", AveragePrice: "10490", ExecutionType: "TRADE",
+		Status: "FILLED", ID: 1, LastFilledQty: "0.010", AccumulatedFilledQty: "0.010", LastFilledPrice: "10490.0",
+		Commission: "0.05", CommissionAsset: "USDT", TradeID: 9}
+	if _, err := toEvent("a", inst, u); err != nil {
+		t.Fatal(err)
+	}
+	bad := *u
+	bad.LastFilledQty = "1e"
+	if _, err := toEvent("a", inst, &bad); err == nil {
+		t.Fatal("bad decimal accepted")
+	}
+	bad = *u
+	bad.Status = "NEW_ADL"
+	if _, err := toEvent("a", inst, &bad); err == nil {
+		t.Fatal("unknown status accepted")
+	}
+}
+
+func FuzzConvert(f *testing.F) {
+	f.Add([]byte(`{"e":"ORDER_TRADE_UPDATE","E":1,"T":1,"o":{"s":"BTCUSDT","c":"c1","S":"BUY","o":"LIMIT","f":"IOC","q":"0.010","p":"10490.0","ap":"10490","x":"TRADE","X":"FILLED","i":1,"l":"0.010","z":"0.010","L":"10490.0","n":"0.05","N":"USDT","T":1,"t":9}}`),
+		[]byte(`{"symbol":"BTCUSDT","orderId":1,"clientOrderId":"c1","price":"1","origQty":"x","executedQty":"0","status":"NEW","timeInForce":"GTC","type":"LIMIT","side":"BUY"}`),
+		[]byte(`{"id":1,"orderId":2,"price":"10490.1","qty":"0.001","commission":"0.0052","commissionAsset":"USDT","side":"SELL","time":1}`))
+	f.Fuzz(func(t *testing.T, ev, order, trade []byte) {
+		var e futures.WsUserDataEvent
+		if json.Unmarshal(ev, &e) == nil && e.Event == futures.UserDataEventTypeOrderTradeUpdate {
+			_, _ = toEvent("a", inst, &e.OrderTradeUpdate)
+		}
+		var o futures.Order
+		if json.Unmarshal(order, &o) == nil {
+			_, _ = toOrder(inst, fieldsOfOrder(&o))
+		}
+		var c futures.CancelOrderResponse
+		if json.Unmarshal(order, &c) == nil {
+			if f, err := fieldsOfCancel(&c); err == nil {
+				_, _ = toOrder(inst, f)
+			}
+		}
+		var tr futures.AccountTrade
+		if json.Unmarshal(trade, &tr) == nil {
+			_, _ = toFill("a", inst, "c", &tr)
+		}
+		var s futures.Symbol
+		if json.Unmarshal(trade, &s) == nil {
+			_, _ = toSymbol(&s)
+		}
+		var p futures.PositionRisk
+		if json.Unmarshal(trade, &p) == nil {
+			_, _ = toPosition("a", inst, &p)
+		}
+	})
+}

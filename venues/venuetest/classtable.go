@@ -1,0 +1,76 @@
+package venuetest
+
+import (
+	"fmt"
+	"testing"
+
+	"execd/venues"
+)
+
+// ClassCase is one venue answer and the class it must map to.
+type ClassCase struct {
+	Venue    string // "binance", "bybit", "okx"
+	Status   int    // HTTP status, 0 if none
+	Code     string // venue error code, "" if none
+	Want     venues.Class
+	NotFound bool // the answer says the order does not exist
+	Note     string
+}
+
+// ErrorTable is the shared table of venue error answers.
+func ErrorTable() []ClassCase {
+	const b = "binance"
+	return []ClassCase{
+		{b, 429, "-1003", venues.Retryable, false, "request weight over the limit"},
+		{b, 418, "-1003", venues.Retryable, false, "IP banned after repeated 429s"},
+		{b, 429, "-1015", venues.Retryable, false, "too many new orders (10 s / 1 min)"},
+		{b, 429, "", venues.Retryable, false, "429 without a body"},
+		{b, 400, "-1021", venues.Retryable, false, "timestamp outside recvWindow: refused before processing; resync clock"},
+		{b, 503, "-1008", venues.Retryable, false, "request throttled by system protection, not processed"},
+		{b, 503, "", venues.Unknown, false, "service unavailable: execution status unknown"},
+		{b, 500, "", venues.Unknown, false, "internal error"},
+		{b, 502, "", venues.Unknown, false, "bad gateway"},
+		{b, 503, "-1001", venues.Unknown, false, "disconnected"},
+		{b, 400, "-1000", venues.Unknown, false, "unknown error while processing"},
+		{b, 400, "-1006", venues.Unknown, false, "unexpected response from message bus: execution status unknown"},
+		{b, 408, "-1007", venues.Unknown, false, "backend timeout: send and execution status unknown"},
+		{b, 400, "-1022", venues.Rejected, false, "bad signature"},
+		{b, 401, "-2014", venues.Rejected, false, "API-key format invalid"},
+		{b, 401, "-2015", venues.Rejected, false, "invalid API-key, IP, or permissions"},
+		{b, 400, "-1102", venues.Rejected, false, "mandatory parameter missing"},
+		{b, 400, "-1111", venues.Rejected, false, "precision over the maximum"},
+		{b, 400, "-1115", venues.Rejected, false, "invalid timeInForce"},
+		{b, 400, "-1116", venues.Rejected, false, "invalid orderType"},
+		{b, 400, "-1117", venues.Rejected, false, "invalid side"},
+		{b, 400, "-1121", venues.Rejected, false, "invalid symbol"},
+		{b, 400, "-2019", venues.Rejected, false, "margin is insufficient"},
+		{b, 400, "-2022", venues.Rejected, false, "reduce-only order would increase the position"},
+		{b, 400, "-4003", venues.Rejected, false, "quantity less than zero"},
+		{b, 400, "-4014", venues.Rejected, false, "price not increased by tick size"},
+		{b, 400, "-4116", venues.Rejected, false, "clientOrderId duplicated among open orders"},
+		{b, 400, "-4164", venues.Rejected, false, "notional below the minimum (reduce-only exempt)"},
+		{b, 400, "-2013", venues.Rejected, true, "order does not exist (query)"},
+		{b, 400, "-2011", venues.Rejected, true, "unknown order sent (cancel of unknown or final order)"},
+		{b, 404, "", venues.Rejected, false, "not found: wrong path"},
+	}
+}
+
+// RunClassTable checks classify against every row of the table for venue.
+func RunClassTable(t *testing.T, venue string, classify func(status int, code string) venues.Class) {
+	t.Helper()
+	n := 0
+	for _, c := range ErrorTable() {
+		if c.Venue != venue {
+			continue
+		}
+		n++
+		t.Run(fmt.Sprintf("%d_%s", c.Status, c.Code), func(t *testing.T) {
+			if got := classify(c.Status, c.Code); got != c.Want {
+				t.Errorf("status %d code %q (%s): got %s, want %s", c.Status, c.Code, c.Note, got, c.Want)
+			}
+		})
+	}
+	if n == 0 {
+		t.Fatalf("no error-table rows for venue %q", venue)
+	}
+}
