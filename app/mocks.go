@@ -159,4 +159,3 @@ func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv fun
 
 // simStart is where the simulated clock starts: now, truncated to the second.
 func simStart() time.Time { return time.Now().UTC().Truncate(time.Second) }
-

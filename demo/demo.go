@@ -308,4 +308,3 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	return nil
 }
-
