@@ -17,6 +17,7 @@ import (
 	"execd/clock"
 	"execd/config"
 	"execd/engine"
+	"execd/journal"
 	"execd/positions"
 	"execd/risk"
 	"execd/secret"
@@ -36,6 +37,12 @@ type Options struct {
 	// Mocks, when set, are used for the config's mock venues instead of starting new ones (the demo and tests
 	// keep a handle on them).
 	Mocks *Mocks
+	// JournalDir overrides cfg.Journal.Dir.
+	JournalDir string
+	// Failpoint is handed to the engine (crash tests); nil in production.
+	Failpoint func(name string)
+	// VenueTimeout bounds one venue call (wall clock); default 10s.
+	VenueTimeout time.Duration
 }
 
 // App is the daemon.
@@ -53,6 +60,7 @@ type App struct {
 	brk     *risk.Breakers
 	state   *risk.Switch
 	eng     *engine.Engine
+	jrnl    *journal.Bolt
 	stats   *statsCache
 
 	ln      net.Listener
@@ -76,7 +84,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	}
 	clk := o.Clock
 	if clk == nil {
-		clk = clock.NewScaled(simStart(), cfg.Clock.Speed)
+		clk = simClock(cfg.Clock)
 	}
 	return &App{opts: o, log: o.Logger, clk: clk, cfg: cfg, proto: map[string]string{}, ready: make(chan struct{})}, nil
 }
@@ -106,8 +114,12 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 		a.ownMock = true
 	}
-	httpClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: 10 * time.Second,
+	timeout := a.opts.VenueTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	httpClient := &http.Client{Timeout: timeout, Transport: &http.Transport{
+		MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: timeout,
 	}}
 	for _, vc := range cfg.Venues {
 		var rest, ws, key string
@@ -134,6 +146,13 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 		a.venues = append(a.venues, ad)
 		a.proto[vc.Name] = vc.Protocol
+	}
+	dir := cfg.Journal.Dir
+	if a.opts.JournalDir != "" {
+		dir = a.opts.JournalDir
+	}
+	if a.jrnl, err = journal.Open(dir); err != nil {
+		return fmt.Errorf("journal: %w", err)
 	}
 	a.ledger = positions.NewLedger()
 	if err := a.seedLedger(ctx); err != nil {
@@ -162,12 +181,18 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	a.eng, err = engine.New(engine.Options{
 		Clock: a.clk, Logger: a.log, Venues: traders, Ledger: a.ledger, Breakers: a.brk, State: a.state,
-		Params: engineParams(cfg), Salt: []byte(cfg.ClientIDSalt),
+		Params: engineParams(cfg), Salt: []byte(cfg.ClientIDSalt), Journal: a.jrnl, Failpoint: a.opts.Failpoint,
+		CallTimeout: timeout,
 	})
 	if err != nil {
 		return err
 	}
-	a.eng.Start()
+	if err := a.replayOps(); err != nil {
+		return err
+	}
+	if err := a.eng.Start(ctx); err != nil {
+		return err
+	}
 	bgCtx, cancel := context.WithCancel(context.Background())
 	a.bgStop = cancel
 	a.stats = newStatsCache(a.venues, cfg.Instruments, a.ledger)
@@ -285,6 +310,51 @@ func (a *App) teardown() {
 	if a.ownMock && a.mocks != nil {
 		a.mocks.Close()
 	}
+	if a.jrnl != nil {
+		if err := a.jrnl.Close(); err != nil {
+			a.log.Error("closing the journal", zap.Error(err))
+		}
+		a.jrnl = nil
+	}
+}
+
+// replayOps applies the ops changes journaled by earlier runs (weights, enabled flags, trading state) over the
+// config, in order, so an operator's decision survives a restart.
+func (a *App) replayOps() error {
+	ops, err := a.jrnl.Ops()
+	if err != nil {
+		return fmt.Errorf("journal: ops: %w", err)
+	}
+	for _, o := range ops {
+		switch o.Kind {
+		case "venue":
+			vp, ok := a.eng.Params().Venues[o.Venue]
+			if !ok {
+				a.log.Warn("journaled ops change for a venue no longer configured", zap.String("venue", o.Venue))
+				continue
+			}
+			if o.Weight != nil {
+				vp.Weight = *o.Weight
+			}
+			if o.Enabled != nil {
+				vp.Enabled = *o.Enabled
+			}
+			if err := a.eng.SetVenue(o.Venue, vp); err != nil {
+				return fmt.Errorf("journal: ops %d: %w", o.Seq, err)
+			}
+		case "trading_state":
+			st, err := risk.ParseState(o.State)
+			if err != nil {
+				return fmt.Errorf("journal: ops %d: %w", o.Seq, err)
+			}
+			if err := a.state.Set(st); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("journal: ops %d: unknown kind %q", o.Seq, o.Kind)
+		}
+	}
+	return nil
 }
 
 // Reload applies a new config's reloadable part (weights, enabled flags, twap and risk limits) atomically: it is
@@ -359,6 +429,9 @@ func (a *App) SetVenue(name string, weight *decimal.Decimal, enabled *bool) (api
 	if err := a.eng.SetVenue(name, vp); err != nil {
 		return api.VenueStatus{}, err
 	}
+	if _, err := a.jrnl.AppendOps(journal.Ops{Time: a.clk.Now(), Kind: "venue", Venue: name, Weight: weight, Enabled: enabled}); err != nil {
+		a.log.Error("ops change applied but not journaled: it will not survive a restart", zap.Error(err))
+	}
 	a.log.Info("venue settings changed", zap.String("venue", name), zap.String("weight", vp.Weight.String()), zap.Bool("enabled", vp.Enabled))
 	for _, s := range a.Venues(context.Background()) {
 		if s.Venue == name {
@@ -404,6 +477,9 @@ func (a *App) SetTradingState(s string) error {
 	}
 	if err := a.state.Set(st); err != nil {
 		return err
+	}
+	if _, err := a.jrnl.AppendOps(journal.Ops{Time: a.clk.Now(), Kind: "trading_state", State: s}); err != nil {
+		a.log.Error("trading state applied but not journaled: it will not survive a restart", zap.Error(err))
 	}
 	a.log.Warn("trading state changed", zap.String("state", s))
 	return nil

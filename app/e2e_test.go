@@ -31,6 +31,11 @@ func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 // startDaemon embeds the whole daemon of the default config on 127.0.0.1:0 with an accelerated clock.
 func startDaemon(t *testing.T, speed float64, edit func(*config.Config)) *app.App {
 	t.Helper()
+	return startDaemonOpts(t, speed, edit, app.Options{})
+}
+
+func startDaemonOpts(t *testing.T, speed float64, edit func(*config.Config), o app.Options) *app.App {
+	t.Helper()
 	cfg, err := config.Parse(bytes.NewReader(configs.Default))
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +48,8 @@ func startDaemon(t *testing.T, speed float64, edit func(*config.Config)) *app.Ap
 	if edit != nil {
 		edit(cfg)
 	}
-	a, err := app.New(cfg, app.Options{Clock: clock.NewScaled(time.Now().UTC(), speed), Listen: "127.0.0.1:0"})
+	o.Clock, o.Listen, o.JournalDir = clock.NewScaled(time.Now().UTC(), speed), "127.0.0.1:0", t.TempDir()
+	a, err := app.New(cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}

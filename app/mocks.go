@@ -157,5 +157,14 @@ func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv fun
 	return ms, nil
 }
 
-// simStart is where the simulated clock starts: now, truncated to the second.
-func simStart() time.Time { return time.Now().UTC().Truncate(time.Second) }
+// SimClock is the simulated clock a config asks for: anchored at its epoch if it has one (so processes agree),
+// else starting now.
+func simClock(c config.ClockConfig) clock.Clock {
+	if !c.Epoch.IsZero() {
+		return clock.NewScaledFrom(c.Epoch, c.Speed)
+	}
+	return clock.NewScaled(time.Now().UTC().Truncate(time.Second), c.Speed)
+}
+
+// SimClock is exported for `execd mocks`.
+func SimClock(c config.ClockConfig) clock.Clock { return simClock(c) }

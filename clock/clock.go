@@ -56,6 +56,16 @@ func NewScaled(start time.Time, speed float64) *Scaled {
 	return &Scaled{start: start, wallStart: time.Now(), speed: speed}
 }
 
+// NewScaledFrom returns a clock anchored at the wall time epoch: it reads epoch + (wall now − epoch) × speed. Two
+// processes given the same epoch and speed agree on the time, so a restarted daemon and a long-lived simulated
+// market stay on one clock.
+func NewScaledFrom(epoch time.Time, speed float64) *Scaled {
+	if speed <= 0 {
+		speed = 1
+	}
+	return &Scaled{start: epoch, wallStart: epoch, speed: speed}
+}
+
 // Speed is the acceleration factor.
 func (s *Scaled) Speed() float64 { return s.speed }
 

@@ -69,3 +69,15 @@ func TestScaledRunsFaster(t *testing.T) {
 		t.Fatalf("wall duration %v", s.WallDuration(time.Second))
 	}
 }
+
+func TestScaledFromAgreesAcrossInstances(t *testing.T) {
+	epoch := time.Now().Add(-time.Minute)
+	a, b := NewScaledFrom(epoch, 10), NewScaledFrom(epoch, 10)
+	ta, tb := a.Now(), b.Now()
+	if d := tb.Sub(ta); d < 0 || d > time.Second {
+		t.Fatalf("two clocks from one epoch differ by %v", d)
+	}
+	if el := ta.Sub(epoch); el < 9*time.Minute {
+		t.Fatalf("a minute of wall time at ×10 read as %v", el)
+	}
+}

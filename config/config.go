@@ -24,6 +24,7 @@ type Config struct {
 	LogLevel    string        `yaml:"log_level"`
 	Instruments []string      `yaml:"instruments"`
 	Clock       ClockConfig   `yaml:"clock"`
+	Journal     JournalConfig `yaml:"journal"`
 	Market      *MarketConfig `yaml:"market"` // the simulated market; required when any venue is a mock
 	Venues      []VenueConfig `yaml:"venues"`
 	TWAP        TWAPConfig    `yaml:"twap"`
@@ -33,9 +34,17 @@ type Config struct {
 	ClientIDSalt string `yaml:"client_id_salt"`
 }
 
-// ClockConfig sets the simulated clock. Speed 1 is real time; the demo runs faster.
+// ClockConfig sets the simulated clock. Speed 1 is real time; the demo runs faster. Epoch, when set, anchors an
+// accelerated clock at a wall time (simulated = epoch + (now − epoch) × speed) so that a restarted daemon and a
+// simulated market in another process read the same time; unset, the clock starts at the process start.
 type ClockConfig struct {
-	Speed float64 `yaml:"speed"`
+	Speed float64   `yaml:"speed"`
+	Epoch time.Time `yaml:"epoch"`
+}
+
+// JournalConfig says where the durable journal lives.
+type JournalConfig struct {
+	Dir string `yaml:"dir"`
 }
 
 // MarketConfig is the simulated market's calibration (DESIGN.md, "Simulated market calibration").
@@ -188,6 +197,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Clock.Speed == 0 {
 		c.Clock.Speed = 1
+	}
+	if c.Journal.Dir == "" {
+		c.Journal.Dir = "data/journal"
 	}
 	if m := c.Market; m != nil {
 		if m.ImpactHalfLife == 0 {
@@ -424,6 +436,9 @@ func (c *Config) Reloadable(next *Config) error {
 				errs = append(errs, fmt.Errorf("venue %s endpoints or credentials", a.Name))
 			}
 		}
+	}
+	if c.Journal != next.Journal {
+		errs = append(errs, errors.New("journal"))
 	}
 	if c.ClientIDSalt != next.ClientIDSalt {
 		errs = append(errs, errors.New("client_id_salt"))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -114,7 +115,12 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("scenario %s config: %w", sc.Name, err)
 	}
 	clk := clock.NewScaled(time.Now().UTC().Truncate(time.Second), sc.Speed)
-	d, err := app.New(cfg, app.Options{Logger: o.Logger, Clock: clk, Listen: "127.0.0.1:0"})
+	dir, err := os.MkdirTemp("", "execd-demo-journal-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	d, err := app.New(cfg, app.Options{Logger: o.Logger, Clock: clk, Listen: "127.0.0.1:0", JournalDir: dir})
 	if err != nil {
 		return err
 	}

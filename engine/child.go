@@ -22,6 +22,8 @@ type childSpec struct {
 	req         Request
 	slippageBps int
 	params      Params
+	// beforeSend journals that the request is going out, with its price; if it fails nothing is sent.
+	beforeSend func(price decimal.Decimal) error
 }
 
 // placeChild prices, checks and places one child, and does not return before its outcome is known: an unknown
@@ -53,7 +55,11 @@ func (e *Engine) placeChild(ctx context.Context, s childSpec) result {
 		ClientOrderID: s.id, Instrument: s.req.Instrument, Side: s.req.Side, Type: venues.Limit,
 		TimeInForce: venues.IOC, Quantity: s.qty, Price: price, ReduceOnly: s.req.ReduceOnly,
 	}
+	if err := s.beforeSend(price); err != nil {
+		return result{phase: "prepare", price: price, err: err}
+	}
 	o, err := e.send(ctx, s.venue, order)
+	e.failpoint(FailAfterSend)
 	if errors.Is(err, risk.ErrOpen) {
 		return result{phase: "breaker", price: price, err: err}
 	}
@@ -157,6 +163,37 @@ func (e *Engine) finish(ctx context.Context, v Trader, req venues.OrderRequest) 
 		return o, errors.New("order still working after cancel")
 	}
 	return o, err
+}
+
+// resolvePending finds out, after a restart, what became of a child whose outcome was not journaled. An order the
+// venue does not know was never taken: it is not resent (its request died with the process), the schedule
+// carries its quantity.
+func (e *Engine) resolvePending(ctx context.Context, v Trader, instrument, id string) result {
+	backoff := 200 * time.Millisecond
+	for {
+		cctx, cancel := context.WithTimeout(ctx, e.timeout)
+		o, err := v.Query(cctx, instrument, id)
+		cancel()
+		switch {
+		case err == nil && o.Status.Terminal():
+			return result{order: o, sent: true}
+		case err == nil:
+			req := venues.OrderRequest{ClientOrderID: id, Instrument: instrument}
+			o, err = e.finish(ctx, v, req)
+			if err == nil {
+				return result{order: o, sent: true}
+			}
+		case venues.IsNotFound(err):
+			return result{notFound: true}
+		}
+		if !sleepCtx(ctx, backoff) {
+			return result{phase: "resolve", sent: true, err: &venues.Error{Venue: v.Name(), Op: "resolve",
+				Class: venues.Unknown, Msg: "outcome of " + id + " still unknown", Err: ctx.Err()}}
+		}
+		if backoff < 5*time.Second {
+			backoff *= 2
+		}
+	}
 }
 
 // sleepCtx waits d of wall time; false if ctx ended first.

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"execd/clock"
+	"execd/journal"
 	"execd/positions"
 	"execd/risk"
 	"execd/venues"
@@ -38,6 +39,10 @@ type Options struct {
 	// FillWait is how long (wall clock) the engine waits for a child's fills on the private stream before it reads
 	// them from the venue's REST API. Default 2s.
 	FillWait time.Duration
+	// Journal is the durable record of parents, child intents and outcomes, and fills. Required.
+	Journal journal.Store
+	// Failpoint, if set, is called at the named places of Fail* constants; crash tests kill the process there.
+	Failpoint func(name string)
 }
 
 // Engine runs parent orders. Its methods are safe for concurrent use.
@@ -52,6 +57,8 @@ type Engine struct {
 	salt     []byte
 	timeout  time.Duration
 	fillWait time.Duration
+	journal  journal.Store
+	fail     func(string)
 	params   atomic.Pointer[Params]
 
 	mu       sync.Mutex
@@ -67,8 +74,8 @@ type Engine struct {
 
 // New builds an engine; Start begins consuming the venues' streams.
 func New(o Options) (*Engine, error) {
-	if o.Clock == nil || o.Ledger == nil || o.Breakers == nil || o.State == nil {
-		return nil, errors.New("engine: clock, ledger, breakers and state are required")
+	if o.Clock == nil || o.Ledger == nil || o.Breakers == nil || o.State == nil || o.Journal == nil {
+		return nil, errors.New("engine: clock, ledger, breakers, state and journal are required")
 	}
 	if len(o.Venues) == 0 {
 		return nil, errors.New("engine: no venues")
@@ -88,6 +95,7 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		clk: o.Clock, log: o.Logger, venues: map[string]Trader{}, ledger: o.Ledger, breakers: o.Breakers,
 		state: o.State, salt: append([]byte(nil), o.Salt...), timeout: o.CallTimeout, fillWait: o.FillWait,
+		journal: o.Journal, fail: o.Failpoint,
 		parents: map[string]*parent{}, pending: map[string]chan struct{}{}, byClient: map[string]*parent{},
 	}
 	for _, v := range o.Venues {
@@ -144,10 +152,16 @@ func (e *Engine) SetVenue(name string, vp VenueParams) error {
 // VenueNames lists the venues in config order.
 func (e *Engine) VenueNames() []string { return append([]string(nil), e.order...) }
 
-// Start begins consuming each venue's private stream; fills are booked in the ledger and routed to their parent.
-func (e *Engine) Start() {
+// Start recovers what the journal holds (see recover), then consumes each venue's private stream, booking fills
+// in the journal and the ledger and routing them to their parent, and resumes the working parents. Call it once,
+// after the ledger has been seeded from the venues' positions.
+func (e *Engine) Start(ctx context.Context) error {
 	if !e.started.CompareAndSwap(false, true) {
-		return
+		return errors.New("engine: started twice")
+	}
+	resumed, err := e.recover(ctx)
+	if err != nil {
+		return err
 	}
 	events := make(chan venues.Event, 1024)
 	for _, name := range e.order {
@@ -186,6 +200,14 @@ func (e *Engine) Start() {
 			}
 		}
 	}()
+	for _, p := range resumed {
+		e.wg.Add(1)
+		go func(p *parent) {
+			defer e.wg.Done()
+			p.run(e.runCtx)
+		}(p)
+	}
+	return nil
 }
 
 // Stop stops scheduling new children, waits (bounded by ctx) for in-flight venue calls to resolve, then stops the
@@ -241,14 +263,21 @@ func (e *Engine) dispatch(ev venues.Event) {
 	}
 }
 
-// bookFill books a fill once in the ledger and hands it to its parent.
+// bookFill journals a fill once (by venue and trade id), books it in the ledger and hands it to its parent. A
+// fill the journal already holds is ignored: it was booked before (perhaps before a restart).
 func (e *Engine) bookFill(f venues.Fill) {
-	fresh, err := e.ledger.Book(f)
+	e.failpoint(FailBeforeFill)
+	fresh, err := e.journal.AddFill(f)
 	if err != nil {
-		e.log.Error("fill not booked", zap.String("venue", f.Venue), zap.String("trade", f.TradeID), zap.Error(err))
+		e.log.Error("fill not journaled; it will be read again from the venue", zap.String("venue", f.Venue),
+			zap.String("trade", f.TradeID), zap.Error(err))
 		return
 	}
 	if !fresh {
+		return
+	}
+	if _, err := e.ledger.Book(f); err != nil {
+		e.log.Error("fill not booked", zap.String("venue", f.Venue), zap.String("trade", f.TradeID), zap.Error(err))
 		return
 	}
 	e.mu.Lock()
@@ -311,6 +340,10 @@ func (e *Engine) Submit(ctx context.Context, req Request) (Report, bool, error) 
 		return Report{}, false, err
 	}
 	p := newParent(e, req, pl)
+	if err := p.persist(); err != nil {
+		return Report{}, false, &Error{Kind: KindUnavailable, Msg: "the order could not be journaled", Err: err}
+	}
+	e.failpoint(FailAfterCreate)
 	e.mu.Lock()
 	e.parents[req.ID] = p
 	e.mu.Unlock()

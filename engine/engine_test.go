@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"execd/clock"
+	"execd/journal"
 	"execd/mocks/market"
 	"execd/positions"
 	"execd/risk"
@@ -47,18 +48,25 @@ func newRig(t *testing.T, seed int64, edit func(*Params)) *rig {
 	if edit != nil {
 		edit(&p)
 	}
-	r.e, err = New(Options{Clock: clk, Venues: []Trader{r.a, r.b}, Ledger: r.ledger, Breakers: r.brk,
-		State: &risk.Switch{}, Params: p, Salt: []byte("test-salt-123"), FillWait: 200 * time.Millisecond})
+	j, err := journal.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.e.Start()
+	r.e, err = New(Options{Clock: clk, Venues: []Trader{r.a, r.b}, Ledger: r.ledger, Breakers: r.brk,
+		State: &risk.Switch{}, Params: p, Salt: []byte("test-salt-123"), FillWait: 200 * time.Millisecond, Journal: j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.e.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := r.e.Stop(ctx); err != nil {
 			t.Errorf("stop: %v", err)
 		}
+		j.Close()
 	})
 	return r
 }

@@ -155,6 +155,10 @@ func (f *fakeVenue) Cancel(ctx context.Context, instrument, id string) (venues.O
 	return f.Query(ctx, instrument, id)
 }
 
+func (f *fakeVenue) OpenOrders(ctx context.Context, instrument string) ([]venues.Order, error) {
+	return nil, nil // IOC orders never rest
+}
+
 func (f *fakeVenue) Fills(ctx context.Context, instrument string, since int64) ([]venues.Fill, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -31,7 +31,7 @@ type venueWork struct {
 	base   decimal.Decimal // committed quantity when the schedule was laid
 
 	seq       int
-	busy      bool      // a child call is in flight
+	inflight  int       // child calls in flight (a place, or a restart's resolution)
 	blocked   bool      // a child's outcome is unknown: nothing more is sent here (invariant 4)
 	retryAt   time.Time // no new child before this (simulated clock)
 	catchupAt time.Time // next catch-up attempt once the schedule is spent
@@ -64,6 +64,7 @@ type child struct {
 	fillDue  time.Time // wall clock: read fills by REST after this if still short
 	fetching bool
 	fetches  int
+	pending  bool // restored with no journaled outcome: resolved with the venue before anything else
 }
 
 func (c *child) committed() decimal.Decimal {
@@ -92,16 +93,18 @@ type resultKind int
 const (
 	resPlace resultKind = iota + 1
 	resFetch
+	resResolve
 )
 
 type result struct {
-	kind  resultKind
-	child *child
-	order venues.Order
-	price decimal.Decimal
-	sent  bool   // the request may have reached the venue
-	phase string // where a failure happened: "prepare", "risk", "breaker", "place", "resolve"
-	err   error
+	kind     resultKind
+	child    *child
+	order    venues.Order
+	price    decimal.Decimal
+	sent     bool   // the request may have reached the venue
+	notFound bool   // resolution: the venue does not know the order
+	phase    string // where a failure happened: "prepare", "risk", "breaker", "place", "resolve"
+	err      error
 }
 
 type parent struct {
@@ -171,6 +174,13 @@ func (p *parent) run(ctx context.Context) {
 	defer close(p.exited)
 	p.log.Info("parent working", zap.String("side", string(p.req.Side)), zap.String("quantity", p.req.Quantity.String()),
 		zap.Duration("duration", p.req.Duration))
+	for _, w := range p.work {
+		for _, c := range w.children {
+			if c.pending {
+				p.startResolve(w, c)
+			}
+		}
+	}
 	var simTimer = p.e.clk.NewTimer(time.Hour)
 	wallTimer := time.NewTimer(time.Hour)
 	defer func() { simTimer.Stop(); wallTimer.Stop() }()
@@ -202,6 +212,9 @@ func (p *parent) run(ctx context.Context) {
 			if !p.cancelled {
 				p.cancelled = true
 				p.log.Info("cancel requested")
+				if err := p.persist(); err != nil {
+					p.log.Error("cancel not journaled", zap.Error(err))
+				}
 			}
 		case <-p.stopCh:
 			p.stopping = true
@@ -226,7 +239,7 @@ func (p *parent) step() {
 		return
 	}
 	for _, w := range p.work {
-		if w.out != "" || w.busy || w.blocked || w.dust || now.Before(w.retryAt) {
+		if w.out != "" || w.inflight > 0 || w.blocked || w.dust || now.Before(w.retryAt) {
 			continue
 		}
 		left := w.remaining()
@@ -298,18 +311,43 @@ func (p *parent) startChild(w *venueWork, qty decimal.Decimal) {
 		trades: map[string]bool{},
 	}
 	w.children = append(w.children, c)
-	w.busy = true
 	p.byID[c.id] = c
 	p.e.register(c.id, p)
+	// Write-ahead: the intent is durable before anything is sent (invariant 3).
+	if err := p.e.journal.PutChild(c.record(p.req.ID, childIntent)); err != nil {
+		c.final, c.status = true, venues.StatusRejected
+		w.retryAt = p.e.clk.Now().Add(p.pl.params.RetryInterval)
+		p.log.Error("child intent not journaled; not sent", zap.String("child", c.id), zap.Error(err))
+		return
+	}
+	p.e.failpoint(FailAfterIntent)
+	w.inflight++
 	spec := childSpec{
 		venue: p.e.venues[w.name], rules: w.rules, id: c.id, qty: qty, req: p.req,
 		slippageBps: p.pl.slippageBps, params: p.pl.params,
+		beforeSend: func(price decimal.Decimal) error {
+			rec := c.record(p.req.ID, childSent)
+			rec.Price = price
+			return p.e.journal.PutChild(rec)
+		},
 	}
 	p.workers.Add(1)
 	go func() {
 		defer p.workers.Done()
 		r := p.e.placeChild(p.e.runCtx, spec)
 		r.kind, r.child = resPlace, c
+		p.deliver(r)
+	}()
+}
+
+// startResolve asks the venue what became of a child whose outcome the journal does not hold.
+func (p *parent) startResolve(w *venueWork, c *child) {
+	t := p.e.venues[w.name]
+	p.workers.Add(1)
+	go func() {
+		defer p.workers.Done()
+		r := p.e.resolvePending(p.e.runCtx, t, p.req.Instrument, c.id)
+		r.kind, r.child = resResolve, c
 		p.deliver(r)
 	}()
 }
@@ -355,8 +393,29 @@ func (p *parent) onResult(r result) {
 		}
 		return
 	}
-	w.busy = false
-	c.price = r.price
+	w.inflight--
+	defer p.journalChild(c)
+	if r.kind == resResolve {
+		c.pending = false
+		c.sentAt = time.Now()
+		switch {
+		case r.err == nil:
+			c.final, c.sent, c.status = true, true, r.order.Status
+			if r.order.FilledQty.GreaterThan(c.reported) {
+				c.reported = r.order.FilledQty
+			}
+			c.fillDue = time.Now()
+		case r.notFound:
+			c.final, c.sent, c.status = true, false, venues.StatusRejected
+		default:
+			w.blocked = true
+			p.log.Warn("restored child still unresolved", zap.String("venue", w.name), zap.String("child", c.id), zap.Error(r.err))
+		}
+		return
+	}
+	if !r.price.IsZero() {
+		c.price = r.price
+	}
 	c.sent = r.sent
 	if r.sent {
 		c.sentAt = time.Now()
@@ -401,6 +460,20 @@ func (p *parent) onResult(r result) {
 		c.sent = r.sent && class != venues.Retryable
 		w.retryAt = now.Add(p.pl.params.RetryInterval)
 		log.Warn("child not placed; will retry")
+	}
+}
+
+// journalChild records a child's outcome as the owner now knows it.
+func (p *parent) journalChild(c *child) {
+	state := childUnknown
+	switch {
+	case c.final && c.sent:
+		state = childFinal
+	case c.final:
+		state = childNotSent
+	}
+	if err := p.e.journal.PutChild(c.record(p.req.ID, state)); err != nil {
+		p.log.Error("child outcome not journaled", zap.String("child", c.id), zap.Error(err))
 	}
 }
 
@@ -473,6 +546,9 @@ func (p *parent) takeOut(w *venueWork, why string, now time.Time) {
 	if len(inputs) == 0 || err != nil {
 		p.stranded = p.stranded.Add(rem)
 		p.reason = fmt.Sprintf("%s remainder %s has no healthy venue", w.name, rem)
+		if err := p.persist(); err != nil {
+			p.log.Error("venue removal not journaled", zap.Error(err))
+		}
 		return
 	}
 	moved := decimal.Zero
@@ -486,6 +562,9 @@ func (p *parent) takeOut(w *venueWork, why string, now time.Time) {
 		}
 	}
 	p.stranded = p.stranded.Add(rem.Sub(moved))
+	if err := p.persist(); err != nil {
+		p.log.Error("reallocation not journaled", zap.Error(err))
+	}
 }
 
 func (p *parent) venue(name string) *venueWork {
@@ -501,7 +580,7 @@ func (p *parent) venue(name string) *venueWork {
 func (p *parent) finished() bool {
 	busy, settled := false, true
 	for _, w := range p.work {
-		busy = busy || w.busy
+		busy = busy || w.inflight > 0
 		for _, c := range w.children {
 			if !c.settled() && c.fetches < 5 {
 				settled = false
@@ -562,6 +641,9 @@ func (p *parent) end(st State, reason string, now time.Time) {
 	}
 	p.ended = &now
 	p.publish()
+	if err := p.persist(); err != nil {
+		p.log.Error("parent end not journaled", zap.Error(err))
+	}
 	p.log.Info("parent ended", zap.String("state", string(st)), zap.String("filled", p.filled().String()))
 }
 
@@ -573,7 +655,7 @@ func (p *parent) nextWake() time.Time {
 		next = now.Add(p.catchupInterval())
 	}
 	for _, w := range p.work {
-		if w.out != "" || w.busy || w.dust {
+		if w.out != "" || w.inflight > 0 || w.dust {
 			continue
 		}
 		if w.retryAt.After(now) && w.retryAt.Before(next) {

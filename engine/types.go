@@ -20,6 +20,7 @@ type Trader interface {
 	Place(ctx context.Context, req venues.OrderRequest) (venues.Order, error)
 	Query(ctx context.Context, instrument, clientOrderID string) (venues.Order, error)
 	Cancel(ctx context.Context, instrument, clientOrderID string) (venues.Order, error)
+	OpenOrders(ctx context.Context, instrument string) ([]venues.Order, error)
 	Fills(ctx context.Context, instrument string, sinceMillis int64) ([]venues.Fill, error)
 }
 

@@ -85,6 +85,14 @@ func (l *Ledger) Book(f venues.Fill) (bool, error) {
 	return true, nil
 }
 
+// MarkSeen records a trade as booked without applying it: the position it changed was read from the venue
+// after the trade (recovery after a restart).
+func (l *Ledger) MarkSeen(venue, tradeID string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.booked[venue+"\x00"+tradeID] = struct{}{}
+}
+
 // Booked reports whether a trade id was booked.
 func (l *Ledger) Booked(venue, tradeID string) bool {
 	l.mu.Lock()

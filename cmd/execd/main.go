@@ -17,7 +17,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"execd/app"
-	"execd/clock"
 	"execd/config"
 	"execd/demo"
 )
@@ -117,7 +116,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer log.Sync()
-	a, err := app.New(cfg, app.Options{Logger: log})
+	fp, err := failpointFromSpec(os.Getenv("EXECD_FAILPOINT"))
+	if err != nil {
+		return err
+	}
+	a, err := app.New(cfg, app.Options{Logger: log, Failpoint: fp})
 	if err != nil {
 		return err
 	}
@@ -163,7 +166,7 @@ func runMocks(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer log.Sync()
-	clk := clock.NewScaled(time.Now().UTC().Truncate(time.Second), cfg.Clock.Speed)
+	clk := app.SimClock(cfg.Clock)
 	ms, err := app.StartMocks(cfg, clk, log, os.Getenv, true)
 	if err != nil {
 		return err

@@ -1,0 +1,94 @@
+package app_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"execd/app"
+	"execd/engine"
+)
+
+// checkAgainstVenues judges a finished seed order by the venues' own records: what they executed equals what
+// the report says was filled (no fill lost, none doubled), no client order id was accepted twice, no order is
+// left open, and the venues' positions equal the daemon's ledger.
+func checkAgainstVenues(t *testing.T, a *app.App, rep engine.Report) {
+	t.Helper()
+	executed := decimal.Zero
+	for _, name := range []string{"a", "b"} {
+		mv := a.Mocks().Venue(name)
+		ids := map[string]int{}
+		for _, o := range mv.Binance.Orders() {
+			ids[o.ClientOrderID]++
+			executed = executed.Add(o.ExecutedQty)
+			if o.Status == "NEW" || o.Status == "PARTIALLY_FILLED" {
+				t.Errorf("%s: order %s left open", name, o.ClientOrderID)
+			}
+		}
+		for id, n := range ids {
+			if n > 1 {
+				t.Errorf("%s: client order id %s accepted %d times", name, id, n)
+			}
+		}
+	}
+	if !executed.Equal(rep.Filled) {
+		t.Errorf("venues executed %s, report filled %s", executed, rep.Filled)
+	}
+	var pos struct {
+		Venues []struct {
+			Venue    string
+			Position decimal.Decimal
+		}
+	}
+	call(t, a, viewerToken, "GET", "/v1/positions", nil, &pos)
+	for _, p := range pos.Venues {
+		if got := a.Mocks().Venue(p.Venue).Binance.Position("BTCUSDT"); !got.Equal(p.Position) {
+			t.Errorf("%s: ledger %s, venue %s", p.Venue, p.Position, got)
+		}
+	}
+}
+
+func startWithTimeout(t *testing.T, timeout time.Duration) *app.App {
+	t.Helper()
+	return startDaemonOpts(t, 40, nil, app.Options{VenueTimeout: timeout})
+}
+
+// TestInjectedFaults runs the seed order through each fault the mock venue can inject, on venue b (the larger
+// share), and judges the result by the venues' records.
+func TestInjectedFaults(t *testing.T) {
+	faults := []struct {
+		name   string
+		inject func(a *app.App)
+	}{
+		{"accept then drop the response", func(a *app.App) { a.Mocks().Venue("b").Binance.Faults().DropResponseAfterAccept(3) }},
+		{"delay the response past the client timeout", func(a *app.App) {
+			a.Mocks().Venue("b").Binance.Faults().DelayResponse(1500*time.Millisecond, 2)
+		}},
+		{"5xx after accepting", func(a *app.App) { a.Mocks().Venue("b").Binance.Faults().Fail5xxAfterAccept(3) }},
+		{"5xx before accepting", func(a *app.App) { a.Mocks().Venue("b").Binance.Faults().Fail5xxBeforeAccept(2) }},
+		{"rate limited", func(a *app.App) { a.Mocks().Venue("b").Binance.Faults().RateLimitNext(2) }},
+		{"user-data stream dropped", func(a *app.App) {
+			for _, n := range []string{"a", "b"} {
+				a.Mocks().Venue(n).Binance.Faults().DropUserStreams()
+			}
+		}},
+	}
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			a := startWithTimeout(t, 700*time.Millisecond)
+			f.inject(a)
+			o := seedOrder("rb-fault")
+			if code := call(t, a, rebalancerToken, "POST", "/v1/orders", o, nil); code != http.StatusCreated {
+				t.Fatalf("create: %d", code)
+			}
+			rep := waitDone(t, a, "rb-fault", 60*time.Second)
+			if rep.State != engine.Done || !rep.Filled.Equal(d("2.216")) {
+				t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+			}
+			checkAgainstVenues(t, a, rep)
+		})
+	}
+}

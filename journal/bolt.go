@@ -1,0 +1,373 @@
+package journal
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"execd/venues"
+)
+
+// Store is the engine's durable state. It is safe for concurrent use. Every Put/Add/Append is durable when it
+// returns nil, and changes nothing when it returns an error.
+type Store interface {
+	PutParent(p Parent) error                        // insert or replace by p.ID
+	PutChild(c Child) error                          // insert or replace by (c.Parent, c.ClientID)
+	AddFill(f venues.Fill) (fresh bool, err error)   // false if (f.Venue, f.TradeID) is already stored
+	AppendOps(o Ops) (seq uint64, err error)         // assigns o.Seq (monotonic from 1)
+	Parents() ([]Parent, error)                      // all parents, sorted by Created then ID
+	Children(parentID string) ([]Child, error)       // sorted by Venue then Seq
+	FillsFor(clientID string) ([]venues.Fill, error) // fills of one child order, sorted by Time then TradeID
+	Ops() ([]Ops, error)                             // in Seq order
+	Close() error
+}
+
+var _ Store = (*Bolt)(nil)
+
+// FileName is the database file inside the journal directory.
+const FileName = "execd.db"
+
+// OpenTimeout is how long Open waits for another process's lock on the database.
+const OpenTimeout = 2 * time.Second
+
+const (
+	bucketMeta       = "meta"
+	bucketParents    = "parents"
+	bucketChildren   = "children"
+	bucketFills      = "fills"
+	bucketChildFills = "child_fills"
+	bucketOps        = "ops"
+
+	// versionKey holds the database's FormatVersion in the meta bucket, a 4-byte big-endian integer.
+	versionKey = "format_version"
+)
+
+func dataBuckets() []string {
+	return []string{bucketParents, bucketChildren, bucketFills, bucketChildFills, bucketOps}
+}
+
+// Bolt is the bbolt implementation of Store.
+type Bolt struct {
+	db *bbolt.DB
+}
+
+// Open opens or creates dir/execd.db (creating dir with mode 0700), and checks or sets its format version.
+func Open(dir string) (*Bolt, error) {
+	if dir == "" {
+		return nil, errors.New("journal: open: empty directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("journal: open: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := openBolt(path)
+	if err != nil {
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	if err := db.Update(initLayout); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	return &Bolt{db: db}, nil
+}
+
+// openBolt opens the file, turning a panic inside bbolt on a damaged file into ErrCorrupt.
+func openBolt(path string) (db *bbolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: bbolt panicked opening the file: %v", ErrCorrupt, r)
+		}
+	}()
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: OpenTimeout})
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// initLayout creates the buckets and version of a new database, or checks those of an existing one.
+func initLayout(tx *bbolt.Tx) error {
+	meta := tx.Bucket([]byte(bucketMeta))
+	if meta == nil {
+		var found []string
+		if err := tx.ForEach(func(name []byte, _ *bbolt.Bucket) error {
+			found = append(found, string(name))
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(found) > 0 {
+			return fmt.Errorf("%w: no meta bucket, but buckets %q", ErrCorrupt, found)
+		}
+		var err error
+		if meta, err = tx.CreateBucket([]byte(bucketMeta)); err != nil {
+			return err
+		}
+		v := binary.BigEndian.AppendUint32(nil, FormatVersion)
+		if err := meta.Put([]byte(versionKey), v); err != nil {
+			return err
+		}
+	}
+	v := meta.Get([]byte(versionKey))
+	switch {
+	case v == nil:
+		return fmt.Errorf("%w: meta bucket has no %s", ErrCorrupt, versionKey)
+	case len(v) != 4:
+		return fmt.Errorf("%w: meta %s is %d bytes, want 4", ErrCorrupt, versionKey, len(v))
+	case binary.BigEndian.Uint32(v) != FormatVersion:
+		return fmt.Errorf("%w: database has version %d, this build reads %d", ErrVersion,
+			binary.BigEndian.Uint32(v), FormatVersion)
+	}
+	for _, name := range dataBuckets() {
+		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return fmt.Errorf("bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Bolt) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("journal: close: %w", err)
+	}
+	return nil
+}
+
+func key(parts ...string) []byte { return []byte(strings.Join(parts, "\x00")) }
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+func (s *Bolt) update(what string, fn func(tx *bbolt.Tx) error) error {
+	if err := s.db.Update(fn); err != nil {
+		return fmt.Errorf("journal: %s: %w", what, err)
+	}
+	return nil
+}
+
+func (s *Bolt) view(what string, fn func(tx *bbolt.Tx) error) error {
+	if err := s.db.View(fn); err != nil {
+		return fmt.Errorf("journal: %s: %w", what, err)
+	}
+	return nil
+}
+
+// PutParent inserts or replaces the parent p.ID.
+func (s *Bolt) PutParent(p Parent) error {
+	if err := p.validate(); err != nil {
+		return fmt.Errorf("journal: put parent: %w", err)
+	}
+	b, err := Encode(p)
+	if err != nil {
+		return fmt.Errorf("journal: put parent %s: %w", p.ID, err)
+	}
+	return s.update("put parent "+p.ID, func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte(bucketParents)).Put([]byte(p.ID), b)
+	})
+}
+
+// PutChild inserts or replaces the child (c.Parent, c.ClientID).
+func (s *Bolt) PutChild(c Child) error {
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("journal: put child: %w", err)
+	}
+	b, err := Encode(c)
+	if err != nil {
+		return fmt.Errorf("journal: put child %s: %w", c.ClientID, err)
+	}
+	return s.update("put child "+c.ClientID, func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte(bucketChildren)).Put(key(c.Parent, c.ClientID), b)
+	})
+}
+
+// AddFill stores f unless a fill with the same (venue, trade id) is stored already; fresh says which.
+// A duplicate changes nothing, even if its other fields differ.
+func (s *Bolt) AddFill(f venues.Fill) (fresh bool, err error) {
+	if err := validateFill(f); err != nil {
+		return false, fmt.Errorf("journal: add fill: %w", err)
+	}
+	b, err := Encode(f)
+	if err != nil {
+		return false, fmt.Errorf("journal: add fill %s/%s: %w", f.Venue, f.TradeID, err)
+	}
+	err = s.update("add fill "+f.Venue+"/"+f.TradeID, func(tx *bbolt.Tx) error {
+		fills := tx.Bucket([]byte(bucketFills))
+		k := key(f.Venue, f.TradeID)
+		if fills.Get(k) != nil {
+			return nil
+		}
+		if err := fills.Put(k, b); err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte(bucketChildFills)).Put(key(f.ClientOrderID, f.Venue, f.TradeID), []byte{}); err != nil {
+			return err
+		}
+		fresh = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return fresh, nil
+}
+
+// AppendOps appends o to the ops log with the next sequence number, which it returns.
+func (s *Bolt) AppendOps(o Ops) (seq uint64, err error) {
+	if err := o.validate(); err != nil {
+		return 0, fmt.Errorf("journal: append ops: %w", err)
+	}
+	err = s.update("append ops", func(tx *bbolt.Tx) error {
+		bucket := tx.Bucket([]byte(bucketOps))
+		n, err := bucket.NextSequence()
+		if err != nil {
+			return err
+		}
+		o.Seq = n
+		b, err := Encode(o)
+		if err != nil {
+			return err
+		}
+		if err := bucket.Put(seqKey(n), b); err != nil {
+			return err
+		}
+		seq = n
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return seq, nil
+}
+
+func decodeAt(bucket string, k, v []byte, into any) error {
+	if err := Decode(v, into); err != nil {
+		return fmt.Errorf("%s/%q: %w", bucket, k, err)
+	}
+	return nil
+}
+
+func mismatch(bucket string, k []byte, format string, a ...any) error {
+	return fmt.Errorf("%w: %s/%q: %s", ErrCorrupt, bucket, k, fmt.Sprintf(format, a...))
+}
+
+// Parents returns every parent, sorted by Created then ID.
+func (s *Bolt) Parents() ([]Parent, error) {
+	var out []Parent
+	err := s.view("parents", func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte(bucketParents)).ForEach(func(k, v []byte) error {
+			var p Parent
+			if err := decodeAt(bucketParents, k, v, &p); err != nil {
+				return err
+			}
+			if p.ID != string(k) {
+				return mismatch(bucketParents, k, "record has id %q", p.ID)
+			}
+			out = append(out, p)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Parent) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// Children returns the children of one parent, sorted by Venue then Seq.
+func (s *Bolt) Children(parentID string) ([]Child, error) {
+	if err := checkID("parent id", parentID); err != nil {
+		return nil, fmt.Errorf("journal: children: %w", err)
+	}
+	var out []Child
+	prefix := key(parentID, "")
+	err := s.view("children of "+parentID, func(tx *bbolt.Tx) error {
+		c := tx.Bucket([]byte(bucketChildren)).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var ch Child
+			if err := decodeAt(bucketChildren, k, v, &ch); err != nil {
+				return err
+			}
+			if !bytes.Equal(k, key(ch.Parent, ch.ClientID)) {
+				return mismatch(bucketChildren, k, "record is child %q of %q", ch.ClientID, ch.Parent)
+			}
+			out = append(out, ch)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Child) int {
+		return cmp.Or(cmp.Compare(a.Venue, b.Venue), cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.ClientID, b.ClientID))
+	})
+	return out, nil
+}
+
+// FillsFor returns the fills of one child order, sorted by Time then TradeID.
+func (s *Bolt) FillsFor(clientID string) ([]venues.Fill, error) {
+	if err := checkID("client id", clientID); err != nil {
+		return nil, fmt.Errorf("journal: fills: %w", err)
+	}
+	var out []venues.Fill
+	prefix := key(clientID, "")
+	err := s.view("fills for "+clientID, func(tx *bbolt.Tx) error {
+		fills := tx.Bucket([]byte(bucketFills))
+		c := tx.Bucket([]byte(bucketChildFills)).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			fk := k[len(prefix):]
+			v := fills.Get(fk)
+			if v == nil {
+				return mismatch(bucketChildFills, k, "index entry without a fill")
+			}
+			var f venues.Fill
+			if err := decodeAt(bucketFills, fk, v, &f); err != nil {
+				return err
+			}
+			if !bytes.Equal(fk, key(f.Venue, f.TradeID)) || f.ClientOrderID != clientID {
+				return mismatch(bucketFills, fk, "record is fill %s/%s of %q", f.Venue, f.TradeID, f.ClientOrderID)
+			}
+			out = append(out, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b venues.Fill) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.TradeID, b.TradeID), cmp.Compare(a.Venue, b.Venue))
+	})
+	return out, nil
+}
+
+// Ops returns the ops log in Seq order.
+func (s *Bolt) Ops() ([]Ops, error) {
+	var out []Ops
+	err := s.view("ops", func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte(bucketOps)).ForEach(func(k, v []byte) error {
+			var o Ops
+			if err := decodeAt(bucketOps, k, v, &o); err != nil {
+				return err
+			}
+			if !bytes.Equal(k, seqKey(o.Seq)) {
+				return mismatch(bucketOps, k, "record has seq %d", o.Seq)
+			}
+			out = append(out, o)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,296 @@
+package journal
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+
+	"execd/venues"
+)
+
+// Parent states.
+const (
+	ParentWorking   = "working"
+	ParentDone      = "done"
+	ParentCancelled = "cancelled"
+	ParentFailed    = "failed"
+)
+
+// Child states.
+const (
+	ChildIntent  = "intent"   // journaled, not yet sent
+	ChildSent    = "sent"     // the request is going out
+	ChildUnknown = "unknown"  // sent, outcome not known: resolve by query before anything else is sent
+	ChildFinal   = "final"    // the venue's final status is known (Status)
+	ChildNotSent = "not_sent" // the venue said it never got it, or it was never sent
+)
+
+// Ops kinds.
+const (
+	OpsVenue        = "venue"
+	OpsTradingState = "trading_state"
+)
+
+// maxIDLen bounds every id that is part of a key.
+const maxIDLen = 512
+
+// Parent is a parent order's durable state.
+type Parent struct {
+	ID          string          `json:"id"`
+	Request     Request         `json:"request"`
+	State       string          `json:"state"` // ParentWorking, ParentDone, ParentCancelled, ParentFailed
+	Reason      string          `json:"reason"`
+	Created     time.Time       `json:"created"`
+	Deadline    time.Time       `json:"deadline"`
+	Arrival     decimal.Decimal `json:"arrival"`
+	Residual    decimal.Decimal `json:"residual"`
+	SlippageBps int             `json:"slippage_bps"`
+	Seed        uint64          `json:"seed"`
+	Params      Params          `json:"params"`
+	Venues      []Venue         `json:"venues"`
+	Stranded    decimal.Decimal `json:"stranded"`
+	Fees        decimal.Decimal `json:"fees"`
+	Ended       *time.Time      `json:"ended"`
+	Cancelled   bool            `json:"cancelled"` // a cancel was requested; a restart does not resume slicing
+	Report      json.RawMessage `json:"report"`    // the final report, once the parent ended (opaque to the journal)
+	Updated     time.Time       `json:"updated"`
+}
+
+// Request is the parent order as it was asked for.
+type Request struct {
+	Instrument     string          `json:"instrument"`
+	Side           string          `json:"side"`
+	Quantity       decimal.Decimal `json:"quantity"`
+	Duration       time.Duration   `json:"duration"` // nanoseconds
+	ReduceOnly     bool            `json:"reduce_only"`
+	MaxSlippageBps int             `json:"max_slippage_bps"`
+	Venues         []string        `json:"venues"`
+	LimitPrice     decimal.Decimal `json:"limit_price"`
+}
+
+// Params are the execution parameters a parent was started with, so a restart continues with the same ones.
+type Params struct {
+	MeanInterval          time.Duration   `json:"mean_interval"`
+	EndBuffer             time.Duration   `json:"end_buffer"`
+	Catchup               time.Duration   `json:"catchup"`
+	RetryInterval         time.Duration   `json:"retry_interval"`
+	TimeJitter            float64         `json:"time_jitter"`
+	SizeJitter            float64         `json:"size_jitter"`
+	MaxChildNotional      decimal.Decimal `json:"max_child_notional"`
+	MaxOrderNotional      decimal.Decimal `json:"max_order_notional"`
+	DefaultSlippageBps    int             `json:"default_slippage_bps"`
+	MaxSlippageBps        int             `json:"max_slippage_bps"`
+	MaxConsecutiveRejects int             `json:"max_consecutive_rejects"`
+}
+
+// Venue is one venue's share of a parent: its rules, allocation and slice schedule, and where execution stands.
+type Venue struct {
+	Name        string          `json:"name"`
+	Symbol      string          `json:"symbol"`
+	TickSize    decimal.Decimal `json:"tick_size"`
+	LotSize     decimal.Decimal `json:"lot_size"`
+	MinQty      decimal.Decimal `json:"min_qty"`
+	MaxQty      decimal.Decimal `json:"max_qty"`
+	MinNotional decimal.Decimal `json:"min_notional"`
+	Mark        decimal.Decimal `json:"mark"`
+	Share       decimal.Decimal `json:"share"`
+	Weight      decimal.Decimal `json:"weight"`
+	Allocated   decimal.Decimal `json:"allocated"`
+	Base        decimal.Decimal `json:"base"`
+	Slices      []Slice         `json:"slices"`
+	Next        int             `json:"next"`
+	Seq         int             `json:"seq"`
+	Out         string          `json:"out"`
+	Rejected    int             `json:"rejected"`
+	Dust        bool            `json:"dust"`
+}
+
+// Slice is one scheduled slice of a venue's allocation.
+type Slice struct {
+	Seq      int             `json:"seq"`
+	At       time.Time       `json:"at"`
+	Quantity decimal.Decimal `json:"quantity"`
+}
+
+// Child is a child order: journaled as an intent before it is sent, then updated with its outcome.
+type Child struct {
+	Parent   string          `json:"parent"`
+	Venue    string          `json:"venue"`
+	Seq      int             `json:"seq"`
+	ClientID string          `json:"client_id"`
+	Quantity decimal.Decimal `json:"quantity"`
+	Price    decimal.Decimal `json:"price"`    // zero until known
+	State    string          `json:"state"`    // ChildIntent, ChildSent, ChildUnknown, ChildFinal, ChildNotSent
+	Status   string          `json:"status"`   // venue status once final: "filled", "expired", "canceled", "rejected", ...
+	Reported decimal.Decimal `json:"reported"` // filled quantity as the venue reported it on the order
+	Updated  time.Time       `json:"updated"`
+}
+
+// Ops is one operator change: a venue's weight or enablement, or the trading state.
+type Ops struct {
+	Seq     uint64           `json:"seq"`
+	Time    time.Time        `json:"time"`
+	Kind    string           `json:"kind"` // OpsVenue or OpsTradingState
+	Venue   string           `json:"venue"`
+	Weight  *decimal.Decimal `json:"weight"`
+	Enabled *bool            `json:"enabled"`
+	State   string           `json:"state"`
+	Actor   string           `json:"actor"`
+}
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+// checkID accepts a non-empty, valid UTF-8 string without NUL bytes, short enough to be part of a key.
+// (Invalid UTF-8 would not survive JSON, so the record would no longer match its key.)
+func checkID(what, s string) error {
+	switch {
+	case s == "":
+		return invalid("empty %s", what)
+	case len(s) > maxIDLen:
+		return invalid("%s of %d bytes, longer than %d", what, len(s), maxIDLen)
+	case strings.IndexByte(s, 0) >= 0:
+		return invalid("%s %q contains a NUL byte", what, s)
+	case !utf8.ValidString(s):
+		return invalid("%s %q is not valid UTF-8", what, s)
+	}
+	return nil
+}
+
+func checkNotNegative(what string, d decimal.Decimal) error {
+	if d.IsNegative() {
+		return invalid("%s %s is negative", what, d)
+	}
+	return nil
+}
+
+func checkAll(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p Parent) validate() error {
+	if err := checkID("parent id", p.ID); err != nil {
+		return err
+	}
+	switch p.State {
+	case ParentWorking, ParentDone, ParentCancelled, ParentFailed:
+	default:
+		return invalid("parent %s: unknown state %q", p.ID, p.State)
+	}
+	if _, err := venues.ParseSide(p.Request.Side); err != nil {
+		return invalid("parent %s: %v", p.ID, err)
+	}
+	if err := checkAll(
+		checkNotNegative("request quantity", p.Request.Quantity),
+		checkNotNegative("limit price", p.Request.LimitPrice),
+		checkNotNegative("arrival price", p.Arrival),
+		checkNotNegative("residual", p.Residual),
+		checkNotNegative("stranded", p.Stranded),
+	); err != nil {
+		return fmt.Errorf("parent %s: %w", p.ID, err)
+	}
+	for _, v := range p.Venues {
+		if err := checkID("venue name", v.Name); err != nil {
+			return fmt.Errorf("parent %s: %w", p.ID, err)
+		}
+		if err := checkAll(
+			checkNotNegative("tick size", v.TickSize),
+			checkNotNegative("lot size", v.LotSize),
+			checkNotNegative("min qty", v.MinQty),
+			checkNotNegative("max qty", v.MaxQty),
+			checkNotNegative("min notional", v.MinNotional),
+			checkNotNegative("mark", v.Mark),
+			checkNotNegative("share", v.Share),
+			checkNotNegative("weight", v.Weight),
+			checkNotNegative("allocated", v.Allocated),
+		); err != nil {
+			return fmt.Errorf("parent %s venue %s: %w", p.ID, v.Name, err)
+		}
+		for _, s := range v.Slices {
+			if err := checkNotNegative(fmt.Sprintf("slice %d quantity", s.Seq), s.Quantity); err != nil {
+				return fmt.Errorf("parent %s venue %s: %w", p.ID, v.Name, err)
+			}
+		}
+	}
+	if len(p.Report) > 0 && !json.Valid(p.Report) {
+		return invalid("parent %s: report is not valid JSON", p.ID)
+	}
+	return nil
+}
+
+func (c Child) validate() error {
+	if err := checkAll(
+		checkID("child parent id", c.Parent),
+		checkID("child client id", c.ClientID),
+		checkID("child venue", c.Venue),
+	); err != nil {
+		return err
+	}
+	if c.Seq < 0 {
+		return invalid("child %s: negative seq %d", c.ClientID, c.Seq)
+	}
+	switch c.State {
+	case ChildIntent, ChildSent, ChildUnknown, ChildFinal, ChildNotSent:
+	default:
+		return invalid("child %s: unknown state %q", c.ClientID, c.State)
+	}
+	if err := checkAll(
+		checkNotNegative("quantity", c.Quantity),
+		checkNotNegative("price", c.Price),
+		checkNotNegative("reported quantity", c.Reported),
+	); err != nil {
+		return fmt.Errorf("child %s: %w", c.ClientID, err)
+	}
+	return nil
+}
+
+func validateFill(f venues.Fill) error {
+	if err := checkAll(
+		checkID("fill venue", f.Venue),
+		checkID("fill trade id", f.TradeID),
+		checkID("fill client order id", f.ClientOrderID),
+	); err != nil {
+		return err
+	}
+	if !f.Quantity.IsPositive() {
+		return invalid("fill %s/%s: quantity %s is not positive", f.Venue, f.TradeID, f.Quantity)
+	}
+	if _, err := venues.ParseSide(string(f.Side)); err != nil {
+		return invalid("fill %s/%s: %v", f.Venue, f.TradeID, err)
+	}
+	if err := checkNotNegative("price", f.Price); err != nil {
+		return fmt.Errorf("fill %s/%s: %w", f.Venue, f.TradeID, err)
+	}
+	return nil
+}
+
+func (o Ops) validate() error {
+	switch o.Kind {
+	case OpsVenue:
+		if err := checkID("ops venue", o.Venue); err != nil {
+			return err
+		}
+		if o.Weight != nil {
+			if err := checkNotNegative("ops weight", *o.Weight); err != nil {
+				return err
+			}
+		}
+	case OpsTradingState:
+		if o.State == "" {
+			return invalid("ops: trading_state change without a state")
+		}
+	default:
+		return invalid("ops: unknown kind %q", o.Kind)
+	}
+	return nil
+}
