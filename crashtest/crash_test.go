@@ -182,7 +182,9 @@ var order = map[string]any{"id": "rb-crash", "instrument": "BTC-USDT-PERP", "sid
 // API call has not answered), between a child's intent and its send, mid-request (the venue holds the response
 // of an order it executed), between the venue's answer and its journaling, between a fill's arrival and its
 // journaling, and at a random moment of the order's life.
-var crashModes = []string{"after-create", "after-intent", "mid-request", "after-send", "before-fill", "random-time"}
+// A seventh mode stops the daemon gracefully (SIGTERM) at a random moment: it must exit 0 and a restart must
+// carry on.
+var crashModes = []string{"after-create", "after-intent", "mid-request", "after-send", "before-fill", "random-time", "sigterm"}
 
 // trial runs one crash trial and returns what went wrong (nil: the order finished exactly) and whether the
 // daemon was in fact killed (a failpoint past the order's last child is never reached).
@@ -205,7 +207,7 @@ func trial(t *testing.T, seed uint64, kind string) (mode string, crashed bool, e
 
 	failpoint := ""
 	switch kind {
-	case "random-time", "mid-request":
+	case "random-time", "mid-request", "sigterm":
 	case "after-create":
 		failpoint = "after-create:1"
 	default:
@@ -232,6 +234,19 @@ func trial(t *testing.T, seed uint64, kind string) (mode string, crashed bool, e
 	case "mid-request":
 		time.Sleep(time.Duration(1500+rng.Int64N(1000)) * time.Millisecond) // b's first child is in flight
 		d.kill()
+		crashed = true
+	case "sigterm":
+		time.Sleep(time.Duration(rng.Int64N(int64(3 * time.Second))))
+		_ = d.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-d.exit:
+			if err != nil {
+				return mode, true, fmt.Errorf("graceful stop: %v\n%s", err, d.log)
+			}
+		case <-time.After(15 * time.Second):
+			d.kill()
+			return mode, true, fmt.Errorf("graceful stop did not end in 15s")
+		}
 		crashed = true
 	default:
 		select {

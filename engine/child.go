@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
 
 	"execd/risk"
 	"execd/twap"
@@ -136,33 +137,39 @@ func (e *Engine) resolve(ctx context.Context, v Trader, req venues.OrderRequest)
 	}
 }
 
-// finish waits for an order that is still working to end (an IOC ends at once), and cancels it if it does not.
+// finish waits for an order that is still working to end (an IOC ends at once) and cancels it if it does not.
+// A cancel whose outcome is unknown is resolved like a placement: by querying the order until the venue reports
+// a final state; it returns only with that state, or an error when ctx ends.
 func (e *Engine) finish(ctx context.Context, v Trader, req venues.OrderRequest) (venues.Order, error) {
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
+	deadline := time.Now().Add(time.Second)
+	backoff := 200 * time.Millisecond
+	for {
 		cctx, cancel := context.WithTimeout(ctx, e.timeout)
 		o, err := v.Query(cctx, req.Instrument, req.ClientOrderID)
 		cancel()
 		if err == nil && o.Status.Terminal() {
 			return o, nil
 		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			return venues.Order{}, ctx.Err()
+		if venues.IsNotFound(err) {
+			return o, err
+		}
+		if time.Now().After(deadline) {
+			cctx, cancel := context.WithTimeout(ctx, e.timeout)
+			_, cerr := v.Cancel(cctx, req.Instrument, req.ClientOrderID)
+			cancel()
+			if cerr != nil && !venues.IsNotFound(cerr) {
+				e.log.Warn("cancel failed; resolving by query", zap.String("venue", v.Name()),
+					zap.String("child", req.ClientOrderID), zap.Error(cerr))
+			}
+		}
+		if !sleepCtx(ctx, backoff) {
+			return venues.Order{}, &venues.Error{Venue: v.Name(), Op: "cancel", Class: venues.Unknown,
+				Msg: "final state of " + req.ClientOrderID + " still unknown", Err: ctx.Err()}
+		}
+		if backoff < 2*time.Second {
+			backoff *= 2
 		}
 	}
-	cctx, cancel := context.WithTimeout(ctx, e.timeout)
-	o, err := v.Cancel(cctx, req.Instrument, req.ClientOrderID)
-	cancel()
-	if err != nil && !venues.IsNotFound(err) {
-		return o, err
-	}
-	cctx, cancel = context.WithTimeout(ctx, e.timeout)
-	defer cancel()
-	o, err = v.Query(cctx, req.Instrument, req.ClientOrderID)
-	if err == nil && !o.Status.Terminal() {
-		return o, errors.New("order still working after cancel")
-	}
-	return o, err
 }
 
 // resolvePending finds out, after a restart, what became of a child whose outcome was not journaled. An order the

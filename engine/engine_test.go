@@ -285,3 +285,27 @@ func TestHaltedStopsChildren(t *testing.T) {
 	}
 	r.checkVenueTruth(t, rep)
 }
+
+// A child that keeps working is cancelled; a cancel whose outcome is unknown is resolved by query, and nothing
+// else is sent on that venue until it is.
+func TestCancelOutcomeUnknownResolvedByQuery(t *testing.T) {
+	r := newRig(t, 8, nil)
+	r.a.hook = func(n int, _ venues.OrderRequest) string {
+		if n == 1 {
+			return "resting"
+		}
+		return "ok"
+	}
+	r.a.cancelHook = func() string { return "unknown-after" }
+	rep := r.run(t, seedRequest("p-cancel-unknown"))
+	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+	}
+	r.a.mu.Lock()
+	cancels := r.a.cancels
+	r.a.mu.Unlock()
+	if cancels != 1 {
+		t.Fatalf("cancels sent: %d, want 1", cancels)
+	}
+	r.checkVenueTruth(t, rep)
+}

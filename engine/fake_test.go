@@ -29,6 +29,9 @@ type fakeVenue struct {
 	// "unknown-before" (not executed, error Unknown), "reject", "retryable".
 	hook func(n int, req venues.OrderRequest) string
 	n    int
+	// cancelHook decides a Cancel call: "ok", or "unknown-after" (cancelled, error Unknown).
+	cancelHook func() string
+	cancels    int
 }
 
 var _ Trader = (*fakeVenue)(nil)
@@ -76,6 +79,13 @@ func (f *fakeVenue) Place(ctx context.Context, req venues.OrderRequest) (venues.
 	case "unknown-before":
 		f.mu.Unlock()
 		return venues.Order{}, &venues.Error{Venue: f.name, Op: "place", Class: venues.Unknown, Status: 503}
+	case "resting": // accepted and left working, as a venue that ignored the IOC would
+		f.placed[req.ClientOrderID]++
+		o := &venues.Order{ClientOrderID: req.ClientOrderID, Instrument: req.Instrument, Side: req.Side, Type: req.Type,
+			TimeInForce: req.TimeInForce, Quantity: req.Quantity, Price: req.Price, Status: venues.StatusNew}
+		f.orders[req.ClientOrderID] = o
+		f.mu.Unlock()
+		return *o, nil
 	}
 	if o, dup := f.orders[req.ClientOrderID]; dup && !o.Status.Terminal() {
 		f.mu.Unlock()
@@ -152,7 +162,18 @@ func (f *fakeVenue) Query(ctx context.Context, instrument, id string) (venues.Or
 }
 
 func (f *fakeVenue) Cancel(ctx context.Context, instrument, id string) (venues.Order, error) {
-	return f.Query(ctx, instrument, id)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.orders[id]
+	if !ok || o.Status.Terminal() {
+		return venues.Order{}, &venues.Error{Venue: f.name, Op: "cancel", Class: venues.Rejected, Code: "-2011", Err: venues.ErrNotFound}
+	}
+	f.cancels++
+	o.Status = venues.StatusCanceled
+	if f.cancelHook != nil && f.cancelHook() == "unknown-after" {
+		return venues.Order{}, &venues.Error{Venue: f.name, Op: "cancel", Class: venues.Unknown, Status: 503}
+	}
+	return *o, nil
 }
 
 func (f *fakeVenue) OpenOrders(ctx context.Context, instrument string) ([]venues.Order, error) {
