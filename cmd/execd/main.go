@@ -77,6 +77,19 @@ func newLogger(level string, w io.Writer) (*zap.Logger, error) {
 	return zap.New(core), nil
 }
 
+// loadConfig reads a config file and builds the logger it asks for.
+func loadConfig(path string, stderr io.Writer) (*config.Config, *zap.Logger, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, err := newLogger(cfg.LogLevel, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, log, nil
+}
+
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -107,11 +120,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*path)
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(cfg.LogLevel, stderr)
+	cfg, log, err := loadConfig(*path, stderr)
 	if err != nil {
 		return err
 	}
@@ -157,11 +166,7 @@ func runMocks(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*path)
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(cfg.LogLevel, stderr)
+	cfg, log, err := loadConfig(*path, stderr)
 	if err != nil {
 		return err
 	}
