@@ -36,7 +36,7 @@ func startDaemon(t *testing.T, speed float64, edit func(*config.Config)) *app.Ap
 
 func startDaemonOpts(t *testing.T, speed float64, edit func(*config.Config), o app.Options) *app.App {
 	t.Helper()
-	cfg, err := config.Parse(bytes.NewReader(configs.Default))
+	cfg, err := config.Parse(bytes.NewReader(configs.Seed))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-func TestDefaultConfigLoads(t *testing.T) {
-	c, err := Load("../configs/execd.yaml")
+func TestSeedConfigLoads(t *testing.T) {
+	c, err := Load("../configs/seed.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestDefaultConfigLoads(t *testing.T) {
 }
 
 func TestParseRejects(t *testing.T) {
-	base, err := os.ReadFile("../configs/execd.yaml")
+	base, err := os.ReadFile("../configs/seed.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,11 +85,11 @@ auth: {tokens: [{name: r, role: viewer, sha256: ce2bc80df24ceeb9021f86ebb9b2ad72
 }
 
 func TestReloadable(t *testing.T) {
-	a, err := Load("../configs/execd.yaml")
+	a, err := Load("../configs/seed.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := Load("../configs/execd.yaml")
+	b, _ := Load("../configs/seed.yaml")
 	w := decimal.RequireFromString("0.5")
 	b.Venues[0].Weight = &w
 	b.TWAP.MeanInterval *= 2
@@ -103,7 +103,7 @@ func TestReloadable(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	base, err := os.ReadFile("../configs/execd.yaml")
+	base, err := os.ReadFile("../configs/seed.yaml")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -118,4 +118,10 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDefaultConfigLoads(t *testing.T) {
+	if _, err := Load("../configs/execd.yaml"); err != nil {
+		t.Fatal(err)
+	}
 }

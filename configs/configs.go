@@ -8,3 +8,8 @@ import _ "embed"
 //
 //go:embed execd.yaml
 var Default []byte
+
+// Seed is configs/seed.yaml: the seed's two exchanges a (40%) and b (60%) holding -4.795 and -7.193 BTC.
+//
+//go:embed seed.yaml
+var Seed []byte

@@ -57,7 +57,7 @@ func TestMain(m *testing.M) {
 // anchored at the trial's epoch, so every daemon of the trial reads the mocks' time.
 func daemonConfig(t *testing.T, ms *app.Mocks, epoch time.Time, dir string) string {
 	t.Helper()
-	base := string(configs.Default)
+	base := string(configs.Seed)
 	start, end := strings.Index(base, "\nvenues:\n"), strings.Index(base, "\ntwap:\n")
 	var b strings.Builder
 	b.WriteString(base[:start])
@@ -192,7 +192,7 @@ func trial(t *testing.T, seed uint64, kind string) (mode string, crashed bool, e
 	rng := rand.New(rand.NewPCG(seed, 0x6372617368))
 	mode = kind
 	dir := t.TempDir()
-	cfg, err := config.Parse(bytes.NewReader(configs.Default))
+	cfg, err := config.Parse(bytes.NewReader(configs.Seed))
 	if err != nil {
 		return mode, false, err
 	}

@@ -33,9 +33,9 @@ type Scenario struct {
 	Description string
 	// Speed is the simulated clock's acceleration.
 	Speed float64
-	// Configure adjusts the default config.
-	Configure func(c *config.Config)
-	Order     api.OrderRequest
+	// Config is the scenario's config (one of the embedded configs).
+	Config []byte
+	Order  api.OrderRequest
 }
 
 // Scenarios lists the demos by name.
@@ -46,8 +46,8 @@ func Scenarios() map[string]Scenario {
 			Name: "seed",
 			Description: "BTC3S rebalance from the seed: close 2.2166 BTC of a -11.988 BTC short held on " +
 				"exchange a (40% of volume, -4.795) and b (60%, -7.193)",
-			Speed:     30,
-			Configure: func(c *config.Config) {}, // the default config is the seed's two exchanges
+			Speed:  30,
+			Config: configs.Seed,
 			Order: api.OrderRequest{
 				Instrument: "BTC-USDT-PERP", Side: "buy", Quantity: "2.2166", Duration: "5m", ReduceOnly: true,
 				MaxSlippageBps: &slip,
@@ -98,11 +98,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.WallLimit)
 	defer cancel()
-	cfg, err := config.Parse(bytes.NewReader(configs.Default))
+	cfg, err := config.Parse(bytes.NewReader(sc.Config))
 	if err != nil {
-		return fmt.Errorf("default config: %w", err)
+		return fmt.Errorf("scenario %s config: %w", sc.Name, err)
 	}
-	sc.Configure(cfg)
 	cfg.Market.Seed = o.Seed
 	token := randomToken()
 	viewer := randomToken()
