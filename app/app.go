@@ -22,7 +22,6 @@ import (
 	"execd/risk"
 	"execd/secret"
 	"execd/venues"
-	"execd/venues/binance"
 )
 
 // Options are what the caller, not the config, decides.
@@ -121,26 +120,33 @@ func (a *App) Start(ctx context.Context) (err error) {
 	httpClient := &http.Client{Timeout: timeout, Transport: &http.Transport{
 		MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: timeout,
 	}}
+	protos := protocols()
 	for _, vc := range cfg.Venues {
-		var rest, ws, key string
-		var sec secret.String
+		pr, ok := protos[vc.Protocol]
+		if !ok {
+			return fmt.Errorf("venue %s: %w", vc.Name, unknownProtocol(vc.Protocol))
+		}
+		ep := endpoint{name: vc.Name, http: httpClient, log: a.log.With(zap.String("venue", vc.Name))}
 		if vc.Mock != nil {
 			mv := a.mocks.Venue(vc.Name)
 			if mv == nil {
 				return fmt.Errorf("venue %s: no mock running", vc.Name)
 			}
-			rest, ws, key, sec = mv.RESTURL, mv.WSURL, mv.APIKey, mv.Secret
+			ep.rest, ep.ws, ep.key, ep.secret, ep.passphrase = mv.RESTURL, mv.WSURL, mv.APIKey, mv.Secret, mv.Passphrase
 		} else {
-			rest, ws = vc.RESTURL, vc.WSURL
-			key, sec = a.opts.Getenv(vc.APIKeyEnv), secret.New(a.opts.Getenv(vc.APISecretEnv))
-			if key == "" || sec.Empty() {
+			ep.rest, ep.ws = vc.RESTURL, vc.WSURL
+			ep.key, ep.secret = a.opts.Getenv(vc.APIKeyEnv), secret.New(a.opts.Getenv(vc.APISecretEnv))
+			if ep.key == "" || ep.secret.Empty() {
 				return fmt.Errorf("venue %s: environment variables %s and %s must be set", vc.Name, vc.APIKeyEnv, vc.APISecretEnv)
 			}
+			if pr.passphrase {
+				ep.passphrase = secret.New(a.opts.Getenv(vc.APIPassphraseEnv))
+				if ep.passphrase.Empty() {
+					return fmt.Errorf("venue %s: environment variable %s must be set", vc.Name, vc.APIPassphraseEnv)
+				}
+			}
 		}
-		ad, err := binance.New(binance.Config{
-			Name: vc.Name, BaseURL: rest, WSURL: ws, APIKey: key, Secret: sec, HTTPClient: httpClient,
-			Logger: a.log.With(zap.String("venue", vc.Name)),
-		})
+		ad, err := pr.adapter(ep)
 		if err != nil {
 			return fmt.Errorf("venue %s: %w", vc.Name, err)
 		}

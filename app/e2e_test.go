@@ -156,7 +156,7 @@ func TestSeedRebalanceEndToEnd(t *testing.T) {
 	total := decimal.Zero
 	for _, name := range []string{"a", "b"} {
 		mv := a.Mocks().Venue(name)
-		for _, o := range mv.Binance.Orders() {
+		for _, o := range mv.Control.Orders() {
 			if !o.ReduceOnly {
 				t.Errorf("%s order %s is not reduce-only", name, o.ClientOrderID)
 			}
@@ -164,13 +164,13 @@ func TestSeedRebalanceEndToEnd(t *testing.T) {
 				t.Errorf("%s client order id %q bad or reused", name, o.ClientOrderID)
 			}
 			seen[o.ClientOrderID] = true
-			if o.OrigQty.Mul(o.Price).GreaterThan(maxNotional) {
-				t.Errorf("%s child %s notional %s above the max child notional", name, o.ClientOrderID, o.OrigQty.Mul(o.Price))
+			if o.Quantity.Mul(o.Price).GreaterThan(maxNotional) {
+				t.Errorf("%s child %s notional %s above the max child notional", name, o.ClientOrderID, o.Quantity.Mul(o.Price))
 			}
-			if o.Type != "LIMIT" || o.TimeInForce != "IOC" {
-				t.Errorf("%s child %s is %s %s, want LIMIT IOC", name, o.ClientOrderID, o.Type, o.TimeInForce)
+			if !o.Limit || !o.IOC {
+				t.Errorf("%s child %s is not a limit IOC", name, o.ClientOrderID)
 			}
-			total = total.Add(o.ExecutedQty)
+			total = total.Add(o.Executed)
 		}
 	}
 	if !total.Equal(rep.Filled) {
@@ -184,7 +184,7 @@ func TestSeedRebalanceEndToEnd(t *testing.T) {
 	if !after.Aggregate[0].Position.Equal(d("-9.772")) {
 		t.Fatalf("aggregate after = %s, want -9.772", after.Aggregate[0].Position)
 	}
-	venueTotal := a.Mocks().Venue("a").Binance.Position("BTCUSDT").Add(a.Mocks().Venue("b").Binance.Position("BTCUSDT"))
+	venueTotal := a.Mocks().Venue("a").Control.Position("BTC-USDT-PERP").Add(a.Mocks().Venue("b").Control.Position("BTC-USDT-PERP"))
 	if !venueTotal.Equal(d("-9.772")) {
 		t.Fatalf("venues hold %s, want -9.772", venueTotal)
 	}
@@ -260,7 +260,7 @@ func TestAPIRejectsBadInputAndChangesNothing(t *testing.T) {
 		t.Fatalf("positions changed: %s", pos.Aggregate[0].Position)
 	}
 	for _, name := range []string{"a", "b"} {
-		if n := len(a.Mocks().Venue(name).Binance.Orders()); n != 0 {
+		if n := len(a.Mocks().Venue(name).Control.Orders()); n != 0 {
 			t.Fatalf("venue %s received %d orders from bad requests", name, n)
 		}
 	}
@@ -291,9 +291,9 @@ func TestOpsWeightsHaltAndCancel(t *testing.T) {
 		t.Fatalf("state %s after cancel", rep.State)
 	}
 	executed := decimal.Zero
-	for _, rec := range a.Mocks().Venue("b").Binance.Orders() {
-		executed = executed.Add(rec.ExecutedQty)
-		if rec.Status == "NEW" || rec.Status == "PARTIALLY_FILLED" {
+	for _, rec := range a.Mocks().Venue("b").Control.Orders() {
+		executed = executed.Add(rec.Executed)
+		if rec.Open {
 			t.Fatalf("order %s left open after cancel", rec.ClientOrderID)
 		}
 	}

@@ -20,10 +20,10 @@ func checkAgainstVenues(t *testing.T, a *app.App, rep engine.Report) {
 	for _, name := range []string{"a", "b"} {
 		mv := a.Mocks().Venue(name)
 		ids := map[string]int{}
-		for _, o := range mv.Binance.Orders() {
+		for _, o := range mv.Control.Orders() {
 			ids[o.ClientOrderID]++
-			executed = executed.Add(o.ExecutedQty)
-			if o.Status == "NEW" || o.Status == "PARTIALLY_FILLED" {
+			executed = executed.Add(o.Executed)
+			if o.Open {
 				t.Errorf("%s: order %s left open", name, o.ClientOrderID)
 			}
 		}
@@ -44,7 +44,7 @@ func checkAgainstVenues(t *testing.T, a *app.App, rep engine.Report) {
 	}
 	call(t, a, viewerToken, "GET", "/v1/positions", nil, &pos)
 	for _, p := range pos.Venues {
-		if got := a.Mocks().Venue(p.Venue).Binance.Position("BTCUSDT"); !got.Equal(p.Position) {
+		if got := a.Mocks().Venue(p.Venue).Control.Position("BTC-USDT-PERP"); !got.Equal(p.Position) {
 			t.Errorf("%s: ledger %s, venue %s", p.Venue, p.Position, got)
 		}
 	}
@@ -62,16 +62,16 @@ func TestInjectedFaults(t *testing.T) {
 		name   string
 		inject func(a *app.App)
 	}{
-		{"accept then drop the response", func(a *app.App) { a.Mocks().Venue("b").Binance.Faults().DropResponseAfterAccept(3) }},
+		{"accept then drop the response", func(a *app.App) { a.Mocks().Venue("b").Control.Faults().DropResponseAfterAccept(3) }},
 		{"delay the response past the client timeout", func(a *app.App) {
-			a.Mocks().Venue("b").Binance.Faults().DelayResponse(1500*time.Millisecond, 2)
+			a.Mocks().Venue("b").Control.Faults().DelayResponse(1500*time.Millisecond, 2)
 		}},
-		{"5xx after accepting", func(a *app.App) { a.Mocks().Venue("b").Binance.Faults().Fail5xxAfterAccept(3) }},
-		{"5xx before accepting", func(a *app.App) { a.Mocks().Venue("b").Binance.Faults().Fail5xxBeforeAccept(2) }},
-		{"rate limited", func(a *app.App) { a.Mocks().Venue("b").Binance.Faults().RateLimitNext(2) }},
+		{"5xx after accepting", func(a *app.App) { a.Mocks().Venue("b").Control.Faults().Fail5xxAfterAccept(3) }},
+		{"5xx before accepting", func(a *app.App) { a.Mocks().Venue("b").Control.Faults().Fail5xxBeforeAccept(2) }},
+		{"rate limited", func(a *app.App) { a.Mocks().Venue("b").Control.Faults().RateLimitNext(2) }},
 		{"user-data stream dropped", func(a *app.App) {
 			for _, n := range []string{"a", "b"} {
-				a.Mocks().Venue(n).Binance.Faults().DropUserStreams()
+				a.Mocks().Venue(n).Control.Faults().DropUserStreams()
 			}
 		}},
 	}

@@ -12,21 +12,21 @@ import (
 
 	"execd/clock"
 	"execd/config"
-	mockbinance "execd/mocks/binance"
 	"execd/mocks/market"
 	"execd/secret"
-	"execd/venues"
 )
 
 // MockVenue is one mock venue running on loopback.
 type MockVenue struct {
-	Name     string
-	Protocol string
-	RESTURL  string
-	WSURL    string
-	APIKey   string
-	Secret   secret.String
-	Binance  *mockbinance.Server
+	Name       string
+	Protocol   string
+	RESTURL    string
+	WSURL      string
+	APIKey     string
+	Secret     secret.String
+	Passphrase secret.String
+	Control    MockControl
+	server     mockServer
 }
 
 // Mocks are the simulated market and its mock venues.
@@ -38,9 +38,7 @@ type Mocks struct {
 // Close stops every mock venue.
 func (m *Mocks) Close() {
 	for _, v := range m.Venues {
-		if v.Binance != nil {
-			_ = v.Binance.Close()
-		}
+		_ = v.server.Close()
 	}
 }
 
@@ -80,7 +78,7 @@ func MockCredentials(name string, getenv func(string) string, standalone bool) (
 	return hex.EncodeToString(kb), secret.New(hex.EncodeToString(sb)), nil
 }
 
-// StartMocks starts the simulated market and every mock venue of cfg on loopback.
+// StartMocks starts the simulated market and every mock venue of cfg on loopback, each speaking its protocol.
 // standalone selects the fixed fallback credentials (see MockCredentials).
 func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv func(string) string, standalone bool) (*Mocks, error) {
 	if cfg.Market == nil {
@@ -92,16 +90,21 @@ func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv fun
 		CouplingHalfLife: cfg.Market.CouplingHalfLife, BasisNoiseBps: cfg.Market.BasisNoiseBps,
 		FundingRate8h: cfg.Market.FundingRate8h, Step: cfg.Market.Step,
 	}
+	protos := protocols()
 	var mocked []config.VenueConfig
 	for _, v := range cfg.Venues {
 		if v.Mock == nil {
 			continue
 		}
+		pr, ok := protos[v.Protocol]
+		if !ok {
+			return nil, fmt.Errorf("mock venue %s: %w", v.Name, unknownProtocol(v.Protocol))
+		}
 		mocked = append(mocked, v)
 		mc.Venues = append(mc.Venues, market.VenueConfig{
 			Name: v.Name, VolumeShare: v.Mock.VolumeShare, HalfSpreadBps: v.Mock.HalfSpreadBps, ImpactY: v.Mock.ImpactY,
 			TakerFeeBps: v.Mock.TakerFeeBps, MakerFeeBps: v.Mock.MakerFeeBps, BasisBps: v.Mock.BasisBps,
-			TickSize: decimal.RequireFromString("0.1"), LotSize: decimal.RequireFromString("0.001"),
+			TickSize: decimal.RequireFromString("0.1"), LotSize: pr.lot,
 		})
 	}
 	mkt, err := market.New(mc, clk)
@@ -109,50 +112,44 @@ func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv fun
 		return nil, fmt.Errorf("simulated market: %w", err)
 	}
 	ms := &Mocks{Market: mkt}
+	fail := func(err error) (*Mocks, error) {
+		ms.Close()
+		return nil, err
+	}
 	for _, v := range mocked {
 		book, err := mkt.Venue(v.Name)
 		if err != nil {
-			ms.Close()
-			return nil, err
+			return fail(err)
 		}
 		key, sec, err := MockCredentials(v.Name, getenv, standalone)
 		if err != nil {
-			ms.Close()
-			return nil, err
+			return fail(err)
 		}
-		rl := v.Mock.RateLimits == nil || *v.Mock.RateLimits
-		srv, err := mockbinance.New(mockbinance.Config{
-			Name: v.Name, Book: book, TakerFeeBps: v.Mock.TakerFeeBps, MakerFeeBps: v.Mock.MakerFeeBps,
-			APIKey: key, APISecret: sec.Reveal(), Clock: clk, DisableRateLimits: !rl,
-			Logger: log.With(zap.String("mock", v.Name)),
-		})
+		pass := secret.New("mock-" + v.Name + "-passphrase")
+		srv, ctl, err := protos[v.Protocol].mock(mockParams{name: v.Name, book: book, mock: *v.Mock, key: key,
+			secret: sec, passphrase: pass, clk: clk, log: log.With(zap.String("mock", v.Name))})
 		if err != nil {
-			ms.Close()
-			return nil, fmt.Errorf("mock venue %s: %w", v.Name, err)
+			return fail(fmt.Errorf("mock venue %s: %w", v.Name, err))
 		}
 		addr := v.Mock.Listen
 		if addr == "" {
 			addr = "127.0.0.1:0"
 		}
 		if err := srv.Start(addr); err != nil {
-			ms.Close()
-			return nil, fmt.Errorf("mock venue %s: %w", v.Name, err)
+			return fail(fmt.Errorf("mock venue %s: %w", v.Name, err))
 		}
+		mv := &MockVenue{Name: v.Name, Protocol: v.Protocol, RESTURL: srv.URL(), WSURL: srv.WSURL(), APIKey: key,
+			Secret: sec, Passphrase: pass, Control: ctl, server: srv}
+		ms.Venues = append(ms.Venues, mv)
 		entry := v.Mock.EntryPrice
 		if !entry.IsPositive() {
 			entry = decimal.NewFromFloat(cfg.Market.StartPrice)
 		}
 		for inst, q := range v.Mock.Positions {
-			base, quote, err := venues.ParseInstrument(inst)
-			if err != nil {
-				ms.Close()
-				return nil, err
+			if err := ctl.SetPosition(inst, q, entry); err != nil {
+				return fail(fmt.Errorf("mock venue %s: position %s: %w", v.Name, inst, err))
 			}
-			srv.SetPosition(base+quote, q, entry)
 		}
-		ms.Venues = append(ms.Venues, &MockVenue{
-			Name: v.Name, Protocol: v.Protocol, RESTURL: srv.URL(), WSURL: srv.WSURL(), APIKey: key, Secret: sec, Binance: srv,
-		})
 	}
 	return ms, nil
 }

@@ -73,6 +73,8 @@ type VenueConfig struct {
 	WSURL        string `yaml:"ws_url"`
 	APIKeyEnv    string `yaml:"api_key_env"`
 	APISecretEnv string `yaml:"api_secret_env"`
+	// APIPassphraseEnv names the variable holding the API passphrase (OKX).
+	APIPassphraseEnv string `yaml:"api_passphrase_env"`
 }
 
 // IsEnabled is Enabled with its default (true).
@@ -265,7 +267,7 @@ var (
 	nameRe  = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 	envRe   = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 	hexRe   = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	protos  = map[string]bool{"binance": true}
+	protos  = map[string]bool{"binance": true, "bybit": true, "okx": true}
 	roleSet = map[string]bool{RoleRebalancer: true, RoleOps: true, RoleViewer: true}
 )
 
@@ -309,14 +311,14 @@ func (c *Config) Validate() error {
 		}
 		seen[v.Name] = true
 		if !protos[v.Protocol] {
-			add("%s: protocol %q: want binance", where, v.Protocol)
+			add("%s: protocol %q: want binance, bybit or okx", where, v.Protocol)
 		}
 		if v.Weight.IsNegative() || v.Weight.GreaterThan(decimal.NewFromInt(100)) {
 			add("%s: weight %s: want 0..100", where, v.Weight)
 		}
 		if v.Mock != nil {
 			anyMock = true
-			if v.RESTURL != "" || v.WSURL != "" || v.APIKeyEnv != "" || v.APISecretEnv != "" {
+			if v.RESTURL != "" || v.WSURL != "" || v.APIKeyEnv != "" || v.APISecretEnv != "" || v.APIPassphraseEnv != "" {
 				add("%s: a mock venue takes no rest_url, ws_url or credentials", where)
 			}
 			m := v.Mock
@@ -343,6 +345,11 @@ func (c *Config) Validate() error {
 			}
 			if !envRe.MatchString(v.APIKeyEnv) || !envRe.MatchString(v.APISecretEnv) {
 				add("%s: api_key_env and api_secret_env must name environment variables", where)
+			}
+			if (v.Protocol == "okx") != (v.APIPassphraseEnv != "") {
+				add("%s: api_passphrase_env is required for okx and taken by no other protocol", where)
+			} else if v.APIPassphraseEnv != "" && !envRe.MatchString(v.APIPassphraseEnv) {
+				add("%s: api_passphrase_env must name an environment variable", where)
 			}
 		}
 	}
@@ -432,7 +439,8 @@ func (c *Config) Reloadable(next *Config) error {
 		for i := range c.Venues {
 			a, b := c.Venues[i], next.Venues[i]
 			if a.Name != b.Name || a.Protocol != b.Protocol || a.RESTURL != b.RESTURL || a.WSURL != b.WSURL ||
-				a.APIKeyEnv != b.APIKeyEnv || a.APISecretEnv != b.APISecretEnv || (a.Mock == nil) != (b.Mock == nil) {
+				a.APIKeyEnv != b.APIKeyEnv || a.APISecretEnv != b.APISecretEnv || a.APIPassphraseEnv != b.APIPassphraseEnv ||
+				(a.Mock == nil) != (b.Mock == nil) {
 				errs = append(errs, fmt.Errorf("venue %s endpoints or credentials", a.Name))
 			}
 		}

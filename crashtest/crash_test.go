@@ -219,7 +219,7 @@ func trial(t *testing.T, seed uint64, kind string) (mode string, crashed bool, e
 	d := startDaemon(t, path, ms, failpoint)
 	if kind == "mid-request" {
 		// The venue executes the next order and holds its response for longer than the kill takes to come.
-		ms.Venue("b").Binance.Faults().DelayResponse(3*time.Second, 1)
+		ms.Venue("b").Control.Faults().DelayResponse(3*time.Second, 1)
 	}
 	code, postErr := call(d.addr, rebalancerToken, "POST", "/v1/orders", order, nil)
 	if postErr == nil && code != http.StatusCreated {
@@ -289,15 +289,15 @@ func judge(d *daemon, ms *app.Mocks, rep engine.Report) error {
 	executed := decimal.Zero
 	for _, v := range ms.Venues {
 		seen := map[string]bool{}
-		for _, o := range v.Binance.Orders() {
+		for _, o := range v.Control.Orders() {
 			if seen[o.ClientOrderID] {
 				problems = append(problems, fmt.Sprintf("%s: client order id %s used twice", v.Name, o.ClientOrderID))
 			}
 			seen[o.ClientOrderID] = true
-			if o.Status == "NEW" || o.Status == "PARTIALLY_FILLED" {
+			if o.Open {
 				problems = append(problems, fmt.Sprintf("%s: order %s left open", v.Name, o.ClientOrderID))
 			}
-			executed = executed.Add(o.ExecutedQty)
+			executed = executed.Add(o.Executed)
 		}
 	}
 	if !executed.Equal(rep.Filled) {
@@ -315,7 +315,7 @@ func judge(d *daemon, ms *app.Mocks, rep engine.Report) error {
 	total := decimal.Zero
 	for _, p := range pos.Venues {
 		mv := ms.Venue(p.Venue)
-		if got := mv.Binance.Position("BTCUSDT"); !got.Equal(p.Position) {
+		if got := mv.Control.Position("BTC-USDT-PERP"); !got.Equal(p.Position) {
 			problems = append(problems, fmt.Sprintf("%s: daemon position %s, venue %s", p.Venue, p.Position, got))
 		}
 		total = total.Add(p.Position)

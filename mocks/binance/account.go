@@ -8,10 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/shopspring/decimal"
 
 	"execd/mocks/market"
+	"execd/mocks/mockutil"
 )
 
 // OrderRecord is the venue's record of one accepted order.
@@ -61,24 +61,15 @@ type position struct {
 	Update     time.Time
 }
 
+// listenKey is a live user-data stream key; its connections are the account hub's connections tagged with it.
 type listenKey struct {
 	expires time.Time
-	conns   map[*streamConn]struct{}
 }
-
-type streamConn struct {
-	conn *websocket.Conn
-	send chan []byte
-	once sync.Once
-}
-
-func (c *streamConn) close() { c.once.Do(func() { _ = c.conn.Close() }) }
 
 // account is the one account of a mock venue: orders, trades, position, wallet and user-data streams. One mutex
 // guards it all; stream messages are queued under it (non-blocking) so every stream sees events in order.
 type account struct {
 	cfg *Config
-	wg  sync.WaitGroup
 
 	mu         sync.Mutex
 	orders     []*OrderRecord
@@ -88,6 +79,7 @@ type account struct {
 	nextOrder  int64
 	nextTrade  int64
 	keys       map[string]*listenKey
+	hub        *mockutil.Hub
 	nextKey    int64
 	pricePrec  int32
 	qtyPrec    int32
@@ -101,7 +93,7 @@ type account struct {
 func newAccount(cfg *Config) *account {
 	prec := func(d decimal.Decimal) int32 { return max(0, -d.Exponent()) }
 	return &account{cfg: cfg, positions: map[string]*position{}, wallet: cfg.Balance, nextOrder: 4000000000,
-		nextTrade: 200000000, keys: map[string]*listenKey{}, pricePrec: max(2, prec(cfg.TickSize)),
+		nextTrade: 200000000, keys: map[string]*listenKey{}, hub: mockutil.NewHub(), pricePrec: max(2, prec(cfg.TickSize)),
 		qtyPrec: prec(cfg.StepSize), takerRate: decimal.NewFromFloat(cfg.TakerFeeBps).Div(decimal.NewFromInt(10000)),
 		makerRate: decimal.NewFromFloat(cfg.MakerFeeBps).Div(decimal.NewFromInt(10000)), one: decimal.NewFromInt(1),
 		leverage: decimal.NewFromInt(int64(cfg.Leverage)), clientIDRe: regexp.MustCompile(`^[.A-Z:/a-z0-9_-]{1,36}$`)}

@@ -1,10 +1,6 @@
 package binance
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +17,7 @@ import (
 
 	"execd/clock"
 	"execd/mocks/market"
+	"execd/mocks/mockutil"
 )
 
 // Book is the part of a simulated-market venue the mock trades against; *market.Venue satisfies it.
@@ -98,7 +95,7 @@ func (c *Config) defaults() error {
 type Server struct {
 	cfg    Config
 	log    *zap.Logger
-	faults Faults
+	faults mockutil.Faults
 	limits *limiter
 	acct   *account
 
@@ -118,7 +115,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger.With(zap.String("mock", "binance"), zap.String("venue", cfg.Name)),
 		limits: newLimiter(!cfg.DisableRateLimits), done: make(chan struct{})}
 	s.acct = newAccount(&s.cfg)
-	s.faults.dropStreams = s.acct.closeStreams
+	s.faults.OnDropUserStreams(s.acct.closeStreams)
 	return s, nil
 }
 
@@ -177,14 +174,13 @@ func (s *Server) Close() error {
 	if srv != nil {
 		err = srv.Close()
 	}
-	s.acct.closeStreams()
+	s.acct.hub.Close()
 	s.wg.Wait()
-	s.acct.wg.Wait()
 	return err
 }
 
 // Faults is the fault injector of this server.
-func (s *Server) Faults() *Faults { return &s.faults }
+func (s *Server) Faults() *mockutil.Faults { return &s.faults }
 
 // SetPosition sets the account's signed position and entry price, for scenario setup.
 func (s *Server) SetPosition(symbol string, qty, entryPrice decimal.Decimal) {
@@ -297,7 +293,7 @@ func (s *Server) wrap(e endpoint) http.Handler {
 			return
 		}
 		params, perr := mergeParams(hr.URL.RawQuery, string(raw))
-		if s.faults.take(&s.faults.rateLimit) {
+		if s.faults.TakeRateLimit() {
 			s.writeErr(w, errTooMany)
 			return
 		}
@@ -323,7 +319,7 @@ func (s *Server) wrap(e endpoint) http.Handler {
 				s.writeErr(w, oerr)
 				return
 			}
-			if s.faults.take(&s.faults.fail5xxFirst) {
+			if s.faults.TakeBeforeAccept() {
 				s.writeErr(w, errInternal)
 				return
 			}
@@ -335,41 +331,13 @@ func (s *Server) wrap(e endpoint) http.Handler {
 			return
 		}
 		if e.order {
-			if !s.applyAfterAccept(w, hr, s.faults.takeAfterAccept()) {
+			fail := func(w http.ResponseWriter) { s.writeErr(w, errTimeout) }
+			if !s.faults.TakeAfterAccept().Apply(w, hr, s.done, fail) {
 				return
 			}
 		}
 		s.writeJSON(w, http.StatusOK, res)
 	})
-}
-
-// applyAfterAccept carries out the faults on an executed order create; it reports whether to answer normally.
-func (s *Server) applyAfterAccept(w http.ResponseWriter, r *http.Request, f afterAccept) bool {
-	if f.delay > 0 {
-		t := time.NewTimer(f.delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-s.done:
-			return false
-		case <-r.Context().Done():
-			return false
-		}
-	}
-	switch {
-	case f.drop:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return false
-			}
-		}
-		panic(http.ErrAbortHandler) // closes the connection without a response
-	case f.fail:
-		s.writeErr(w, errTimeout)
-		return false
-	}
-	return true
 }
 
 // mergeParams parses the query string and the form body; the venue reads both.
@@ -398,7 +366,7 @@ func (s *Server) authenticate(r *http.Request, kind authKind, params url.Values,
 	if key == "" || strings.ContainsFunc(key, func(c rune) bool { return c <= ' ' || c > '~' }) {
 		return errBadKeyFormat
 	}
-	if !hmac.Equal([]byte(key), []byte(s.cfg.APIKey)) {
+	if !mockutil.EqualSig(key, s.cfg.APIKey) {
 		return errRejectedKey
 	}
 	sig := params.Get("signature")
@@ -408,11 +376,8 @@ func (s *Server) authenticate(r *http.Request, kind authKind, params url.Values,
 	if sig == "" {
 		return errMandatory("signature")
 	}
-	total := stripSignature(r.URL.RawQuery) + string(body)
-	mac := hmac.New(sha256.New, []byte(s.cfg.APISecret))
-	mac.Write([]byte(total))
-	want := hex.EncodeToString(mac.Sum(nil))
-	if !hmac.Equal([]byte(strings.ToLower(sig)), []byte(want)) {
+	want := mockutil.HMACHex(s.cfg.APISecret, stripSignature(r.URL.RawQuery)+string(body))
+	if !mockutil.EqualSig(strings.ToLower(sig), want) {
 		return errSignature
 	}
 	ts, err := strconv.ParseInt(params.Get("timestamp"), 10, 64)
@@ -452,9 +417,7 @@ func (s *Server) writeErr(w http.ResponseWriter, e *apiError) {
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
+	if err := mockutil.WriteJSON(w, status, v); err != nil {
 		s.log.Debug("write response", zap.Error(err))
 	}
 }

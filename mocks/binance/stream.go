@@ -3,12 +3,10 @@ package binance
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"time"
 
-	"github.com/gorilla/websocket"
-	"go.uber.org/zap"
+	"execd/mocks/mockutil"
 )
 
 // One account has at most one live listenKey; POST returns it (and extends it) while it lives, as the venue does.
@@ -22,7 +20,7 @@ func (a *account) startListenKey(*request) (any, *apiError) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	k := hex.EncodeToString(b)
-	a.keys[k] = &listenKey{expires: time.Now().Add(a.cfg.ListenKeyTTL), conns: map[*streamConn]struct{}{}}
+	a.keys[k] = &listenKey{expires: time.Now().Add(a.cfg.ListenKeyTTL)}
 	return map[string]string{"listenKey": k}, nil
 }
 
@@ -42,17 +40,16 @@ func (a *account) closeListenKey(r *request) (any, *apiError) {
 	k := r.params.Get("listenKey")
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	lk, ok := a.keys[k]
-	if !ok {
+	if _, ok := a.keys[k]; !ok {
 		return nil, errListenKey
 	}
 	delete(a.keys, k)
-	for c := range lk.conns {
-		c.close()
-		close(c.send)
-	}
+	a.hub.Cut(mockutil.Tagged(keyTag(k)))
 	return struct{}{}, nil
 }
+
+// keyTag is the hub tag of the connections of listenKey k.
+func keyTag(k string) string { return "listenKey:" + k }
 
 // expireListenKeys sends listenKeyExpired on the streams of every key past its expiry and closes them.
 func (a *account) expireListenKeys(now time.Time) {
@@ -62,33 +59,15 @@ func (a *account) expireListenKeys(now time.Time) {
 		if now.Before(lk.expires) {
 			continue
 		}
-		msg, _ := json.Marshal(map[string]any{"e": "listenKeyExpired", "E": a.now().UnixMilli(), "listenKey": k})
-		for c := range lk.conns {
-			select {
-			case c.send <- msg:
-			default:
-			}
-			close(c.send) // the writer sends what is queued, then closes the connection
-		}
-		lk.conns = nil
+		to := mockutil.Tagged(keyTag(k))
+		a.hub.Publish(map[string]any{"e": "listenKeyExpired", "E": a.now().UnixMilli(), "listenKey": k}, to)
+		a.hub.Drain(to) // the writers send what is queued, then close the connections
 		delete(a.keys, k)
 	}
 }
 
-// closeStreams closes every open user-data connection (the keys stay valid).
-func (a *account) closeStreams() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, lk := range a.keys {
-		for c := range lk.conns {
-			c.close()
-			delete(lk.conns, c)
-			close(c.send)
-		}
-	}
-}
-
-var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+// closeStreams cuts every open user-data connection (the keys stay valid).
+func (a *account) closeStreams() { a.hub.Cut(nil) }
 
 func (a *account) serveStream(w http.ResponseWriter, r *http.Request) {
 	k := r.PathValue("listenKey")
@@ -96,72 +75,32 @@ func (a *account) serveStream(w http.ResponseWriter, r *http.Request) {
 	_, ok := a.keys[k]
 	a.mu.Unlock()
 	if !ok {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(errListenKey.Status)
-		_ = json.NewEncoder(w).Encode(map[string]any{"code": errListenKey.Code, "msg": errListenKey.Msg})
+		_ = mockutil.WriteJSON(w, errListenKey.Status, map[string]any{"code": errListenKey.Code, "msg": errListenKey.Msg})
 		return
 	}
-	conn, err := upgrader.Upgrade(w, r, nil)
+	c, err := a.hub.Upgrade(w, r, keyTag(k))
 	if err != nil {
 		return
 	}
-	c := &streamConn{conn: conn, send: make(chan []byte, 4096)}
 	a.mu.Lock()
-	lk, ok := a.keys[k]
+	_, ok = a.keys[k] // closed or expired while upgrading
+	a.mu.Unlock()
 	if !ok {
-		a.mu.Unlock()
-		_ = conn.Close()
+		c.Close()
 		return
 	}
-	lk.conns[c] = struct{}{}
-	a.wg.Add(2)
-	a.mu.Unlock()
-	go func() { // writer
-		defer a.wg.Done()
-		defer c.close()
-		for msg := range c.send {
-			_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
-				return
-			}
+	for { // the reader answers pings (gorilla does) and notices the close
+		if _, err := c.Read(); err != nil {
+			break
 		}
-	}()
-	go func() { // reader: answers pings, notices the close
-		defer a.wg.Done()
-		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
-				break
-			}
-		}
-		c.close()
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if lk, ok := a.keys[k]; ok {
-			if _, live := lk.conns[c]; live {
-				delete(lk.conns, c)
-				close(c.send)
-			}
-		}
-	}()
+	}
+	c.Close()
 }
 
-// publish queues msg on every open stream of the account; a stream that cannot keep up is cut. Called with a.mu
+// publish queues v on every open stream of the account; a stream that cannot keep up is cut. Called with a.mu
 // held, so all streams see events in the order they happened.
 func (a *account) publish(v any) {
-	msg, err := json.Marshal(v)
-	if err != nil {
-		a.cfg.Logger.Error("marshal stream event", zap.Error(err))
-		return
-	}
-	for _, lk := range a.keys {
-		for c := range lk.conns {
-			select {
-			case c.send <- msg:
-			default:
-				c.close()
-			}
-		}
-	}
+	a.hub.Publish(v, nil)
 }
 
 // pushOrder sends ORDER_TRADE_UPDATE for o with execution type x (NEW, TRADE, CANCELED, EXPIRED).

@@ -17,6 +17,7 @@ import (
 
 	"execd/secret"
 	"execd/venues"
+	"execd/venues/internal/httpx"
 )
 
 // Config configures one Binance-protocol venue.
@@ -68,17 +69,7 @@ func New(cfg Config) (*Adapter, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	hc := &http.Client{Timeout: 10 * time.Second}
-	if cfg.HTTPClient != nil {
-		c := *cfg.HTTPClient
-		hc = &c
-	}
-	base := hc.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	hc.Transport = recorder{base: base}
-	return &Adapter{cfg: cfg, log: cfg.Logger.With(zap.String("venue", cfg.Name)), http: hc,
+	return &Adapter{cfg: cfg, log: cfg.Logger.With(zap.String("venue", cfg.Name)), http: httpx.NewClient(cfg.HTTPClient),
 		clientIDs: map[int64]string{}}, nil
 }
 
@@ -102,7 +93,7 @@ func (a *Adapter) recvWindow() futures.RequestOption {
 
 // do runs one REST call and classifies its failure. On -1021 it resyncs the clock offset once.
 func (a *Adapter) do(ctx context.Context, op string, mutating bool, fn func(context.Context, *futures.Client) error) error {
-	cctx, info := withInfo(ctx)
+	cctx, info := httpx.WithInfo(ctx)
 	err := fn(cctx, a.client())
 	if err == nil {
 		return nil
@@ -119,7 +110,7 @@ func (a *Adapter) resyncTime(ctx context.Context) {
 	before := time.Now().UnixMilli()
 	server, err := a.client().NewServerTimeService().Do(ctx)
 	if err != nil || server == 0 {
-		a.log.Warn("time resync failed", zap.Error(sanitize(err)))
+		a.log.Warn("time resync failed", zap.Error(httpx.Sanitize(err)))
 		return
 	}
 	local := (before + time.Now().UnixMilli()) / 2

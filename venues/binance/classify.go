@@ -1,17 +1,14 @@
 package binance
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"net/http/httptrace"
-	"net/url"
 	"strconv"
-	"sync"
 
 	"github.com/adshao/go-binance/v2/common"
 
 	"execd/venues"
+	"execd/venues/internal/httpx"
 )
 
 // Classify maps an HTTP status and a Binance error code (0 if none) to what the caller may do next.
@@ -36,81 +33,23 @@ func Classify(status int, code int64) venues.Class {
 // notFound reports whether a code says the order does not exist (query) or is not open (cancel).
 func notFound(code int64) bool { return code == -2013 || code == -2011 }
 
-// callInfo is what the recording transport learned about one call.
-type callInfo struct {
-	mu     sync.Mutex
-	status int
-	wrote  bool
-}
-
-func (c *callInfo) get() (int, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.status, c.wrote
-}
-
-type callInfoKey struct{}
-
-// recorder is the RoundTripper the adapter puts around the injected client's transport: it records, in the
-// callInfo of the request context, the response status and whether the request was fully written.
-type recorder struct{ base http.RoundTripper }
-
-func (t recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	info, _ := req.Context().Value(callInfoKey{}).(*callInfo)
-	if info != nil {
-		trace := &httptrace.ClientTrace{WroteRequest: func(w httptrace.WroteRequestInfo) {
-			if w.Err == nil {
-				info.mu.Lock()
-				info.wrote = true
-				info.mu.Unlock()
-			}
-		}}
-		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
-	}
-	resp, err := t.base.RoundTrip(req)
-	if resp != nil && info != nil {
-		info.mu.Lock()
-		info.status = resp.StatusCode
-		info.mu.Unlock()
-	}
-	return resp, err
-}
-
 // classify turns the error of one call into a *venues.Error. mutating says whether the call changes state at the
 // venue (place, cancel), which decides the class of a 2xx answer that could not be parsed.
-func (a *Adapter) classify(op string, info *callInfo, mutating bool, err error) error {
-	status, wrote := info.get()
-	e := &venues.Error{Venue: a.cfg.Name, Op: op, Status: status}
+func (a *Adapter) classify(op string, info *httpx.Info, mutating bool, err error) error {
 	var apiErr *common.APIError
-	switch {
-	case errors.As(err, &apiErr):
-		e.Class = Classify(status, apiErr.Code)
-		if apiErr.Code != 0 {
-			e.Code = strconv.FormatInt(apiErr.Code, 10)
-		}
-		e.Msg = apiErr.Message
-		if !apiErr.IsValid() {
-			e.Msg = "unparseable error body"
-		}
-		if notFound(apiErr.Code) {
-			e.Err = venues.ErrNotFound
-		}
-	case status >= 200 && status < 300:
-		e.Msg = "cannot parse response"
-		e.Err = sanitize(err)
-		e.Class = venues.Rejected
-		if mutating {
-			e.Class = venues.Unknown
-		}
-	case status != 0:
-		e.Class = Classify(status, 0)
-		e.Err = sanitize(err)
-	case wrote:
-		e.Class = venues.Unknown // sent, no answer: the venue may have acted
-		e.Err = sanitize(err)
-	default:
-		e.Class = venues.Retryable // never left: refused, DNS, ctx done before sending
-		e.Err = sanitize(err)
+	if !errors.As(err, &apiErr) {
+		return httpx.TransportError(a.cfg.Name, op, info, mutating, func(status int) venues.Class { return Classify(status, 0) }, err)
+	}
+	e := &venues.Error{Venue: a.cfg.Name, Op: op, Status: info.Status(), Class: Classify(info.Status(), apiErr.Code),
+		Msg: apiErr.Message}
+	if apiErr.Code != 0 {
+		e.Code = strconv.FormatInt(apiErr.Code, 10)
+	}
+	if !apiErr.IsValid() {
+		e.Msg = "unparseable error body"
+	}
+	if notFound(apiErr.Code) {
+		e.Err = venues.ErrNotFound
 	}
 	return e
 }
@@ -122,26 +61,4 @@ func (a *Adapter) badPayload(op string, mutating bool, err error) error {
 		class = venues.Unknown
 	}
 	return &venues.Error{Venue: a.cfg.Name, Op: op, Class: class, Status: http.StatusOK, Msg: "cannot translate response", Err: err}
-}
-
-// sanitize strips the query (timestamp, signature) from URLs inside transport errors.
-func sanitize(err error) error {
-	var ue *url.Error
-	if !errors.As(err, &ue) {
-		return err
-	}
-	u := ue.URL
-	if p, perr := url.Parse(u); perr == nil {
-		p.RawQuery, p.Fragment, p.User = "", "", nil
-		u = p.String()
-	} else {
-		u = "[redacted url]"
-	}
-	return &url.Error{Op: ue.Op, URL: u, Err: ue.Err}
-}
-
-// withInfo returns ctx carrying a fresh callInfo.
-func withInfo(ctx context.Context) (context.Context, *callInfo) {
-	info := &callInfo{}
-	return context.WithValue(ctx, callInfoKey{}, info), info
 }

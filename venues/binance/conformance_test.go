@@ -32,8 +32,10 @@ func (h *harness) Bid() (decimal.Decimal, decimal.Decimal) {
 	bids, _ := h.book.Depth(1)
 	return bids[0].Price, bids[0].Qty
 }
-func (h *harness) SetPosition(q decimal.Decimal) { h.srv.SetPosition("BTCUSDT", q, decimal.NewFromInt(10490)) }
-func (h *harness) BadSecret() venues.Venue     { return newAdapter(h.t, "a", h.srv, "wrong-secret") }
+func (h *harness) SetPosition(q decimal.Decimal) {
+	h.srv.SetPosition("BTCUSDT", q, decimal.NewFromInt(10490))
+}
+func (h *harness) BadSecret() venues.Venue { return newAdapter(h.t, "a", h.srv, "wrong-secret") }
 func (h *harness) StaleClock() venues.Venue {
 	ad := newAdapter(h.t, "a", h.srv, secKey)
 	ad.offset.Store(int64(time.Minute / time.Millisecond))

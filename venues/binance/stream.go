@@ -13,130 +13,68 @@ import (
 	"go.uber.org/zap"
 
 	"execd/venues"
+	"execd/venues/internal/wsstream"
 )
 
-const (
-	keepaliveEvery = 30 * time.Minute
-	backoffMin     = 100 * time.Millisecond
-	backoffMax     = 10 * time.Second
-)
+const keepaliveEvery = 30 * time.Minute
 
 // errStreamBroken ends one connection; Stream reconnects after it.
 var errStreamBroken = errors.New("user-data stream broken")
 
-// Stream delivers order updates and fills from the user-data stream until ctx ends. It creates a listenKey (an
-// error at once if the venue refuses, e.g. a bad key), keeps it alive every 30 minutes, and on any read error
-// reconnects with capped exponential backoff, re-creating the listenKey as needed, then sends Event{Reconnected}.
+// Stream delivers order updates and fills from the user-data stream until ctx ends, through wsstream.Run. Each
+// connection first creates the listenKey (POST returns the live key, extending it, or a new one when it expired);
+// a Rejected answer (bad key) ends Stream at once. The key is kept alive every 30 minutes; on any read error the
+// stream reconnects with capped exponential backoff and sends Event{Reconnected}.
 func (a *Adapter) Stream(ctx context.Context, out chan<- venues.Event) error {
-	key, err := a.startListenKey(ctx)
-	if err != nil {
-		return err
-	}
-	backoff := backoffMin
-	for connected := false; ; {
-		conn, resp, err := websocket.DefaultDialer.DialContext(ctx, a.cfg.WSURL+"/"+key, nil)
-		if resp != nil && resp.Body != nil {
-			_ = resp.Body.Close()
-		}
-		if err == nil {
-			if connected {
-				select {
-				case out <- venues.Event{Venue: a.cfg.Name, Reconnected: true}:
-				case <-ctx.Done():
-					_ = conn.Close()
-					return ctx.Err()
-				}
+	var key string // touched only by the hooks, which wsstream runs on this goroutine
+	return wsstream.Run(ctx, wsstream.Config{
+		Venue: a.cfg.Name,
+		Open: func(ctx context.Context) (*websocket.Conn, error) {
+			nk, err := a.startListenKey(ctx)
+			switch {
+			case err == nil:
+				key = nk
+			case key == "" || venues.ClassOf(err) == venues.Rejected || ctx.Err() != nil:
+				return nil, err
+			default:
+				a.log.Warn("listenKey renewal failed", zap.Error(err)) // try the key we have
 			}
-			connected, backoff = true, backoffMin
-			err = a.readLoop(ctx, conn, key, out)
-		} else {
-			a.log.Warn("user-data stream dial failed", zap.String("error", redactKey(err.Error(), key)))
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		a.log.Info("user-data stream reconnecting", zap.String("reason", redactKey(err.Error(), key)), zap.Duration("backoff", backoff))
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		backoff = min(2*backoff, backoffMax)
-		// POST listenKey returns the live key (extending it) or a new one when it expired.
-		nk, kerr := a.startListenKey(ctx)
-		switch {
-		case kerr == nil:
-			key = nk
-		case venues.ClassOf(kerr) == venues.Rejected:
-			return kerr
-		case ctx.Err() != nil:
-			return ctx.Err()
-		default:
-			a.log.Warn("listenKey renewal failed", zap.Error(kerr))
-		}
-	}
-}
-
-// readLoop reads one connection until it breaks or ctx ends, keeping the listenKey alive.
-func (a *Adapter) readLoop(ctx context.Context, conn *websocket.Conn, key string, out chan<- venues.Event) error {
-	msgs := make(chan []byte)
-	readErr := make(chan error, 1)
-	done := make(chan struct{})
-	defer func() {
-		close(done)
-		_ = conn.Close()
-	}()
-	go func() {
-		for {
-			_, msg, err := conn.ReadMessage()
+			conn, resp, err := websocket.DefaultDialer.DialContext(ctx, a.cfg.WSURL+"/"+key, nil)
+			if resp != nil && resp.Body != nil {
+				_ = resp.Body.Close()
+			}
 			if err != nil {
-				readErr <- err
-				return
+				a.log.Warn("user-data stream dial failed", zap.String("error", redactKey(err.Error(), key)))
 			}
-			select {
-			case msgs <- msg:
-			case <-done:
-				return
-			}
-		}
-	}()
-	keepalive := time.NewTicker(keepaliveEvery)
-	defer keepalive.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-readErr:
-			return err
-		case <-keepalive.C:
-			if err := a.do(ctx, "stream", false, func(ctx context.Context, c *futures.Client) error {
-				return c.NewKeepaliveUserStreamService().ListenKey(key).Do(ctx)
-			}); err != nil {
-				a.log.Warn("listenKey keepalive failed", zap.Error(err))
-				if venues.ClassOf(err) == venues.Rejected {
-					return err
-				}
-			}
-		case msg := <-msgs:
+			return conn, err
+		},
+		Decode: func(msg []byte) ([]venues.Event, error) {
 			ev, ok, err := a.decode(msg)
 			if err != nil {
-				// A payload the adapter cannot translate must not be dropped silently: break the stream so the
-				// consumer gets Reconnected and recovers by query, where the same error surfaces.
 				a.log.Error("user-data event not translatable", zap.Error(err))
-				return err
+				return nil, err
 			}
 			if !ok {
-				continue
+				return nil, nil
 			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return ctx.Err()
+			return []venues.Event{ev}, nil
+		},
+		KeepaliveEvery: keepaliveEvery,
+		Keepalive: func(ctx context.Context, _ *websocket.Conn) error {
+			err := a.do(ctx, "stream", false, func(ctx context.Context, c *futures.Client) error {
+				return c.NewKeepaliveUserStreamService().ListenKey(key).Do(ctx)
+			})
+			if err != nil {
+				a.log.Warn("listenKey keepalive failed", zap.Error(err))
+				if venues.ClassOf(err) != venues.Rejected {
+					return nil
+				}
 			}
-		}
-	}
+			return err
+		},
+		Redact: func(s string) string { return redactKey(s, key) },
+		Logger: a.log,
+	}, out)
 }
 
 // decode translates one stream message; ok is false for events execd does not consume.

@@ -1,0 +1,178 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"execd/clock"
+	"execd/config"
+	mockbinance "execd/mocks/binance"
+	mockbybit "execd/mocks/bybit"
+	"execd/mocks/market"
+	"execd/mocks/mockutil"
+	"execd/secret"
+	"execd/venues"
+	"execd/venues/binance"
+	"execd/venues/bybit"
+)
+
+// MockOrder is a mock venue's own record of one order, in base units, whatever its protocol: the judge of tests.
+type MockOrder struct {
+	ClientOrderID string
+	Quantity      decimal.Decimal
+	Executed      decimal.Decimal
+	Price         decimal.Decimal
+	Open          bool
+	ReduceOnly    bool
+	Limit, IOC    bool
+}
+
+// MockControl is what tests and the demo use of a mock venue. Safe for concurrent use.
+type MockControl interface {
+	Orders() []MockOrder
+	// Position is the account's position in a canonical instrument, base units.
+	Position(instrument string) decimal.Decimal
+	SetPosition(instrument string, qty, entry decimal.Decimal) error
+	Faults() *mockutil.Faults
+}
+
+type mockServer interface {
+	Start(addr string) error
+	URL() string
+	WSURL() string
+	Close() error
+}
+
+// endpoint is how an adapter reaches its venue.
+type endpoint struct {
+	name, rest, ws, key string
+	secret, passphrase  secret.String
+	http                *http.Client
+	log                 *zap.Logger
+}
+
+// mockParams is what a mock venue is built from.
+type mockParams struct {
+	name               string
+	book               *market.Venue
+	mock               config.MockVenue
+	key                string
+	secret, passphrase secret.String
+	clk                clock.Clock
+	log                *zap.Logger
+}
+
+// protocol is one wire protocol execd speaks: its mock and its adapter.
+type protocol struct {
+	lot        decimal.Decimal // the venue's quantity grid in base units, for the simulated book
+	passphrase bool            // the venue's API also takes a passphrase
+	mock       func(p mockParams) (mockServer, MockControl, error)
+	adapter    func(e endpoint) (venues.Venue, error)
+}
+
+func protocols() map[string]protocol {
+	return map[string]protocol{
+		"binance": {lot: decimal.RequireFromString("0.001"), mock: startBinance, adapter: func(e endpoint) (venues.Venue, error) {
+			return binance.New(binance.Config{Name: e.name, BaseURL: e.rest, WSURL: e.ws, APIKey: e.key, Secret: e.secret,
+				HTTPClient: e.http, Logger: e.log})
+		}},
+		"bybit": {lot: decimal.RequireFromString("0.001"), mock: startBybit, adapter: func(e endpoint) (venues.Venue, error) {
+			return bybit.New(bybit.Config{Name: e.name, BaseURL: e.rest, WSURL: e.ws, APIKey: e.key, Secret: e.secret,
+				HTTPClient: e.http, Logger: e.log})
+		}},
+	}
+}
+
+// symbolOf maps a canonical instrument to the BASEQUOTE symbol Binance and Bybit use.
+func symbolOf(instrument string) (string, error) {
+	base, quote, err := venues.ParseInstrument(instrument)
+	return base + quote, err
+}
+
+type binanceControl struct{ s *mockbinance.Server }
+
+func startBinance(p mockParams) (mockServer, MockControl, error) {
+	rl := p.mock.RateLimits == nil || *p.mock.RateLimits
+	s, err := mockbinance.New(mockbinance.Config{Name: p.name, Book: p.book, TakerFeeBps: p.mock.TakerFeeBps,
+		MakerFeeBps: p.mock.MakerFeeBps, APIKey: p.key, APISecret: p.secret.Reveal(), Clock: p.clk,
+		DisableRateLimits: !rl, Logger: p.log})
+	return s, binanceControl{s}, err
+}
+
+func (c binanceControl) Orders() []MockOrder {
+	var out []MockOrder
+	for _, o := range c.s.Orders() {
+		out = append(out, MockOrder{ClientOrderID: o.ClientOrderID, Quantity: o.OrigQty, Executed: o.ExecutedQty,
+			Price: o.Price, Open: o.Status == "NEW" || o.Status == "PARTIALLY_FILLED", ReduceOnly: o.ReduceOnly,
+			Limit: o.Type == "LIMIT", IOC: o.TimeInForce == "IOC"})
+	}
+	return out
+}
+
+func (c binanceControl) Position(instrument string) decimal.Decimal {
+	s, err := symbolOf(instrument)
+	if err != nil {
+		return decimal.Zero
+	}
+	return c.s.Position(s)
+}
+
+func (c binanceControl) SetPosition(instrument string, qty, entry decimal.Decimal) error {
+	s, err := symbolOf(instrument)
+	if err != nil {
+		return err
+	}
+	c.s.SetPosition(s, qty, entry)
+	return nil
+}
+
+func (c binanceControl) Faults() *mockutil.Faults { return c.s.Faults() }
+
+type bybitControl struct{ s *mockbybit.Server }
+
+func startBybit(p mockParams) (mockServer, MockControl, error) {
+	rl := p.mock.RateLimits == nil || *p.mock.RateLimits
+	s, err := mockbybit.New(mockbybit.Config{Name: p.name, Book: p.book, TakerFeeBps: p.mock.TakerFeeBps,
+		MakerFeeBps: p.mock.MakerFeeBps, APIKey: p.key, APISecret: p.secret.Reveal(), Clock: p.clk,
+		DisableRateLimits: !rl, Logger: p.log})
+	return s, bybitControl{s}, err
+}
+
+func (c bybitControl) Orders() []MockOrder {
+	var out []MockOrder
+	for _, o := range c.s.Orders() {
+		out = append(out, MockOrder{ClientOrderID: o.OrderLinkID, Quantity: o.Qty, Executed: o.CumExecQty,
+			Price: o.Price, Open: o.OrderStatus == "New" || o.OrderStatus == "PartiallyFilled", ReduceOnly: o.ReduceOnly,
+			Limit: o.OrderType == "Limit", IOC: o.TimeInForce == "IOC"})
+	}
+	return out
+}
+
+func (c bybitControl) Position(instrument string) decimal.Decimal {
+	s, err := symbolOf(instrument)
+	if err != nil {
+		return decimal.Zero
+	}
+	return c.s.Position(s)
+}
+
+func (c bybitControl) SetPosition(instrument string, qty, entry decimal.Decimal) error {
+	s, err := symbolOf(instrument)
+	if err != nil {
+		return err
+	}
+	c.s.SetPosition(s, qty, entry)
+	return nil
+}
+
+func (c bybitControl) Faults() *mockutil.Faults { return c.s.Faults() }
+
+func unknownProtocol(name string) error {
+	return fmt.Errorf("protocol %q is not supported", name)
+}
+
+var errNoPassphrase = errors.New("this protocol takes no passphrase")

@@ -1,0 +1,669 @@
+package bybit
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"execd/mocks/market"
+	"execd/mocks/mockutil"
+)
+
+// OrderRecord is the venue's record of one accepted order.
+type OrderRecord struct {
+	OrderID      string
+	OrderLinkID  string
+	Symbol       string
+	Side         string // Buy or Sell
+	OrderType    string // Limit or Market
+	TimeInForce  string // GTC or IOC (IOC for Market, as the venue reports it)
+	Price        decimal.Decimal
+	Qty          decimal.Decimal
+	CumExecQty   decimal.Decimal
+	CumExecValue decimal.Decimal
+	CumExecFee   decimal.Decimal
+	OrderStatus  string // New, PartiallyFilled, Filled, Cancelled
+	ReduceOnly   bool
+	CreatedTime  time.Time
+	UpdatedTime  time.Time
+}
+
+func (o *OrderRecord) open() bool {
+	return o.OrderStatus == "New" || o.OrderStatus == "PartiallyFilled"
+}
+
+func (o *OrderRecord) remaining() decimal.Decimal { return o.Qty.Sub(o.CumExecQty) }
+
+func (o *OrderRecord) sign() decimal.Decimal {
+	if o.Side == "Sell" {
+		return decimal.NewFromInt(-1)
+	}
+	return decimal.NewFromInt(1)
+}
+
+type execution struct {
+	ID         string
+	Order      *OrderRecord
+	Price, Qty decimal.Decimal
+	Fee        decimal.Decimal
+	FeeRate    decimal.Decimal
+	Closed     decimal.Decimal
+	Maker      bool
+	Time       time.Time
+	Leaves     decimal.Decimal
+}
+
+type position struct {
+	Qty, Entry decimal.Decimal
+	Realized   decimal.Decimal
+	Created    time.Time
+	Update     time.Time
+}
+
+// account is the one account of a mock venue: orders, executions, positions, wallet and private streams. One mutex
+// guards it all; stream messages are queued under it (non-blocking) so every stream sees events in order.
+type account struct {
+	cfg *Config
+	hub *mockutil.Hub
+
+	mu        sync.Mutex
+	orders    []*OrderRecord
+	byLink    map[string]*OrderRecord
+	execs     []execution
+	positions map[string]*position
+	wallet    decimal.Decimal
+	nextOrder int64
+	nextExec  int64
+	nextMsg   int64
+	pricePrec int32
+	qtyPrec   int32
+	takerRate decimal.Decimal
+	makerRate decimal.Decimal
+	leverage  decimal.Decimal
+	linkRe    *regexp.Regexp
+}
+
+func newAccount(cfg *Config) *account {
+	prec := func(d decimal.Decimal) int32 { return max(0, -d.Exponent()) }
+	bps := decimal.NewFromInt(10000)
+	return &account{cfg: cfg, hub: mockutil.NewHub(), byLink: map[string]*OrderRecord{}, positions: map[string]*position{},
+		wallet: cfg.Balance, pricePrec: max(2, prec(cfg.TickSize)), qtyPrec: prec(cfg.QtyStep),
+		takerRate: decimal.NewFromFloat(cfg.TakerFeeBps).Div(bps), makerRate: decimal.NewFromFloat(cfg.MakerFeeBps).Div(bps),
+		leverage: decimal.NewFromInt(int64(cfg.Leverage)), linkRe: regexp.MustCompile(`^[A-Za-z0-9_-]{1,36}$`)}
+}
+
+func (a *account) px(d decimal.Decimal) string  { return d.StringFixed(a.pricePrec) }
+func (a *account) qty(d decimal.Decimal) string { return d.StringFixed(a.qtyPrec) }
+func (a *account) now() time.Time               { return a.cfg.Clock.Now() }
+
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+func (a *account) pos(symbol string) *position {
+	p, ok := a.positions[symbol]
+	if !ok {
+		p = &position{Created: a.now()}
+		a.positions[symbol] = p
+	}
+	return p
+}
+
+func (a *account) setPosition(symbol string, qty, entry decimal.Decimal) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := a.pos(symbol)
+	p.Qty, p.Entry, p.Update = qty, entry, a.now()
+	a.pushPosition(symbol)
+}
+
+func (a *account) position(symbol string) decimal.Decimal {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pos(symbol).Qty
+}
+
+func (a *account) records() []OrderRecord {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]OrderRecord, len(a.orders))
+	for i, o := range a.orders {
+		out[i] = *o
+	}
+	return out
+}
+
+// createReq is the JSON body of POST /v5/order/create.
+type createReq struct {
+	Category    string `json:"category"`
+	Symbol      string `json:"symbol"`
+	Side        string `json:"side"`
+	OrderType   string `json:"orderType"`
+	Qty         string `json:"qty"`
+	Price       string `json:"price"`
+	TimeInForce string `json:"timeInForce"`
+	OrderLinkID string `json:"orderLinkId"`
+	ReduceOnly  *bool  `json:"reduceOnly"`
+	PositionIdx *int   `json:"positionIdx"`
+}
+
+func parseDecimal(name, v string) (decimal.Decimal, *apiError) {
+	if v == "" {
+		return decimal.Zero, errParams("params error: %s is required", name)
+	}
+	d, err := decimal.NewFromString(v)
+	if err != nil {
+		return decimal.Zero, errParams("params error: %s invalid", name)
+	}
+	return d, nil
+}
+
+func onGrid(v, step decimal.Decimal) bool { return v.Mod(step).IsZero() }
+
+func (a *account) create(r *request) (any, *apiError) {
+	var req createReq
+	if err := json.Unmarshal(r.body, &req); err != nil {
+		return nil, errParams("params error: invalid json body")
+	}
+	c := a.cfg
+	switch {
+	case req.Category != "linear":
+		return nil, errCategory
+	case req.Symbol != c.Symbol:
+		return nil, errSymbol
+	case req.Side != "Buy" && req.Side != "Sell":
+		return nil, errParams("params error: side invalid")
+	case req.PositionIdx != nil && *req.PositionIdx != 0:
+		return nil, errPositionMode
+	}
+	tif := req.TimeInForce
+	switch req.OrderType {
+	case "Limit":
+		if tif == "" {
+			tif = "GTC"
+		}
+		if tif != "GTC" && tif != "IOC" {
+			return nil, errParams("params error: timeInForce invalid")
+		}
+	case "Market":
+		tif = "IOC"
+	default:
+		return nil, errParams("params error: orderType invalid")
+	}
+	qty, aerr := parseDecimal("qty", req.Qty)
+	if aerr != nil {
+		return nil, aerr
+	}
+	maxQty := c.MaxOrderQty
+	if req.OrderType == "Market" {
+		maxQty = c.MaxMktOrderQty
+	}
+	switch {
+	case !qty.IsPositive() || !onGrid(qty, c.QtyStep):
+		return nil, errParams("params error: qty invalid")
+	case qty.LessThan(c.MinOrderQty):
+		return nil, errQtyMin
+	case qty.GreaterThan(maxQty):
+		return nil, errQtyMax
+	}
+	var price decimal.Decimal
+	if req.OrderType == "Limit" {
+		if price, aerr = parseDecimal("price", req.Price); aerr != nil {
+			return nil, aerr
+		}
+		switch {
+		case !price.IsPositive() || !onGrid(price, c.TickSize):
+			return nil, errParams("params error: price invalid")
+		case price.GreaterThan(decimal.RequireFromString("1999999.80")):
+			return nil, errPriceRange
+		}
+	}
+	link := req.OrderLinkID
+	if link != "" && !a.linkRe.MatchString(link) {
+		return nil, errParams("params error: orderLinkId invalid")
+	}
+	reduceOnly := req.ReduceOnly != nil && *req.ReduceOnly
+
+	q := c.Book.Quote()
+	ref := price
+	if req.OrderType == "Market" {
+		ref = q.Mark
+	}
+	sign := decimal.NewFromInt(1)
+	if req.Side == "Sell" {
+		sign = sign.Neg()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, dup := a.byLink[link]; dup && link != "" {
+		return nil, errDuplicate
+	}
+	pos := a.pos(c.Symbol)
+	if reduceOnly {
+		if pos.Qty.IsZero() || pos.Qty.Sign() == sign.Sign() {
+			return nil, errReduceOnly
+		}
+	} else {
+		if qty.Mul(ref).LessThan(c.MinNotionalValue) {
+			return nil, errMinValue(c.MinNotionalValue.String())
+		}
+		opening := qty
+		if pos.Qty.Sign() == -sign.Sign() {
+			opening = decimal.Max(decimal.Zero, qty.Sub(pos.Qty.Abs()))
+		}
+		used := pos.Qty.Abs().Mul(q.Mark)
+		for _, o := range a.orders {
+			if o.open() && !o.ReduceOnly {
+				used = used.Add(o.remaining().Mul(o.Price))
+			}
+		}
+		if opening.Mul(ref).Add(used).Div(a.leverage).GreaterThan(a.wallet) {
+			return nil, errBalance
+		}
+	}
+	now := a.now()
+	a.nextOrder++
+	o := &OrderRecord{OrderID: fmt.Sprintf("%08x-6a1e-4c1d-9b7e-%012x", a.nextOrder, a.nextOrder*7919),
+		OrderLinkID: link, Symbol: c.Symbol, Side: req.Side, OrderType: req.OrderType, TimeInForce: tif, Price: price,
+		Qty: qty, OrderStatus: "New", ReduceOnly: reduceOnly, CreatedTime: now, UpdatedTime: now}
+	a.orders = append(a.orders, o)
+	if link != "" {
+		a.byLink[link] = o
+	}
+	a.pushOrder(o)
+	a.match(o, false)
+	if o.open() && (tif == "IOC" || o.ReduceOnly && a.reducible(o).IsZero()) {
+		a.finish(o) // the IOC remainder: Bybit reports derivatives IOC remainders as Cancelled
+	}
+	return map[string]string{"orderId": o.OrderID, "orderLinkId": o.OrderLinkID}, nil
+}
+
+// reducible is how much of a reduce-only order may still execute: at most the opposite position.
+func (a *account) reducible(o *OrderRecord) decimal.Decimal {
+	pos := a.pos(o.Symbol).Qty
+	if pos.IsZero() || pos.Sign() == o.sign().Sign() {
+		return decimal.Zero
+	}
+	return decimal.Min(o.remaining(), pos.Abs())
+}
+
+// match takes liquidity for o from the book at its limit (none for Market). Called with a.mu held.
+func (a *account) match(o *OrderRecord, maker bool) {
+	want := o.remaining()
+	if o.ReduceOnly {
+		want = a.reducible(o)
+	}
+	if !want.IsPositive() {
+		return
+	}
+	side := market.Buy
+	if o.Side == "Sell" {
+		side = market.Sell
+	}
+	for _, ex := range a.cfg.Book.Take(side, want, o.Price) {
+		if ex.Qty.IsPositive() {
+			a.fill(o, ex.Price, ex.Qty, maker)
+		}
+	}
+}
+
+// fill books one execution: execution, order, position, wallet, and the stream events. Called with a.mu held.
+func (a *account) fill(o *OrderRecord, price, qty decimal.Decimal, maker bool) {
+	rate := a.takerRate
+	if maker {
+		rate = a.makerRate
+	}
+	fee := price.Mul(qty).Mul(rate).Round(8)
+	p := a.pos(o.Symbol)
+	signed := qty.Mul(o.sign())
+	realized, closed := decimal.Zero, decimal.Zero
+	switch {
+	case p.Qty.IsZero() || p.Qty.Sign() == signed.Sign():
+		total := p.Qty.Abs().Add(qty)
+		p.Entry = p.Entry.Mul(p.Qty.Abs()).Add(price.Mul(qty)).Div(total).Round(8)
+		p.Qty = p.Qty.Add(signed)
+	default:
+		closed = decimal.Min(qty, p.Qty.Abs())
+		realized = price.Sub(p.Entry).Mul(closed).Mul(decimal.NewFromInt(int64(p.Qty.Sign()))).Round(8)
+		p.Qty = p.Qty.Add(signed)
+		switch {
+		case p.Qty.IsZero():
+			p.Entry = decimal.Zero
+		case p.Qty.Sign() == signed.Sign():
+			p.Entry = price
+		}
+	}
+	now := a.now()
+	p.Realized = p.Realized.Add(realized).Sub(fee)
+	p.Update = now
+	a.wallet = a.wallet.Add(realized).Sub(fee)
+	o.CumExecQty = o.CumExecQty.Add(qty)
+	o.CumExecValue = o.CumExecValue.Add(price.Mul(qty))
+	o.CumExecFee = o.CumExecFee.Add(fee)
+	o.UpdatedTime = now
+	o.OrderStatus = "PartiallyFilled"
+	if !o.remaining().IsPositive() {
+		o.OrderStatus = "Filled"
+	}
+	a.nextExec++
+	e := execution{ID: fmt.Sprintf("e%07x-3b2a-5c4d-8e9f-%012x", a.nextExec, a.nextExec), Order: o, Price: price, Qty: qty,
+		Fee: fee, FeeRate: rate, Closed: closed, Maker: maker, Time: now, Leaves: o.remaining()}
+	a.execs = append(a.execs, e)
+	a.pushExecution(&e)
+	a.pushOrder(o)
+	a.pushPosition(o.Symbol)
+}
+
+// finish ends an open order as Cancelled. Called with a.mu held.
+func (a *account) finish(o *OrderRecord) {
+	o.OrderStatus, o.UpdatedTime = "Cancelled", a.now()
+	a.pushOrder(o)
+}
+
+// sweep re-checks every resting order against the book.
+func (a *account) sweep() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, o := range a.orders {
+		if !o.open() || o.OrderType != "Limit" || o.TimeInForce != "GTC" {
+			continue
+		}
+		a.match(o, true)
+		if o.open() && o.ReduceOnly && a.reducible(o).IsZero() {
+			a.finish(o)
+		}
+	}
+}
+
+func (a *account) avgPrice(o *OrderRecord) string {
+	if o.CumExecQty.IsZero() {
+		return ""
+	}
+	return o.CumExecValue.Div(o.CumExecQty).StringFixed(a.pricePrec + 2)
+}
+
+// orderJSON is an order as /v5/order/realtime, /v5/order/history and the order topic show it.
+func (a *account) orderJSON(o *OrderRecord) map[string]any {
+	price := a.px(o.Price)
+	if o.OrderType == "Market" {
+		price = "0"
+	}
+	leaves := o.remaining()
+	if !o.open() {
+		leaves = decimal.Zero
+	}
+	cancelType := "UNKNOWN"
+	if o.OrderStatus == "Cancelled" {
+		cancelType = "CancelByUser"
+		if o.TimeInForce == "IOC" {
+			cancelType = "UNKNOWN"
+		}
+	}
+	return map[string]any{
+		"orderId": o.OrderID, "orderLinkId": o.OrderLinkID, "blockTradeId": "", "symbol": o.Symbol, "price": price,
+		"qty": a.qty(o.Qty), "side": o.Side, "isLeverage": "", "positionIdx": 0, "orderStatus": o.OrderStatus,
+		"cancelType": cancelType, "rejectReason": "EC_NoError", "avgPrice": a.avgPrice(o), "leavesQty": a.qty(leaves),
+		"leavesValue": leaves.Mul(o.Price).StringFixed(4), "cumExecQty": a.qty(o.CumExecQty),
+		"cumExecValue": o.CumExecValue.StringFixed(8), "cumExecFee": o.CumExecFee.StringFixed(8),
+		"timeInForce": o.TimeInForce, "orderType": o.OrderType, "stopOrderType": "", "orderIv": "",
+		"triggerPrice": "", "takeProfit": "", "stopLoss": "", "tpTriggerBy": "", "slTriggerBy": "",
+		"triggerDirection": 0, "triggerBy": "", "lastPriceOnCreated": "", "reduceOnly": o.ReduceOnly,
+		"closeOnTrigger": false, "smpType": "None", "smpGroup": 0, "smpOrderId": "", "tpslMode": "",
+		"createdTime": ms(o.CreatedTime), "updatedTime": ms(o.UpdatedTime),
+	}
+}
+
+// cancelReq is the JSON body of POST /v5/order/cancel.
+type cancelReq struct {
+	Category    string `json:"category"`
+	Symbol      string `json:"symbol"`
+	OrderID     string `json:"orderId"`
+	OrderLinkID string `json:"orderLinkId"`
+}
+
+func (a *account) cancel(r *request) (any, *apiError) {
+	var req cancelReq
+	if err := json.Unmarshal(r.body, &req); err != nil {
+		return nil, errParams("params error: invalid json body")
+	}
+	switch {
+	case req.Category != "linear":
+		return nil, errCategory
+	case req.Symbol != a.cfg.Symbol:
+		return nil, errSymbol
+	case req.OrderID == "" && req.OrderLinkID == "":
+		return nil, errParams("params error: orderId or orderLinkId is required")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o := a.find(req.OrderID, req.OrderLinkID)
+	if o == nil || !o.open() {
+		return nil, errNoOrder
+	}
+	a.finish(o)
+	return map[string]string{"orderId": o.OrderID, "orderLinkId": o.OrderLinkID}, nil
+}
+
+// find looks an order up by id or link id. Called with a.mu held.
+func (a *account) find(id, link string) *OrderRecord {
+	if link != "" {
+		o := a.byLink[link]
+		if o == nil || id != "" && o.OrderID != id {
+			return nil
+		}
+		return o
+	}
+	for _, o := range a.orders {
+		if o.OrderID == id {
+			return o
+		}
+	}
+	return nil
+}
+
+// page parses limit (default def, at most maxN) and the cursor (an offset) of a list request.
+func page(q map[string][]string, def, maxN int) (limit, offset int, aerr *apiError) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	limit = def
+	if l := get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > maxN {
+			return 0, 0, errParams("params error: limit invalid")
+		}
+		limit = n
+	}
+	if c := get("cursor"); c != "" {
+		n, err := strconv.Atoi(c)
+		if err != nil || n < 0 {
+			return 0, 0, errParams("params error: cursor invalid")
+		}
+		offset = n
+	}
+	return limit, offset, nil
+}
+
+// pageOf cuts one page out of items and returns it with the next cursor ("" on the last page).
+func pageOf[T any](items []T, limit, offset int) ([]T, string) {
+	if offset >= len(items) {
+		return []T{}, ""
+	}
+	end := min(len(items), offset+limit)
+	next := ""
+	if end < len(items) {
+		next = strconv.Itoa(end)
+	}
+	return items[offset:end], next
+}
+
+func msParam(q map[string][]string, k string) (int64, *apiError) {
+	v := q[k]
+	if len(v) == 0 || v[0] == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v[0], 10, 64)
+	if err != nil {
+		return 0, errParams("params error: %s invalid", k)
+	}
+	return n, nil
+}
+
+// listOrders serves realtime (openOnly: only open orders unless an id is given) and history.
+func (a *account) listOrders(r *request, realtime bool) (any, *apiError) {
+	q := r.query
+	if q.Get("category") != "linear" {
+		return nil, errCategory
+	}
+	if s := q.Get("symbol"); s != "" && s != a.cfg.Symbol {
+		return nil, errSymbol
+	}
+	limit, offset, aerr := page(q, 20, 50)
+	if aerr != nil {
+		return nil, aerr
+	}
+	id, link := q.Get("orderId"), q.Get("orderLinkId")
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var sel []*OrderRecord
+	for _, o := range slices.Backward(a.orders) {
+		switch {
+		case id != "" && o.OrderID != id, link != "" && o.OrderLinkID != link:
+			continue
+		case realtime && id == "" && link == "" && !o.open():
+			continue
+		}
+		sel = append(sel, o)
+	}
+	pg, next := pageOf(sel, limit, offset)
+	list := make([]map[string]any, 0, len(pg))
+	for _, o := range pg {
+		list = append(list, a.orderJSON(o))
+	}
+	return map[string]any{"category": "linear", "list": list, "nextPageCursor": next}, nil
+}
+
+func (a *account) realtime(r *request) (any, *apiError) { return a.listOrders(r, true) }
+func (a *account) history(r *request) (any, *apiError)  { return a.listOrders(r, false) }
+
+func (a *account) execJSON(e *execution) map[string]any {
+	o := e.Order
+	execType := "Trade"
+	return map[string]any{
+		"symbol": o.Symbol, "orderId": o.OrderID, "orderLinkId": o.OrderLinkID, "side": o.Side,
+		"orderPrice": a.px(o.Price), "orderQty": a.qty(o.Qty), "leavesQty": a.qty(e.Leaves), "createType": "CreateByUser",
+		"orderType": o.OrderType, "stopOrderType": "", "execFee": e.Fee.StringFixed(8), "execId": e.ID,
+		"execPrice": a.px(e.Price), "execQty": a.qty(e.Qty), "execType": execType,
+		"execValue": e.Price.Mul(e.Qty).StringFixed(8), "execTime": ms(e.Time), "feeCurrency": "",
+		"isMaker": e.Maker, "feeRate": e.FeeRate.String(), "tradeIv": "", "markIv": "", "markPrice": a.px(e.Price),
+		"indexPrice": "", "underlyingPrice": "", "blockTradeId": "", "closedSize": a.qty(e.Closed), "seq": e.Time.UnixNano(),
+	}
+}
+
+func (a *account) executions(r *request) (any, *apiError) {
+	q := r.query
+	if q.Get("category") != "linear" {
+		return nil, errCategory
+	}
+	if s := q.Get("symbol"); s != "" && s != a.cfg.Symbol {
+		return nil, errSymbol
+	}
+	limit, offset, aerr := page(q, 50, 100)
+	if aerr != nil {
+		return nil, aerr
+	}
+	start, aerr := msParam(q, "startTime")
+	if aerr != nil {
+		return nil, aerr
+	}
+	end, aerr := msParam(q, "endTime")
+	if aerr != nil {
+		return nil, aerr
+	}
+	id, link := q.Get("orderId"), q.Get("orderLinkId")
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var sel []*execution
+	for i := len(a.execs) - 1; i >= 0; i-- {
+		e := &a.execs[i]
+		t := e.Time.UnixMilli()
+		switch {
+		case id != "" && e.Order.OrderID != id, link != "" && e.Order.OrderLinkID != link:
+			continue
+		case start != 0 && t < start, end != 0 && t > end:
+			continue
+		}
+		sel = append(sel, e)
+	}
+	pg, next := pageOf(sel, limit, offset)
+	list := make([]map[string]any, 0, len(pg))
+	for _, e := range pg {
+		list = append(list, a.execJSON(e))
+	}
+	return map[string]any{"category": "linear", "list": list, "nextPageCursor": next}, nil
+}
+
+// positionJSON is a position as /v5/position/list shows it (size unsigned, side Buy/Sell/"" for none).
+func (a *account) positionJSON(symbol string, p *position) map[string]any {
+	mark := a.cfg.Book.Quote().Mark
+	side := ""
+	switch p.Qty.Sign() {
+	case 1:
+		side = "Buy"
+	case -1:
+		side = "Sell"
+	}
+	upnl := mark.Sub(p.Entry).Mul(p.Qty)
+	return map[string]any{
+		"positionIdx": 0, "riskId": 1, "riskLimitValue": "2000000", "symbol": symbol, "side": side,
+		"size": a.qty(p.Qty.Abs()), "avgPrice": p.Entry.StringFixed(8), "positionValue": p.Entry.Mul(p.Qty.Abs()).StringFixed(8),
+		"tradeMode": 0, "positionStatus": "Normal", "autoAddMargin": 0, "adlRankIndicator": 2,
+		"leverage": a.leverage.String(), "positionBalance": "0", "markPrice": a.px(mark), "liqPrice": "",
+		"bustPrice": "", "positionMM": "0", "positionIM": "0", "tpslMode": "Full", "takeProfit": "0", "stopLoss": "0",
+		"trailingStop": "0", "unrealisedPnl": upnl.StringFixed(8), "curRealisedPnl": p.Realized.StringFixed(8),
+		"cumRealisedPnl": p.Realized.StringFixed(8), "seq": p.Update.UnixNano(), "isReduceOnly": false,
+		"createdTime": ms(p.Created), "updatedTime": ms(p.Update),
+	}
+}
+
+func (a *account) positionList(r *request) (any, *apiError) {
+	q := r.query
+	if q.Get("category") != "linear" {
+		return nil, errCategory
+	}
+	sym, coin := q.Get("symbol"), q.Get("settleCoin")
+	switch {
+	case sym == "" && coin == "":
+		return nil, errParams("params error: symbol or settleCoin is required")
+	case sym != "" && sym != a.cfg.Symbol:
+		return nil, errSymbol
+	case coin != "" && coin != "USDT":
+		return nil, errParams("params error: settleCoin invalid")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	list := []map[string]any{a.positionJSON(a.cfg.Symbol, a.pos(a.cfg.Symbol))}
+	return map[string]any{"category": "linear", "list": list, "nextPageCursor": ""}, nil
+}
+
+func (a *account) walletBalance(r *request) (any, *apiError) {
+	if t := r.query.Get("accountType"); t != "UNIFIED" && t != "CONTRACT" {
+		return nil, errParams("params error: accountType only support UNIFIED")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w := a.wallet.StringFixed(8)
+	return map[string]any{"list": []map[string]any{{
+		"accountType": r.query.Get("accountType"), "totalEquity": w, "totalWalletBalance": w,
+		"totalAvailableBalance": w, "totalMarginBalance": w, "accountIMRate": "0", "accountMMRate": "0",
+		"coin": []map[string]any{{"coin": "USDT", "equity": w, "walletBalance": w, "usdValue": w,
+			"unrealisedPnl": "0", "cumRealisedPnl": "0", "locked": "0"}},
+	}}}, nil
+}

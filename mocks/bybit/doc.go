@@ -1,0 +1,16 @@
+// Package bybit is a loopback mock of the Bybit v5 API for USDT linear perpetuals (category=linear): the REST subset
+// execd's Bybit adapter uses and the private websocket (auth, subscribe, ping; order, execution and position
+// topics). Each Server is one venue with one account (one API key), trading against its own book in the simulated
+// market (mocks/market) through the Book interface. It signs, rate-limits and rejects the way the real venue does —
+// the {"retCode","retMsg","result","retExtInfo","time"} envelope, Bybit's retCodes and messages, HTTP 200 for
+// business errors and the per-UID API limit (10006), HTTP 403 for the IP limit, the X-Bapi-Limit* headers — so the
+// adapter's classification is tested against the wire. Event times come from the simulated clock; signature
+// timestamps and recv windows run on the wall clock, as at the real venue.
+//
+// Orders match at once against the book: Market and IOC take what they can and the rest is cancelled (orderStatus
+// "Cancelled", as Bybit reports an IOC remainder on derivatives); GTC rests and is re-checked on every request and on
+// a short wall-clock ticker. Reduce-only orders execute at most the opposite position. Every execution updates the
+// position and wallet and is pushed on the order, execution and position topics.
+//
+// Faults (mocks/mockutil) injects the failures crash tests need.
+package bybit

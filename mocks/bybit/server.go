@@ -1,0 +1,366 @@
+package bybit
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"execd/clock"
+	"execd/mocks/market"
+	"execd/mocks/mockutil"
+)
+
+// Book is the part of a simulated-market venue the mock trades against; *market.Venue satisfies it.
+type Book interface {
+	Quote() market.Quote
+	Depth(levels int) (bids, asks []market.Level)
+	Take(side market.Side, qty, limit decimal.Decimal) []market.Exec
+	Volume24h() market.Volume
+	Trades(n int) []market.PublicTrade
+}
+
+// Config configures one mock venue (one account).
+type Config struct {
+	Name   string // venue name, e.g. "c"
+	Book   Book
+	Symbol string // default "BTCUSDT"
+	// Instrument rules; zero values take Bybit's BTCUSDT linear rules: priceFilter.tickSize 0.10,
+	// lotSizeFilter.qtyStep 0.001, minOrderQty 0.001, maxOrderQty 1190, maxMktOrderQty 119, minNotionalValue 5.
+	TickSize, QtyStep, MinOrderQty, MaxOrderQty, MaxMktOrderQty, MinNotionalValue decimal.Decimal
+	TakerFeeBps, MakerFeeBps                                                      float64 // e.g. 5.5 and 2
+	APIKey                                                                        string
+	APISecret                                                                     string
+	Leverage                                                                      int             // default 10
+	Balance                                                                       decimal.Decimal // USDT wallet, default 1,000,000
+	Clock                                                                         clock.Clock     // simulated clock for event times; default wall
+	// DisableRateLimits turns off the per-UID limits (order create/cancel 10/s, other private calls 50/s) and
+	// the IP limit (600 per 5 s), on by default.
+	DisableRateLimits bool
+	// MatchInterval is the wall period of the resting-order sweep, default 50ms.
+	MatchInterval time.Duration
+	Logger        *zap.Logger
+}
+
+func (c *Config) defaults() error {
+	if c.Book == nil {
+		return errors.New("bybit mock: no book")
+	}
+	if c.APIKey == "" || c.APISecret == "" {
+		return errors.New("bybit mock: API key and secret are required")
+	}
+	def := func(d *decimal.Decimal, s string) {
+		if d.IsZero() {
+			*d = decimal.RequireFromString(s)
+		}
+	}
+	def(&c.TickSize, "0.10")
+	def(&c.QtyStep, "0.001")
+	def(&c.MinOrderQty, "0.001")
+	def(&c.MaxOrderQty, "1190")
+	def(&c.MaxMktOrderQty, "119")
+	def(&c.MinNotionalValue, "5")
+	def(&c.Balance, "1000000")
+	if c.Symbol == "" {
+		c.Symbol = "BTCUSDT"
+	}
+	if c.Leverage <= 0 {
+		c.Leverage = 10
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
+	if c.MatchInterval <= 0 {
+		c.MatchInterval = 50 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	return nil
+}
+
+// Rate limits, per Bybit's v5 rate-limit page and the calibration (10 orders/s).
+const (
+	orderLimitPerSec   = 10  // /v5/order/create, /v5/order/cancel
+	privateLimitPerSec = 50  // other private endpoints
+	ipLimitPer5s       = 600 // every request, HTTP 403 when over
+	defaultRecvWindow  = 5000
+)
+
+// Server is one mock venue. Several Servers in one process share nothing.
+type Server struct {
+	cfg    Config
+	log    *zap.Logger
+	faults mockutil.Faults
+	acct   *account
+	ipLim  *mockutil.Window
+
+	mu     sync.Mutex
+	limits map[string]*mockutil.Window // per endpoint path
+	srv    *http.Server
+	ln     net.Listener
+	done   chan struct{}
+	wg     sync.WaitGroup
+	closed bool
+}
+
+// New builds a server; Start makes it listen.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With(zap.String("mock", "bybit"), zap.String("venue", cfg.Name)),
+		ipLim: mockutil.NewWindow(5 * time.Second), limits: map[string]*mockutil.Window{}, done: make(chan struct{})}
+	s.acct = newAccount(&s.cfg)
+	s.faults.OnDropUserStreams(func() { s.acct.hub.Cut(nil) })
+	return s, nil
+}
+
+// Start listens on addr ("127.0.0.1:0" for any free port) and serves until Close.
+func (s *Server) Start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("bybit mock listen %s: %w", addr, err)
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	srv := s.srv
+	s.mu.Unlock()
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Warn("serve", zap.Error(err))
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(s.cfg.MatchInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.done:
+				return
+			case <-t.C:
+				s.acct.sweep()
+			}
+		}
+	}()
+	return nil
+}
+
+// URL is the REST base URL, e.g. http://127.0.0.1:40123.
+func (s *Server) URL() string { return "http://" + s.addr() }
+
+// WSURL is the private stream URL, e.g. ws://127.0.0.1:40123/v5/private.
+func (s *Server) WSURL() string { return "ws://" + s.addr() + "/v5/private" }
+
+func (s *Server) addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops the HTTP server, the websockets and the matching goroutine.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	srv := s.srv
+	s.mu.Unlock()
+	var err error
+	if srv != nil {
+		err = srv.Close()
+	}
+	s.acct.hub.Close()
+	s.wg.Wait()
+	return err
+}
+
+// Faults is the fault injector of this server.
+func (s *Server) Faults() *mockutil.Faults { return &s.faults }
+
+// SetPosition sets the account's signed position and entry price, for scenario setup.
+func (s *Server) SetPosition(symbol string, qty, entryPrice decimal.Decimal) {
+	s.acct.setPosition(symbol, qty, entryPrice)
+}
+
+// Position is the account's signed position in symbol.
+func (s *Server) Position(symbol string) decimal.Decimal { return s.acct.position(symbol) }
+
+// Orders is the venue's own record of every order it accepted, in acceptance order.
+func (s *Server) Orders() []OrderRecord { return s.acct.records() }
+
+// endpoint is one route: whether it is signed, whether it is an order create (faults apply), its per-UID limit.
+type endpoint struct {
+	signed bool
+	create bool
+	limit  int
+	handle func(r *request) (any, *apiError)
+}
+
+// request is a parsed call: the query for GET, the JSON body for POST.
+type request struct {
+	*http.Request
+	query url.Values
+	body  []byte
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern string, e endpoint) { mux.Handle(pattern, s.wrap(strings.Fields(pattern)[1], e)) }
+	route("GET /v5/market/time", endpoint{handle: func(*request) (any, *apiError) {
+		now := time.Now()
+		return map[string]string{"timeSecond": strconv.FormatInt(now.Unix(), 10),
+			"timeNano": strconv.FormatInt(now.UnixNano(), 10)}, nil
+	}})
+	route("GET /v5/market/instruments-info", endpoint{handle: s.instruments})
+	route("GET /v5/market/tickers", endpoint{handle: s.tickers})
+	route("GET /v5/market/orderbook", endpoint{handle: s.orderbook})
+	route("POST /v5/order/create", endpoint{signed: true, create: true, limit: orderLimitPerSec, handle: s.acct.create})
+	route("POST /v5/order/cancel", endpoint{signed: true, limit: orderLimitPerSec, handle: s.acct.cancel})
+	route("GET /v5/order/realtime", endpoint{signed: true, limit: privateLimitPerSec, handle: s.acct.realtime})
+	route("GET /v5/order/history", endpoint{signed: true, limit: privateLimitPerSec, handle: s.acct.history})
+	route("GET /v5/execution/list", endpoint{signed: true, limit: privateLimitPerSec, handle: s.acct.executions})
+	route("GET /v5/position/list", endpoint{signed: true, limit: privateLimitPerSec, handle: s.acct.positionList})
+	route("GET /v5/account/wallet-balance", endpoint{signed: true, limit: privateLimitPerSec, handle: s.acct.walletBalance})
+	mux.HandleFunc("GET /v5/private", s.acct.serveStream)
+	return mux
+}
+
+// wrap applies the venue's request pipeline: IP limit, injected 10006s, authentication, the per-UID limit and its
+// headers, 5xx before accept, the handler, and the after-accept faults.
+func (s *Server) wrap(path string, e endpoint) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
+		now := time.Now()
+		if n, _ := s.ipLim.Add(now, 1); n > ipLimitPer5s && !s.cfg.DisableRateLimits {
+			http.Error(w, "access too frequent", http.StatusForbidden)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(hr.Body, 1<<20))
+		if err != nil {
+			s.writeErr(w, errParams("cannot read body"))
+			return
+		}
+		if s.faults.TakeRateLimit() {
+			setLimitHeaders(w, max(e.limit, 1), 0, now.Add(time.Second))
+			s.writeErr(w, errTooMany)
+			return
+		}
+		if e.signed {
+			if aerr := s.authenticate(hr, body, now); aerr != nil {
+				s.writeErr(w, aerr)
+				return
+			}
+			used, reset := s.window(path).Add(now, 1)
+			if used > e.limit && !s.cfg.DisableRateLimits {
+				setLimitHeaders(w, e.limit, 0, reset)
+				s.writeErr(w, errTooMany)
+				return
+			}
+			setLimitHeaders(w, e.limit, max(0, e.limit-used), now)
+		}
+		if e.create && s.faults.TakeBeforeAccept() {
+			s.writeErr(w, errServer)
+			return
+		}
+		s.acct.sweep()
+		res, aerr := e.handle(&request{Request: hr, query: hr.URL.Query(), body: body})
+		if aerr != nil {
+			s.writeErr(w, aerr)
+			return
+		}
+		if e.create {
+			fail := func(w http.ResponseWriter) { s.writeErr(w, errServer) }
+			if !s.faults.TakeAfterAccept().Apply(w, hr, s.done, fail) {
+				return
+			}
+		}
+		s.write(w, http.StatusOK, 0, "OK", res)
+	})
+}
+
+func (s *Server) window(path string) *mockutil.Window {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.limits[path]
+	if !ok {
+		w = mockutil.NewWindow(time.Second)
+		s.limits[path] = w
+	}
+	return w
+}
+
+// setLimitHeaders sets X-Bapi-Limit (the limit), X-Bapi-Limit-Status (remaining) and X-Bapi-Limit-Reset-Timestamp
+// (when the limit resets if exceeded, otherwise the current time), as the venue does.
+func setLimitHeaders(w http.ResponseWriter, limit, remaining int, reset time.Time) {
+	w.Header().Set("X-Bapi-Limit", strconv.Itoa(limit))
+	w.Header().Set("X-Bapi-Limit-Status", strconv.Itoa(remaining))
+	w.Header().Set("X-Bapi-Limit-Reset-Timestamp", strconv.FormatInt(reset.UnixMilli(), 10))
+}
+
+// authenticate checks X-BAPI-API-KEY, X-BAPI-SIGN = hex HMAC-SHA256(secret, timestamp+apiKey+recvWindow+payload)
+// where payload is the raw query string (GET) or the raw JSON body (POST), and the timestamp rule
+// server_time - recv_window <= timestamp < server_time + 1000 on the wall clock.
+func (s *Server) authenticate(r *http.Request, body []byte, now time.Time) *apiError {
+	key := r.Header.Get("X-BAPI-API-KEY")
+	if key == "" || !mockutil.EqualSig(key, s.cfg.APIKey) {
+		return errAPIKey
+	}
+	tsRaw, sig := r.Header.Get("X-BAPI-TIMESTAMP"), r.Header.Get("X-BAPI-SIGN")
+	if tsRaw == "" || sig == "" {
+		return errParams("missing X-BAPI-TIMESTAMP or X-BAPI-SIGN")
+	}
+	rwRaw := r.Header.Get("X-BAPI-RECV-WINDOW")
+	payload := r.URL.RawQuery
+	if r.Method == http.MethodPost {
+		payload = string(body)
+	}
+	if !mockutil.EqualSig(strings.ToLower(sig), mockutil.HMACHex(s.cfg.APISecret, tsRaw+key+rwRaw+payload)) {
+		return errSign
+	}
+	ts, err := strconv.ParseInt(tsRaw, 10, 64)
+	if err != nil {
+		return errParams("invalid X-BAPI-TIMESTAMP")
+	}
+	window := int64(defaultRecvWindow)
+	if rwRaw != "" {
+		if window, err = strconv.ParseInt(rwRaw, 10, 64); err != nil || window <= 0 {
+			return errParams("invalid X-BAPI-RECV-WINDOW")
+		}
+	}
+	nowMs := now.UnixMilli()
+	if ts < nowMs-window || ts >= nowMs+1000 {
+		return errRecvWindow
+	}
+	return nil
+}
+
+func (s *Server) writeErr(w http.ResponseWriter, e *apiError) {
+	s.write(w, e.Status, e.Code, e.Msg, struct{}{})
+}
+
+// write answers with the v5 envelope.
+func (s *Server) write(w http.ResponseWriter, status, code int, msg string, result any) {
+	if err := mockutil.WriteJSON(w, status, map[string]any{"retCode": code, "retMsg": msg, "result": result,
+		"retExtInfo": struct{}{}, "time": time.Now().UnixMilli()}); err != nil {
+		s.log.Debug("write response", zap.Error(err))
+	}
+}

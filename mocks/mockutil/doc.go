@@ -1,0 +1,13 @@
+// Package mockutil is the plumbing the loopback venue mocks (mocks/binance, mocks/bybit, mocks/okx) share and that
+// is not specific to any venue's wire protocol:
+//
+//   - Faults, the fault injector a test drives (dropped, delayed or 5xx responses around an accepted order, rate
+//     limits, user streams cut), and the calls a server makes to consume and carry out those faults
+//     (TakeRateLimit, TakeBeforeAccept, TakeAfterAccept, AfterAccept.Apply);
+//   - Window, a fixed-interval request counter on the wall clock, as venues count their rate limits;
+//   - Hub, the set of a server's open private websocket connections: upgrade, per-connection tags (listen key,
+//     authenticated, subscribed topics), JSON publish, cut or drain;
+//   - HMACHex and HMACBase64 for request signatures, and WriteJSON for answers.
+//
+// Venue-specific details — error bodies, status codes, header names — stay in each mock and are passed in.
+package mockutil

@@ -1,0 +1,145 @@
+package mockutil
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Faults injects failures into a mock server. The zero value injects nothing. Its methods are safe for concurrent
+// use; counts add up.
+type Faults struct {
+	mu           sync.Mutex
+	dropAfter    int
+	delayN       int
+	delay        time.Duration
+	fail5xxAfter int
+	fail5xxFirst int
+	rateLimit    int
+	dropStreams  func()
+}
+
+// DropResponseAfterAccept makes the next n accepted order creates execute and then close the connection without
+// a response.
+func (f *Faults) DropResponseAfterAccept(n int) { f.add(&f.dropAfter, n) }
+
+// DelayResponse makes the next n accepted order creates execute and answer only after d (wall time).
+func (f *Faults) DelayResponse(d time.Duration, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.delay, f.delayN = d, f.delayN+n
+}
+
+// Fail5xxAfterAccept makes the next n accepted order creates execute and then answer with a 5xx.
+func (f *Faults) Fail5xxAfterAccept(n int) { f.add(&f.fail5xxAfter, n) }
+
+// Fail5xxBeforeAccept makes the next n order creates answer with a 5xx without executing anything.
+func (f *Faults) Fail5xxBeforeAccept(n int) { f.add(&f.fail5xxFirst, n) }
+
+// RateLimitNext makes the next n requests of any kind answer with the venue's rate-limit error.
+func (f *Faults) RateLimitNext(n int) { f.add(&f.rateLimit, n) }
+
+// DropUserStreams cuts every open private websocket connection of the server now.
+func (f *Faults) DropUserStreams() {
+	f.mu.Lock()
+	drop := f.dropStreams
+	f.mu.Unlock()
+	if drop != nil {
+		drop()
+	}
+}
+
+// OnDropUserStreams sets what DropUserStreams does; the server calls it once when it is built.
+func (f *Faults) OnDropUserStreams(drop func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.dropStreams = drop
+}
+
+// TakeRateLimit consumes one injected rate-limit answer; the server calls it for every request and, when it
+// reports true, answers with its rate-limit error.
+func (f *Faults) TakeRateLimit() bool { return f.take(&f.rateLimit) }
+
+// TakeBeforeAccept consumes one injected 5xx-before-accept; the server calls it for every order create before
+// executing it and, when it reports true, answers with its 5xx without executing.
+func (f *Faults) TakeBeforeAccept() bool { return f.take(&f.fail5xxFirst) }
+
+// TakeAfterAccept consumes the faults that apply to the response of an order create that was executed.
+func (f *Faults) TakeAfterAccept() AfterAccept {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var a AfterAccept
+	switch {
+	case f.dropAfter > 0:
+		f.dropAfter--
+		a.Drop = true
+	case f.fail5xxAfter > 0:
+		f.fail5xxAfter--
+		a.Fail = true
+	}
+	if f.delayN > 0 {
+		f.delayN--
+		a.Delay = f.delay
+	}
+	return a
+}
+
+func (f *Faults) add(p *int, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	*p += n
+}
+
+func (f *Faults) take(p *int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if *p > 0 {
+		*p--
+		return true
+	}
+	return false
+}
+
+// AfterAccept is what to do with the response of an executed order create: wait Delay, then drop the connection
+// (Drop), answer with a 5xx (Fail), or answer normally.
+type AfterAccept struct {
+	Drop  bool
+	Fail  bool
+	Delay time.Duration
+}
+
+// Apply carries out a on the response w of request r. done (the server's shutdown channel, may be nil) ends a delay
+// early. fail writes the venue's own 5xx answer. Apply reports whether the handler should still answer normally.
+func (a AfterAccept) Apply(w http.ResponseWriter, r *http.Request, done <-chan struct{}, fail func(http.ResponseWriter)) bool {
+	if a.Delay > 0 {
+		t := time.NewTimer(a.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-done:
+			return false
+		case <-r.Context().Done():
+			return false
+		}
+	}
+	switch {
+	case a.Drop:
+		DropConnection(w)
+		return false
+	case a.Fail:
+		fail(w)
+		return false
+	}
+	return true
+}
+
+// DropConnection closes the client connection of w without writing a response. It must be the handler's last act.
+func DropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // net/http closes the connection without a response
+}

@@ -1,0 +1,500 @@
+package bybit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"execd/secret"
+	"execd/venues"
+	"execd/venues/internal/httpx"
+)
+
+// Config configures one Bybit-protocol venue.
+type Config struct {
+	Name       string        // venue name
+	BaseURL    string        // REST base, e.g. the mock's URL() or https://api.bybit.com
+	WSURL      string        // private stream, e.g. the mock's WSURL() or wss://stream.bybit.com/v5/private
+	APIKey     string        //
+	Secret     secret.String //
+	HTTPClient *http.Client  // nil: a client with a 10 s timeout
+	RecvWindow time.Duration // default 5 s
+	Logger     *zap.Logger
+}
+
+// Adapter is a venues.Venue speaking Bybit v5 (linear). Safe for concurrent use.
+type Adapter struct {
+	cfg    Config
+	log    *zap.Logger
+	http   *http.Client
+	offset atomic.Int64 // ms the local clock is ahead of the venue's
+
+	mu       sync.Mutex
+	rules    map[string]venues.Rules // canonical instrument → rules
+	instOf   map[string]string       // venue symbol → canonical instrument
+	loadedAt time.Time
+
+	subscribed func() // test hook: called after each private-stream subscribe succeeds
+}
+
+var _ venues.Venue = (*Adapter)(nil)
+
+const (
+	instrumentsTTL = 5 * time.Minute
+	maxBody        = 4 << 20
+	fillsPageLimit = 100
+	maxFillPages   = 50
+)
+
+// New checks the config and builds the adapter; it does no I/O.
+func New(cfg Config) (*Adapter, error) {
+	switch {
+	case cfg.Name == "":
+		return nil, errors.New("bybit: venue name is required")
+	case cfg.BaseURL == "" || cfg.WSURL == "":
+		return nil, fmt.Errorf("bybit %s: base URL and websocket URL are required", cfg.Name)
+	case cfg.APIKey == "" || cfg.Secret.Empty():
+		return nil, fmt.Errorf("bybit %s: API key and secret are required", cfg.Name)
+	}
+	if cfg.RecvWindow <= 0 {
+		cfg.RecvWindow = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	return &Adapter{cfg: cfg, log: cfg.Logger.With(zap.String("venue", cfg.Name)), http: httpx.NewClient(cfg.HTTPClient)}, nil
+}
+
+// Name is the configured venue name.
+func (a *Adapter) Name() string { return a.cfg.Name }
+
+// call is one REST request.
+type call struct {
+	op       string
+	method   string
+	path     string
+	query    url.Values // GET
+	body     any        // POST, encoded as JSON
+	signed   bool
+	mutating bool // an order create or cancel: a lost answer is Unknown
+}
+
+func (a *Adapter) fail(c *call, class venues.Class, status int, code int, msg string, err error) *venues.Error {
+	e := &venues.Error{Venue: a.cfg.Name, Op: c.op, Class: class, Status: status, Msg: a.redact(msg), Err: err}
+	if code != 0 {
+		e.Code = strconv.Itoa(code)
+	}
+	return e
+}
+
+func (a *Adapter) redact(s string) string {
+	return httpx.Redact(s, a.cfg.Secret.Reveal(), a.cfg.APIKey)
+}
+
+// do runs one REST call, decodes its result into out and classifies any failure. On 10002 (time window) it
+// resyncs the clock offset once, for the caller's retry.
+func (a *Adapter) do(ctx context.Context, c call, out any) (time.Time, error) {
+	at, err := a.roundTrip(ctx, &c, out)
+	var ve *venues.Error
+	if errors.As(err, &ve) && ve.Code == strconv.Itoa(codeTimeWindow) {
+		a.resyncTime(ctx)
+	}
+	return at, err
+}
+
+func (a *Adapter) roundTrip(ctx context.Context, c *call, out any) (time.Time, error) {
+	var payload []byte
+	rawQuery := ""
+	if c.method == http.MethodGet {
+		rawQuery = c.query.Encode()
+	} else {
+		b, err := json.Marshal(c.body)
+		if err != nil {
+			return time.Time{}, a.fail(c, venues.Rejected, 0, 0, "encode request", err)
+		}
+		payload = b
+	}
+	u := a.cfg.BaseURL + c.path
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	cctx, info := httpx.WithInfo(ctx)
+	req, err := http.NewRequestWithContext(cctx, c.method, u, bytes.NewReader(payload))
+	if err != nil {
+		return time.Time{}, a.fail(c, venues.Rejected, 0, 0, "build request", httpx.Sanitize(err))
+	}
+	if c.method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.signed {
+		ts := strconv.FormatInt(time.Now().UnixMilli()-a.offset.Load(), 10)
+		rw := strconv.FormatInt(a.cfg.RecvWindow.Milliseconds(), 10)
+		signed := rawQuery
+		if c.method == http.MethodPost {
+			signed = string(payload)
+		}
+		req.Header.Set("X-BAPI-API-KEY", a.cfg.APIKey)
+		req.Header.Set("X-BAPI-TIMESTAMP", ts)
+		req.Header.Set("X-BAPI-RECV-WINDOW", rw)
+		req.Header.Set("X-BAPI-SIGN", sign(a.cfg.Secret, ts+a.cfg.APIKey+rw+signed))
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return time.Time{}, httpx.TransportError(a.cfg.Name, c.op, info, c.mutating, classifyStatus, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return time.Time{}, httpx.TransportError(a.cfg.Name, c.op, info, c.mutating, classifyStatus, err)
+	}
+	var env envelope
+	perr := json.Unmarshal(raw, &env)
+	if resp.StatusCode != http.StatusOK {
+		code, msg := 0, http.StatusText(resp.StatusCode)
+		if perr == nil && env.RetCode != 0 {
+			code, msg = env.RetCode, env.RetMsg
+		}
+		return time.Time{}, a.fail(c, Classify(resp.StatusCode, code), resp.StatusCode, code, msg, nil)
+	}
+	if perr != nil {
+		return time.Time{}, a.fail(c, httpx.Class(info, c.mutating, classifyStatus), resp.StatusCode, 0,
+			"cannot parse response", perr)
+	}
+	if env.RetCode != codeOK {
+		var under error
+		if env.RetCode == codeNoOrder {
+			under = venues.ErrNotFound
+		}
+		return time.Time{}, a.fail(c, Classify(resp.StatusCode, env.RetCode), resp.StatusCode, env.RetCode, env.RetMsg, under)
+	}
+	at := time.UnixMilli(env.Time).UTC()
+	if out != nil {
+		if err := json.Unmarshal(env.Result, out); err != nil {
+			return at, a.fail(c, httpx.Class(info, c.mutating, classifyStatus), resp.StatusCode, 0,
+				"cannot parse result", err)
+		}
+	}
+	return at, nil
+}
+
+func (a *Adapter) resyncTime(ctx context.Context) {
+	before := time.Now().UnixMilli()
+	var res struct {
+		TimeNano string `json:"timeNano"`
+	}
+	_, err := a.roundTrip(ctx, &call{op: "time", method: http.MethodGet, path: "/v5/market/time"}, &res)
+	nano, perr := strconv.ParseInt(res.TimeNano, 10, 64)
+	if err != nil || perr != nil || nano == 0 {
+		a.log.Warn("time resync failed", zap.Error(errors.Join(err, perr)))
+		return
+	}
+	server := nano / int64(time.Millisecond)
+	local := (before + time.Now().UnixMilli()) / 2
+	a.offset.Store(local - server)
+	a.log.Info("clock offset resynced", zap.Int64("offset_ms", local-server))
+}
+
+// rulesFor returns the venue symbol's rules for a canonical instrument, loading instruments-info when stale.
+func (a *Adapter) rulesFor(ctx context.Context, op, instrument string) (venues.Rules, error) {
+	if _, err := symbolOf(instrument); err != nil {
+		return venues.Rules{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Msg: err.Error(), Err: err}
+	}
+	a.mu.Lock()
+	r, ok := a.rules[instrument]
+	fresh := time.Since(a.loadedAt) < instrumentsTTL
+	a.mu.Unlock()
+	if ok && fresh {
+		return r, nil
+	}
+	if err := a.loadInstruments(ctx, op); err != nil {
+		if ok { // keep trading on cached rules when a refresh fails
+			a.log.Warn("instruments-info refresh failed", zap.Error(err))
+			return r, nil
+		}
+		return venues.Rules{}, err
+	}
+	a.mu.Lock()
+	r, ok = a.rules[instrument]
+	a.mu.Unlock()
+	if !ok {
+		err := fmt.Errorf("instrument %s is not listed as a linear perpetual", instrument)
+		return venues.Rules{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Msg: err.Error(), Err: err}
+	}
+	return r, nil
+}
+
+func (a *Adapter) loadInstruments(ctx context.Context, op string) error {
+	rules, instOf := map[string]venues.Rules{}, map[string]string{}
+	q := url.Values{"category": {"linear"}, "limit": {"1000"}}
+	for page := 0; page < 20; page++ {
+		var res listResult[instrumentJSON]
+		if _, err := a.do(ctx, call{op: op, method: http.MethodGet, path: "/v5/market/instruments-info", query: q}, &res); err != nil {
+			return err
+		}
+		for _, in := range res.List {
+			r, ok, err := toRules(in)
+			if err != nil {
+				a.log.Warn("skipping symbol", zap.String("symbol", in.Symbol), zap.Error(err))
+				continue
+			}
+			if ok {
+				rules[r.Instrument], instOf[r.Symbol] = r, r.Instrument
+			}
+		}
+		if res.NextPageCursor == "" {
+			break
+		}
+		q.Set("cursor", res.NextPageCursor)
+	}
+	a.mu.Lock()
+	a.rules, a.instOf, a.loadedAt = rules, instOf, time.Now()
+	a.mu.Unlock()
+	return nil
+}
+
+// instrumentOf maps a venue symbol to its canonical instrument; an error if the symbol is unknown.
+func (a *Adapter) instrumentOf(symbol string) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	inst, ok := a.instOf[symbol]
+	if !ok {
+		return "", fmt.Errorf("symbol %q is not a known linear perpetual", symbol)
+	}
+	return inst, nil
+}
+
+// Rules returns the instrument's trading rules from instruments-info (cached, refreshed every 5 minutes).
+func (a *Adapter) Rules(ctx context.Context, instrument string) (venues.Rules, error) {
+	return a.rulesFor(ctx, "rules", instrument)
+}
+
+// Stats returns mark price, 24 h volume and turnover and the funding rate from tickers.
+func (a *Adapter) Stats(ctx context.Context, instrument string) (venues.Stats, error) {
+	r, err := a.rulesFor(ctx, "stats", instrument)
+	if err != nil {
+		return venues.Stats{}, err
+	}
+	c := call{op: "stats", method: http.MethodGet, path: "/v5/market/tickers",
+		query: url.Values{"category": {"linear"}, "symbol": {r.Symbol}}}
+	var res listResult[tickerJSON]
+	at, err := a.do(ctx, c, &res)
+	if err != nil {
+		return venues.Stats{}, err
+	}
+	for _, t := range res.List {
+		if t.Symbol == r.Symbol {
+			s, err := toStats(instrument, t, at.UnixMilli())
+			if err != nil {
+				return venues.Stats{}, a.fail(&c, venues.Rejected, http.StatusOK, 0, err.Error(), err)
+			}
+			return s, nil
+		}
+	}
+	err = fmt.Errorf("no ticker for %s", r.Symbol)
+	return venues.Stats{}, a.fail(&c, venues.Rejected, http.StatusOK, 0, err.Error(), err)
+}
+
+// Place sends a new order. Bybit answers a create with the ids only, so the order is then read back by
+// orderLinkId; if that read fails, the accepted order is returned as new.
+func (a *Adapter) Place(ctx context.Context, req venues.OrderRequest) (venues.Order, error) {
+	r, err := a.rulesFor(ctx, "place", req.Instrument)
+	if err != nil {
+		return venues.Order{}, err
+	}
+	body, err := createBody(r.Symbol, r, req)
+	if err != nil {
+		return venues.Order{}, &venues.Error{Venue: a.cfg.Name, Op: "place", Class: venues.Rejected, Msg: err.Error(), Err: err}
+	}
+	var res struct {
+		OrderID     string `json:"orderId"`
+		OrderLinkID string `json:"orderLinkId"`
+	}
+	at, err := a.do(ctx, call{op: "place", method: http.MethodPost, path: "/v5/order/create", body: body, signed: true,
+		mutating: true}, &res)
+	if err != nil {
+		return venues.Order{}, err
+	}
+	o, qerr := a.Query(ctx, req.Instrument, req.ClientOrderID)
+	if qerr == nil {
+		return o, nil
+	}
+	a.log.Warn("read-back after place failed", zap.String("client_order_id", req.ClientOrderID), zap.Error(qerr))
+	tif := req.TimeInForce
+	if req.Type == venues.Market {
+		tif = ""
+	}
+	return venues.Order{ClientOrderID: req.ClientOrderID, VenueOrderID: res.OrderID, Instrument: req.Instrument,
+		Side: req.Side, Type: req.Type, TimeInForce: tif, Quantity: req.Quantity, Price: req.Price,
+		Status: venues.StatusNew, ReduceOnly: req.ReduceOnly, UpdateTime: at}, nil
+}
+
+// orders lists orders from path (realtime or history) with q and translates them.
+func (a *Adapter) orders(ctx context.Context, op, path, instrument string, q url.Values) ([]venues.Order, error) {
+	c := call{op: op, method: http.MethodGet, path: path, query: q, signed: true}
+	var res listResult[orderJSON]
+	if _, err := a.do(ctx, c, &res); err != nil {
+		return nil, err
+	}
+	out := make([]venues.Order, 0, len(res.List))
+	for _, d := range res.List {
+		o, err := toOrder(instrument, d)
+		if err != nil {
+			return nil, a.fail(&c, venues.Rejected, http.StatusOK, 0, err.Error(), err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// Query reads the order by orderLinkId from the realtime list (open and recent orders), then from history; an
+// error wrapping venues.ErrNotFound when neither knows it.
+func (a *Adapter) Query(ctx context.Context, instrument, clientOrderID string) (venues.Order, error) {
+	r, err := a.rulesFor(ctx, "query", instrument)
+	if err != nil {
+		return venues.Order{}, err
+	}
+	q := url.Values{"category": {"linear"}, "symbol": {r.Symbol}, "orderLinkId": {clientOrderID}}
+	for _, path := range []string{"/v5/order/realtime", "/v5/order/history"} {
+		os, err := a.orders(ctx, "query", path, instrument, q)
+		if err != nil {
+			return venues.Order{}, err
+		}
+		for _, o := range os {
+			if o.ClientOrderID == clientOrderID {
+				return o, nil
+			}
+		}
+	}
+	return venues.Order{}, &venues.Error{Venue: a.cfg.Name, Op: "query", Class: venues.Rejected,
+		Msg: "order " + clientOrderID + " does not exist", Err: venues.ErrNotFound}
+}
+
+// Cancel cancels by orderLinkId and returns the order's state read back. When the venue answers 110001 (does not
+// exist or too late to cancel) the order is queried: its final state is returned if it exists, an error wrapping
+// venues.ErrNotFound if it does not.
+func (a *Adapter) Cancel(ctx context.Context, instrument, clientOrderID string) (venues.Order, error) {
+	r, err := a.rulesFor(ctx, "cancel", instrument)
+	if err != nil {
+		return venues.Order{}, err
+	}
+	body := map[string]string{"category": "linear", "symbol": r.Symbol, "orderLinkId": clientOrderID}
+	_, err = a.do(ctx, call{op: "cancel", method: http.MethodPost, path: "/v5/order/cancel", body: body, signed: true,
+		mutating: true}, nil)
+	if err != nil && !venues.IsNotFound(err) {
+		return venues.Order{}, err
+	}
+	return a.Query(ctx, instrument, clientOrderID)
+}
+
+// OpenOrders lists the orders still working on an instrument.
+func (a *Adapter) OpenOrders(ctx context.Context, instrument string) ([]venues.Order, error) {
+	r, err := a.rulesFor(ctx, "open_orders", instrument)
+	if err != nil {
+		return nil, err
+	}
+	var all []venues.Order
+	q := url.Values{"category": {"linear"}, "symbol": {r.Symbol}, "openOnly": {"0"}, "limit": {"50"}}
+	for page := 0; page < 20; page++ {
+		c := call{op: "open_orders", method: http.MethodGet, path: "/v5/order/realtime", query: q, signed: true}
+		var res listResult[orderJSON]
+		if _, err := a.do(ctx, c, &res); err != nil {
+			return nil, err
+		}
+		for _, d := range res.List {
+			o, err := toOrder(instrument, d)
+			if err != nil {
+				return nil, a.fail(&c, venues.Rejected, http.StatusOK, 0, err.Error(), err)
+			}
+			if !o.Status.Terminal() {
+				all = append(all, o)
+			}
+		}
+		if res.NextPageCursor == "" {
+			break
+		}
+		q.Set("cursor", res.NextPageCursor)
+	}
+	return all, nil
+}
+
+// Fills returns the account's executions on an instrument since sinceMillis (all pages), oldest first.
+func (a *Adapter) Fills(ctx context.Context, instrument string, sinceMillis int64) ([]venues.Fill, error) {
+	r, err := a.rulesFor(ctx, "fills", instrument)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{"category": {"linear"}, "symbol": {r.Symbol}, "limit": {strconv.Itoa(fillsPageLimit)}}
+	if sinceMillis > 0 {
+		q.Set("startTime", strconv.FormatInt(sinceMillis, 10))
+	}
+	var out []venues.Fill
+	for page := 0; page < maxFillPages; page++ {
+		c := call{op: "fills", method: http.MethodGet, path: "/v5/execution/list", query: q, signed: true}
+		var res listResult[execJSON]
+		if _, err := a.do(ctx, c, &res); err != nil {
+			return nil, err
+		}
+		for _, d := range res.List {
+			f, ok, err := toFill(a.cfg.Name, instrument, d)
+			if err != nil {
+				return nil, a.fail(&c, venues.Rejected, http.StatusOK, 0, err.Error(), err)
+			}
+			if ok {
+				out = append(out, f)
+			}
+		}
+		if res.NextPageCursor == "" {
+			break
+		}
+		q.Set("cursor", res.NextPageCursor)
+	}
+	// The venue lists newest first.
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// Positions returns the account's non-zero USDT linear positions, signed from Bybit's side and size.
+func (a *Adapter) Positions(ctx context.Context) ([]venues.Position, error) {
+	a.mu.Lock()
+	loaded := a.instOf != nil
+	a.mu.Unlock()
+	if !loaded {
+		if err := a.loadInstruments(ctx, "positions"); err != nil {
+			return nil, err
+		}
+	}
+	c := call{op: "positions", method: http.MethodGet, path: "/v5/position/list",
+		query: url.Values{"category": {"linear"}, "settleCoin": {"USDT"}, "limit": {"200"}}, signed: true}
+	var res listResult[positionJSON]
+	if _, err := a.do(ctx, c, &res); err != nil {
+		return nil, err
+	}
+	var out []venues.Position
+	for _, d := range res.List {
+		inst, err := a.instrumentOf(d.Symbol)
+		if err != nil {
+			return nil, a.fail(&c, venues.Rejected, http.StatusOK, 0, err.Error(), err)
+		}
+		p, err := toPosition(a.cfg.Name, inst, d)
+		if err != nil {
+			return nil, a.fail(&c, venues.Rejected, http.StatusOK, 0, err.Error(), err)
+		}
+		if !p.Quantity.IsZero() {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}

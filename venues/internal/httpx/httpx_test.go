@@ -1,0 +1,84 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"execd/venues"
+)
+
+func byStatus(status int) venues.Class {
+	if status == http.StatusTooManyRequests {
+		return venues.Retryable
+	}
+	if status >= 500 {
+		return venues.Unknown
+	}
+	return venues.Rejected
+}
+
+func TestRecorderStatusAndWrote(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+	defer srv.Close()
+	hc := NewClient(nil)
+	ctx, info := WithInfo(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if info.Status() != 503 || !info.Wrote() {
+		t.Fatalf("status %d wrote %v", info.Status(), info.Wrote())
+	}
+	if c := Class(info, true, byStatus); c != venues.Unknown {
+		t.Fatalf("class %s", c)
+	}
+}
+
+func TestNeverSentIsRetryable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := srv.URL + "/x?signature=abc&timestamp=1"
+	srv.Close()
+	hc := NewClient(nil)
+	ctx, info := WithInfo(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	_, err := hc.Do(req)
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	e := TransportError("v", "op", info, true, byStatus, err)
+	if e.Class != venues.Retryable || strings.Contains(e.Error(), "signature") {
+		t.Fatalf("error %v", e)
+	}
+}
+
+func TestWrittenNoAnswerIsUnknown(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) }))
+	defer srv.Close()
+	hc := NewClient(nil)
+	ctx, info := WithInfo(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"?sign=zzz", strings.NewReader("x"))
+	_, err := hc.Do(req)
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if c := Class(info, true, byStatus); c != venues.Unknown {
+		t.Fatalf("class %s", c)
+	}
+	var ue *url.Error
+	if s := Sanitize(err); !errors.As(s, &ue) || strings.Contains(s.Error(), "zzz") {
+		t.Fatalf("sanitized %v", s)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	if got := Redact("key s3cret and pass", "s3cret", ""); got != "key [redacted] and pass" {
+		t.Fatal(got)
+	}
+}
