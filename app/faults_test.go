@@ -17,8 +17,8 @@ import (
 func checkAgainstVenues(t *testing.T, a *app.App, rep engine.Report) {
 	t.Helper()
 	executed := decimal.Zero
-	for _, name := range []string{"a", "b"} {
-		mv := a.Mocks().Venue(name)
+	for _, mv := range a.Mocks().Venues {
+		name := mv.Name
 		ids := map[string]int{}
 		for _, o := range mv.Control.Orders() {
 			ids[o.ClientOrderID]++

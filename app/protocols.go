@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -14,10 +13,12 @@ import (
 	mockbybit "execd/mocks/bybit"
 	"execd/mocks/market"
 	"execd/mocks/mockutil"
+	mockokx "execd/mocks/okx"
 	"execd/secret"
 	"execd/venues"
 	"execd/venues/binance"
 	"execd/venues/bybit"
+	"execd/venues/okx"
 )
 
 // MockOrder is a mock venue's own record of one order, in base units, whatever its protocol: the judge of tests.
@@ -84,8 +85,66 @@ func protocols() map[string]protocol {
 			return bybit.New(bybit.Config{Name: e.name, BaseURL: e.rest, WSURL: e.ws, APIKey: e.key, Secret: e.secret,
 				HTTPClient: e.http, Logger: e.log})
 		}},
+		// OKX trades BTC-USDT-SWAP in contracts of 0.01 BTC: the book's grid is one contract.
+		"okx": {lot: okxContract, passphrase: true, mock: startOKX, adapter: func(e endpoint) (venues.Venue, error) {
+			return okx.New(okx.Config{Name: e.name, BaseURL: e.rest, WSURL: e.ws, APIKey: e.key, Secret: e.secret,
+				Passphrase: e.passphrase, HTTPClient: e.http, Logger: e.log})
+		}},
 	}
 }
+
+// okxContract is the BTC value of one OKX BTC-USDT-SWAP contract.
+var okxContract = decimal.RequireFromString("0.01")
+
+// okxInstID maps a canonical instrument to OKX's swap id: BTC-USDT-PERP → BTC-USDT-SWAP.
+func okxInstID(instrument string) (string, error) {
+	base, quote, err := venues.ParseInstrument(instrument)
+	return base + "-" + quote + "-SWAP", err
+}
+
+type okxControl struct{ s *mockokx.Server }
+
+func startOKX(p mockParams) (mockServer, MockControl, error) {
+	rl := p.mock.RateLimits == nil || *p.mock.RateLimits
+	s, err := mockokx.New(mockokx.Config{Name: p.name, Book: p.book, TakerFeeBps: p.mock.TakerFeeBps,
+		MakerFeeBps: p.mock.MakerFeeBps, APIKey: p.key, APISecret: p.secret.Reveal(), Passphrase: p.passphrase.Reveal(),
+		Clock: p.clk, DisableRateLimits: !rl, Logger: p.log})
+	return s, okxControl{s}, err
+}
+
+func (c okxControl) Orders() []MockOrder {
+	var out []MockOrder
+	for _, o := range c.s.Orders() {
+		out = append(out, MockOrder{ClientOrderID: o.ClOrdID, Quantity: o.Sz.Mul(okxContract),
+			Executed: o.AccFillSz.Mul(okxContract), Price: o.Px, Open: o.State == "live" || o.State == "partially_filled",
+			ReduceOnly: o.ReduceOnly, Limit: o.OrdType == "limit" || o.OrdType == "ioc", IOC: o.OrdType == "ioc"})
+	}
+	return out
+}
+
+func (c okxControl) Position(instrument string) decimal.Decimal {
+	id, err := okxInstID(instrument)
+	if err != nil {
+		return decimal.Zero
+	}
+	return c.s.Position(id).Mul(okxContract)
+}
+
+// SetPosition takes base units and refuses a quantity that is not a whole number of contracts.
+func (c okxControl) SetPosition(instrument string, qty, _ decimal.Decimal) error {
+	id, err := okxInstID(instrument)
+	if err != nil {
+		return err
+	}
+	contracts := qty.Div(okxContract)
+	if !contracts.IsInteger() {
+		return fmt.Errorf("okx: %s BTC is not a whole number of %s BTC contracts", qty, okxContract)
+	}
+	c.s.SetPosition(id, contracts)
+	return nil
+}
+
+func (c okxControl) Faults() *mockutil.Faults { return c.s.Faults() }
 
 // symbolOf maps a canonical instrument to the BASEQUOTE symbol Binance and Bybit use.
 func symbolOf(instrument string) (string, error) {
@@ -174,5 +233,3 @@ func (c bybitControl) Faults() *mockutil.Faults { return c.s.Faults() }
 func unknownProtocol(name string) error {
 	return fmt.Errorf("protocol %q is not supported", name)
 }
-
-var errNoPassphrase = errors.New("this protocol takes no passphrase")

@@ -42,6 +42,17 @@ type Scenario struct {
 func Scenarios() map[string]Scenario {
 	slip := 50
 	return map[string]Scenario{
+		"three-venues": {
+			Name: "three-venues",
+			Description: "the seed's rebalance across the three largest BTC perpetual venues, each on its own protocol: " +
+				"binance (Binance USDⓈ-M, 55% of volume, -6.591), bybit (Bybit v5, 23%, -2.757), okx (OKX v5, 22%, -2.64 = 264 contracts)",
+			Speed:  30,
+			Config: configs.Default,
+			Order: api.OrderRequest{
+				Instrument: "BTC-USDT-PERP", Side: "buy", Quantity: "2.2166", Duration: "5m", ReduceOnly: true,
+				MaxSlippageBps: &slip,
+			},
+		},
 		"seed": {
 			Name: "seed",
 			Description: "BTC3S rebalance from the seed: close 2.2166 BTC of a -11.988 BTC short held on " +

@@ -28,7 +28,7 @@ func main() {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: execd <command> [flags]
 commands:
-  demo   [-scenario seed] [-seed N] [-json] [-v]   run a rebalance end to end on the simulated market
+  demo   [-scenario three-venues|seed] [-seed N] [-json] [-v]   run a rebalance end to end on the simulated market
   serve  -config configs/execd.yaml                 run the daemon
   mocks  -config configs/execd.yaml                 run the simulated market and the config's mock venues
 `)
@@ -93,7 +93,7 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, *zap.Logger, err
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	scenario := fs.String("scenario", "seed", "scenario: "+demo.ScenarioNames())
+	scenario := fs.String("scenario", "three-venues", "scenario: "+demo.ScenarioNames())
 	seed := fs.Int64("seed", 1, "the simulated market's seed")
 	asJSON := fs.Bool("json", false, "print one JSON object {order, positions} on stdout and nothing else")
 	verbose := fs.Bool("v", false, "log the daemon at info level on stderr")

@@ -44,6 +44,30 @@ func TestDemoSeedJSON(t *testing.T) {
 	}
 }
 
+// TestDemoDefaultThreeVenues runs the default demo (three venues, three protocols) and checks its figures.
+func TestDemoDefaultThreeVenues(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"demo", "-json"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var res demo.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("stdout: %v\n%s", err, out.String())
+	}
+	o := res.Order
+	if o.State != engine.Done || !o.Filled.Equal(decimal.RequireFromString("2.216")) || len(o.Venues) != 3 {
+		t.Fatalf("order: state %s filled %s venues %d", o.State, o.Filled, len(o.Venues))
+	}
+	for _, v := range o.Venues {
+		if v.Venue == "okx" && !v.Filled.Mod(decimal.RequireFromString("0.01")).IsZero() {
+			t.Fatalf("okx filled %s: not whole contracts", v.Filled)
+		}
+	}
+	if !res.Positions.Aggregate[0].Position.Equal(decimal.RequireFromString("-9.772")) {
+		t.Fatalf("aggregate %s", res.Positions.Aggregate[0].Position)
+	}
+}
+
 func TestUsageAndBadCommand(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run([]string{"nope"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "usage") {

@@ -4,8 +4,8 @@
 // decoding into go-binance's exported event types.
 //
 // Its main job is safety: every failure comes back as a classified *venues.Error. go-binance does not report the
-// HTTP status or whether a request reached the wire, so the adapter wraps the HTTP transport and records both, per
-// call, in a holder carried in the request context. A request that never left is Retryable; one that left and
+// HTTP status or whether a request reached the wire, so the adapter wraps the HTTP transport (venues/internal/httpx) and
+// records both, per call, in a holder carried in the request context. A request that never left is Retryable; one that left and
 // got no usable answer is Unknown (the order may exist and must be resolved by client order id); a definite
 // refusal is Rejected. A 2xx answer the adapter cannot interpret is Unknown for the mutating calls (place, cancel:
 // the venue did act) and Rejected for reads (retrying a read the adapter cannot parse would loop). Classify holds
@@ -13,5 +13,6 @@
 //
 // Translation between venue and canonical types lives in convert.go and fails loudly: an unknown status, type,
 // time in force or a malformed decimal is an error, never a default. Signed URLs, signatures and the secret never
-// reach a log line or an error string: transport errors are stripped of their query.
+// reach a log line or an error string: transport errors are stripped of their query. The user-data stream runs on
+// venues/internal/wsstream's reconnect loop.
 package binance

@@ -1,0 +1,19 @@
+// Package okx is a loopback mock of the OKX v5 API for one USDT-margined perpetual swap (BTC-USDT-SWAP), trading
+// against a simulated-market venue (mocks/market).
+//
+// It speaks the real wire protocol: the {"code","msg","data"} envelope with string numbers; per-order results with
+// sCode/sMsg (a failed place answers code "1" and the reason in data[0].sCode); OKX's own error codes; signed
+// requests with OK-ACCESS-KEY, OK-ACCESS-SIGN = base64(HMAC-SHA256(secret, timestamp+method+requestPath+body)),
+// OK-ACCESS-TIMESTAMP (ISO 8601 with milliseconds, within 30 s of the wall clock) and OK-ACCESS-PASSPHRASE; per
+// endpoint rate limits over 2 s windows; and the private websocket (/ws/v5/private) with login, subscribe to the
+// orders and positions channels, and pushes.
+//
+// Quantities on the wire are in contracts: one contract is CtVal (0.01) BTC. The simulated-market venue behind it
+// must be configured with LotSize equal to CtVal×LotSz, so every execution of Book.Take is a whole number of
+// contracts. Positions are kept in contracts, like the venue. Fees are reported negative (a cost), as OKX does.
+//
+// Faults (mockutil.Faults) inject rate limits, 5xx before or after an accepted order, dropped or delayed answers
+// and cut private streams.
+//
+// Known gap: the shared websocket hub sends JSON only, so a text "ping" is not answered with a text "pong".
+package okx

@@ -1,0 +1,356 @@
+package okx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"execd/clock"
+	"execd/mocks/market"
+	"execd/mocks/mockutil"
+)
+
+// Book is the part of a simulated-market venue the mock trades against; *market.Venue satisfies it. Its
+// quantities are in BTC, on a grid of CtVal×LotSz.
+type Book interface {
+	Quote() market.Quote
+	Depth(levels int) (bids, asks []market.Level)
+	Take(side market.Side, qty, limit decimal.Decimal) []market.Exec
+	Volume24h() market.Volume
+	Trades(n int) []market.PublicTrade
+}
+
+// Config configures one mock venue (one account).
+type Config struct {
+	Name   string // venue name, e.g. "okx"
+	Book   Book
+	InstID string // default "BTC-USDT-SWAP"
+	// Contract terms; zero values take BTC-USDT-SWAP's: ctVal 0.01 BTC, lotSz 1, minSz 1, tickSz 0.1.
+	CtVal, LotSz, MinSz, TickSz decimal.Decimal
+	TakerFeeBps, MakerFeeBps    float64
+	APIKey, APISecret           string
+	Passphrase                  string
+	Leverage                    int             // default 20
+	Balance                     decimal.Decimal // USDT, default 1,000,000
+	Clock                       clock.Clock     // simulated clock for order, fill and position times; default wall
+	// DisableRateLimits turns off the per-endpoint limits (e.g. 60 orders per 2 s), on by default.
+	DisableRateLimits bool
+	// MatchInterval is the wall period of the resting-order sweep, default 50ms.
+	MatchInterval time.Duration
+	Logger        *zap.Logger
+}
+
+func (c *Config) defaults() error {
+	if c.Book == nil {
+		return errors.New("okx mock: no book")
+	}
+	if c.APIKey == "" || c.APISecret == "" || c.Passphrase == "" {
+		return errors.New("okx mock: API key, secret and passphrase are required")
+	}
+	def := func(d *decimal.Decimal, s string) {
+		if d.IsZero() {
+			*d = decimal.RequireFromString(s)
+		}
+	}
+	def(&c.CtVal, "0.01")
+	def(&c.LotSz, "1")
+	def(&c.MinSz, "1")
+	def(&c.TickSz, "0.1")
+	def(&c.Balance, "1000000")
+	if c.InstID == "" {
+		c.InstID = "BTC-USDT-SWAP"
+	}
+	if c.Leverage <= 0 {
+		c.Leverage = 20
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
+	if c.MatchInterval <= 0 {
+		c.MatchInterval = 50 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	return nil
+}
+
+// Server is one mock venue. Several Servers in one process share nothing.
+type Server struct {
+	cfg    Config
+	log    *zap.Logger
+	faults mockutil.Faults
+	limits map[string]*limit // by route pattern
+	hub    *mockutil.Hub
+	acct   *account
+
+	mu     sync.Mutex
+	srv    *http.Server
+	ln     net.Listener
+	done   chan struct{}
+	wg     sync.WaitGroup
+	closed bool
+}
+
+type limit struct {
+	n int
+	w *mockutil.Window
+}
+
+// New builds a server; Start makes it listen.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With(zap.String("mock", "okx"), zap.String("venue", cfg.Name)),
+		limits: map[string]*limit{}, hub: mockutil.NewHub(), done: make(chan struct{})}
+	s.acct = newAccount(&s.cfg, s.hub)
+	s.faults.OnDropUserStreams(func() { s.hub.Cut(nil) })
+	return s, nil
+}
+
+// Start listens on addr ("127.0.0.1:0" for any free port) and serves until Close.
+func (s *Server) Start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("okx mock listen %s: %w", addr, err)
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	srv := s.srv
+	s.mu.Unlock()
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Warn("serve", zap.Error(err))
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(s.cfg.MatchInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.done:
+				return
+			case <-t.C:
+				s.acct.sweep()
+			}
+		}
+	}()
+	return nil
+}
+
+// URL is the REST base URL, e.g. http://127.0.0.1:40123.
+func (s *Server) URL() string { return "http://" + s.addr() }
+
+// WSURL is the private websocket URL, ws://host/ws/v5/private.
+func (s *Server) WSURL() string { return "ws://" + s.addr() + "/ws/v5/private" }
+
+func (s *Server) addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops the HTTP server, the websockets and the matching goroutine.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	srv := s.srv
+	s.mu.Unlock()
+	var err error
+	if srv != nil {
+		err = srv.Close()
+	}
+	s.hub.Close()
+	s.wg.Wait()
+	return err
+}
+
+// Faults is the fault injector of this server.
+func (s *Server) Faults() *mockutil.Faults { return &s.faults }
+
+// SetPosition sets the account's signed position in instID, in contracts, at the current mark as entry price.
+func (s *Server) SetPosition(instID string, contracts decimal.Decimal) {
+	s.acct.setPosition(instID, contracts, s.cfg.Book.Quote().Mark)
+}
+
+// Position is the account's signed position in instID, in contracts.
+func (s *Server) Position(instID string) decimal.Decimal { return s.acct.position(instID) }
+
+// Orders is the venue's own record of every order it accepted, in acceptance order.
+func (s *Server) Orders() []OrderRecord { return s.acct.records() }
+
+// endpoint is one route: its limit per 2 s (0: none), whether it is signed, whether it is an order create (the
+// after-accept faults apply), and the handler, which returns the data rows.
+type endpoint struct {
+	limit  int
+	signed bool
+	place  bool
+	handle func(r *request) (any, *apiError)
+}
+
+// request is a parsed call.
+type request struct {
+	*http.Request
+	query url.Values
+	body  []byte
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern string, e endpoint) {
+		if e.limit > 0 {
+			s.limits[pattern] = &limit{n: e.limit, w: mockutil.NewWindow(2 * time.Second)}
+		}
+		mux.Handle(pattern, s.wrap(pattern, e))
+	}
+	route("GET /api/v5/public/time", endpoint{limit: 10, handle: func(*request) (any, *apiError) {
+		return []any{map[string]string{"ts": ms(time.Now())}}, nil
+	}})
+	route("GET /api/v5/public/instruments", endpoint{limit: 20, handle: s.instruments})
+	route("GET /api/v5/market/ticker", endpoint{limit: 20, handle: s.ticker})
+	route("GET /api/v5/public/mark-price", endpoint{limit: 10, handle: s.markPrice})
+	route("GET /api/v5/public/funding-rate", endpoint{limit: 20, handle: s.fundingRate})
+	route("GET /api/v5/market/books", endpoint{limit: 40, handle: s.books})
+	route("POST /api/v5/trade/order", endpoint{limit: 60, signed: true, place: true, handle: s.acct.placeOrder})
+	route("POST /api/v5/trade/cancel-order", endpoint{limit: 60, signed: true, handle: s.acct.cancelOrder})
+	route("GET /api/v5/trade/order", endpoint{limit: 60, signed: true, handle: s.acct.getOrder})
+	route("GET /api/v5/trade/orders-pending", endpoint{limit: 60, signed: true, handle: s.acct.ordersPending})
+	route("GET /api/v5/trade/orders-history", endpoint{limit: 40, signed: true, handle: s.acct.ordersHistory})
+	route("GET /api/v5/trade/fills", endpoint{limit: 60, signed: true, handle: s.acct.getFills})
+	route("GET /api/v5/account/positions", endpoint{limit: 10, signed: true, handle: s.acct.getPositions})
+	route("GET /api/v5/account/balance", endpoint{limit: 10, signed: true, handle: s.acct.getBalance})
+	mux.HandleFunc("GET /ws/v5/private", s.serveStream)
+	return mux
+}
+
+// wrap applies the venue's request pipeline: injected rate limits, the endpoint's limit, authentication, the
+// before-accept faults, the handler and the after-accept faults.
+func (s *Server) wrap(pattern string, e endpoint) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
+		now := time.Now()
+		body, err := io.ReadAll(io.LimitReader(hr.Body, 1<<20))
+		if err != nil {
+			s.writeErr(w, errJSON)
+			return
+		}
+		if s.faults.TakeRateLimit() {
+			s.writeErr(w, errRateLimit)
+			return
+		}
+		if l := s.limits[pattern]; l != nil && !s.cfg.DisableRateLimits {
+			if n, _ := l.w.Add(now, 1); n > l.n {
+				s.writeErr(w, errRateLimit)
+				return
+			}
+		}
+		if e.signed {
+			if aerr := s.authenticate(hr, body, now); aerr != nil {
+				s.writeErr(w, aerr)
+				return
+			}
+		}
+		if e.place && s.faults.TakeBeforeAccept() {
+			s.writeErr(w, errUnavailable)
+			return
+		}
+		s.acct.sweep()
+		data, aerr := e.handle(&request{Request: hr, query: hr.URL.Query(), body: body})
+		if aerr != nil {
+			s.writeErr(w, aerr)
+			return
+		}
+		if e.place && !s.faults.TakeAfterAccept().Apply(w, hr, s.done, func(w http.ResponseWriter) { s.writeErr(w, errUnavailable) }) {
+			return
+		}
+		s.write(w, http.StatusOK, map[string]any{"code": "0", "msg": "", "data": data})
+	})
+}
+
+// tsLayout is OK-ACCESS-TIMESTAMP's format: ISO 8601 UTC with milliseconds.
+const tsLayout = "2006-01-02T15:04:05.000Z"
+
+// authenticate checks the four OK-ACCESS headers: key, passphrase, timestamp within 30 s of the wall clock, and
+// the signature over timestamp + method + path?query + body.
+func (s *Server) authenticate(r *http.Request, body []byte, now time.Time) *apiError {
+	key, sign := r.Header.Get("OK-ACCESS-KEY"), r.Header.Get("OK-ACCESS-SIGN")
+	ts, pass := r.Header.Get("OK-ACCESS-TIMESTAMP"), r.Header.Get("OK-ACCESS-PASSPHRASE")
+	switch {
+	case key == "":
+		return errKeyEmpty
+	case sign == "":
+		return errSignEmpty
+	case ts == "":
+		return errTimestampEmpty
+	case pass == "":
+		return errPassphraseEmpty
+	case !mockutil.EqualSig(key, s.cfg.APIKey):
+		return errKey
+	case !mockutil.EqualSig(pass, s.cfg.Passphrase):
+		return errPassphrase
+	}
+	t, err := time.Parse(tsLayout, ts)
+	if err != nil {
+		return errTimestamp
+	}
+	if d := now.Sub(t); d > 30*time.Second || d < -30*time.Second {
+		return errExpired
+	}
+	want := mockutil.HMACBase64(s.cfg.APISecret, ts+r.Method+r.URL.RequestURI()+string(body))
+	if !mockutil.EqualSig(sign, want) {
+		return errSign
+	}
+	return nil
+}
+
+func (s *Server) writeErr(w http.ResponseWriter, e *apiError) {
+	data := e.Data
+	if data == nil {
+		data = []any{}
+	}
+	s.write(w, e.Status, map[string]any{"code": e.Code, "msg": e.Msg, "data": data})
+}
+
+func (s *Server) write(w http.ResponseWriter, status int, v any) {
+	if err := mockutil.WriteJSON(w, status, v); err != nil {
+		s.log.Debug("write response", zap.Error(err))
+	}
+}
+
+// ms formats a time as OKX does: Unix milliseconds in a string.
+func ms(t time.Time) string { return fmt.Sprint(t.UnixMilli()) }
+
+// checkInst reads instId (required unless optional) and checks it is the mock's instrument.
+func (s *Server) checkInst(q url.Values, optional bool) *apiError {
+	id := q.Get("instId")
+	switch {
+	case id == "" && optional:
+		return nil
+	case id == "":
+		return errEmpty("instId")
+	case !strings.EqualFold(id, s.cfg.InstID):
+		return errInstrument
+	}
+	return nil
+}

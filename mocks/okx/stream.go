@@ -1,0 +1,134 @@
+package okx
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"execd/mocks/mockutil"
+)
+
+const (
+	tagLogin     = "login"
+	tagOrders    = "orders"
+	tagPositions = "positions"
+)
+
+type wsArg struct {
+	Channel    string `json:"channel"`
+	InstType   string `json:"instType,omitempty"`
+	InstID     string `json:"instId,omitempty"`
+	APIKey     string `json:"apiKey,omitempty"`
+	Passphrase string `json:"passphrase,omitempty"`
+	Timestamp  string `json:"timestamp,omitempty"`
+	Sign       string `json:"sign,omitempty"`
+}
+
+type wsOp struct {
+	Op   string  `json:"op"`
+	Args []wsArg `json:"args"`
+}
+
+// serveStream is the private websocket: login, then subscribe to orders and positions; "ping" is read and ignored
+// (see the package doc).
+func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
+	c, err := s.hub.Upgrade(w, r)
+	if err != nil {
+		return
+	}
+	s.wg.Add(1)
+	defer s.wg.Done()
+	defer c.Close()
+	connID := strconv.FormatInt(time.Now().UnixNano(), 36)
+	wsErr := func(code, msg string) {
+		c.Send(map[string]string{"event": "error", "code": code, "msg": msg, "connId": connID})
+	}
+	for {
+		msg, err := c.Read()
+		if err != nil {
+			return
+		}
+		if string(msg) == "ping" {
+			continue
+		}
+		var op wsOp
+		if err := json.Unmarshal(msg, &op); err != nil {
+			wsErr("60012", "Invalid request: "+string(msg))
+			continue
+		}
+		switch op.Op {
+		case "login":
+			if len(op.Args) != 1 {
+				wsErr("60013", "Invalid args")
+				continue
+			}
+			if code, m := s.wsLogin(op.Args[0]); code != "" {
+				wsErr(code, m)
+				continue
+			}
+			c.Tag(tagLogin)
+			c.Send(map[string]string{"event": "login", "code": "0", "msg": "", "connId": connID})
+		case "subscribe":
+			if !c.Has(tagLogin) {
+				wsErr("60011", "Please log in")
+				continue
+			}
+			for _, a := range op.Args {
+				if (a.Channel != tagOrders && a.Channel != tagPositions) || (a.InstType != "SWAP" && a.InstType != "ANY") {
+					wsErr("60018", "Wrong URL or channel:"+a.Channel+" doesn't exist.")
+					continue
+				}
+				c.Tag(a.Channel)
+				c.Send(map[string]any{"event": "subscribe", "arg": map[string]string{"channel": a.Channel, "instType": a.InstType}, "connId": connID})
+			}
+		default:
+			wsErr("60019", "Invalid op: "+op.Op)
+		}
+	}
+}
+
+// wsLogin checks a login: key, passphrase, timestamp (Unix seconds, within 30 s) and sign =
+// base64(HMAC-SHA256(secret, timestamp+"GET"+"/users/self/verify")). It returns the error code and message, or "".
+func (s *Server) wsLogin(a wsArg) (string, string) {
+	ts, err := strconv.ParseInt(a.Timestamp, 10, 64)
+	switch {
+	case !mockutil.EqualSig(a.APIKey, s.cfg.APIKey):
+		return "60005", "Invalid apiKey"
+	case !mockutil.EqualSig(a.Passphrase, s.cfg.Passphrase):
+		return "60024", "Wrong passphrase"
+	case err != nil:
+		return "60004", "Invalid timestamp"
+	}
+	if d := time.Since(time.Unix(ts, 0)); d > 30*time.Second || d < -30*time.Second {
+		return "60006", "Timestamp request expired"
+	}
+	if !mockutil.EqualSig(a.Sign, mockutil.HMACBase64(s.cfg.APISecret, a.Timestamp+"GET/users/self/verify")) {
+		return "60007", "Invalid sign"
+	}
+	return "", ""
+}
+
+// pushOrder sends the orders-channel update of o, with the execution f if any. Called with a.mu held.
+func (a *account) pushOrder(o *OrderRecord, f *fill) {
+	m := a.orderJSON(o, f)
+	m["fillFee"], m["fillFeeCcy"], m["execType"], m["fillPnl"] = "0", "USDT", "", "0"
+	if f == nil {
+		m["fillPx"], m["tradeId"], m["fillSz"], m["fillTime"] = "", "", "0", ""
+	} else {
+		m["fillFee"], m["execType"] = f.Fee.String(), "T"
+		if f.Maker {
+			m["execType"] = "M"
+		}
+	}
+	m["code"], m["msg"], m["amendResult"], m["reqId"] = "0", "", "", ""
+	a.hub.Publish(map[string]any{"arg": map[string]string{"channel": tagOrders, "instType": "SWAP", "uid": "1"},
+		"data": []any{m}}, mockutil.Tagged(tagOrders))
+}
+
+// pushPosition sends the positions-channel update of instID. Called with a.mu held.
+func (a *account) pushPosition(instID string) {
+	mark := a.cfg.Book.Quote().Mark
+	a.hub.Publish(map[string]any{"arg": map[string]string{"channel": tagPositions, "instType": "SWAP", "uid": "1"},
+		"data": []any{a.positionJSON(instID, a.pos(instID), mark)}}, mockutil.Tagged(tagPositions))
+}

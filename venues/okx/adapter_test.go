@@ -1,0 +1,446 @@
+package okx
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"execd/clock"
+	"execd/mocks/market"
+	mockokx "execd/mocks/okx"
+	"execd/secret"
+	"execd/venues"
+	"execd/venues/venuetest"
+)
+
+const (
+	inst   = "BTC-USDT-PERP"
+	instID = "BTC-USDT-SWAP"
+	key    = "test-key"
+	secKey = "test-secret"
+	pass   = "test-pass"
+)
+
+var d = decimal.RequireFromString
+
+func newMarket(t *testing.T) *market.Market {
+	t.Helper()
+	m, err := market.New(market.Config{Seed: 7, StartPrice: 10490, AnnualVolatility: 0.6, TotalVolume24h: 200000,
+		FundingRate8h: 0.0001, Venues: []market.VenueConfig{{Name: "okx", VolumeShare: 1, TakerFeeBps: 5,
+			MakerFeeBps: 2, TickSize: d("0.1"), LotSize: d("0.01")}}},
+		clock.NewManual(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+type env struct {
+	srv  *mockokx.Server
+	ad   *Adapter
+	book *market.Venue
+}
+
+func newEnv(t *testing.T, tweak func(*mockokx.Config)) env {
+	t.Helper()
+	m := newMarket(t)
+	book, err := m.Venue("okx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := mockokx.Config{Name: "okx", Book: book, TakerFeeBps: 5, MakerFeeBps: 2, APIKey: key, APISecret: secKey,
+		Passphrase: pass, Clock: m.Clock()}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	srv, err := mockokx.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return env{srv: srv, ad: newAdapter(t, srv, secKey, pass, nil), book: book}
+}
+
+func newAdapter(t *testing.T, srv *mockokx.Server, sec, passphrase string, hc *http.Client) *Adapter {
+	t.Helper()
+	ad, err := New(Config{Name: "okx", BaseURL: srv.URL(), WSURL: srv.WSURL(), APIKey: key, Secret: secret.New(sec),
+		Passphrase: secret.New(passphrase), HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ad
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func wantErr(t *testing.T, err error, class venues.Class, code string) *venues.Error {
+	t.Helper()
+	var ve *venues.Error
+	if !errors.As(err, &ve) {
+		t.Fatalf("want *venues.Error %s %s, got %v", class, code, err)
+	}
+	if ve.Class != class || (code != "" && ve.Code != code) {
+		t.Fatalf("want %s code %s, got %v", class, code, err)
+	}
+	return ve
+}
+
+func ioc(cid string, side venues.Side, qty, price decimal.Decimal) venues.OrderRequest {
+	return venues.OrderRequest{ClientOrderID: cid, Instrument: inst, Side: side, Type: venues.Limit,
+		TimeInForce: venues.IOC, Quantity: qty, Price: price}
+}
+
+func TestRulesInBaseUnits(t *testing.T) {
+	e := newEnv(t, nil)
+	r, err := e.ad.Rules(ctx(t), inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Symbol != instID || !r.LotSize.Equal(d("0.01")) || !r.MinQty.Equal(d("0.01")) || !r.TickSize.Equal(d("0.1")) {
+		t.Fatalf("rules %+v", r)
+	}
+	st, err := e.ad.Stats(ctx(t), inst)
+	if err != nil || !st.MarkPrice.IsPositive() || !st.Volume24h.IsPositive() || !st.FundingRate.Equal(d("0.0001")) {
+		t.Fatalf("stats %+v %v", st, err)
+	}
+	if !st.Volume24h.Equal(e.book.Volume24h().Base) {
+		t.Fatalf("24h volume %s BTC, book says %s", st.Volume24h, e.book.Volume24h().Base)
+	}
+}
+
+// countingTransport counts the requests that reach the wire.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestContractsExactAndNonWholeRejectedUnsent(t *testing.T) {
+	in := instrument{ctVal: d("0.01"), lotSz: d("1"), rules: venues.Rules{LotSize: d("0.01")}}
+	for q, want := range map[string]string{"0.01": "1", "2.2166": "", "0.88": "88", "1.33": "133", "0.015": "", "0": ""} {
+		c, err := in.toContracts(d(q))
+		if want == "" {
+			if err == nil {
+				t.Errorf("%s BTC: want an error, got %s contracts", q, c)
+			}
+			continue
+		}
+		if err != nil || !c.Equal(d(want)) {
+			t.Errorf("%s BTC: %s contracts, %v; want %s", q, c, err, want)
+		}
+		if !in.toBase(c).Equal(d(q)) {
+			t.Errorf("%s BTC round trip: %s", q, in.toBase(c))
+		}
+	}
+	e := newEnv(t, nil)
+	ct := &countingTransport{}
+	ad := newAdapter(t, e.srv, secKey, pass, &http.Client{Transport: ct})
+	if _, err := ad.Rules(ctx(t), inst); err != nil {
+		t.Fatal(err)
+	}
+	before := ct.n.Load()
+	_, err := ad.Place(ctx(t), ioc("frac1", venues.Buy, d("0.015"), e.book.Quote().Ask))
+	wantErr(t, err, venues.Rejected, "")
+	if ct.n.Load() != before || len(e.srv.Orders()) != 0 {
+		t.Fatalf("a request was sent for a non-whole contract quantity")
+	}
+}
+
+func TestPlaceIOCFullFillInBTC(t *testing.T) {
+	e := newEnv(t, nil)
+	o, err := e.ad.Place(ctx(t), ioc("full1", venues.Buy, d("0.05"), e.book.Quote().Ask.Add(d("50"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Status != venues.StatusFilled || !o.FilledQty.Equal(d("0.05")) || !o.Quantity.Equal(d("0.05")) || !o.AvgPrice.IsPositive() {
+		t.Fatalf("order %+v", o)
+	}
+	if p := e.srv.Position(instID); !p.Equal(d("5")) {
+		t.Fatalf("venue position %s contracts, want 5", p)
+	}
+	rec := e.srv.Orders()
+	if len(rec) != 1 || !rec[0].Sz.Equal(d("5")) || rec[0].OrdType != "ioc" {
+		t.Fatalf("records %+v", rec)
+	}
+	pos, err := e.ad.Positions(ctx(t))
+	if err != nil || len(pos) != 1 || !pos[0].Quantity.Equal(d("0.05")) || pos[0].Instrument != inst {
+		t.Fatalf("positions %+v %v", pos, err)
+	}
+	fills, err := e.ad.Fills(ctx(t), inst, 0)
+	if err != nil || len(fills) == 0 {
+		t.Fatalf("fills %+v %v", fills, err)
+	}
+	sum := decimal.Zero
+	for _, f := range fills {
+		if f.ClientOrderID != "full1" || !f.Fee.IsPositive() || f.FeeAsset != "USDT" {
+			t.Fatalf("fill %+v", f)
+		}
+		want := f.Price.Mul(f.Quantity).Mul(d("0.0005")).Round(8)
+		if !f.Fee.Equal(want) {
+			t.Fatalf("fee %s, want %s (5 bps of %s × %s BTC)", f.Fee, want, f.Price, f.Quantity)
+		}
+		sum = sum.Add(f.Quantity)
+	}
+	if !sum.Equal(d("0.05")) {
+		t.Fatalf("fills sum %s", sum)
+	}
+}
+
+func TestPartialIOCAndGTCCancel(t *testing.T) {
+	e := newEnv(t, nil)
+	_, asks := e.book.Depth(1)
+	q := asks[0].Qty.Mul(d("3"))
+	o, err := e.ad.Place(ctx(t), ioc("part1", venues.Buy, q, asks[0].Price))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Status != venues.StatusExpired || !o.FilledQty.IsPositive() || !o.FilledQty.LessThan(q) {
+		t.Fatalf("partial %+v", o)
+	}
+	if r := e.srv.Orders()[0]; r.State != "canceled" {
+		t.Fatalf("venue state %q, want canceled", r.State)
+	}
+	req := ioc("gtc1", venues.Buy, d("0.01"), e.book.Quote().Bid.Mul(d("0.9")).Round(1))
+	req.TimeInForce = venues.GTC
+	if o, err = e.ad.Place(ctx(t), req); err != nil || o.Status != venues.StatusNew {
+		t.Fatalf("gtc %+v %v", o, err)
+	}
+	open, err := e.ad.OpenOrders(ctx(t), inst)
+	if err != nil || len(open) != 1 || open[0].ClientOrderID != "gtc1" {
+		t.Fatalf("open %+v %v", open, err)
+	}
+	if o, err = e.ad.Cancel(ctx(t), inst, "gtc1"); err != nil || o.Status != venues.StatusCanceled {
+		t.Fatalf("cancel %+v %v", o, err)
+	}
+	if o, err = e.ad.Cancel(ctx(t), inst, "gtc1"); err != nil || o.Status != venues.StatusCanceled {
+		t.Fatalf("second cancel returns the final state: %+v %v", o, err)
+	}
+	_, err = e.ad.Cancel(ctx(t), inst, "nosuch1")
+	if !venues.IsNotFound(err) {
+		t.Fatalf("cancel unknown: %v", err)
+	}
+	_, err = e.ad.Query(ctx(t), inst, "nosuch1")
+	wantErr(t, err, venues.Rejected, "51603")
+}
+
+func TestVenueRejections(t *testing.T) {
+	e := newEnv(t, func(c *mockokx.Config) { c.MinSz = d("2") })
+	px := e.book.Quote().Ask.Add(d("50"))
+	_, err := e.ad.Place(ctx(t), ioc("min1", venues.Buy, d("0.01"), px))
+	wantErr(t, err, venues.Rejected, "51020")
+
+	req := ioc("dup1", venues.Buy, d("0.02"), e.book.Quote().Bid.Mul(d("0.9")).Round(1))
+	req.TimeInForce = venues.GTC
+	if _, err := e.ad.Place(ctx(t), req); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.ad.Place(ctx(t), req)
+	wantErr(t, err, venues.Rejected, "51016")
+
+	e.srv.SetPosition(instID, d("10"))
+	ro := ioc("ro1", venues.Buy, d("0.02"), px)
+	ro.ReduceOnly = true
+	_, err = e.ad.Place(ctx(t), ro)
+	wantErr(t, err, venues.Rejected, "51169")
+
+	sell := ioc("ro2", venues.Sell, d("0.5"), e.book.Quote().Bid.Sub(d("50")))
+	sell.ReduceOnly = true
+	o, err := e.ad.Place(ctx(t), sell)
+	if err != nil || !o.FilledQty.Equal(d("0.1")) || !e.srv.Position(instID).IsZero() {
+		t.Fatalf("reduce-only capped at the position: %+v %v, position %s", o, err, e.srv.Position(instID))
+	}
+}
+
+func TestAuthAndFaults(t *testing.T) {
+	e := newEnv(t, nil)
+	px := e.book.Quote().Ask.Add(d("50"))
+	_, err := newAdapter(t, e.srv, "wrong", pass, nil).Place(ctx(t), ioc("bad1", venues.Buy, d("0.01"), px))
+	ve := wantErr(t, err, venues.Rejected, "50113")
+	if strings.Contains(err.Error(), "wrong") || strings.Contains(err.Error(), secKey) || strings.Contains(err.Error(), pass) {
+		t.Fatalf("error leaks a secret: %v", ve)
+	}
+	_, err = newAdapter(t, e.srv, secKey, "nope", nil).Place(ctx(t), ioc("bad2", venues.Buy, d("0.01"), px))
+	wantErr(t, err, venues.Rejected, "50105")
+
+	stale := newAdapter(t, e.srv, secKey, pass, nil)
+	stale.now = func() time.Time { return time.Now().Add(-time.Minute) }
+	_, err = stale.Place(ctx(t), ioc("stale1", venues.Buy, d("0.01"), px))
+	wantErr(t, err, venues.Retryable, "50102")
+	if _, err := stale.Place(ctx(t), ioc("stale1", venues.Buy, d("0.01"), px)); err != nil {
+		t.Fatalf("after resync: %v", err)
+	}
+
+	e.srv.Faults().RateLimitNext(1)
+	_, err = e.ad.Place(ctx(t), ioc("rl1", venues.Buy, d("0.01"), px))
+	wantErr(t, err, venues.Retryable, "50011")
+
+	e.srv.Faults().Fail5xxAfterAccept(1)
+	_, err = e.ad.Place(ctx(t), ioc("u1", venues.Buy, d("0.02"), px))
+	wantErr(t, err, venues.Unknown, "50001")
+	if o, err := e.ad.Query(ctx(t), inst, "u1"); err != nil || !o.FilledQty.Equal(d("0.02")) {
+		t.Fatalf("accepted order: %+v %v", o, err)
+	}
+
+	e.srv.Faults().DropResponseAfterAccept(1)
+	_, err = e.ad.Place(ctx(t), ioc("drop1", venues.Buy, d("0.03"), px))
+	wantErr(t, err, venues.Unknown, "")
+	if o, err := e.ad.Query(ctx(t), inst, "drop1"); err != nil || !o.FilledQty.Equal(d("0.03")) {
+		t.Fatalf("dropped answer: %+v %v", o, err)
+	}
+}
+
+func TestConnectionRefusedRetryable(t *testing.T) {
+	e := newEnv(t, nil)
+	ad := newAdapter(t, e.srv, secKey, pass, nil)
+	_ = e.srv.Close()
+	_, err := ad.Positions(ctx(t))
+	wantErr(t, err, venues.Retryable, "")
+}
+
+func nextEvent(t *testing.T, ch <-chan venues.Event, pred func(venues.Event) bool) venues.Event {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-ch:
+			if pred(ev) {
+				return ev
+			}
+		case <-deadline:
+			t.Fatal("timed out waiting for a stream event")
+		}
+	}
+}
+
+func TestStreamFillsInBTCAndReconnect(t *testing.T) {
+	e := newEnv(t, nil)
+	c, cancel := context.WithCancel(context.Background())
+	events := make(chan venues.Event, 256)
+	done := make(chan error, 1)
+	go func() { done <- e.ad.Stream(c, events) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("stream ended with %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("stream did not end")
+		}
+	}()
+	// The stream may not be subscribed when the first order goes out: place until one shows up.
+	fillFor := func(prefix string) venues.Fill {
+		for i := 0; ; i++ {
+			id := prefix + string(rune('a'+i))
+			if _, err := e.ad.Place(ctx(t), ioc(id, venues.Buy, d("0.03"), e.book.Quote().Ask.Add(d("20")))); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case ev := <-events:
+				ev = func() venues.Event {
+					if ev.Fill != nil && ev.Fill.ClientOrderID == id {
+						return ev
+					}
+					return nextEvent(t, events, func(ev venues.Event) bool { return ev.Fill != nil && ev.Fill.ClientOrderID == id })
+				}()
+				return *ev.Fill
+			case <-time.After(300 * time.Millisecond):
+				if i > 20 {
+					t.Fatal("no stream events")
+				}
+			}
+		}
+	}
+	f := fillFor("s")
+	if f.TradeID == "" || f.Instrument != inst || !f.Fee.IsPositive() || f.FeeAsset != "USDT" || f.Venue != "okx" ||
+		!f.Quantity.IsPositive() || f.Quantity.GreaterThan(d("0.03")) || !f.Quantity.Mod(d("0.01")).IsZero() {
+		t.Fatalf("fill %+v", f)
+	}
+	e.srv.Faults().DropUserStreams()
+	nextEvent(t, events, func(ev venues.Event) bool { return ev.Reconnected })
+	if _, err := e.ad.Place(ctx(t), ioc("after1", venues.Buy, d("0.01"), e.book.Quote().Ask.Add(d("20")))); err != nil {
+		t.Fatal(err)
+	}
+	ev := nextEvent(t, events, func(ev venues.Event) bool { return ev.Fill != nil && ev.Fill.ClientOrderID == "after1" })
+	if !ev.Fill.Quantity.Equal(d("0.01")) || ev.Order == nil || ev.Order.Status != venues.StatusFilled {
+		t.Fatalf("event after reconnect %+v", ev)
+	}
+}
+
+func TestStreamBadCredentialsFatal(t *testing.T) {
+	e := newEnv(t, nil)
+	err := newAdapter(t, e.srv, secKey, "wrong-pass", nil).Stream(ctx(t), make(chan venues.Event))
+	ve := wantErr(t, err, venues.Rejected, "60024")
+	if strings.Contains(ve.Error(), "wrong-pass") {
+		t.Fatalf("passphrase in error: %v", ve)
+	}
+}
+
+func TestClassifyTable(t *testing.T) {
+	venuetest.RunClassTable(t, "okx", Classify)
+	for _, c := range venuetest.ErrorTable() {
+		if c.Venue == "okx" && c.Code != "" && notFound(c.Code) != c.NotFound {
+			t.Errorf("code %s: notFound %v, want %v", c.Code, notFound(c.Code), c.NotFound)
+		}
+	}
+}
+
+// harness runs the shared conformance scenarios against the OKX mock.
+type harness struct {
+	t   *testing.T
+	env env
+}
+
+var _ venuetest.Harness = (*harness)(nil)
+
+func (h *harness) Venue() venues.Venue { return h.env.ad }
+func (h *harness) Instrument() string  { return inst }
+func (h *harness) Ask() (decimal.Decimal, decimal.Decimal) {
+	_, asks := h.env.book.Depth(1)
+	return asks[0].Price, asks[0].Qty
+}
+func (h *harness) Bid() (decimal.Decimal, decimal.Decimal) {
+	bids, _ := h.env.book.Depth(1)
+	return bids[0].Price, bids[0].Qty
+}
+func (h *harness) SetPosition(q decimal.Decimal) { h.env.srv.SetPosition(instID, q.Div(d("0.01"))) }
+func (h *harness) BadSecret() venues.Venue {
+	return newAdapter(h.t, h.env.srv, "wrong-secret", pass, nil)
+}
+func (h *harness) StaleClock() venues.Venue {
+	ad := newAdapter(h.t, h.env.srv, secKey, pass, nil)
+	ad.now = func() time.Time { return time.Now().Add(-time.Minute) }
+	return ad
+}
+func (h *harness) TooSmall() decimal.Decimal     { return d("0.005") } // half a contract
+func (h *harness) RateLimitNext(n int)           { h.env.srv.Faults().RateLimitNext(n) }
+func (h *harness) Fail5xxAfterAccept(n int)      { h.env.srv.Faults().Fail5xxAfterAccept(n) }
+func (h *harness) DropResponseAfterAccept(n int) { h.env.srv.Faults().DropResponseAfterAccept(n) }
+func (h *harness) DropStreams()                  { h.env.srv.Faults().DropUserStreams() }
+func (h *harness) Executed(id string) (decimal.Decimal, bool) {
+	for _, o := range h.env.srv.Orders() {
+		if o.ClOrdID == id {
+			return o.AccFillSz.Mul(d("0.01")), true
+		}
+	}
+	return decimal.Zero, false
+}
+
+func TestConformance(t *testing.T) {
+	venuetest.Run(t, func(t *testing.T) venuetest.Harness { return &harness{t: t, env: newEnv(t, nil)} })
+}

@@ -1,0 +1,93 @@
+package okx
+
+import (
+	"encoding/json"
+	"testing"
+
+	"go.uber.org/zap"
+
+	"execd/venues"
+)
+
+func testInstrument(t testing.TB) instrument {
+	in, err := toInstrument(instrumentRow{InstType: "SWAP", InstID: "BTC-USDT-SWAP", SettleCcy: "USDT", CtVal: "0.01",
+		CtMult: "1", CtValCcy: "BTC", CtType: "linear", LotSz: "1", MinSz: "1", TickSz: "0.1", MaxLmtSz: "100000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func TestInstrumentMapping(t *testing.T) {
+	in := testInstrument(t)
+	if in.rules.Instrument != "BTC-USDT-PERP" || !in.rules.LotSize.Equal(d("0.01")) || !in.rules.MaxQty.Equal(d("1000")) {
+		t.Fatalf("%+v", in.rules)
+	}
+	if _, err := toInstrument(instrumentRow{InstType: "SWAP", InstID: "BTC-USD-SWAP", CtVal: "100", CtMult: "1",
+		CtValCcy: "USD", CtType: "inverse", LotSz: "1", MinSz: "1", TickSz: "0.1"}); err == nil {
+		t.Fatal("an inverse swap must not map")
+	}
+	if id, err := instIDFromInstrument("BTC-USDT-PERP"); err != nil || id != "BTC-USDT-SWAP" {
+		t.Fatal(id, err)
+	}
+}
+
+func TestEventFeeSignAndUnits(t *testing.T) {
+	in := testInstrument(t)
+	ev, err := toEvent("okx", in, orderRow{InstID: "BTC-USDT-SWAP", OrdID: "1", ClOrdID: "c1", Px: "10500.0", Sz: "7",
+		OrdType: "ioc", Side: "sell", PosSide: "net", AccFillSz: "3", AvgPx: "10499.5", State: "canceled",
+		ReduceOnly: "false", UTime: "1700000000000", TradeID: "9", FillPx: "10499.5", FillSz: "3",
+		FillTime: "1700000000000", FillFee: "-0.0157", FillFeeCcy: "USDT", ExecType: "T"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Order.Status != venues.StatusExpired || !ev.Order.Quantity.Equal(d("0.07")) || !ev.Order.FilledQty.Equal(d("0.03")) {
+		t.Fatalf("order %+v", ev.Order)
+	}
+	if !ev.Fill.Quantity.Equal(d("0.03")) || !ev.Fill.Fee.Equal(d("0.0157")) || ev.Fill.Maker {
+		t.Fatalf("fill %+v", ev.Fill)
+	}
+	if _, err := toEvent("okx", in, orderRow{InstID: "BTC-USDT-SWAP", OrdID: "1", ClOrdID: "c1", Sz: "1",
+		OrdType: "post_only", Side: "buy", AccFillSz: "0", State: "live", Px: "1"}); err == nil {
+		t.Fatal("an unsupported ordType must fail")
+	}
+}
+
+// FuzzConvert feeds arbitrary orders-channel payloads through the decoder: it must never panic, and whatever it
+// accepts must be in base units on the contract grid, with filled within the order's quantity.
+func FuzzConvert(f *testing.F) {
+	f.Add([]byte(`{"arg":{"channel":"orders"},"data":[{"instId":"BTC-USDT-SWAP","ordId":"1","clOrdId":"c","px":"1.0","sz":"2","ordType":"limit","side":"buy","posSide":"net","accFillSz":"1","avgPx":"1","state":"partially_filled","reduceOnly":"false","uTime":"1","tradeId":"5","fillPx":"1","fillSz":"1","fillTime":"1","fillFee":"-0.1","fillFeeCcy":"USDT","execType":"M"}]}`))
+	f.Add([]byte(`{"event":"error","code":"60009","msg":"x"}`))
+	f.Add([]byte(`pong`))
+	f.Add([]byte(`{"arg":{"channel":"orders"},"data":[{"instId":"BTC-USDT-SWAP","sz":"1e400"}]}`))
+	in := testInstrument(f)
+	a := &Adapter{cfg: Config{Name: "okx"}, insts: map[string]instrument{in.rules.Instrument: in},
+		byInstID: map[string]string{"BTC-USDT-SWAP": in.rules.Instrument}}
+	a.log = zapNop()
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		evs, err := a.decode(raw)
+		if err != nil {
+			return
+		}
+		for _, ev := range evs {
+			o := ev.Order
+			if o == nil || !o.Quantity.IsPositive() || o.FilledQty.GreaterThan(o.Quantity) ||
+				!o.Quantity.Mod(in.ctVal).IsZero() || !o.FilledQty.Mod(in.ctVal).IsZero() {
+				t.Fatalf("accepted %+v", o)
+			}
+			if ev.Fill != nil && (!ev.Fill.Quantity.IsPositive() || !ev.Fill.Price.IsPositive()) {
+				t.Fatalf("accepted fill %+v", ev.Fill)
+			}
+		}
+		var rows []fillRow
+		if json.Unmarshal(raw, &rows) == nil {
+			for _, r := range rows {
+				if fl, err := toFill("okx", in, r); err == nil && !fl.Quantity.IsPositive() {
+					t.Fatalf("accepted fill %+v", fl)
+				}
+			}
+		}
+	})
+}
+
+func zapNop() *zap.Logger { return zap.NewNop() }
