@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/adshao/go-binance/v2/futures"
@@ -17,7 +16,11 @@ import (
 
 	"execd/secret"
 	"execd/venues"
+	"execd/venues/internal/adaptercfg"
+	"execd/venues/internal/clocksync"
+	"execd/venues/internal/convert"
 	"execd/venues/internal/httpx"
+	"execd/venues/internal/instcache"
 )
 
 // Config configures one Binance-protocol venue.
@@ -37,40 +40,32 @@ type Adapter struct {
 	cfg    Config
 	log    *zap.Logger
 	http   *http.Client
-	offset atomic.Int64 // ms the local clock is ahead of the venue's, as go-binance's TimeOffset
+	offset clocksync.Offset // ms the local clock is ahead of the venue's, as go-binance's TimeOffset
+
+	symbols *instcache.Cache[symbolInfo] // exchangeInfo: canonical instrument ↔ symbol, rules
 
 	mu        sync.Mutex
-	symbols   map[string]symbolInfo // canonical instrument → info
-	instOf    map[string]string     // venue symbol → canonical instrument
-	loadedAt  time.Time
 	clientIDs map[int64]string // orderId → clientOrderId, immutable facts
 }
 
 var _ venues.Venue = (*Adapter)(nil)
 
 const (
-	exchangeInfoTTL = 5 * time.Minute
+	exchangeInfoTTL = instcache.DefaultTTL
 	maxClientIDs    = 10000
 )
 
 // New checks the config and builds the adapter; it does no I/O.
 func New(cfg Config) (*Adapter, error) {
-	switch {
-	case cfg.Name == "":
-		return nil, errors.New("binance: venue name is required")
-	case cfg.BaseURL == "" || cfg.WSURL == "":
-		return nil, fmt.Errorf("binance %s: base URL and websocket URL are required", cfg.Name)
-	case cfg.APIKey == "" || cfg.Secret.Empty():
-		return nil, fmt.Errorf("binance %s: API key and secret are required", cfg.Name)
+	if err := adaptercfg.Check("binance", cfg.Name, cfg.BaseURL, cfg.WSURL, cfg.APIKey != "" && !cfg.Secret.Empty(),
+		"API key and secret"); err != nil {
+		return nil, err
 	}
-	if cfg.RecvWindow <= 0 {
-		cfg.RecvWindow = 5 * time.Second
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = zap.NewNop()
-	}
-	return &Adapter{cfg: cfg, log: cfg.Logger.With(zap.String("venue", cfg.Name)), http: httpx.NewClient(cfg.HTTPClient),
-		clientIDs: map[int64]string{}}, nil
+	cfg.RecvWindow, cfg.Logger = adaptercfg.RecvWindow(cfg.RecvWindow), adaptercfg.Logger(cfg.Logger)
+	a := &Adapter{cfg: cfg, log: cfg.Logger.With(zap.String("venue", cfg.Name)), http: httpx.NewClient(cfg.HTTPClient),
+		clientIDs: map[int64]string{}}
+	a.symbols = &instcache.Cache[symbolInfo]{Load: a.loadExchangeInfo, TTL: exchangeInfoTTL, Log: a.log, What: "exchangeInfo"}
+	return a, nil
 }
 
 // Name is the configured venue name.
@@ -107,15 +102,9 @@ func (a *Adapter) do(ctx context.Context, op string, mutating bool, fn func(cont
 }
 
 func (a *Adapter) resyncTime(ctx context.Context) {
-	before := time.Now().UnixMilli()
-	server, err := a.client().NewServerTimeService().Do(ctx)
-	if err != nil || server == 0 {
-		a.log.Warn("time resync failed", zap.Error(httpx.Sanitize(err)))
-		return
-	}
-	local := (before + time.Now().UnixMilli()) / 2
-	a.offset.Store(local - server)
-	a.log.Info("clock offset resynced", zap.Int64("offset_ms", local-server))
+	a.offset.Resync(ctx, a.log, time.Now, func(ctx context.Context) (int64, error) {
+		return a.client().NewServerTimeService().Do(ctx)
+	})
 }
 
 // symbol returns the venue symbol and rules of a canonical instrument, loading exchangeInfo when stale.
@@ -123,39 +112,27 @@ func (a *Adapter) symbol(ctx context.Context, op, instrument string) (symbolInfo
 	if _, _, err := venues.ParseInstrument(instrument); err != nil {
 		return symbolInfo{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Msg: err.Error(), Err: err}
 	}
-	a.mu.Lock()
-	info, ok := a.symbols[instrument]
-	fresh := time.Since(a.loadedAt) < exchangeInfoTTL
-	a.mu.Unlock()
-	if ok && fresh {
-		return info, nil
-	}
-	if err := a.loadExchangeInfo(ctx, op); err != nil {
-		if ok { // keep trading on the cached rules when a refresh fails
-			a.log.Warn("exchangeInfo refresh failed", zap.Error(err))
-			return info, nil
-		}
+	info, listed, err := a.symbols.Lookup(ctx, op, instrument)
+	if err != nil {
 		return symbolInfo{}, err
 	}
-	a.mu.Lock()
-	info, ok = a.symbols[instrument]
-	a.mu.Unlock()
-	if !ok {
+	if !listed {
 		err := fmt.Errorf("instrument %s is not listed as a perpetual", instrument)
 		return symbolInfo{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Msg: err.Error(), Err: err}
 	}
 	return info, nil
 }
 
-func (a *Adapter) loadExchangeInfo(ctx context.Context, op string) error {
+// loadExchangeInfo reads the listed perpetuals (the symbols cache's loader).
+func (a *Adapter) loadExchangeInfo(ctx context.Context, op string) (instcache.Set[symbolInfo], error) {
 	var ei *futures.ExchangeInfo
 	if err := a.do(ctx, op, false, func(ctx context.Context, c *futures.Client) (err error) {
 		ei, err = c.NewExchangeInfoService().Do(ctx)
 		return err
 	}); err != nil {
-		return err
+		return instcache.Set[symbolInfo]{}, err
 	}
-	symbols, instOf := map[string]symbolInfo{}, map[string]string{}
+	set := instcache.NewSet[symbolInfo]()
 	for i := range ei.Symbols {
 		s := &ei.Symbols[i]
 		if s.ContractType != futures.ContractTypePerpetual {
@@ -166,21 +143,13 @@ func (a *Adapter) loadExchangeInfo(ctx context.Context, op string) error {
 			a.log.Warn("skipping symbol", zap.String("symbol", s.Symbol), zap.Error(err))
 			continue
 		}
-		symbols[info.instrument], instOf[s.Symbol] = info, info.instrument
+		set.Add(info.instrument, s.Symbol, info)
 	}
-	a.mu.Lock()
-	a.symbols, a.instOf, a.loadedAt = symbols, instOf, time.Now()
-	a.mu.Unlock()
-	return nil
+	return set, nil
 }
 
 // instrumentOf maps a venue symbol to its canonical instrument, if known.
-func (a *Adapter) instrumentOf(symbol string) (string, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	inst, ok := a.instOf[symbol]
-	return inst, ok
-}
+func (a *Adapter) instrumentOf(symbol string) (string, bool) { return a.symbols.Instrument(symbol) }
 
 func (a *Adapter) rememberClientID(orderID int64, clientID string) {
 	a.mu.Lock()
@@ -218,10 +187,10 @@ func (a *Adapter) Stats(ctx context.Context, instrument string) (venues.Stats, e
 	if len(tickers) != 1 || len(premium) != 1 || tickers[0] == nil || premium[0] == nil {
 		return venues.Stats{}, a.badPayload("stats", false, fmt.Errorf("want one ticker and one premium index for %s", sym))
 	}
-	vol, err1 := parseDec("volume", tickers[0].Volume)
-	qvol, err2 := parseDec("quoteVolume", tickers[0].QuoteVolume)
-	mark, err3 := parseDec("markPrice", premium[0].MarkPrice)
-	fund, err4 := parseDec("lastFundingRate", premium[0].LastFundingRate)
+	vol, err1 := convert.Dec("volume", tickers[0].Volume)
+	qvol, err2 := convert.Dec("quoteVolume", tickers[0].QuoteVolume)
+	mark, err3 := convert.Dec("markPrice", premium[0].MarkPrice)
+	fund, err4 := convert.Dec("lastFundingRate", premium[0].LastFundingRate)
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return venues.Stats{}, a.badPayload("stats", false, err)
 	}
@@ -440,7 +409,7 @@ func (a *Adapter) clientIDOf(ctx context.Context, symbol string, orderID int64) 
 // Positions returns the account's non-zero positions (positionRisk). A position the adapter cannot map (not a
 // listed perpetual, or hedge mode) is an error: hiding exposure from the reconcile loop is worse than failing.
 func (a *Adapter) Positions(ctx context.Context) ([]venues.Position, error) {
-	if err := a.ensureSymbols(ctx, "positions"); err != nil {
+	if err := a.symbols.Ensure(ctx, "positions"); err != nil {
 		return nil, err
 	}
 	var res []*futures.PositionRisk
@@ -455,7 +424,7 @@ func (a *Adapter) Positions(ctx context.Context) ([]venues.Position, error) {
 		if r == nil {
 			return nil, a.badPayload("positions", false, errors.New("null position"))
 		}
-		amt, err := parseDec("positionAmt", r.PositionAmt)
+		amt, err := convert.Dec("positionAmt", r.PositionAmt)
 		if err != nil {
 			return nil, a.badPayload("positions", false, err)
 		}
@@ -473,14 +442,4 @@ func (a *Adapter) Positions(ctx context.Context) ([]venues.Position, error) {
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-func (a *Adapter) ensureSymbols(ctx context.Context, op string) error {
-	a.mu.Lock()
-	fresh := a.symbols != nil && time.Since(a.loadedAt) < exchangeInfoTTL
-	a.mu.Unlock()
-	if fresh {
-		return nil
-	}
-	return a.loadExchangeInfo(ctx, op)
 }

@@ -2,42 +2,37 @@ package binance
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/shopspring/decimal"
-
-	"execd/clock"
 	mockbinance "execd/mocks/binance"
 	"execd/mocks/market"
 	"execd/secret"
 	"execd/venues"
+	"execd/venues/internal/venuetesting"
 	"execd/venues/venuetest"
 )
 
 const (
-	inst   = "BTC-USDT-PERP"
+	inst   = venuetesting.Instrument
 	key    = "test-key"
 	secKey = "test-secret"
 )
 
-var d = decimal.RequireFromString
+var (
+	d       = venuetesting.D
+	ctx     = venuetesting.Ctx
+	wantErr = venuetesting.WantErr
+	ioc     = venuetesting.IOC
+)
 
+// newMarket is a market with venues "a" and "b", 40 % and 60 % of the volume.
 func newMarket(t *testing.T) *market.Market {
-	t.Helper()
-	v := func(name string, share float64) market.VenueConfig {
-		return market.VenueConfig{Name: name, VolumeShare: share, TakerFeeBps: 5, MakerFeeBps: 2, TickSize: d("0.1"), LotSize: d("0.001")}
-	}
-	m, err := market.New(market.Config{Seed: 7, StartPrice: 10490, AnnualVolatility: 0.6, TotalVolume24h: 200000,
-		FundingRate8h: 0.0001, Venues: []market.VenueConfig{v("a", 0.4), v("b", 0.6)}},
-		clock.NewManual(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return venuetesting.Market{Start: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), Volume24h: 200000,
+		FundingRate8h: 0.0001, Venues: []market.VenueConfig{venuetesting.Venue("a", 0.4, 5, 2, "0.1", "0.001"),
+			venuetesting.Venue("b", 0.6, 5, 2, "0.1", "0.001")}}.New(t)
 }
 
 type env struct {
@@ -48,52 +43,17 @@ type env struct {
 
 func newEnv(t *testing.T, m *market.Market, name string) env {
 	t.Helper()
-	book, err := m.Venue(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	book := venuetesting.Book(t, m, name)
 	srv, err := mockbinance.New(mockbinance.Config{Name: name, Book: book, TakerFeeBps: 5, MakerFeeBps: 2,
 		APIKey: key, APISecret: secKey, Clock: m.Clock()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv = venuetesting.Serve(t, srv, err)
 	return env{srv: srv, ad: newAdapter(t, name, srv, secKey), book: book}
 }
 
 func newAdapter(t *testing.T, name string, srv *mockbinance.Server, sec string) *Adapter {
 	t.Helper()
 	ad, err := New(Config{Name: name, BaseURL: srv.URL(), WSURL: srv.WSURL(), APIKey: key, Secret: secret.New(sec)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ad
-}
-
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
-func wantErr(t *testing.T, err error, class venues.Class, code string) *venues.Error {
-	t.Helper()
-	var ve *venues.Error
-	if !errors.As(err, &ve) {
-		t.Fatalf("want *venues.Error %s %s, got %v", class, code, err)
-	}
-	if ve.Class != class || (code != "" && ve.Code != code) {
-		t.Fatalf("want %s code %s, got %v", class, code, err)
-	}
-	return ve
-}
-
-func ioc(cid string, side venues.Side, qty, price decimal.Decimal) venues.OrderRequest {
-	return venues.OrderRequest{ClientOrderID: cid, Instrument: inst, Side: side, Type: venues.Limit,
-		TimeInForce: venues.IOC, Quantity: qty, Price: price}
+	return venuetesting.Must(t, ad, err)
 }
 
 func TestRules(t *testing.T) {
@@ -127,24 +87,7 @@ func TestPlaceIOCFullFill(t *testing.T) {
 	if p := e.srv.Position("BTCUSDT"); !p.Equal(d("0.05")) {
 		t.Fatalf("position %s", p)
 	}
-	pos, err := e.ad.Positions(ctx(t))
-	if err != nil || len(pos) != 1 || !pos[0].Quantity.Equal(d("0.05")) || pos[0].Instrument != inst {
-		t.Fatalf("positions %+v %v", pos, err)
-	}
-	fills, err := e.ad.Fills(ctx(t), inst, 0)
-	if err != nil || len(fills) == 0 {
-		t.Fatalf("fills %+v %v", fills, err)
-	}
-	sum := decimal.Zero
-	for _, f := range fills {
-		if f.ClientOrderID != "full1" || !f.Fee.IsPositive() || f.FeeAsset != "USDT" {
-			t.Fatalf("fill %+v", f)
-		}
-		sum = sum.Add(f.Quantity)
-	}
-	if !sum.Equal(d("0.05")) {
-		t.Fatalf("fills sum %s", sum)
-	}
+	venuetesting.CheckFilledLong(t, e.ad, "full1", d("0.05"))
 }
 
 func TestPlaceIOCPartialFillExpires(t *testing.T) {
@@ -351,36 +294,12 @@ func TestConnectionRefusedRetryable(t *testing.T) {
 
 func nextEvent(t *testing.T, ch <-chan venues.Event, pred func(venues.Event) bool) venues.Event {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case ev := <-ch:
-			if pred(ev) {
-				return ev
-			}
-		case <-deadline:
-			t.Fatal("timed out waiting for a stream event")
-		}
-	}
+	return venuetest.NextEvent(t, ch, 5*time.Second, pred)
 }
 
 func TestStreamFillsAndReconnect(t *testing.T) {
 	e := newEnv(t, newMarket(t), "a")
-	c, cancel := context.WithCancel(context.Background())
-	events := make(chan venues.Event, 64)
-	done := make(chan error, 1)
-	go func() { done <- e.ad.Stream(c, events) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("stream ended with %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("stream did not end")
-		}
-	}()
+	events := venuetest.Stream(t, e.ad, 64)
 	placeUntilSeen := func(cid string) venues.Event {
 		// The stream may not be subscribed yet when the first order goes out; orders are cheap, so place until a
 		// NEW for one of them shows up, then wait for its fill.

@@ -56,9 +56,5 @@ func (a *Adapter) classify(op string, info *httpx.Info, mutating bool, err error
 
 // badPayload is the error for a 2xx answer whose content the adapter cannot translate.
 func (a *Adapter) badPayload(op string, mutating bool, err error) error {
-	class := venues.Rejected
-	if mutating {
-		class = venues.Unknown
-	}
-	return &venues.Error{Venue: a.cfg.Name, Op: op, Class: class, Status: http.StatusOK, Msg: "cannot translate response", Err: err}
+	return httpx.BadPayload(a.cfg.Name, op, mutating, err)
 }

@@ -10,27 +10,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"execd/venues"
+	"execd/venues/internal/convert"
 )
-
-// parseDec reads a venue decimal string; empty or malformed is an error.
-func parseDec(field, s string) (decimal.Decimal, error) {
-	if s == "" {
-		return decimal.Zero, fmt.Errorf("%s: empty decimal", field)
-	}
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		return decimal.Zero, fmt.Errorf("%s %q: %w", field, s, err)
-	}
-	return d, nil
-}
-
-// parseDecOpt is parseDec where the venue leaves the field out when it is zero (commission, average price).
-func parseDecOpt(field, s string) (decimal.Decimal, error) {
-	if s == "" {
-		return decimal.Zero, nil
-	}
-	return parseDec(field, s)
-}
 
 func sideToVenue(s venues.Side) (futures.SideType, error) {
 	switch s {
@@ -114,12 +95,12 @@ func fieldsOfCreate(o *futures.CreateOrderResponse) orderFields {
 func fieldsOfCancel(o *futures.CancelOrderResponse) (orderFields, error) {
 	f := orderFields{o.Symbol, o.ClientOrderID, o.OrderID, o.Side, o.Type, o.TimeInForce, o.Status, o.Price,
 		o.OrigQuantity, o.ExecutedQuantity, "", o.ReduceOnly, o.UpdateTime}
-	exec, err := parseDec("executedQty", o.ExecutedQuantity)
+	exec, err := convert.Dec("executedQty", o.ExecutedQuantity)
 	if err != nil {
 		return f, err
 	}
 	if exec.IsPositive() {
-		quote, err := parseDec("cumQuote", o.CumQuote)
+		quote, err := convert.Dec("cumQuote", o.CumQuote)
 		if err != nil {
 			return f, err
 		}
@@ -136,12 +117,8 @@ func fieldsOfUpdate(u *futures.WsOrderTradeUpdate) orderFields {
 // toOrder translates an order payload of the given canonical instrument.
 func toOrder(instrument string, f orderFields) (venues.Order, error) {
 	var o venues.Order
-	var errs []error
-	add := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
+	var errs convert.Errs
+	add := errs.Add
 	var err error
 	o.Side, err = sideFromVenue(f.Side)
 	add(err)
@@ -149,20 +126,20 @@ func toOrder(instrument string, f orderFields) (venues.Order, error) {
 	add(err)
 	o.Status, err = statusFromVenue(f.Status)
 	add(err)
-	o.Quantity, err = parseDec("origQty", f.OrigQty)
+	o.Quantity, err = convert.Dec("origQty", f.OrigQty)
 	add(err)
-	o.FilledQty, err = parseDec("executedQty", f.ExecutedQty)
+	o.FilledQty, err = convert.Dec("executedQty", f.ExecutedQty)
 	add(err)
-	o.AvgPrice, err = parseDecOpt("avgPrice", f.AvgPrice)
+	o.AvgPrice, err = convert.DecOpt("avgPrice", f.AvgPrice)
 	add(err)
 	if o.Type == venues.Limit {
-		o.Price, err = parseDec("price", f.Price)
+		o.Price, err = convert.Dec("price", f.Price)
 		add(err)
 	}
 	if f.ClientOrderID == "" {
 		add(errors.New("empty clientOrderId"))
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errs.Err(); err != nil {
 		return venues.Order{}, fmt.Errorf("order %d: %w", f.OrderID, err)
 	}
 	o.ClientOrderID, o.VenueOrderID, o.Instrument = f.ClientOrderID, strconv.FormatInt(f.OrderID, 10), instrument
@@ -173,9 +150,9 @@ func toOrder(instrument string, f orderFields) (venues.Order, error) {
 // toFill translates one of the account's trades; clientOrderID is "" when the order is not known.
 func toFill(venue, instrument, clientOrderID string, t *futures.AccountTrade) (venues.Fill, error) {
 	side, err1 := sideFromVenue(t.Side)
-	qty, err2 := parseDec("qty", t.Quantity)
-	price, err3 := parseDec("price", t.Price)
-	fee, err4 := parseDec("commission", t.Commission)
+	qty, err2 := convert.Dec("qty", t.Quantity)
+	price, err3 := convert.Dec("price", t.Price)
+	fee, err4 := convert.Dec("commission", t.Commission)
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return venues.Fill{}, fmt.Errorf("trade %d: %w", t.ID, err)
 	}
@@ -198,9 +175,9 @@ func toEvent(venue, instrument string, u *futures.WsOrderTradeUpdate) (venues.Ev
 	if u.ExecutionType != futures.OrderExecutionTypeTrade {
 		return ev, nil
 	}
-	qty, err1 := parseDec("l", u.LastFilledQty)
-	price, err2 := parseDec("L", u.LastFilledPrice)
-	fee, err3 := parseDecOpt("n", u.Commission)
+	qty, err1 := convert.Dec("l", u.LastFilledQty)
+	price, err2 := convert.Dec("L", u.LastFilledPrice)
+	fee, err3 := convert.DecOpt("n", u.Commission)
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return venues.Event{}, fmt.Errorf("trade %d: %w", u.TradeID, err)
 	}
@@ -218,9 +195,9 @@ func toPosition(venue, instrument string, p *futures.PositionRisk) (venues.Posit
 	if p.PositionSide != "" && p.PositionSide != string(futures.PositionSideTypeBoth) {
 		return venues.Position{}, fmt.Errorf("%s: hedge-mode position side %q is not supported", p.Symbol, p.PositionSide)
 	}
-	qty, err1 := parseDec("positionAmt", p.PositionAmt)
-	entry, err2 := parseDec("entryPrice", p.EntryPrice)
-	mark, err3 := parseDec("markPrice", p.MarkPrice)
+	qty, err1 := convert.Dec("positionAmt", p.PositionAmt)
+	entry, err2 := convert.Dec("entryPrice", p.EntryPrice)
+	mark, err3 := convert.Dec("markPrice", p.MarkPrice)
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return venues.Position{}, fmt.Errorf("position %s: %w", p.Symbol, err)
 	}
@@ -262,7 +239,7 @@ func toSymbol(s *futures.Symbol) (symbolInfo, error) {
 			errs = append(errs, fmt.Errorf("%s.%s: not a string", typ, key))
 			return decimal.Zero
 		}
-		d, err := parseDec(string(typ)+"."+key, v)
+		d, err := convert.Dec(string(typ)+"."+key, v)
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -108,7 +108,7 @@ func (a *Adapter) decode(msg []byte) (venues.Event, bool, error) {
 }
 
 func (a *Adapter) startListenKey(ctx context.Context) (string, error) {
-	if err := a.ensureSymbols(ctx, "stream"); err != nil {
+	if err := a.symbols.Ensure(ctx, "stream"); err != nil {
 		return "", err
 	}
 	var key string

@@ -10,15 +10,16 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"execd/secret"
 	"execd/venues"
+	"execd/venues/internal/adaptercfg"
+	"execd/venues/internal/clocksync"
 	"execd/venues/internal/httpx"
+	"execd/venues/internal/instcache"
 )
 
 // Config configures one Bybit-protocol venue.
@@ -38,12 +39,9 @@ type Adapter struct {
 	cfg    Config
 	log    *zap.Logger
 	http   *http.Client
-	offset atomic.Int64 // ms the local clock is ahead of the venue's
+	offset clocksync.Offset // ms the local clock is ahead of the venue's
 
-	mu       sync.Mutex
-	rules    map[string]venues.Rules // canonical instrument → rules
-	instOf   map[string]string       // venue symbol → canonical instrument
-	loadedAt time.Time
+	insts *instcache.Cache[venues.Rules] // instruments-info: canonical instrument ↔ symbol, rules
 
 	subscribed func() // test hook: called after each private-stream subscribe succeeds
 }
@@ -51,7 +49,7 @@ type Adapter struct {
 var _ venues.Venue = (*Adapter)(nil)
 
 const (
-	instrumentsTTL = 5 * time.Minute
+	instrumentsTTL = instcache.DefaultTTL
 	maxBody        = 4 << 20
 	fillsPageLimit = 100
 	maxFillPages   = 50
@@ -59,21 +57,14 @@ const (
 
 // New checks the config and builds the adapter; it does no I/O.
 func New(cfg Config) (*Adapter, error) {
-	switch {
-	case cfg.Name == "":
-		return nil, errors.New("bybit: venue name is required")
-	case cfg.BaseURL == "" || cfg.WSURL == "":
-		return nil, fmt.Errorf("bybit %s: base URL and websocket URL are required", cfg.Name)
-	case cfg.APIKey == "" || cfg.Secret.Empty():
-		return nil, fmt.Errorf("bybit %s: API key and secret are required", cfg.Name)
+	if err := adaptercfg.Check("bybit", cfg.Name, cfg.BaseURL, cfg.WSURL, cfg.APIKey != "" && !cfg.Secret.Empty(),
+		"API key and secret"); err != nil {
+		return nil, err
 	}
-	if cfg.RecvWindow <= 0 {
-		cfg.RecvWindow = 5 * time.Second
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = zap.NewNop()
-	}
-	return &Adapter{cfg: cfg, log: cfg.Logger.With(zap.String("venue", cfg.Name)), http: httpx.NewClient(cfg.HTTPClient)}, nil
+	cfg.RecvWindow, cfg.Logger = adaptercfg.RecvWindow(cfg.RecvWindow), adaptercfg.Logger(cfg.Logger)
+	a := &Adapter{cfg: cfg, log: cfg.Logger.With(zap.String("venue", cfg.Name)), http: httpx.NewClient(cfg.HTTPClient)}
+	a.insts = &instcache.Cache[venues.Rules]{Load: a.loadInstruments, TTL: instrumentsTTL, Log: a.log, What: "instruments-info"}
+	return a, nil
 }
 
 // Name is the configured venue name.
@@ -138,7 +129,7 @@ func (a *Adapter) roundTrip(ctx context.Context, c *call, out any) (time.Time, e
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.signed {
-		ts := strconv.FormatInt(time.Now().UnixMilli()-a.offset.Load(), 10)
+		ts := strconv.FormatInt(a.offset.VenueTime(time.Now()).UnixMilli(), 10)
 		rw := strconv.FormatInt(a.cfg.RecvWindow.Milliseconds(), 10)
 		signed := rawQuery
 		if c.method == http.MethodPost {
@@ -189,20 +180,14 @@ func (a *Adapter) roundTrip(ctx context.Context, c *call, out any) (time.Time, e
 }
 
 func (a *Adapter) resyncTime(ctx context.Context) {
-	before := time.Now().UnixMilli()
-	var res struct {
-		TimeNano string `json:"timeNano"`
-	}
-	_, err := a.roundTrip(ctx, &call{op: "time", method: http.MethodGet, path: "/v5/market/time"}, &res)
-	nano, perr := strconv.ParseInt(res.TimeNano, 10, 64)
-	if err != nil || perr != nil || nano == 0 {
-		a.log.Warn("time resync failed", zap.Error(errors.Join(err, perr)))
-		return
-	}
-	server := nano / int64(time.Millisecond)
-	local := (before + time.Now().UnixMilli()) / 2
-	a.offset.Store(local - server)
-	a.log.Info("clock offset resynced", zap.Int64("offset_ms", local-server))
+	a.offset.Resync(ctx, a.log, time.Now, func(ctx context.Context) (int64, error) {
+		var res struct {
+			TimeNano string `json:"timeNano"`
+		}
+		_, err := a.roundTrip(ctx, &call{op: "time", method: http.MethodGet, path: "/v5/market/time"}, &res)
+		nano, perr := strconv.ParseInt(res.TimeNano, 10, 64)
+		return nano / int64(time.Millisecond), errors.Join(err, perr)
+	})
 }
 
 // rulesFor returns the venue symbol's rules for a canonical instrument, loading instruments-info when stale.
@@ -210,37 +195,25 @@ func (a *Adapter) rulesFor(ctx context.Context, op, instrument string) (venues.R
 	if _, err := symbolOf(instrument); err != nil {
 		return venues.Rules{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Msg: err.Error(), Err: err}
 	}
-	a.mu.Lock()
-	r, ok := a.rules[instrument]
-	fresh := time.Since(a.loadedAt) < instrumentsTTL
-	a.mu.Unlock()
-	if ok && fresh {
-		return r, nil
-	}
-	if err := a.loadInstruments(ctx, op); err != nil {
-		if ok { // keep trading on cached rules when a refresh fails
-			a.log.Warn("instruments-info refresh failed", zap.Error(err))
-			return r, nil
-		}
+	r, listed, err := a.insts.Lookup(ctx, op, instrument)
+	if err != nil {
 		return venues.Rules{}, err
 	}
-	a.mu.Lock()
-	r, ok = a.rules[instrument]
-	a.mu.Unlock()
-	if !ok {
+	if !listed {
 		err := fmt.Errorf("instrument %s is not listed as a linear perpetual", instrument)
 		return venues.Rules{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Msg: err.Error(), Err: err}
 	}
 	return r, nil
 }
 
-func (a *Adapter) loadInstruments(ctx context.Context, op string) error {
-	rules, instOf := map[string]venues.Rules{}, map[string]string{}
+// loadInstruments reads the linear perpetuals from instruments-info, all pages (the instruments cache's loader).
+func (a *Adapter) loadInstruments(ctx context.Context, op string) (instcache.Set[venues.Rules], error) {
+	set := instcache.NewSet[venues.Rules]()
 	q := url.Values{"category": {"linear"}, "limit": {"1000"}}
 	for page := 0; page < 20; page++ {
 		var res listResult[instrumentJSON]
 		if _, err := a.do(ctx, call{op: op, method: http.MethodGet, path: "/v5/market/instruments-info", query: q}, &res); err != nil {
-			return err
+			return instcache.Set[venues.Rules]{}, err
 		}
 		for _, in := range res.List {
 			r, ok, err := toRules(in)
@@ -249,7 +222,7 @@ func (a *Adapter) loadInstruments(ctx context.Context, op string) error {
 				continue
 			}
 			if ok {
-				rules[r.Instrument], instOf[r.Symbol] = r, r.Instrument
+				set.Add(r.Instrument, r.Symbol, r)
 			}
 		}
 		if res.NextPageCursor == "" {
@@ -257,17 +230,12 @@ func (a *Adapter) loadInstruments(ctx context.Context, op string) error {
 		}
 		q.Set("cursor", res.NextPageCursor)
 	}
-	a.mu.Lock()
-	a.rules, a.instOf, a.loadedAt = rules, instOf, time.Now()
-	a.mu.Unlock()
-	return nil
+	return set, nil
 }
 
 // instrumentOf maps a venue symbol to its canonical instrument; an error if the symbol is unknown.
 func (a *Adapter) instrumentOf(symbol string) (string, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	inst, ok := a.instOf[symbol]
+	inst, ok := a.insts.Instrument(symbol)
 	if !ok {
 		return "", fmt.Errorf("symbol %q is not a known linear perpetual", symbol)
 	}
@@ -468,13 +436,8 @@ func (a *Adapter) Fills(ctx context.Context, instrument string, sinceMillis int6
 
 // Positions returns the account's non-zero USDT linear positions, signed from Bybit's side and size.
 func (a *Adapter) Positions(ctx context.Context) ([]venues.Position, error) {
-	a.mu.Lock()
-	loaded := a.instOf != nil
-	a.mu.Unlock()
-	if !loaded {
-		if err := a.loadInstruments(ctx, "positions"); err != nil {
-			return nil, err
-		}
+	if err := a.insts.EnsureLoaded(ctx, "positions"); err != nil {
+		return nil, err
 	}
 	c := call{op: "positions", method: http.MethodGet, path: "/v5/position/list",
 		query: url.Values{"category": {"linear"}, "settleCoin": {"USDT"}, "limit": {"200"}}, signed: true}

@@ -2,7 +2,6 @@ package bybit
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,16 +9,16 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/clock"
 	mock "execd/mocks/bybit"
 	"execd/mocks/market"
 	"execd/secret"
 	"execd/venues"
+	"execd/venues/internal/venuetesting"
 	"execd/venues/venuetest"
 )
 
 const (
-	inst    = "BTC-USDT-PERP"
+	inst    = venuetesting.Instrument
 	testKey = "bybit-test-key"
 	testSec = "bybit-test-secret-value"
 )
@@ -30,38 +29,29 @@ type fixture struct {
 	ad   *Adapter
 }
 
+var (
+	d       = venuetesting.D
+	ioc     = venuetesting.IOC
+	wantErr = venuetesting.WantErrCode
+)
+
+// newFixture is the mock on a market with the one venue "c" (taker 5.5 bps), rate limits off.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	m, err := market.New(market.Config{Seed: 7, StartPrice: 10490, AnnualVolatility: 0.6, TotalVolume24h: 100000,
-		Venues: []market.VenueConfig{{Name: "c", VolumeShare: 1, TakerFeeBps: 5.5, MakerFeeBps: 2,
-			TickSize: decimal.RequireFromString("0.1"), LotSize: decimal.RequireFromString("0.001")}}},
-		clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	book, _ := m.Venue("c")
+	m := venuetesting.Market{Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Volume24h: 100000,
+		Venues: []market.VenueConfig{venuetesting.Venue("c", 1, 5.5, 2, "0.1", "0.001")}}.New(t)
+	book := venuetesting.Book(t, m, "c")
 	srv, err := mock.New(mock.Config{Name: "c", Book: book, TakerFeeBps: 5.5, MakerFeeBps: 2, APIKey: testKey,
 		APISecret: testSec, Clock: m.Clock(), DisableRateLimits: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv = venuetesting.Serve(t, srv, err)
 	return &fixture{srv: srv, book: book, ad: newAdapter(t, srv, testSec)}
 }
 
 func newAdapter(t *testing.T, srv *mock.Server, sec string) *Adapter {
 	t.Helper()
 	ad, err := New(Config{Name: "c", BaseURL: srv.URL(), WSURL: srv.WSURL(), APIKey: testKey, Secret: secret.New(sec)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ad
+	return venuetesting.Must(t, ad, err)
 }
-
-func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 // aggressive is a limit price that crosses the book by 1% on side.
 func (f *fixture) aggressive(t *testing.T, side venues.Side) decimal.Decimal {
@@ -74,23 +64,6 @@ func (f *fixture) aggressive(t *testing.T, side venues.Side) decimal.Decimal {
 		return r.PriceCeil(q.Ask.Mul(d("1.01")))
 	}
 	return r.PriceFloor(q.Bid.Mul(d("0.99")))
-}
-
-func ioc(id string, side venues.Side, qty, px decimal.Decimal) venues.OrderRequest {
-	return venues.OrderRequest{ClientOrderID: id, Instrument: inst, Side: side, Type: venues.Limit,
-		TimeInForce: venues.IOC, Quantity: qty, Price: px}
-}
-
-func wantErr(t *testing.T, err error, class venues.Class, code string) *venues.Error {
-	t.Helper()
-	var ve *venues.Error
-	if !errors.As(err, &ve) {
-		t.Fatalf("error %v is not a *venues.Error", err)
-	}
-	if ve.Class != class || ve.Code != code {
-		t.Fatalf("got %v (class %s code %q), want class %s code %q", err, ve.Class, ve.Code, class, code)
-	}
-	return ve
 }
 
 func TestRules(t *testing.T) {
@@ -311,17 +284,7 @@ func streamFixture(t *testing.T, f *fixture) (<-chan venues.Event, <-chan struct
 	t.Helper()
 	subscribed := make(chan struct{}, 8)
 	f.ad.subscribed = func() { subscribed <- struct{}{} }
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan venues.Event, 64)
-	done := make(chan error, 1)
-	go func() { done <- f.ad.Stream(ctx, out) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Stream returned %v", err)
-		}
-	})
-	return out, subscribed
+	return venuetest.Stream(t, f.ad, 64), subscribed
 }
 
 func wait[T any](t *testing.T, c <-chan T, what string) T {

@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 
 	"execd/venues"
+	"execd/venues/internal/convert"
 )
 
 // envelope is every v5 REST answer.
@@ -115,34 +115,6 @@ func symbolOf(instrument string) (string, error) {
 	return base + quote, nil
 }
 
-// num parses a required decimal field.
-func num(field, s string) (decimal.Decimal, error) {
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		return decimal.Zero, fmt.Errorf("%s %q: %w", field, s, err)
-	}
-	return d, nil
-}
-
-// optNum parses a decimal field that may be empty (zero).
-func optNum(field, s string) (decimal.Decimal, error) {
-	if s == "" {
-		return decimal.Zero, nil
-	}
-	return num(field, s)
-}
-
-func msTime(field, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%s %q: %w", field, s, err)
-	}
-	return time.UnixMilli(n).UTC(), nil
-}
-
 // toRules translates a linear perpetual's instruments-info entry; ok is false for other contracts.
 func toRules(in instrumentJSON) (venues.Rules, bool, error) {
 	if in.ContractType != "LinearPerpetual" {
@@ -167,9 +139,9 @@ func toRules(in instrumentJSON) (venues.Rules, bool, error) {
 		{&r.MinNotional, "minNotionalValue", in.LotSizeFilter.MinNotionalValue, true},
 	} {
 		if f.opt {
-			*f.dst, err = optNum(f.name, f.v)
+			*f.dst, err = convert.DecOpt(f.name, f.v)
 		} else {
-			*f.dst, err = num(f.name, f.v)
+			*f.dst, err = convert.Dec(f.name, f.v)
 		}
 		if err != nil {
 			return venues.Rules{}, false, fmt.Errorf("symbol %s: %w", in.Symbol, err)
@@ -184,16 +156,16 @@ func toRules(in instrumentJSON) (venues.Rules, bool, error) {
 func toStats(instrument string, t tickerJSON, at int64) (venues.Stats, error) {
 	s := venues.Stats{Instrument: instrument, Time: time.UnixMilli(at).UTC()}
 	var err error
-	if s.MarkPrice, err = num("markPrice", t.MarkPrice); err != nil {
+	if s.MarkPrice, err = convert.Dec("markPrice", t.MarkPrice); err != nil {
 		return venues.Stats{}, err
 	}
-	if s.Volume24h, err = num("volume24h", t.Volume24h); err != nil {
+	if s.Volume24h, err = convert.Dec("volume24h", t.Volume24h); err != nil {
 		return venues.Stats{}, err
 	}
-	if s.QuoteVol24h, err = num("turnover24h", t.Turnover24h); err != nil {
+	if s.QuoteVol24h, err = convert.Dec("turnover24h", t.Turnover24h); err != nil {
 		return venues.Stats{}, err
 	}
-	if s.FundingRate, err = optNum("fundingRate", t.FundingRate); err != nil {
+	if s.FundingRate, err = convert.DecOpt("fundingRate", t.FundingRate); err != nil {
 		return venues.Stats{}, err
 	}
 	return s, nil
@@ -274,19 +246,19 @@ func toOrder(instrument string, o orderJSON) (venues.Order, error) {
 	if out.Status, err = toStatus(o.OrderStatus, o.TimeInForce, o.OrderType); err != nil {
 		return venues.Order{}, wrap(err)
 	}
-	if out.Quantity, err = num("qty", o.Qty); err != nil {
+	if out.Quantity, err = convert.Dec("qty", o.Qty); err != nil {
 		return venues.Order{}, wrap(err)
 	}
-	if out.Price, err = optNum("price", o.Price); err != nil {
+	if out.Price, err = convert.DecOpt("price", o.Price); err != nil {
 		return venues.Order{}, wrap(err)
 	}
-	if out.FilledQty, err = optNum("cumExecQty", o.CumExecQty); err != nil {
+	if out.FilledQty, err = convert.DecOpt("cumExecQty", o.CumExecQty); err != nil {
 		return venues.Order{}, wrap(err)
 	}
-	if out.AvgPrice, err = optNum("avgPrice", o.AvgPrice); err != nil {
+	if out.AvgPrice, err = convert.DecOpt("avgPrice", o.AvgPrice); err != nil {
 		return venues.Order{}, wrap(err)
 	}
-	if out.UpdateTime, err = msTime("updatedTime", o.UpdatedTime); err != nil {
+	if out.UpdateTime, err = convert.Millis("updatedTime", o.UpdatedTime); err != nil {
 		return venues.Order{}, wrap(err)
 	}
 	if out.Quantity.IsNegative() || out.FilledQty.IsNegative() || out.FilledQty.GreaterThan(out.Quantity) {
@@ -318,19 +290,19 @@ func toFill(venue, instrument string, e execJSON) (venues.Fill, bool, error) {
 	if f.Side, err = toSide(e.Side); err != nil {
 		return venues.Fill{}, false, wrap(err)
 	}
-	if f.Quantity, err = num("execQty", e.ExecQty); err != nil {
+	if f.Quantity, err = convert.Dec("execQty", e.ExecQty); err != nil {
 		return venues.Fill{}, false, wrap(err)
 	}
 	if !f.Quantity.IsPositive() {
 		return venues.Fill{}, false, wrap(fmt.Errorf("execQty %s", f.Quantity))
 	}
-	if f.Price, err = num("execPrice", e.ExecPrice); err != nil {
+	if f.Price, err = convert.Dec("execPrice", e.ExecPrice); err != nil {
 		return venues.Fill{}, false, wrap(err)
 	}
-	if f.Fee, err = optNum("execFee", e.ExecFee); err != nil {
+	if f.Fee, err = convert.DecOpt("execFee", e.ExecFee); err != nil {
 		return venues.Fill{}, false, wrap(err)
 	}
-	if f.Time, err = msTime("execTime", e.ExecTime); err != nil {
+	if f.Time, err = convert.Millis("execTime", e.ExecTime); err != nil {
 		return venues.Fill{}, false, wrap(err)
 	}
 	return f, true, nil
@@ -339,7 +311,7 @@ func toFill(venue, instrument string, e execJSON) (venues.Fill, bool, error) {
 // toPosition translates a position: Bybit reports an unsigned size and a side.
 func toPosition(venue, instrument string, p positionJSON) (venues.Position, error) {
 	out := venues.Position{Venue: venue, Instrument: instrument}
-	size, err := num("size", p.Size)
+	size, err := convert.Dec("size", p.Size)
 	if err != nil {
 		return venues.Position{}, fmt.Errorf("position %s: %w", p.Symbol, err)
 	}
@@ -347,10 +319,10 @@ func toPosition(venue, instrument string, p positionJSON) (venues.Position, erro
 	if entry == "" {
 		entry = p.EntryPrice
 	}
-	if out.EntryPrice, err = optNum("avgPrice", entry); err != nil {
+	if out.EntryPrice, err = convert.DecOpt("avgPrice", entry); err != nil {
 		return venues.Position{}, fmt.Errorf("position %s: %w", p.Symbol, err)
 	}
-	if out.MarkPrice, err = optNum("markPrice", p.MarkPrice); err != nil {
+	if out.MarkPrice, err = convert.DecOpt("markPrice", p.MarkPrice); err != nil {
 		return venues.Position{}, fmt.Errorf("position %s: %w", p.Symbol, err)
 	}
 	switch {

@@ -59,13 +59,8 @@ func (a *Adapter) Stream(ctx context.Context, out chan<- venues.Event) error {
 // openStream dials, authenticates and subscribes. Topic pushes that arrive before the subscribe answer are
 // delivered on out, never dropped.
 func (a *Adapter) openStream(ctx context.Context, out chan<- venues.Event) (*websocket.Conn, error) {
-	a.mu.Lock()
-	loaded := a.instOf != nil
-	a.mu.Unlock()
-	if !loaded { // Decode needs the symbol map
-		if err := a.loadInstruments(ctx, "stream"); err != nil {
-			return nil, err
-		}
+	if err := a.insts.EnsureLoaded(ctx, "stream"); err != nil { // Decode needs the symbol map
+		return nil, err
 	}
 	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, a.cfg.WSURL, nil)
 	if resp != nil && resp.Body != nil {

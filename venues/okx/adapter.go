@@ -14,15 +14,16 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"execd/secret"
 	"execd/venues"
+	"execd/venues/internal/adaptercfg"
+	"execd/venues/internal/clocksync"
 	"execd/venues/internal/httpx"
+	"execd/venues/internal/instcache"
 )
 
 // Config configures one OKX venue.
@@ -43,18 +44,15 @@ type Adapter struct {
 	log    *zap.Logger
 	http   *http.Client
 	now    func() time.Time // wall clock for request timestamps; tests skew it
-	offset atomic.Int64     // ms the venue's clock is ahead of ours, learned on a timestamp error
+	offset clocksync.Offset // ms our clock is ahead of the venue's, learned on a timestamp error
 
-	mu       sync.Mutex
-	insts    map[string]instrument // canonical instrument → instrument
-	byInstID map[string]string     // instId → canonical
-	loadedAt time.Time
+	insts *instcache.Cache[instrument] // public instruments: canonical instrument ↔ instId, contract terms
 }
 
 var _ venues.Venue = (*Adapter)(nil)
 
 const (
-	instrumentsTTL = 5 * time.Minute
+	instrumentsTTL = instcache.DefaultTTL
 	pageLimit      = 100
 	tsLayout       = "2006-01-02T15:04:05.000Z"
 	maxBody        = 4 << 20
@@ -65,19 +63,15 @@ var clOrdIDRe = regexp.MustCompile(`^[A-Za-z0-9]{1,32}$`)
 
 // New checks the config and builds the adapter; it does no I/O.
 func New(cfg Config) (*Adapter, error) {
-	switch {
-	case cfg.Name == "":
-		return nil, errors.New("okx: venue name is required")
-	case cfg.BaseURL == "" || cfg.WSURL == "":
-		return nil, fmt.Errorf("okx %s: base URL and websocket URL are required", cfg.Name)
-	case cfg.APIKey == "" || cfg.Secret.Empty() || cfg.Passphrase.Empty():
-		return nil, fmt.Errorf("okx %s: API key, secret and passphrase are required", cfg.Name)
+	if err := adaptercfg.Check("okx", cfg.Name, cfg.BaseURL, cfg.WSURL,
+		cfg.APIKey != "" && !cfg.Secret.Empty() && !cfg.Passphrase.Empty(), "API key, secret and passphrase"); err != nil {
+		return nil, err
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = zap.NewNop()
-	}
-	return &Adapter{cfg: cfg, log: cfg.Logger.With(zap.String("venue", cfg.Name)), http: httpx.NewClient(cfg.HTTPClient),
-		now: time.Now}, nil
+	cfg.Logger = adaptercfg.Logger(cfg.Logger)
+	a := &Adapter{cfg: cfg, log: cfg.Logger.With(zap.String("venue", cfg.Name)), http: httpx.NewClient(cfg.HTTPClient),
+		now: time.Now}
+	a.insts = &instcache.Cache[instrument]{Load: a.loadInstruments, TTL: instrumentsTTL, Log: a.log, What: "instruments"}
+	return a, nil
 }
 
 // Name is the configured venue name.
@@ -85,7 +79,7 @@ func (a *Adapter) Name() string { return a.cfg.Name }
 
 // venueNow is our best estimate of the venue's clock.
 func (a *Adapter) venueNow() time.Time {
-	return a.now().Add(time.Duration(a.offset.Load()) * time.Millisecond)
+	return a.offset.VenueTime(a.now())
 }
 
 func (a *Adapter) sign(prehash string) string {
@@ -101,11 +95,7 @@ func (a *Adapter) reject(op string, err error) error {
 // badPayload is the error for a 2xx answer whose content the adapter cannot translate: Unknown for the mutating
 // calls (the venue acted), Rejected for reads.
 func (a *Adapter) badPayload(op string, mutating bool, err error) error {
-	class := venues.Rejected
-	if mutating {
-		class = venues.Unknown
-	}
-	return &venues.Error{Venue: a.cfg.Name, Op: op, Class: class, Status: http.StatusOK, Msg: "cannot translate response", Err: err}
+	return httpx.BadPayload(a.cfg.Name, op, mutating, err)
 }
 
 // envelope is every OKX answer.
@@ -196,22 +186,15 @@ func (a *Adapter) call(ctx context.Context, op, method, path string, query url.V
 
 // resyncTime learns the offset of the venue's clock from /api/v5/public/time.
 func (a *Adapter) resyncTime(ctx context.Context) {
-	before := a.now()
-	var rows []struct {
-		Ts string `json:"ts"`
-	}
-	if err := a.call(ctx, "time", http.MethodGet, "/api/v5/public/time", nil, nil, false, false, &rows); err != nil || len(rows) != 1 {
-		a.log.Warn("time resync failed", zap.Error(err))
-		return
-	}
-	server, err := strconv.ParseInt(rows[0].Ts, 10, 64)
-	if err != nil {
-		a.log.Warn("time resync failed", zap.Error(err))
-		return
-	}
-	local := before.Add(a.now().Sub(before) / 2).UnixMilli()
-	a.offset.Store(server - local)
-	a.log.Info("clock offset resynced", zap.Int64("offset_ms", server-local))
+	a.offset.Resync(ctx, a.log, a.now, func(ctx context.Context) (int64, error) {
+		var rows []struct {
+			Ts string `json:"ts"`
+		}
+		if err := a.call(ctx, "time", http.MethodGet, "/api/v5/public/time", nil, nil, false, false, &rows); err != nil || len(rows) != 1 {
+			return 0, err
+		}
+		return strconv.ParseInt(rows[0].Ts, 10, 64)
+	})
 }
 
 // instrument returns the instrument of a canonical name, loading the instruments when stale.
@@ -219,56 +202,23 @@ func (a *Adapter) instrument(ctx context.Context, op, inst string) (instrument, 
 	if _, err := instIDFromInstrument(inst); err != nil {
 		return instrument{}, a.reject(op, err)
 	}
-	a.mu.Lock()
-	in, ok := a.insts[inst]
-	fresh := time.Since(a.loadedAt) < instrumentsTTL
-	a.mu.Unlock()
-	if ok && fresh {
-		return in, nil
-	}
-	if err := a.loadInstruments(ctx, op); err != nil {
-		if ok { // keep trading on the cached rules when a refresh fails
-			a.log.Warn("instruments refresh failed", zap.Error(err))
-			return in, nil
-		}
+	in, listed, err := a.insts.Lookup(ctx, op, inst)
+	if err != nil {
 		return instrument{}, err
 	}
-	a.mu.Lock()
-	in, ok = a.insts[inst]
-	a.mu.Unlock()
-	if !ok {
+	if !listed {
 		return instrument{}, a.reject(op, fmt.Errorf("instrument %s is not listed as a linear swap", inst))
 	}
 	return in, nil
 }
 
-// instrumentByID maps an instId to its instrument, if known.
-func (a *Adapter) instrumentByID(instID string) (instrument, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	inst, ok := a.byInstID[instID]
-	if !ok {
-		return instrument{}, false
-	}
-	return a.insts[inst], true
-}
-
-func (a *Adapter) ensureInstruments(ctx context.Context, op string) error {
-	a.mu.Lock()
-	fresh := a.insts != nil && time.Since(a.loadedAt) < instrumentsTTL
-	a.mu.Unlock()
-	if fresh {
-		return nil
-	}
-	return a.loadInstruments(ctx, op)
-}
-
-func (a *Adapter) loadInstruments(ctx context.Context, op string) error {
+// loadInstruments reads the live swaps (the instruments cache's loader).
+func (a *Adapter) loadInstruments(ctx context.Context, op string) (instcache.Set[instrument], error) {
 	var rows []instrumentRow
 	if err := a.call(ctx, op, http.MethodGet, "/api/v5/public/instruments", url.Values{"instType": {"SWAP"}}, nil, false, false, &rows); err != nil {
-		return err
+		return instcache.Set[instrument]{}, err
 	}
-	insts, byID := map[string]instrument{}, map[string]string{}
+	set := instcache.NewSet[instrument]()
 	for _, r := range rows {
 		if r.State != "" && r.State != "live" {
 			continue
@@ -278,12 +228,9 @@ func (a *Adapter) loadInstruments(ctx context.Context, op string) error {
 			a.log.Debug("skipping instrument", zap.String("instId", r.InstID), zap.Error(err))
 			continue
 		}
-		insts[in.rules.Instrument], byID[r.InstID] = in, in.rules.Instrument
+		set.Add(in.rules.Instrument, r.InstID, in)
 	}
-	a.mu.Lock()
-	a.insts, a.byInstID, a.loadedAt = insts, byID, time.Now()
-	a.mu.Unlock()
-	return nil
+	return set, nil
 }
 
 // Rules returns the instrument's rules in base units (cached, refreshed every 5 minutes).
@@ -501,7 +448,7 @@ func (a *Adapter) Fills(ctx context.Context, inst string, sinceMillis int64) ([]
 // Positions returns the account's non-zero swap positions in base units. A position the adapter cannot map (an
 // unlisted instrument, hedge mode) is an error: hiding exposure from the reconcile loop is worse than failing.
 func (a *Adapter) Positions(ctx context.Context) ([]venues.Position, error) {
-	if err := a.ensureInstruments(ctx, "positions"); err != nil {
+	if err := a.insts.Ensure(ctx, "positions"); err != nil {
 		return nil, err
 	}
 	var rows []positionRow
@@ -513,7 +460,7 @@ func (a *Adapter) Positions(ctx context.Context) ([]venues.Position, error) {
 		if r.Pos == "" || r.Pos == "0" {
 			continue
 		}
-		in, ok := a.instrumentByID(r.InstID)
+		in, ok := a.insts.ByVenue(r.InstID)
 		if !ok {
 			return nil, a.badPayload("positions", false, fmt.Errorf("position in unmapped instrument %s", r.InstID))
 		}

@@ -1,8 +1,6 @@
 package okx
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -11,34 +9,33 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/clock"
 	"execd/mocks/market"
 	mockokx "execd/mocks/okx"
 	"execd/secret"
 	"execd/venues"
+	"execd/venues/internal/venuetesting"
 	"execd/venues/venuetest"
 )
 
 const (
-	inst   = "BTC-USDT-PERP"
+	inst   = venuetesting.Instrument
 	instID = "BTC-USDT-SWAP"
 	key    = "test-key"
 	secKey = "test-secret"
 	pass   = "test-pass"
 )
 
-var d = decimal.RequireFromString
+var (
+	d       = venuetesting.D
+	ctx     = venuetesting.Ctx
+	wantErr = venuetesting.WantErr
+	ioc     = venuetesting.IOC
+)
 
+// newMarket is a market with the one venue "okx", lots of 0.01 BTC (one contract).
 func newMarket(t *testing.T) *market.Market {
-	t.Helper()
-	m, err := market.New(market.Config{Seed: 7, StartPrice: 10490, AnnualVolatility: 0.6, TotalVolume24h: 200000,
-		FundingRate8h: 0.0001, Venues: []market.VenueConfig{{Name: "okx", VolumeShare: 1, TakerFeeBps: 5,
-			MakerFeeBps: 2, TickSize: d("0.1"), LotSize: d("0.01")}}},
-		clock.NewManual(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return venuetesting.Market{Start: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), Volume24h: 200000,
+		FundingRate8h: 0.0001, Venues: []market.VenueConfig{venuetesting.Venue("okx", 1, 5, 2, "0.1", "0.01")}}.New(t)
 }
 
 type env struct {
@@ -50,23 +47,14 @@ type env struct {
 func newEnv(t *testing.T, tweak func(*mockokx.Config)) env {
 	t.Helper()
 	m := newMarket(t)
-	book, err := m.Venue("okx")
-	if err != nil {
-		t.Fatal(err)
-	}
+	book := venuetesting.Book(t, m, "okx")
 	cfg := mockokx.Config{Name: "okx", Book: book, TakerFeeBps: 5, MakerFeeBps: 2, APIKey: key, APISecret: secKey,
 		Passphrase: pass, Clock: m.Clock()}
 	if tweak != nil {
 		tweak(&cfg)
 	}
 	srv, err := mockokx.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv = venuetesting.Serve(t, srv, err)
 	return env{srv: srv, ad: newAdapter(t, srv, secKey, pass, nil), book: book}
 }
 
@@ -74,33 +62,7 @@ func newAdapter(t *testing.T, srv *mockokx.Server, sec, passphrase string, hc *h
 	t.Helper()
 	ad, err := New(Config{Name: "okx", BaseURL: srv.URL(), WSURL: srv.WSURL(), APIKey: key, Secret: secret.New(sec),
 		Passphrase: secret.New(passphrase), HTTPClient: hc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ad
-}
-
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
-func wantErr(t *testing.T, err error, class venues.Class, code string) *venues.Error {
-	t.Helper()
-	var ve *venues.Error
-	if !errors.As(err, &ve) {
-		t.Fatalf("want *venues.Error %s %s, got %v", class, code, err)
-	}
-	if ve.Class != class || (code != "" && ve.Code != code) {
-		t.Fatalf("want %s code %s, got %v", class, code, err)
-	}
-	return ve
-}
-
-func ioc(cid string, side venues.Side, qty, price decimal.Decimal) venues.OrderRequest {
-	return venues.OrderRequest{ClientOrderID: cid, Instrument: inst, Side: side, Type: venues.Limit,
-		TimeInForce: venues.IOC, Quantity: qty, Price: price}
+	return venuetesting.Must(t, ad, err)
 }
 
 func TestRulesInBaseUnits(t *testing.T) {
@@ -176,27 +138,11 @@ func TestPlaceIOCFullFillInBTC(t *testing.T) {
 	if len(rec) != 1 || !rec[0].Sz.Equal(d("5")) || rec[0].OrdType != "ioc" {
 		t.Fatalf("records %+v", rec)
 	}
-	pos, err := e.ad.Positions(ctx(t))
-	if err != nil || len(pos) != 1 || !pos[0].Quantity.Equal(d("0.05")) || pos[0].Instrument != inst {
-		t.Fatalf("positions %+v %v", pos, err)
-	}
-	fills, err := e.ad.Fills(ctx(t), inst, 0)
-	if err != nil || len(fills) == 0 {
-		t.Fatalf("fills %+v %v", fills, err)
-	}
-	sum := decimal.Zero
-	for _, f := range fills {
-		if f.ClientOrderID != "full1" || !f.Fee.IsPositive() || f.FeeAsset != "USDT" {
-			t.Fatalf("fill %+v", f)
-		}
+	for _, f := range venuetesting.CheckFilledLong(t, e.ad, "full1", d("0.05")) {
 		want := f.Price.Mul(f.Quantity).Mul(d("0.0005")).Round(8)
 		if !f.Fee.Equal(want) {
 			t.Fatalf("fee %s, want %s (5 bps of %s × %s BTC)", f.Fee, want, f.Price, f.Quantity)
 		}
-		sum = sum.Add(f.Quantity)
-	}
-	if !sum.Equal(d("0.05")) {
-		t.Fatalf("fills sum %s", sum)
 	}
 }
 
@@ -313,36 +259,12 @@ func TestConnectionRefusedRetryable(t *testing.T) {
 
 func nextEvent(t *testing.T, ch <-chan venues.Event, pred func(venues.Event) bool) venues.Event {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case ev := <-ch:
-			if pred(ev) {
-				return ev
-			}
-		case <-deadline:
-			t.Fatal("timed out waiting for a stream event")
-		}
-	}
+	return venuetest.NextEvent(t, ch, 10*time.Second, pred)
 }
 
 func TestStreamFillsInBTCAndReconnect(t *testing.T) {
 	e := newEnv(t, nil)
-	c, cancel := context.WithCancel(context.Background())
-	events := make(chan venues.Event, 256)
-	done := make(chan error, 1)
-	go func() { done <- e.ad.Stream(c, events) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("stream ended with %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("stream did not end")
-		}
-	}()
+	events := venuetest.Stream(t, e.ad, 256)
 	// The stream may not be subscribed when the first order goes out: place until one shows up.
 	fillFor := func(prefix string) venues.Fill {
 		for i := 0; ; i++ {
@@ -400,47 +322,28 @@ func TestClassifyTable(t *testing.T) {
 	}
 }
 
-// harness runs the shared conformance scenarios against the OKX mock.
-type harness struct {
-	t   *testing.T
-	env env
-}
-
-var _ venuetest.Harness = (*harness)(nil)
-
-func (h *harness) Venue() venues.Venue { return h.env.ad }
-func (h *harness) Instrument() string  { return inst }
-func (h *harness) Ask() (decimal.Decimal, decimal.Decimal) {
-	_, asks := h.env.book.Depth(1)
-	return asks[0].Price, asks[0].Qty
-}
-func (h *harness) Bid() (decimal.Decimal, decimal.Decimal) {
-	bids, _ := h.env.book.Depth(1)
-	return bids[0].Price, bids[0].Qty
-}
-func (h *harness) SetPosition(q decimal.Decimal) { h.env.srv.SetPosition(instID, q.Div(d("0.01"))) }
-func (h *harness) BadSecret() venues.Venue {
-	return newAdapter(h.t, h.env.srv, "wrong-secret", pass, nil)
-}
-func (h *harness) StaleClock() venues.Venue {
-	ad := newAdapter(h.t, h.env.srv, secKey, pass, nil)
-	ad.now = func() time.Time { return time.Now().Add(-time.Minute) }
-	return ad
-}
-func (h *harness) TooSmall() decimal.Decimal     { return d("0.005") } // half a contract
-func (h *harness) RateLimitNext(n int)           { h.env.srv.Faults().RateLimitNext(n) }
-func (h *harness) Fail5xxAfterAccept(n int)      { h.env.srv.Faults().Fail5xxAfterAccept(n) }
-func (h *harness) DropResponseAfterAccept(n int) { h.env.srv.Faults().DropResponseAfterAccept(n) }
-func (h *harness) DropStreams()                  { h.env.srv.Faults().DropUserStreams() }
-func (h *harness) Executed(id string) (decimal.Decimal, bool) {
-	for _, o := range h.env.srv.Orders() {
-		if o.ClOrdID == id {
-			return o.AccFillSz.Mul(d("0.01")), true
-		}
-	}
-	return decimal.Zero, false
-}
-
+// TestConformance runs the shared conformance scenarios against the OKX mock (positions and executions in
+// contracts of 0.01 BTC).
 func TestConformance(t *testing.T) {
-	venuetest.Run(t, func(t *testing.T) venuetest.Harness { return &harness{t: t, env: newEnv(t, nil)} })
+	venuetest.Run(t, func(t *testing.T) venuetest.Harness {
+		e := newEnv(t, nil)
+		return &venuetesting.Harness{Adapter: e.ad, Book: e.book, Faults: e.srv.Faults(),
+			SetPos: func(q decimal.Decimal) { e.srv.SetPosition(instID, q.Div(d("0.01"))) },
+			Bad:    func() venues.Venue { return newAdapter(t, e.srv, "wrong-secret", pass, nil) },
+			Stale: func() venues.Venue {
+				ad := newAdapter(t, e.srv, secKey, pass, nil)
+				ad.now = func() time.Time { return time.Now().Add(-time.Minute) }
+				return ad
+			},
+			Small: d("0.005"), // half a contract
+			Exec: func(id string) (decimal.Decimal, bool) {
+				for _, o := range e.srv.Orders() {
+					if o.ClOrdID == id {
+						return o.AccFillSz.Mul(d("0.01")), true
+					}
+				}
+				return decimal.Zero, false
+			},
+		}
+	})
 }

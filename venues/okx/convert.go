@@ -3,46 +3,13 @@ package okx
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/shopspring/decimal"
 
 	"execd/venues"
+	"execd/venues/internal/convert"
 )
-
-// parseDec reads a venue decimal string; empty or malformed is an error.
-func parseDec(field, s string) (decimal.Decimal, error) {
-	if s == "" {
-		return decimal.Zero, fmt.Errorf("%s: empty decimal", field)
-	}
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		return decimal.Zero, fmt.Errorf("%s %q: %w", field, s, err)
-	}
-	return d, nil
-}
-
-// parseDecOpt is parseDec where OKX sends "" for zero or not applicable (avgPx, px of a market order, fee).
-func parseDecOpt(field, s string) (decimal.Decimal, error) {
-	if s == "" {
-		return decimal.Zero, nil
-	}
-	return parseDec(field, s)
-}
-
-// parseMillis reads a Unix-milliseconds string; "" is the zero time.
-func parseMillis(field, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%s %q: %w", field, s, err)
-	}
-	return time.UnixMilli(n).UTC(), nil
-}
 
 // instrumentFromInstID maps BTC-USDT-SWAP to BTC-USDT-PERP.
 func instrumentFromInstID(instID string) (string, error) {
@@ -100,12 +67,12 @@ func toInstrument(r instrumentRow) (instrument, error) {
 		return instrument{}, fmt.Errorf("%s: not a linear swap valued in %s (type %q, ctType %q, ctValCcy %q)",
 			r.InstID, base, r.InstType, r.CtType, r.CtValCcy)
 	}
-	ctVal, err1 := parseDec("ctVal", r.CtVal)
-	ctMult, err2 := parseDec("ctMult", r.CtMult)
-	lot, err3 := parseDec("lotSz", r.LotSz)
-	minSz, err4 := parseDec("minSz", r.MinSz)
-	tick, err5 := parseDec("tickSz", r.TickSz)
-	maxSz, err6 := parseDecOpt("maxLmtSz", r.MaxLmtSz)
+	ctVal, err1 := convert.Dec("ctVal", r.CtVal)
+	ctMult, err2 := convert.Dec("ctMult", r.CtMult)
+	lot, err3 := convert.Dec("lotSz", r.LotSz)
+	minSz, err4 := convert.Dec("minSz", r.MinSz)
+	tick, err5 := convert.Dec("tickSz", r.TickSz)
+	maxSz, err6 := convert.DecOpt("maxLmtSz", r.MaxLmtSz)
 	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 		return instrument{}, fmt.Errorf("%s: %w", r.InstID, err)
 	}
@@ -222,12 +189,8 @@ func statusFromVenue(state string, t venues.OrderType, tif venues.TimeInForce) (
 // toOrder translates an order row in contracts to a canonical order in base units.
 func toOrder(in instrument, r orderRow) (venues.Order, error) {
 	var o venues.Order
-	var errs []error
-	add := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
+	var errs convert.Errs
+	add := errs.Add
 	var err error
 	if r.InstID != in.rules.Symbol {
 		add(fmt.Errorf("instId %q, want %q", r.InstID, in.rules.Symbol))
@@ -241,14 +204,14 @@ func toOrder(in instrument, r orderRow) (venues.Order, error) {
 	add(err)
 	o.Status, err = statusFromVenue(r.State, o.Type, o.TimeInForce)
 	add(err)
-	sz, err := parseDec("sz", r.Sz)
+	sz, err := convert.Dec("sz", r.Sz)
 	add(err)
-	filled, err := parseDec("accFillSz", r.AccFillSz)
+	filled, err := convert.Dec("accFillSz", r.AccFillSz)
 	add(err)
-	o.AvgPrice, err = parseDecOpt("avgPx", r.AvgPx)
+	o.AvgPrice, err = convert.DecOpt("avgPx", r.AvgPx)
 	add(err)
 	if o.Type == venues.Limit {
-		o.Price, err = parseDec("px", r.Px)
+		o.Price, err = convert.Dec("px", r.Px)
 		add(err)
 	}
 	switch r.ReduceOnly {
@@ -258,7 +221,7 @@ func toOrder(in instrument, r orderRow) (venues.Order, error) {
 	default:
 		add(fmt.Errorf("reduceOnly %q", r.ReduceOnly))
 	}
-	o.UpdateTime, err = parseMillis("uTime", r.UTime)
+	o.UpdateTime, err = convert.Millis("uTime", r.UTime)
 	add(err)
 	if r.ClOrdID == "" {
 		add(errors.New("empty clOrdId"))
@@ -266,7 +229,7 @@ func toOrder(in instrument, r orderRow) (venues.Order, error) {
 	if len(errs) == 0 && (!sz.IsPositive() || filled.IsNegative() || filled.GreaterThan(sz)) {
 		add(fmt.Errorf("sz %s / accFillSz %s out of range", sz, filled))
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errs.Err(); err != nil {
 		return venues.Order{}, fmt.Errorf("order %s: %w", r.OrdID, err)
 	}
 	o.Quantity, o.FilledQty = in.toBase(sz), in.toBase(filled)
@@ -284,10 +247,10 @@ func toEvent(venue string, in instrument, r orderRow) (venues.Event, error) {
 	if r.TradeID == "" {
 		return ev, nil
 	}
-	sz, err1 := parseDec("fillSz", r.FillSz)
-	px, err2 := parseDec("fillPx", r.FillPx)
-	fee, err3 := parseDecOpt("fillFee", r.FillFee)
-	t, err4 := parseMillis("fillTime", r.FillTime)
+	sz, err1 := convert.Dec("fillSz", r.FillSz)
+	px, err2 := convert.Dec("fillPx", r.FillPx)
+	fee, err3 := convert.DecOpt("fillFee", r.FillFee)
+	t, err4 := convert.Millis("fillTime", r.FillTime)
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return venues.Event{}, fmt.Errorf("trade %s: %w", r.TradeID, err)
 	}
@@ -319,10 +282,10 @@ type fillRow struct {
 // toFill translates a fills row; OKX's negative fee (a charge) becomes a positive cost.
 func toFill(venue string, in instrument, r fillRow) (venues.Fill, error) {
 	side, err1 := sideFromVenue(r.Side)
-	sz, err2 := parseDec("fillSz", r.FillSz)
-	px, err3 := parseDec("fillPx", r.FillPx)
-	fee, err4 := parseDecOpt("fee", r.Fee)
-	t, err5 := parseMillis("ts", r.Ts)
+	sz, err2 := convert.Dec("fillSz", r.FillSz)
+	px, err3 := convert.Dec("fillPx", r.FillPx)
+	fee, err4 := convert.DecOpt("fee", r.Fee)
+	t, err5 := convert.Millis("ts", r.Ts)
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return venues.Fill{}, fmt.Errorf("trade %s: %w", r.TradeID, err)
 	}
@@ -350,9 +313,9 @@ func toPosition(venue string, in instrument, r positionRow) (venues.Position, er
 	if r.PosSide != "net" {
 		return venues.Position{}, fmt.Errorf("%s: position side %q: only net mode is supported", r.InstID, r.PosSide)
 	}
-	pos, err1 := parseDec("pos", r.Pos)
-	avg, err2 := parseDecOpt("avgPx", r.AvgPx)
-	mark, err3 := parseDecOpt("markPx", r.MarkPx)
+	pos, err1 := convert.Dec("pos", r.Pos)
+	avg, err2 := convert.DecOpt("avgPx", r.AvgPx)
+	mark, err3 := convert.DecOpt("markPx", r.MarkPx)
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return venues.Position{}, fmt.Errorf("position %s: %w", r.InstID, err)
 	}
@@ -383,11 +346,11 @@ type fundingRow struct {
 // toStats combines ticker, mark price and funding rate. Volume24h is vol24h×ctVal (base units); QuoteVol24h is
 // an estimate, Volume24h × last, since OKX gives no quote volume for swaps.
 func toStats(in instrument, t tickerRow, m markRow, f fundingRow) (venues.Stats, error) {
-	vol, err1 := parseDec("vol24h", t.Vol24h)
-	last, err2 := parseDecOpt("last", t.Last)
-	mark, err3 := parseDec("markPx", m.MarkPx)
-	rate, err4 := parseDec("fundingRate", f.FundingRate)
-	ts, err5 := parseMillis("ts", m.Ts)
+	vol, err1 := convert.Dec("vol24h", t.Vol24h)
+	last, err2 := convert.DecOpt("last", t.Last)
+	mark, err3 := convert.Dec("markPx", m.MarkPx)
+	rate, err4 := convert.Dec("fundingRate", f.FundingRate)
+	ts, err5 := convert.Millis("ts", m.Ts)
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return venues.Stats{}, err
 	}

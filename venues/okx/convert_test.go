@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"execd/venues"
+	"execd/venues/internal/instcache"
 )
 
 func testInstrument(t testing.TB) instrument {
@@ -61,8 +62,10 @@ func FuzzConvert(f *testing.F) {
 	f.Add([]byte(`pong`))
 	f.Add([]byte(`{"arg":{"channel":"orders"},"data":[{"instId":"BTC-USDT-SWAP","sz":"1e400"}]}`))
 	in := testInstrument(f)
-	a := &Adapter{cfg: Config{Name: "okx"}, insts: map[string]instrument{in.rules.Instrument: in},
-		byInstID: map[string]string{"BTC-USDT-SWAP": in.rules.Instrument}}
+	a := &Adapter{cfg: Config{Name: "okx"}, insts: &instcache.Cache[instrument]{}}
+	set := instcache.NewSet[instrument]()
+	set.Add(in.rules.Instrument, "BTC-USDT-SWAP", in)
+	a.insts.Store(set)
 	a.log = zapNop()
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		evs, err := a.decode(raw)

@@ -49,7 +49,7 @@ func (a *Adapter) Stream(ctx context.Context, out chan<- venues.Event) error {
 
 // openStream dials, logs in and subscribes, waiting for each acknowledgement.
 func (a *Adapter) openStream(ctx context.Context) (*websocket.Conn, error) {
-	if err := a.ensureInstruments(ctx, "stream"); err != nil {
+	if err := a.insts.Ensure(ctx, "stream"); err != nil {
 		return nil, err
 	}
 	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, a.cfg.WSURL, nil)
@@ -146,7 +146,7 @@ func (a *Adapter) decode(raw []byte) ([]venues.Event, error) {
 	}
 	evs := make([]venues.Event, 0, len(rows))
 	for _, r := range rows {
-		in, ok := a.instrumentByID(r.InstID)
+		in, ok := a.insts.ByVenue(r.InstID)
 		if !ok {
 			a.log.Warn("order update for an unmapped instrument", zap.String("instId", r.InstID))
 			continue

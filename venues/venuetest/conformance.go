@@ -387,11 +387,15 @@ func scDropped(t *testing.T, h Harness) {
 }
 
 // streamed starts the adapter's stream and returns its events; it ends with the test.
-func streamed(t *testing.T, h Harness) <-chan venues.Event {
+func streamed(t *testing.T, h Harness) <-chan venues.Event { return Stream(t, h.Venue(), 256) }
+
+// Stream starts v's private stream with an event buffer of size buf and returns its events. When the test ends the
+// stream's context is cancelled, and the test fails unless Stream then returns context.Canceled within 5 s.
+func Stream(t testing.TB, v venues.Venue, buf int) <-chan venues.Event {
 	ctx, cancel := context.WithCancel(context.Background())
-	events := make(chan venues.Event, 256)
+	events := make(chan venues.Event, buf)
 	done := make(chan error, 1)
-	go func() { done <- h.Venue().Stream(ctx, events) }()
+	go func() { done <- v.Stream(ctx, events) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -404,6 +408,22 @@ func streamed(t *testing.T, h Harness) <-chan venues.Event {
 		}
 	})
 	return events
+}
+
+// NextEvent reads events until one satisfies pred and returns it; the test fails if none arrives within timeout.
+func NextEvent(t testing.TB, ch <-chan venues.Event, timeout time.Duration, pred func(venues.Event) bool) venues.Event {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case ev := <-ch:
+			if pred(ev) {
+				return ev
+			}
+		case <-deadline:
+			t.Fatal("timed out waiting for a stream event")
+		}
+	}
 }
 
 // fillOf places IOCs until the stream delivers a fill for one of them (the stream may not be subscribed when the

@@ -116,6 +116,16 @@ func TransportError(venue, op string, info *Info, mutating bool, byStatus func(s
 	return e
 }
 
+// BadPayload is the error for a 2xx answer whose content the adapter cannot translate: Unknown for a mutating
+// call (the venue acted), Rejected for a read.
+func BadPayload(venue, op string, mutating bool, err error) *venues.Error {
+	class := venues.Rejected
+	if mutating {
+		class = venues.Unknown
+	}
+	return &venues.Error{Venue: venue, Op: op, Class: class, Status: http.StatusOK, Msg: "cannot translate response", Err: err}
+}
+
 // Sanitize strips the query, fragment and user info (timestamps, signatures, keys) from the URL of a *url.Error
 // inside err; other errors are returned as they are.
 func Sanitize(err error) error {
