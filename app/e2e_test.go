@@ -36,7 +36,13 @@ func startDaemon(t *testing.T, speed float64, edit func(*config.Config)) *app.Ap
 
 func startDaemonOpts(t *testing.T, speed float64, edit func(*config.Config), o app.Options) *app.App {
 	t.Helper()
-	cfg, err := config.Parse(bytes.NewReader(configs.Seed))
+	return startDaemonConfig(t, configs.Seed, speed, edit, o)
+}
+
+// startDaemonConfig embeds the daemon of an embedded config, with the test tokens.
+func startDaemonConfig(t *testing.T, yaml []byte, speed float64, edit func(*config.Config), o app.Options) *app.App {
+	t.Helper()
+	cfg, err := config.Parse(bytes.NewReader(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}

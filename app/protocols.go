@@ -152,83 +152,74 @@ func symbolOf(instrument string) (string, error) {
 	return base + quote, err
 }
 
-type binanceControl struct{ s *mockbinance.Server }
+// symbolControl is the MockControl of a mock that keys positions by BASEQUOTE symbol in base units (the Binance
+// and Bybit mocks).
+type symbolControl struct {
+	orders   func() []MockOrder
+	position func(symbol string) decimal.Decimal
+	set      func(symbol string, qty, entry decimal.Decimal)
+	faults   *mockutil.Faults
+}
+
+func (c symbolControl) Orders() []MockOrder      { return c.orders() }
+func (c symbolControl) Faults() *mockutil.Faults { return c.faults }
+
+func (c symbolControl) Position(instrument string) decimal.Decimal {
+	s, err := symbolOf(instrument)
+	if err != nil {
+		return decimal.Zero
+	}
+	return c.position(s)
+}
+
+func (c symbolControl) SetPosition(instrument string, qty, entry decimal.Decimal) error {
+	s, err := symbolOf(instrument)
+	if err != nil {
+		return err
+	}
+	c.set(s, qty, entry)
+	return nil
+}
 
 func startBinance(p mockParams) (mockServer, MockControl, error) {
 	rl := p.mock.RateLimits == nil || *p.mock.RateLimits
 	s, err := mockbinance.New(mockbinance.Config{Name: p.name, Book: p.book, TakerFeeBps: p.mock.TakerFeeBps,
 		MakerFeeBps: p.mock.MakerFeeBps, APIKey: p.key, APISecret: p.secret.Reveal(), Clock: p.clk,
 		DisableRateLimits: !rl, Logger: p.log})
-	return s, binanceControl{s}, err
-}
-
-func (c binanceControl) Orders() []MockOrder {
-	var out []MockOrder
-	for _, o := range c.s.Orders() {
-		out = append(out, MockOrder{ClientOrderID: o.ClientOrderID, Quantity: o.OrigQty, Executed: o.ExecutedQty,
-			Price: o.Price, Open: o.Status == "NEW" || o.Status == "PARTIALLY_FILLED", ReduceOnly: o.ReduceOnly,
-			Limit: o.Type == "LIMIT", IOC: o.TimeInForce == "IOC"})
-	}
-	return out
-}
-
-func (c binanceControl) Position(instrument string) decimal.Decimal {
-	s, err := symbolOf(instrument)
 	if err != nil {
-		return decimal.Zero
+		return nil, nil, err
 	}
-	return c.s.Position(s)
-}
-
-func (c binanceControl) SetPosition(instrument string, qty, entry decimal.Decimal) error {
-	s, err := symbolOf(instrument)
-	if err != nil {
-		return err
+	orders := func() []MockOrder {
+		var out []MockOrder
+		for _, o := range s.Orders() {
+			out = append(out, MockOrder{ClientOrderID: o.ClientOrderID, Quantity: o.OrigQty, Executed: o.ExecutedQty,
+				Price: o.Price, Open: o.Status == "NEW" || o.Status == "PARTIALLY_FILLED", ReduceOnly: o.ReduceOnly,
+				Limit: o.Type == "LIMIT", IOC: o.TimeInForce == "IOC"})
+		}
+		return out
 	}
-	c.s.SetPosition(s, qty, entry)
-	return nil
+	return s, symbolControl{orders: orders, position: s.Position, set: s.SetPosition, faults: s.Faults()}, nil
 }
-
-func (c binanceControl) Faults() *mockutil.Faults { return c.s.Faults() }
-
-type bybitControl struct{ s *mockbybit.Server }
 
 func startBybit(p mockParams) (mockServer, MockControl, error) {
 	rl := p.mock.RateLimits == nil || *p.mock.RateLimits
 	s, err := mockbybit.New(mockbybit.Config{Name: p.name, Book: p.book, TakerFeeBps: p.mock.TakerFeeBps,
 		MakerFeeBps: p.mock.MakerFeeBps, APIKey: p.key, APISecret: p.secret.Reveal(), Clock: p.clk,
 		DisableRateLimits: !rl, Logger: p.log})
-	return s, bybitControl{s}, err
-}
-
-func (c bybitControl) Orders() []MockOrder {
-	var out []MockOrder
-	for _, o := range c.s.Orders() {
-		out = append(out, MockOrder{ClientOrderID: o.OrderLinkID, Quantity: o.Qty, Executed: o.CumExecQty,
-			Price: o.Price, Open: o.OrderStatus == "New" || o.OrderStatus == "PartiallyFilled", ReduceOnly: o.ReduceOnly,
-			Limit: o.OrderType == "Limit", IOC: o.TimeInForce == "IOC"})
-	}
-	return out
-}
-
-func (c bybitControl) Position(instrument string) decimal.Decimal {
-	s, err := symbolOf(instrument)
 	if err != nil {
-		return decimal.Zero
+		return nil, nil, err
 	}
-	return c.s.Position(s)
-}
-
-func (c bybitControl) SetPosition(instrument string, qty, entry decimal.Decimal) error {
-	s, err := symbolOf(instrument)
-	if err != nil {
-		return err
+	orders := func() []MockOrder {
+		var out []MockOrder
+		for _, o := range s.Orders() {
+			out = append(out, MockOrder{ClientOrderID: o.OrderLinkID, Quantity: o.Qty, Executed: o.CumExecQty,
+				Price: o.Price, Open: o.OrderStatus == "New" || o.OrderStatus == "PartiallyFilled", ReduceOnly: o.ReduceOnly,
+				Limit: o.OrderType == "Limit", IOC: o.TimeInForce == "IOC"})
+		}
+		return out
 	}
-	c.s.SetPosition(s, qty, entry)
-	return nil
+	return s, symbolControl{orders: orders, position: s.Position, set: s.SetPosition, faults: s.Faults()}, nil
 }
-
-func (c bybitControl) Faults() *mockutil.Faults { return c.s.Faults() }
 
 func unknownProtocol(name string) error {
 	return fmt.Errorf("protocol %q is not supported", name)

@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"bytes"
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -11,8 +9,6 @@ import (
 
 	"execd/api"
 	"execd/app"
-	"execd/clock"
-	"execd/config"
 	"execd/configs"
 	"execd/engine"
 )
@@ -21,28 +17,7 @@ import (
 // OKX v5 mocks, each through its own adapter. Each venue's filled share is within 5 points of its volume share,
 // OKX quantities are whole contracts, the total is on the lot grid, and the venues' records agree.
 func TestThreeVenuesThreeProtocols(t *testing.T) {
-	cfg, err := config.Parse(bytes.NewReader(configs.Default))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Auth.Tokens = []config.TokenConfig{
-		{Name: "r", Role: config.RoleRebalancer, SHA256: config.HashToken(rebalancerToken)},
-		{Name: "v", Role: config.RoleViewer, SHA256: config.HashToken(viewerToken)},
-	}
-	a, err := app.New(cfg, app.Options{Clock: clock.NewScaled(time.Now().UTC(), 40), Listen: "127.0.0.1:0", JournalDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.Stop(ctx)
-	})
+	a := startDaemonConfig(t, configs.Default, 40, nil, app.Options{})
 	var before api.PositionsView
 	call(t, a, viewerToken, "GET", "/v1/positions", nil, &before)
 	if !before.Aggregate[0].Position.Equal(d("-11.988")) {
