@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"execd/mocks/exchange"
 	"execd/mocks/market"
 	"execd/mocks/mockutil"
 )
@@ -32,15 +33,34 @@ type OrderRecord struct {
 	UpdateTime    time.Time
 }
 
-func (o *OrderRecord) open() bool { return o.Status == "NEW" || o.Status == "PARTIALLY_FILLED" }
+// Binance's id bases: order and trade ids are the engine's sequence numbers above them.
+const (
+	orderIDBase = 4000000000
+	tradeIDBase = 200000000
+)
 
-func (o *OrderRecord) remaining() decimal.Decimal { return o.OrigQty.Sub(o.ExecutedQty) }
+var statuses = map[exchange.Status]string{exchange.New: "NEW", exchange.PartiallyFilled: "PARTIALLY_FILLED",
+	exchange.Filled: "FILLED", exchange.Canceled: "CANCELED", exchange.Expired: "EXPIRED"}
 
-func (o *OrderRecord) sign() decimal.Decimal {
-	if o.Side == "SELL" {
-		return decimal.NewFromInt(-1)
+func sideString(s market.Side) string {
+	if s == market.Sell {
+		return "SELL"
 	}
-	return decimal.NewFromInt(1)
+	return "BUY"
+}
+
+// record is o as Binance reports it: MARKET orders show timeInForce GTC.
+func record(o *exchange.Order) OrderRecord {
+	typ, tif := "LIMIT", "GTC"
+	switch {
+	case o.Market():
+		typ = "MARKET"
+	case !o.Rest:
+		tif = "IOC"
+	}
+	return OrderRecord{OrderID: orderIDBase + o.Seq, ClientOrderID: o.ClientID, Symbol: o.Symbol, Side: sideString(o.Side),
+		Type: typ, TimeInForce: tif, Price: o.Price, OrigQty: o.Qty, ExecutedQty: o.Filled, CumQuote: o.Notional,
+		Status: statuses[o.Status], ReduceOnly: o.ReduceOnly, Time: o.Created, UpdateTime: o.Updated}
 }
 
 type trade struct {
@@ -55,10 +75,10 @@ type trade struct {
 	Time       time.Time
 }
 
-type position struct {
-	Qty, Entry decimal.Decimal
-	Realized   decimal.Decimal
-	Update     time.Time
+func tradeOf(f *exchange.Fill) trade {
+	return trade{ID: tradeIDBase + f.Seq, OrderID: orderIDBase + f.Order.Seq, Symbol: f.Order.Symbol,
+		Side: sideString(f.Order.Side), Price: f.Price, Qty: f.Qty, Commission: f.Fee, Realized: f.Realized,
+		Maker: f.Maker, Time: f.Time}
 }
 
 // listenKey is a live user-data stream key; its connections are the account hub's connections tagged with it.
@@ -66,75 +86,38 @@ type listenKey struct {
 	expires time.Time
 }
 
-// account is the one account of a mock venue: orders, trades, position, wallet and user-data streams. One mutex
-// guards it all; stream messages are queued under it (non-blocking) so every stream sees events in order.
+// account is the one account of a mock venue: the shared engine (orders, trades, position, wallet) behind the
+// Binance wire format, and the user-data streams. mu guards the listen keys; the engine reports its changes to
+// push, after its own lock is released and in order.
 type account struct {
 	cfg *Config
+	ex  *exchange.Account
+	hub *mockutil.Hub
 
 	mu         sync.Mutex
-	orders     []*OrderRecord
-	trades     []trade
-	positions  map[string]*position
-	wallet     decimal.Decimal
-	nextOrder  int64
-	nextTrade  int64
 	keys       map[string]*listenKey
-	hub        *mockutil.Hub
-	nextKey    int64
 	pricePrec  int32
 	qtyPrec    int32
-	takerRate  decimal.Decimal
-	makerRate  decimal.Decimal
-	one        decimal.Decimal
 	leverage   decimal.Decimal
 	clientIDRe *regexp.Regexp
 }
 
 func newAccount(cfg *Config) *account {
 	prec := func(d decimal.Decimal) int32 { return max(0, -d.Exponent()) }
-	return &account{cfg: cfg, positions: map[string]*position{}, wallet: cfg.Balance, nextOrder: 4000000000,
-		nextTrade: 200000000, keys: map[string]*listenKey{}, hub: mockutil.NewHub(), pricePrec: max(2, prec(cfg.TickSize)),
-		qtyPrec: prec(cfg.StepSize), takerRate: decimal.NewFromFloat(cfg.TakerFeeBps).Div(decimal.NewFromInt(10000)),
-		makerRate: decimal.NewFromFloat(cfg.MakerFeeBps).Div(decimal.NewFromInt(10000)), one: decimal.NewFromInt(1),
-		leverage: decimal.NewFromInt(int64(cfg.Leverage)), clientIDRe: regexp.MustCompile(`^[.A-Z:/a-z0-9_-]{1,36}$`)}
+	a := &account{cfg: cfg, keys: map[string]*listenKey{}, hub: mockutil.NewHub(), pricePrec: max(2, prec(cfg.TickSize)),
+		qtyPrec: prec(cfg.StepSize), leverage: decimal.NewFromInt(int64(cfg.Leverage)),
+		clientIDRe: regexp.MustCompile(`^[.A-Z:/a-z0-9_-]{1,36}$`)}
+	a.ex = exchange.NewAccount(exchange.Config{Book: cfg.Book, Clock: cfg.Clock, Balance: cfg.Balance, Leverage: cfg.Leverage,
+		TakerFeeBps: cfg.TakerFeeBps, MakerFeeBps: cfg.MakerFeeBps, MinNotional: cfg.MinNotional, Logger: cfg.Logger,
+		OnEvents: a.push})
+	return a
 }
 
 func (a *account) px(d decimal.Decimal) string  { return d.StringFixed(a.pricePrec) }
 func (a *account) qty(d decimal.Decimal) string { return d.StringFixed(a.qtyPrec) }
 func (a *account) now() time.Time               { return a.cfg.Clock.Now() }
 
-func (a *account) pos(symbol string) *position {
-	p, ok := a.positions[symbol]
-	if !ok {
-		p = &position{}
-		a.positions[symbol] = p
-	}
-	return p
-}
-
-func (a *account) setPosition(symbol string, qty, entry decimal.Decimal) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	p := a.pos(symbol)
-	p.Qty, p.Entry, p.Update = qty, entry, a.now()
-	a.pushAccount(symbol, "ORDER")
-}
-
-func (a *account) position(symbol string) decimal.Decimal {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.pos(symbol).Qty
-}
-
-func (a *account) records() []OrderRecord {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := make([]OrderRecord, len(a.orders))
-	for i, o := range a.orders {
-		out[i] = *o
-	}
-	return out
-}
+func (a *account) records() []OrderRecord { return exchange.Convert(a.ex.Orders(), record) }
 
 // parseDecimal reads a positive-format decimal parameter, rejecting exponents and anything the venue would not.
 func parseDecimal(name, v string) (decimal.Decimal, *apiError) {
@@ -150,8 +133,6 @@ func parseDecimal(name, v string) (decimal.Decimal, *apiError) {
 	}
 	return d, nil
 }
-
-func onGrid(v, step decimal.Decimal) bool { return v.Mod(step).IsZero() }
 
 func (a *account) newOrder(r *request) (any, *apiError) {
 	p := r.params
@@ -209,7 +190,7 @@ func (a *account) newOrder(r *request) (any, *apiError) {
 	if -qty.Exponent() > a.qtyPrec && !qty.Equal(qty.Truncate(a.qtyPrec)) {
 		return nil, errPrecision
 	}
-	if !onGrid(qty, c.StepSize) {
+	if !exchange.OnGrid(qty, c.StepSize) {
 		return nil, errStep
 	}
 	maxQty := c.MaxQty
@@ -232,7 +213,7 @@ func (a *account) newOrder(r *request) (any, *apiError) {
 			return nil, errPriceZero
 		case -price.Exponent() > a.pricePrec && !price.Equal(price.Truncate(a.pricePrec)):
 			return nil, errPrecision
-		case !onGrid(price, c.TickSize):
+		case !exchange.OnGrid(price, c.TickSize):
 			return nil, errTick
 		case price.LessThan(decimal.RequireFromString("556.80")):
 			return nil, errPriceMin
@@ -250,168 +231,21 @@ func (a *account) newOrder(r *request) (any, *apiError) {
 		return nil, errClientID
 	}
 
-	q := c.Book.Quote()
-	ref := price
-	if typ == "MARKET" {
-		ref = q.Mark
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, o := range a.orders {
-		if o.ClientOrderID == cid && o.open() {
-			return nil, errDuplicate
-		}
-	}
-	pos := a.pos(c.Symbol)
-	sign := decimal.NewFromInt(1)
+	sd := market.Buy
 	if side == "SELL" {
-		sign = sign.Neg()
+		sd = market.Sell
 	}
-	if reduceOnly {
-		if pos.Qty.IsZero() || pos.Qty.Sign() == sign.Sign() {
-			return nil, errReduceOnly
-		}
-	} else {
-		if qty.Mul(ref).LessThan(c.MinNotional) {
-			return nil, errMinNotional(c.MinNotional.String())
-		}
-		// Initial margin for the part of the order that opens exposure, against the wallet less the margin of the
-		// current position and of the open orders.
-		opening := qty
-		if pos.Qty.Sign() == -sign.Sign() {
-			opening = decimal.Max(decimal.Zero, qty.Sub(pos.Qty.Abs()))
-		}
-		used := pos.Qty.Abs().Mul(q.Mark)
-		for _, o := range a.orders {
-			if o.open() && !o.ReduceOnly {
-				used = used.Add(o.remaining().Mul(o.Price))
-			}
-		}
-		if opening.Mul(ref).Add(used).Div(a.leverage).GreaterThan(a.wallet) {
-			return nil, errMargin
-		}
-	}
-	now := a.now()
-	a.nextOrder++
-	o := &OrderRecord{OrderID: a.nextOrder, ClientOrderID: cid, Symbol: c.Symbol, Side: side, Type: typ,
-		TimeInForce: tif, Price: price, OrigQty: qty, Status: "NEW", ReduceOnly: reduceOnly, Time: now, UpdateTime: now}
-	a.orders = append(a.orders, o)
-	ack := a.orderJSON(o)
-	a.pushOrder(o, "NEW", nil)
-	a.match(o, false)
-	switch {
-	case o.open() && (typ == "MARKET" || tif == "IOC"):
-		a.finish(o, "EXPIRED")
-	case o.open() && o.ReduceOnly && a.reducible(o).IsZero():
-		a.finish(o, "EXPIRED")
+	ack, o, err := a.ex.Place(exchange.Request{ClientID: cid, Symbol: c.Symbol, Side: sd, Qty: qty, Price: price,
+		Rest: typ == "LIMIT" && tif == "GTC", ReduceOnly: reduceOnly})
+	if err != nil {
+		return nil, exchange.Reject(err, map[error]*apiError{exchange.ErrDuplicate: errDuplicate,
+			exchange.ErrReduceOnly: errReduceOnly, exchange.ErrMinNotional: errMinNotional(c.MinNotional.String()),
+			exchange.ErrInsufficientMargin: errMargin}, errInternal)
 	}
 	if respType == "ACK" {
-		return ack, nil
+		return a.jsonOf(&ack), nil
 	}
-	return a.orderJSON(o), nil
-}
-
-// reducible is how much of a reduce-only order may still execute: at most the opposite position.
-func (a *account) reducible(o *OrderRecord) decimal.Decimal {
-	pos := a.pos(o.Symbol).Qty
-	if pos.IsZero() || pos.Sign() == o.sign().Sign() {
-		return decimal.Zero
-	}
-	return decimal.Min(o.remaining(), pos.Abs())
-}
-
-// match takes liquidity for o from the book at its limit (none for MARKET). Called with a.mu held.
-func (a *account) match(o *OrderRecord, maker bool) {
-	want := o.remaining()
-	if o.ReduceOnly {
-		want = a.reducible(o)
-	}
-	if !want.IsPositive() {
-		return
-	}
-	mside := market.Buy
-	if o.Side == "SELL" {
-		mside = market.Sell
-	}
-	for _, ex := range a.cfg.Book.Take(mside, want, o.Price) {
-		if !ex.Qty.IsPositive() {
-			continue
-		}
-		a.fill(o, ex.Price, ex.Qty, maker)
-	}
-}
-
-// fill books one execution: trade, order, position, wallet, and the stream events. Called with a.mu held.
-func (a *account) fill(o *OrderRecord, price, qty decimal.Decimal, maker bool) {
-	rate := a.takerRate
-	if maker {
-		rate = a.makerRate
-	}
-	fee := price.Mul(qty).Mul(rate).Round(8)
-	p := a.pos(o.Symbol)
-	signed := qty.Mul(o.sign())
-	realized := decimal.Zero
-	switch {
-	case p.Qty.IsZero() || p.Qty.Sign() == signed.Sign():
-		total := p.Qty.Abs().Add(qty)
-		p.Entry = p.Entry.Mul(p.Qty.Abs()).Add(price.Mul(qty)).Div(total).Round(8)
-		p.Qty = p.Qty.Add(signed)
-	default:
-		closed := decimal.Min(qty, p.Qty.Abs())
-		realized = price.Sub(p.Entry).Mul(closed).Mul(decimal.NewFromInt(int64(p.Qty.Sign()))).Round(8)
-		p.Qty = p.Qty.Add(signed)
-		switch {
-		case p.Qty.IsZero():
-			p.Entry = decimal.Zero
-		case p.Qty.Sign() == signed.Sign():
-			p.Entry = price
-		}
-	}
-	now := a.now()
-	p.Realized = p.Realized.Add(realized)
-	p.Update = now
-	a.wallet = a.wallet.Add(realized).Sub(fee)
-	o.CumQuote = o.CumQuote.Add(price.Mul(qty))
-	o.ExecutedQty = o.ExecutedQty.Add(qty)
-	o.UpdateTime = now
-	o.Status = "PARTIALLY_FILLED"
-	if !o.remaining().IsPositive() {
-		o.Status = "FILLED"
-	}
-	a.nextTrade++
-	t := trade{ID: a.nextTrade, OrderID: o.OrderID, Symbol: o.Symbol, Side: o.Side, Price: price, Qty: qty,
-		Commission: fee, Realized: realized, Maker: maker, Time: now}
-	a.trades = append(a.trades, t)
-	a.pushOrder(o, "TRADE", &t)
-	a.pushAccount(o.Symbol, "ORDER")
-}
-
-// finish ends an open order as CANCELED or EXPIRED. Called with a.mu held.
-func (a *account) finish(o *OrderRecord, status string) {
-	o.Status, o.UpdateTime = status, a.now()
-	a.pushOrder(o, status, nil)
-}
-
-// sweep re-checks every resting order against the book.
-func (a *account) sweep() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, o := range a.orders {
-		if !o.open() || o.Type != "LIMIT" || o.TimeInForce != "GTC" {
-			continue
-		}
-		a.match(o, true)
-		if o.open() && o.ReduceOnly && a.reducible(o).IsZero() {
-			a.finish(o, "EXPIRED")
-		}
-	}
-}
-
-func (a *account) avgPrice(o *OrderRecord) decimal.Decimal {
-	if o.ExecutedQty.IsZero() {
-		return decimal.Zero
-	}
-	return o.CumQuote.Div(o.ExecutedQty)
+	return a.jsonOf(&o), nil
 }
 
 func (a *account) orderJSON(o *OrderRecord) map[string]any {
@@ -426,8 +260,14 @@ func (a *account) orderJSON(o *OrderRecord) map[string]any {
 	}
 }
 
-// find looks an order up by orderId or origClientOrderId (the latest with that id).
-func (a *account) find(r *request) (*OrderRecord, *apiError) {
+// jsonOf is an engine order as the REST API shows it.
+func (a *account) jsonOf(o *exchange.Order) map[string]any {
+	r := record(o)
+	return a.orderJSON(&r)
+}
+
+// matcher reads orderId or origClientOrderId: the order it names is the latest with that id.
+func (a *account) matcher(r *request) (func(*exchange.Order) bool, *apiError) {
 	if r.params.Get("symbol") == "" {
 		return nil, errMandatory("symbol")
 	}
@@ -438,59 +278,48 @@ func (a *account) find(r *request) (*OrderRecord, *apiError) {
 	if id == "" && cid == "" {
 		return nil, errf(http.StatusBadRequest, -1102, "Param 'orderId' or 'origClientOrderId' must be sent, but both were empty/null!")
 	}
-	var oid int64
-	if id != "" {
-		var err error
-		if oid, err = strconv.ParseInt(id, 10, 64); err != nil {
-			return nil, errMandatory("orderId")
-		}
+	if id == "" {
+		return func(o *exchange.Order) bool { return o.ClientID == cid }, nil
 	}
-	for i := len(a.orders) - 1; i >= 0; i-- {
-		o := a.orders[i]
-		if (id != "" && o.OrderID == oid) || (id == "" && o.ClientOrderID == cid) {
-			return o, nil
-		}
+	oid, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return nil, errMandatory("orderId")
 	}
-	return nil, nil
+	return func(o *exchange.Order) bool { return orderIDBase+o.Seq == oid }, nil
 }
 
 func (a *account) getOrder(r *request) (any, *apiError) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	o, err := a.find(r)
-	switch {
-	case err != nil:
-		return nil, err
-	case o == nil:
+	match, aerr := a.matcher(r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	o, ok := a.ex.Find(match)
+	if !ok {
 		return nil, errNoSuchOrder
 	}
-	return a.orderJSON(o), nil
+	return a.jsonOf(&o), nil
 }
 
 func (a *account) cancelOrder(r *request) (any, *apiError) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	o, err := a.find(r)
-	switch {
-	case err != nil:
-		return nil, err
-	case o == nil || !o.open():
+	match, aerr := a.matcher(r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	o, err := a.ex.Cancel(match)
+	if err != nil {
 		return nil, errUnknownOrder
 	}
-	a.finish(o, "CANCELED")
-	return a.orderJSON(o), nil
+	return a.jsonOf(&o), nil
 }
 
 func (a *account) openOrders(r *request) (any, *apiError) {
 	if s := r.params.Get("symbol"); s != "" && s != a.cfg.Symbol {
 		return nil, errSymbol
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	out := []map[string]any{}
-	for _, o := range a.orders {
-		if o.open() {
-			out = append(out, a.orderJSON(o))
+	for _, o := range a.ex.Orders() {
+		if o.Open() {
+			out = append(out, a.jsonOf(&o))
 		}
 	}
 	return out, nil
@@ -531,12 +360,10 @@ func (a *account) allOrders(r *request) (any, *apiError) {
 		return nil, err
 	}
 	fromID, _ := strconv.ParseInt(r.params.Get("orderId"), 10, 64)
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	out := []map[string]any{}
-	for _, o := range a.orders {
-		if t := o.Time.UnixMilli(); o.Symbol == r.params.Get("symbol") && t >= start && t <= end && o.OrderID >= fromID {
-			out = append(out, a.orderJSON(o))
+	for _, o := range a.ex.Orders() {
+		if t := o.Created.UnixMilli(); o.Symbol == r.params.Get("symbol") && t >= start && t <= end && orderIDBase+o.Seq >= fromID {
+			out = append(out, a.jsonOf(&o))
 		}
 	}
 	if len(out) > limit {
@@ -555,10 +382,9 @@ func (a *account) userTrades(r *request) (any, *apiError) {
 	}
 	fromID, _ := strconv.ParseInt(r.params.Get("fromId"), 10, 64)
 	orderID, _ := strconv.ParseInt(r.params.Get("orderId"), 10, 64)
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	out := []map[string]any{}
-	for _, t := range a.trades {
+	for _, f := range a.ex.Fills() {
+		t := tradeOf(&f)
 		ms := t.Time.UnixMilli()
 		if t.Symbol != r.params.Get("symbol") || ms < start || ms > end || t.ID < fromID || (orderID != 0 && t.OrderID != orderID) {
 			continue
@@ -581,9 +407,7 @@ func (a *account) positionRisk(r *request) (any, *apiError) {
 		return nil, errSymbol
 	}
 	mark := a.cfg.Book.Quote().Mark
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	p := a.pos(a.cfg.Symbol)
+	p, _ := a.ex.Position(a.cfg.Symbol)
 	upnl := mark.Sub(p.Entry).Mul(p.Qty)
 	if p.Qty.IsZero() {
 		upnl = decimal.Zero
@@ -593,44 +417,40 @@ func (a *account) positionRisk(r *request) (any, *apiError) {
 		"breakEvenPrice": p.Entry.StringFixed(8), "markPrice": mark.StringFixed(8), "unRealizedProfit": upnl.StringFixed(8),
 		"liquidationPrice": "0", "leverage": strconv.Itoa(a.cfg.Leverage), "maxNotionalValue": "80000000",
 		"marginType": "cross", "isolatedMargin": "0.00000000", "isAutoAddMargin": "false", "positionSide": "BOTH",
-		"notional": p.Qty.Mul(mark).StringFixed(8), "isolatedWallet": "0", "updateTime": p.Update.UnixMilli(),
+		"notional": p.Qty.Mul(mark).StringFixed(8), "isolatedWallet": "0", "updateTime": p.Updated.UnixMilli(),
 	}}, nil
 }
 
 func (a *account) accountInfo(*request) (any, *apiError) {
 	mark := a.cfg.Book.Quote().Mark
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	p := a.pos(a.cfg.Symbol)
+	p, wallet := a.ex.Position(a.cfg.Symbol)
 	upnl := mark.Sub(p.Entry).Mul(p.Qty)
 	margin := p.Qty.Abs().Mul(mark).Div(a.leverage)
-	w := a.wallet.StringFixed(8)
-	avail := a.wallet.Add(upnl).Sub(margin).StringFixed(8)
+	w := wallet.StringFixed(8)
+	avail := wallet.Add(upnl).Sub(margin).StringFixed(8)
 	return map[string]any{
 		"feeTier": 0, "canTrade": true, "canDeposit": true, "canWithdraw": true, "multiAssetsMargin": false,
 		"updateTime": 0, "totalInitialMargin": margin.StringFixed(8), "totalMaintMargin": "0", "totalWalletBalance": w,
-		"totalUnrealizedProfit": upnl.StringFixed(8), "totalMarginBalance": a.wallet.Add(upnl).StringFixed(8),
+		"totalUnrealizedProfit": upnl.StringFixed(8), "totalMarginBalance": wallet.Add(upnl).StringFixed(8),
 		"totalPositionInitialMargin": margin.StringFixed(8), "totalOpenOrderInitialMargin": "0",
 		"totalCrossWalletBalance": w, "totalCrossUnPnl": upnl.StringFixed(8), "availableBalance": avail,
 		"maxWithdrawAmount": avail,
 		"assets": []map[string]any{{"asset": "USDT", "walletBalance": w, "unrealizedProfit": upnl.StringFixed(8),
-			"marginBalance": a.wallet.Add(upnl).StringFixed(8), "maintMargin": "0", "initialMargin": margin.StringFixed(8),
+			"marginBalance": wallet.Add(upnl).StringFixed(8), "maintMargin": "0", "initialMargin": margin.StringFixed(8),
 			"positionInitialMargin": margin.StringFixed(8), "openOrderInitialMargin": "0", "crossWalletBalance": w,
 			"crossUnPnl": upnl.StringFixed(8), "availableBalance": avail, "maxWithdrawAmount": avail,
-			"marginAvailable": true, "updateTime": p.Update.UnixMilli()}},
+			"marginAvailable": true, "updateTime": p.Updated.UnixMilli()}},
 		"positions": []map[string]any{{"symbol": a.cfg.Symbol, "positionSide": "BOTH", "positionAmt": a.qty(p.Qty),
 			"entryPrice": p.Entry.StringFixed(8), "unrealizedProfit": upnl.StringFixed(8), "isolated": false,
 			"leverage": strconv.Itoa(a.cfg.Leverage), "initialMargin": margin.StringFixed(8), "maintMargin": "0",
 			"positionInitialMargin": margin.StringFixed(8), "openOrderInitialMargin": "0", "maxNotional": "80000000",
 			"notional": p.Qty.Mul(mark).StringFixed(8), "isolatedWallet": "0", "bidNotional": "0", "askNotional": "0",
-			"updateTime": p.Update.UnixMilli()}},
+			"updateTime": p.Updated.UnixMilli()}},
 	}, nil
 }
 
 func (a *account) balance(*request) (any, *apiError) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	w := a.wallet.StringFixed(8)
+	w := a.ex.Wallet().StringFixed(8)
 	return []map[string]any{{"accountAlias": "mock", "asset": "USDT", "balance": w, "crossWalletBalance": w,
 		"crossUnPnl": "0", "availableBalance": w, "maxWithdrawAmount": w, "marginAvailable": true,
 		"updateTime": a.now().UnixMilli()}}, nil

@@ -6,9 +6,13 @@
 // against assumptions. Order and trade times come from the simulated clock; signature timestamps, recvWindow and
 // listenKey expiry run on the wall clock, as at the real venue.
 //
-// Orders match immediately against the book (MARKET and IOC take what they can, the rest expires; GTC rests and
-// is re-checked on every request and on a short wall-clock ticker). Every execution updates the position, the
-// wallet and pushes ORDER_TRADE_UPDATE and ACCOUNT_UPDATE to every open user-data stream of the account.
+// The trading is the shared engine (mocks/exchange): orders match immediately against the book (MARKET and IOC
+// take what they can, the rest expires; GTC rests and is re-checked on every request and on a short wall-clock
+// ticker), and every execution updates the position and the wallet. This package keeps what is Binance's: the
+// routes and filters, signing, weights and order limits, the error codes (the engine's sentinel errors mapped to
+// -4116, -2022, -4164, -2019, -2011/-2013), the order and trade ids and fields, and the user-data streams — the
+// engine's events become ORDER_TRADE_UPDATE and ACCOUNT_UPDATE on every open stream of the account. Server
+// lifecycle is mockutil.Lifecycle.
 //
 // Faults injects the failures crash tests need: responses dropped or delayed after the order was executed, 5xx
 // before or after acceptance, user streams cut, and 429s.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"execd/mocks/exchange"
 	"execd/mocks/market"
 )
 
@@ -125,11 +126,7 @@ func (s *Server) depth(r *request) (any, *apiError) {
 	}
 	bids, asks := s.cfg.Book.Depth(n)
 	levels := func(ls []market.Level) [][2]string {
-		out := make([][2]string, 0, len(ls))
-		for _, l := range ls {
-			out = append(out, [2]string{s.acct.px(l.Price), s.acct.qty(l.Qty)})
-		}
-		return out
+		return exchange.Convert(ls, func(l *market.Level) [2]string { return [2]string{s.acct.px(l.Price), s.acct.qty(l.Qty)} })
 	}
 	now := s.cfg.Clock.Now().UnixMilli()
 	return map[string]any{"lastUpdateId": now, "E": now, "T": now, "bids": levels(bids), "asks": levels(asks)}, nil

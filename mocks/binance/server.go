@@ -1,33 +1,23 @@
 package binance
 
 import (
-	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
 	"execd/clock"
-	"execd/mocks/market"
+	"execd/mocks/exchange"
 	"execd/mocks/mockutil"
 )
 
-// Book is the part of a simulated-market venue the mock trades against; *market.Venue satisfies it.
-type Book interface {
-	Quote() market.Quote
-	Depth(levels int) (bids, asks []market.Level)
-	Take(side market.Side, qty, limit decimal.Decimal) []market.Exec
-	Volume24h() market.Volume
-	Trades(n int) []market.PublicTrade
-}
+// Book is the simulated-market venue the mock serves and trades against; *market.Venue satisfies it.
+type Book = exchange.Venue
 
 // Config configures one mock venue (one account).
 type Config struct {
@@ -52,41 +42,23 @@ type Config struct {
 }
 
 func (c *Config) defaults() error {
-	if c.Book == nil {
-		return errors.New("binance mock: no book")
+	err := exchange.Settings{Mock: "binance mock", HasBook: c.Book != nil, HasCredentials: c.APIKey != "" && c.APISecret != "",
+		Credentials: "API key and secret", Balance: &c.Balance, Leverage: &c.Leverage, DefaultLeverage: 20, Clock: &c.Clock,
+		MatchInterval: &c.MatchInterval, Logger: &c.Logger}.Defaults()
+	if err != nil {
+		return err
 	}
-	if c.APIKey == "" || c.APISecret == "" {
-		return errors.New("binance mock: API key and secret are required")
-	}
-	def := func(d *decimal.Decimal, s string) {
-		if d.IsZero() {
-			*d = decimal.RequireFromString(s)
-		}
-	}
-	def(&c.TickSize, "0.10")
-	def(&c.StepSize, "0.001")
-	def(&c.MinQty, "0.001")
-	def(&c.MaxQty, "1000")
-	def(&c.MarketMaxQty, "120")
-	def(&c.MinNotional, "100")
-	def(&c.Balance, "1000000")
+	exchange.Default(&c.TickSize, "0.10")
+	exchange.Default(&c.StepSize, "0.001")
+	exchange.Default(&c.MinQty, "0.001")
+	exchange.Default(&c.MaxQty, "1000")
+	exchange.Default(&c.MarketMaxQty, "120")
+	exchange.Default(&c.MinNotional, "100")
 	if c.Symbol == "" {
 		c.Symbol = "BTCUSDT"
 	}
-	if c.Leverage <= 0 {
-		c.Leverage = 20
-	}
-	if c.Clock == nil {
-		c.Clock = clock.Real{}
-	}
 	if c.ListenKeyTTL <= 0 {
 		c.ListenKeyTTL = time.Hour
-	}
-	if c.MatchInterval <= 0 {
-		c.MatchInterval = 50 * time.Millisecond
-	}
-	if c.Logger == nil {
-		c.Logger = zap.NewNop()
 	}
 	return nil
 }
@@ -99,12 +71,8 @@ type Server struct {
 	limits *limiter
 	acct   *account
 
-	mu     sync.Mutex
-	srv    *http.Server
-	ln     net.Listener
-	done   chan struct{}
-	wg     sync.WaitGroup
-	closed bool
+	life mockutil.Lifecycle
+	tail mockutil.Tail[*apiError]
 }
 
 // New builds a server; Start makes it listen.
@@ -113,35 +81,20 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With(zap.String("mock", "binance"), zap.String("venue", cfg.Name)),
-		limits: newLimiter(!cfg.DisableRateLimits), done: make(chan struct{})}
+		limits: newLimiter(!cfg.DisableRateLimits)}
 	s.acct = newAccount(&s.cfg)
 	s.faults.OnDropUserStreams(s.acct.closeStreams)
+	s.tail = mockutil.Tail[*apiError]{Faults: &s.faults, Done: s.life.Done(), Sweep: s.acct.ex.Sweep, Before: errInternal,
+		After: errTimeout, Fail: s.writeErr, OK: func(w http.ResponseWriter, v any) { s.writeJSON(w, http.StatusOK, v) }}
 	return s, nil
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves until Close.
 func (s *Server) Start(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("binance mock listen %s: %w", addr, err)
-	}
-	s.mu.Lock()
-	s.ln = ln
-	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
-	srv := s.srv
-	s.mu.Unlock()
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Warn("serve", zap.Error(err))
-		}
-	}()
-	go func() {
-		defer s.wg.Done()
-		s.sweepLoop()
-	}()
-	return nil
+	return s.life.Start("binance mock", addr, s.routes(), s.log, s.cfg.MatchInterval, func() {
+		s.acct.ex.Sweep()
+		s.acct.expireListenKeys(time.Now())
+	})
 }
 
 // URL is the REST base URL, e.g. http://127.0.0.1:40123.
@@ -150,62 +103,24 @@ func (s *Server) URL() string { return "http://" + s.addr() }
 // WSURL is the websocket base; a user-data stream is at WSURL()+"/"+listenKey.
 func (s *Server) WSURL() string { return "ws://" + s.addr() + "/ws" }
 
-func (s *Server) addr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ln == nil {
-		return ""
-	}
-	return s.ln.Addr().String()
-}
+func (s *Server) addr() string { return s.life.Addr() }
 
 // Close stops the HTTP server, the websockets and the matching goroutine.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	close(s.done)
-	srv := s.srv
-	s.mu.Unlock()
-	var err error
-	if srv != nil {
-		err = srv.Close()
-	}
-	s.acct.hub.Close()
-	s.wg.Wait()
-	return err
-}
+func (s *Server) Close() error { return s.life.Close(s.acct.hub.Close) }
 
 // Faults is the fault injector of this server.
 func (s *Server) Faults() *mockutil.Faults { return &s.faults }
 
 // SetPosition sets the account's signed position and entry price, for scenario setup.
 func (s *Server) SetPosition(symbol string, qty, entryPrice decimal.Decimal) {
-	s.acct.setPosition(symbol, qty, entryPrice)
+	s.acct.ex.SetPosition(symbol, qty, entryPrice)
 }
 
 // Position is the account's signed position in symbol.
-func (s *Server) Position(symbol string) decimal.Decimal { return s.acct.position(symbol) }
+func (s *Server) Position(symbol string) decimal.Decimal { return s.acct.ex.Qty(symbol) }
 
 // Orders is the venue's own record of every order it accepted, in acceptance order.
 func (s *Server) Orders() []OrderRecord { return s.acct.records() }
-
-func (s *Server) sweepLoop() {
-	t := time.NewTicker(s.cfg.MatchInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-t.C:
-			s.acct.sweep()
-			s.acct.expireListenKeys(time.Now())
-		}
-	}
-}
 
 // endpoint is one route: its weight, whether it is signed (or API-key only), and the handler.
 type endpoint struct {
@@ -319,24 +234,8 @@ func (s *Server) wrap(e endpoint) http.Handler {
 				s.writeErr(w, oerr)
 				return
 			}
-			if s.faults.TakeBeforeAccept() {
-				s.writeErr(w, errInternal)
-				return
-			}
 		}
-		s.acct.sweep()
-		res, aerr := e.handle(&request{Request: hr, params: params, w: w})
-		if aerr != nil {
-			s.writeErr(w, aerr)
-			return
-		}
-		if e.order {
-			fail := func(w http.ResponseWriter) { s.writeErr(w, errTimeout) }
-			if !s.faults.TakeAfterAccept().Apply(w, hr, s.done, fail) {
-				return
-			}
-		}
-		s.writeJSON(w, http.StatusOK, res)
+		s.tail.Run(w, hr, e.order, func() (any, *apiError) { return e.handle(&request{Request: hr, params: params, w: w}) })
 	})
 }
 

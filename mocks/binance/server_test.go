@@ -7,30 +7,16 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/shopspring/decimal"
 
-	"execd/clock"
-	"execd/mocks/market"
+	"execd/mocks/internal/mocktest"
 )
 
 func newServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
-	m, err := market.New(market.Config{Seed: 3, StartPrice: 10490, AnnualVolatility: 0.6, TotalVolume24h: 100000,
-		Venues: []market.VenueConfig{{Name: "a", VolumeShare: 1, TakerFeeBps: 5, TickSize: decimal.RequireFromString("0.1"),
-			LotSize: decimal.RequireFromString("0.001")}}}, clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	book, _ := m.Venue("a")
-	cfg.Book, cfg.APIKey, cfg.APISecret, cfg.Clock = book, "k", "s", m.Clock()
+	book, clk := mocktest.Book(t, "a", 5, "0.001")
+	cfg.Book, cfg.APIKey, cfg.APISecret, cfg.Clock = book, "k", "s", clk
 	s, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	mocktest.Serve(t, s, err)
 	return s
 }
 

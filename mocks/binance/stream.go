@@ -1,11 +1,14 @@
 package binance
 
 import (
+	"github.com/shopspring/decimal"
+
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
 	"time"
 
+	"execd/mocks/exchange"
 	"execd/mocks/mockutil"
 )
 
@@ -97,10 +100,33 @@ func (a *account) serveStream(w http.ResponseWriter, r *http.Request) {
 	c.Close()
 }
 
-// publish queues v on every open stream of the account; a stream that cannot keep up is cut. Called with a.mu
-// held, so all streams see events in the order they happened.
-func (a *account) publish(v any) {
-	a.hub.Publish(v, nil)
+// push turns the engine's events into ORDER_TRADE_UPDATE and ACCOUNT_UPDATE on every open stream of the
+// account; a stream that cannot keep up is cut. The engine calls it in order, so all streams see events in the
+// order they happened.
+func (a *account) push(events []exchange.Event) {
+	for i := range events {
+		e := &events[i]
+		o := record(&e.Order)
+		switch e.Kind {
+		case exchange.Accepted:
+			a.pushOrder(&o, "NEW", nil)
+		case exchange.Executed:
+			t := tradeOf(&e.Fill)
+			a.pushOrder(&o, "TRADE", &t)
+			a.pushAccount(&e.Position, e.Wallet, "ORDER")
+		case exchange.Ended:
+			a.pushOrder(&o, o.Status, nil)
+		case exchange.PositionSet:
+			a.pushAccount(&e.Position, e.Wallet, "ORDER")
+		}
+	}
+}
+
+func (a *account) avgPrice(o *OrderRecord) decimal.Decimal {
+	if o.ExecutedQty.IsZero() {
+		return decimal.Zero
+	}
+	return o.CumQuote.Div(o.ExecutedQty)
 }
 
 // pushOrder sends ORDER_TRADE_UPDATE for o with execution type x (NEW, TRADE, CANCELED, EXPIRED).
@@ -117,18 +143,17 @@ func (a *account) pushOrder(o *OrderRecord, x string, t *trade) {
 		u["l"], u["L"], u["t"], u["m"] = a.qty(t.Qty), a.px(t.Price), t.ID, t.Maker
 		u["n"], u["N"], u["rp"], u["T"] = t.Commission.StringFixed(8), "USDT", t.Realized.StringFixed(8), t.Time.UnixMilli()
 	}
-	a.publish(map[string]any{"e": "ORDER_TRADE_UPDATE", "E": now, "T": now, "o": u})
+	a.hub.Publish(map[string]any{"e": "ORDER_TRADE_UPDATE", "E": now, "T": now, "o": u}, nil)
 }
 
-// pushAccount sends ACCOUNT_UPDATE with the wallet and the position in symbol.
-func (a *account) pushAccount(symbol, reason string) {
+// pushAccount sends ACCOUNT_UPDATE with the wallet and the position p.
+func (a *account) pushAccount(p *exchange.Position, wallet decimal.Decimal, reason string) {
 	now := a.now().UnixMilli()
-	p := a.pos(symbol)
-	w := a.wallet.StringFixed(8)
-	a.publish(map[string]any{"e": "ACCOUNT_UPDATE", "E": now, "T": now, "a": map[string]any{
+	w := wallet.StringFixed(8)
+	a.hub.Publish(map[string]any{"e": "ACCOUNT_UPDATE", "E": now, "T": now, "a": map[string]any{
 		"m": reason,
 		"B": []map[string]any{{"a": "USDT", "wb": w, "cw": w, "bc": "0"}},
-		"P": []map[string]any{{"s": symbol, "pa": a.qty(p.Qty), "ep": p.Entry.StringFixed(8), "bep": p.Entry.StringFixed(8),
+		"P": []map[string]any{{"s": p.Symbol, "pa": a.qty(p.Qty), "ep": p.Entry.StringFixed(8), "bep": p.Entry.StringFixed(8),
 			"cr": p.Realized.StringFixed(8), "up": "0", "mt": "cross", "iw": "0", "ps": "BOTH"}},
-	}})
+	}}, nil)
 }

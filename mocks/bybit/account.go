@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"execd/mocks/exchange"
 	"execd/mocks/market"
 	"execd/mocks/mockutil"
 )
@@ -40,16 +41,32 @@ func (o *OrderRecord) open() bool {
 
 func (o *OrderRecord) remaining() decimal.Decimal { return o.Qty.Sub(o.CumExecQty) }
 
-func (o *OrderRecord) sign() decimal.Decimal {
-	if o.Side == "Sell" {
-		return decimal.NewFromInt(-1)
+var statuses = map[exchange.Status]string{exchange.New: "New", exchange.PartiallyFilled: "PartiallyFilled",
+	exchange.Filled: "Filled", exchange.Canceled: "Cancelled", exchange.Expired: "Cancelled"}
+
+func orderID(seq int64) string { return fmt.Sprintf("%08x-6a1e-4c1d-9b7e-%012x", seq, seq*7919) }
+
+// record is o as Bybit reports it: Market orders are IOC, and IOC remainders are Cancelled.
+func record(o *exchange.Order) OrderRecord {
+	side, typ, tif := "Buy", "Limit", "GTC"
+	if o.Side == market.Sell {
+		side = "Sell"
 	}
-	return decimal.NewFromInt(1)
+	if o.Market() {
+		typ = "Market"
+	}
+	if !o.Rest {
+		tif = "IOC"
+	}
+	return OrderRecord{OrderID: orderID(o.Seq), OrderLinkID: o.ClientID, Symbol: o.Symbol, Side: side, OrderType: typ,
+		TimeInForce: tif, Price: o.Price, Qty: o.Qty, CumExecQty: o.Filled, CumExecValue: o.Notional,
+		CumExecFee: o.Fees, OrderStatus: statuses[o.Status], ReduceOnly: o.ReduceOnly, CreatedTime: o.Created,
+		UpdatedTime: o.Updated}
 }
 
 type execution struct {
 	ID         string
-	Order      *OrderRecord
+	Order      OrderRecord
 	Price, Qty decimal.Decimal
 	Fee        decimal.Decimal
 	FeeRate    decimal.Decimal
@@ -59,43 +76,35 @@ type execution struct {
 	Leaves     decimal.Decimal
 }
 
-type position struct {
-	Qty, Entry decimal.Decimal
-	Realized   decimal.Decimal
-	Created    time.Time
-	Update     time.Time
+func executionOf(f *exchange.Fill) execution {
+	return execution{ID: fmt.Sprintf("e%07x-3b2a-5c4d-8e9f-%012x", f.Seq, f.Seq), Order: record(&f.Order), Price: f.Price,
+		Qty: f.Qty, Fee: f.Fee, FeeRate: f.FeeRate, Closed: f.Closed, Maker: f.Maker, Time: f.Time,
+		Leaves: f.Order.Remaining()}
 }
 
-// account is the one account of a mock venue: orders, executions, positions, wallet and private streams. One mutex
-// guards it all; stream messages are queued under it (non-blocking) so every stream sees events in order.
+// account is the one account of a mock venue: the shared engine (orders, executions, positions, wallet) behind the
+// v5 wire format, and the private streams. The engine reports its changes to push, in order.
 type account struct {
 	cfg *Config
 	hub *mockutil.Hub
+	ex  *exchange.Account
 
-	mu        sync.Mutex
-	orders    []*OrderRecord
-	byLink    map[string]*OrderRecord
-	execs     []execution
-	positions map[string]*position
-	wallet    decimal.Decimal
-	nextOrder int64
-	nextExec  int64
+	mu        sync.Mutex // guards nextMsg
 	nextMsg   int64
 	pricePrec int32
 	qtyPrec   int32
-	takerRate decimal.Decimal
-	makerRate decimal.Decimal
 	leverage  decimal.Decimal
 	linkRe    *regexp.Regexp
 }
 
 func newAccount(cfg *Config) *account {
 	prec := func(d decimal.Decimal) int32 { return max(0, -d.Exponent()) }
-	bps := decimal.NewFromInt(10000)
-	return &account{cfg: cfg, hub: mockutil.NewHub(), byLink: map[string]*OrderRecord{}, positions: map[string]*position{},
-		wallet: cfg.Balance, pricePrec: max(2, prec(cfg.TickSize)), qtyPrec: prec(cfg.QtyStep),
-		takerRate: decimal.NewFromFloat(cfg.TakerFeeBps).Div(bps), makerRate: decimal.NewFromFloat(cfg.MakerFeeBps).Div(bps),
+	a := &account{cfg: cfg, hub: mockutil.NewHub(), pricePrec: max(2, prec(cfg.TickSize)), qtyPrec: prec(cfg.QtyStep),
 		leverage: decimal.NewFromInt(int64(cfg.Leverage)), linkRe: regexp.MustCompile(`^[A-Za-z0-9_-]{1,36}$`)}
+	a.ex = exchange.NewAccount(exchange.Config{Book: cfg.Book, Clock: cfg.Clock, Balance: cfg.Balance,
+		Leverage: cfg.Leverage, TakerFeeBps: cfg.TakerFeeBps, MakerFeeBps: cfg.MakerFeeBps,
+		MinNotional: cfg.MinNotionalValue, UniqueClientIDs: true, Logger: cfg.Logger, OnEvents: a.push})
+	return a
 }
 
 func (a *account) px(d decimal.Decimal) string  { return d.StringFixed(a.pricePrec) }
@@ -104,38 +113,7 @@ func (a *account) now() time.Time               { return a.cfg.Clock.Now() }
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
-func (a *account) pos(symbol string) *position {
-	p, ok := a.positions[symbol]
-	if !ok {
-		p = &position{Created: a.now()}
-		a.positions[symbol] = p
-	}
-	return p
-}
-
-func (a *account) setPosition(symbol string, qty, entry decimal.Decimal) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	p := a.pos(symbol)
-	p.Qty, p.Entry, p.Update = qty, entry, a.now()
-	a.pushPosition(symbol)
-}
-
-func (a *account) position(symbol string) decimal.Decimal {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.pos(symbol).Qty
-}
-
-func (a *account) records() []OrderRecord {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := make([]OrderRecord, len(a.orders))
-	for i, o := range a.orders {
-		out[i] = *o
-	}
-	return out
-}
+func (a *account) records() []OrderRecord { return exchange.Convert(a.ex.Orders(), record) }
 
 // createReq is the JSON body of POST /v5/order/create.
 type createReq struct {
@@ -161,8 +139,6 @@ func parseDecimal(name, v string) (decimal.Decimal, *apiError) {
 	}
 	return d, nil
 }
-
-func onGrid(v, step decimal.Decimal) bool { return v.Mod(step).IsZero() }
 
 func (a *account) create(r *request) (any, *apiError) {
 	var req createReq
@@ -203,7 +179,7 @@ func (a *account) create(r *request) (any, *apiError) {
 		maxQty = c.MaxMktOrderQty
 	}
 	switch {
-	case !qty.IsPositive() || !onGrid(qty, c.QtyStep):
+	case !qty.IsPositive() || !exchange.OnGrid(qty, c.QtyStep):
 		return nil, errParams("params error: qty invalid")
 	case qty.LessThan(c.MinOrderQty):
 		return nil, errQtyMin
@@ -216,7 +192,7 @@ func (a *account) create(r *request) (any, *apiError) {
 			return nil, aerr
 		}
 		switch {
-		case !price.IsPositive() || !onGrid(price, c.TickSize):
+		case !price.IsPositive() || !exchange.OnGrid(price, c.TickSize):
 			return nil, errParams("params error: price invalid")
 		case price.GreaterThan(decimal.RequireFromString("1999999.80")):
 			return nil, errPriceRange
@@ -228,155 +204,18 @@ func (a *account) create(r *request) (any, *apiError) {
 	}
 	reduceOnly := req.ReduceOnly != nil && *req.ReduceOnly
 
-	q := c.Book.Quote()
-	ref := price
-	if req.OrderType == "Market" {
-		ref = q.Mark
-	}
-	sign := decimal.NewFromInt(1)
-	if req.Side == "Sell" {
-		sign = sign.Neg()
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if _, dup := a.byLink[link]; dup && link != "" {
-		return nil, errDuplicate
-	}
-	pos := a.pos(c.Symbol)
-	if reduceOnly {
-		if pos.Qty.IsZero() || pos.Qty.Sign() == sign.Sign() {
-			return nil, errReduceOnly
-		}
-	} else {
-		if qty.Mul(ref).LessThan(c.MinNotionalValue) {
-			return nil, errMinValue(c.MinNotionalValue.String())
-		}
-		opening := qty
-		if pos.Qty.Sign() == -sign.Sign() {
-			opening = decimal.Max(decimal.Zero, qty.Sub(pos.Qty.Abs()))
-		}
-		used := pos.Qty.Abs().Mul(q.Mark)
-		for _, o := range a.orders {
-			if o.open() && !o.ReduceOnly {
-				used = used.Add(o.remaining().Mul(o.Price))
-			}
-		}
-		if opening.Mul(ref).Add(used).Div(a.leverage).GreaterThan(a.wallet) {
-			return nil, errBalance
-		}
-	}
-	now := a.now()
-	a.nextOrder++
-	o := &OrderRecord{OrderID: fmt.Sprintf("%08x-6a1e-4c1d-9b7e-%012x", a.nextOrder, a.nextOrder*7919),
-		OrderLinkID: link, Symbol: c.Symbol, Side: req.Side, OrderType: req.OrderType, TimeInForce: tif, Price: price,
-		Qty: qty, OrderStatus: "New", ReduceOnly: reduceOnly, CreatedTime: now, UpdatedTime: now}
-	a.orders = append(a.orders, o)
-	if link != "" {
-		a.byLink[link] = o
-	}
-	a.pushOrder(o)
-	a.match(o, false)
-	if o.open() && (tif == "IOC" || o.ReduceOnly && a.reducible(o).IsZero()) {
-		a.finish(o) // the IOC remainder: Bybit reports derivatives IOC remainders as Cancelled
-	}
-	return map[string]string{"orderId": o.OrderID, "orderLinkId": o.OrderLinkID}, nil
-}
-
-// reducible is how much of a reduce-only order may still execute: at most the opposite position.
-func (a *account) reducible(o *OrderRecord) decimal.Decimal {
-	pos := a.pos(o.Symbol).Qty
-	if pos.IsZero() || pos.Sign() == o.sign().Sign() {
-		return decimal.Zero
-	}
-	return decimal.Min(o.remaining(), pos.Abs())
-}
-
-// match takes liquidity for o from the book at its limit (none for Market). Called with a.mu held.
-func (a *account) match(o *OrderRecord, maker bool) {
-	want := o.remaining()
-	if o.ReduceOnly {
-		want = a.reducible(o)
-	}
-	if !want.IsPositive() {
-		return
-	}
 	side := market.Buy
-	if o.Side == "Sell" {
+	if req.Side == "Sell" {
 		side = market.Sell
 	}
-	for _, ex := range a.cfg.Book.Take(side, want, o.Price) {
-		if ex.Qty.IsPositive() {
-			a.fill(o, ex.Price, ex.Qty, maker)
-		}
+	_, o, err := a.ex.Place(exchange.Request{ClientID: link, Symbol: c.Symbol, Side: side, Qty: qty, Price: price,
+		Rest: tif == "GTC", ReduceOnly: reduceOnly})
+	if err != nil {
+		return nil, exchange.Reject(err, map[error]*apiError{exchange.ErrDuplicate: errDuplicate,
+			exchange.ErrReduceOnly: errReduceOnly, exchange.ErrMinNotional: errMinValue(c.MinNotionalValue.String()),
+			exchange.ErrInsufficientMargin: errBalance}, errServer)
 	}
-}
-
-// fill books one execution: execution, order, position, wallet, and the stream events. Called with a.mu held.
-func (a *account) fill(o *OrderRecord, price, qty decimal.Decimal, maker bool) {
-	rate := a.takerRate
-	if maker {
-		rate = a.makerRate
-	}
-	fee := price.Mul(qty).Mul(rate).Round(8)
-	p := a.pos(o.Symbol)
-	signed := qty.Mul(o.sign())
-	realized, closed := decimal.Zero, decimal.Zero
-	switch {
-	case p.Qty.IsZero() || p.Qty.Sign() == signed.Sign():
-		total := p.Qty.Abs().Add(qty)
-		p.Entry = p.Entry.Mul(p.Qty.Abs()).Add(price.Mul(qty)).Div(total).Round(8)
-		p.Qty = p.Qty.Add(signed)
-	default:
-		closed = decimal.Min(qty, p.Qty.Abs())
-		realized = price.Sub(p.Entry).Mul(closed).Mul(decimal.NewFromInt(int64(p.Qty.Sign()))).Round(8)
-		p.Qty = p.Qty.Add(signed)
-		switch {
-		case p.Qty.IsZero():
-			p.Entry = decimal.Zero
-		case p.Qty.Sign() == signed.Sign():
-			p.Entry = price
-		}
-	}
-	now := a.now()
-	p.Realized = p.Realized.Add(realized).Sub(fee)
-	p.Update = now
-	a.wallet = a.wallet.Add(realized).Sub(fee)
-	o.CumExecQty = o.CumExecQty.Add(qty)
-	o.CumExecValue = o.CumExecValue.Add(price.Mul(qty))
-	o.CumExecFee = o.CumExecFee.Add(fee)
-	o.UpdatedTime = now
-	o.OrderStatus = "PartiallyFilled"
-	if !o.remaining().IsPositive() {
-		o.OrderStatus = "Filled"
-	}
-	a.nextExec++
-	e := execution{ID: fmt.Sprintf("e%07x-3b2a-5c4d-8e9f-%012x", a.nextExec, a.nextExec), Order: o, Price: price, Qty: qty,
-		Fee: fee, FeeRate: rate, Closed: closed, Maker: maker, Time: now, Leaves: o.remaining()}
-	a.execs = append(a.execs, e)
-	a.pushExecution(&e)
-	a.pushOrder(o)
-	a.pushPosition(o.Symbol)
-}
-
-// finish ends an open order as Cancelled. Called with a.mu held.
-func (a *account) finish(o *OrderRecord) {
-	o.OrderStatus, o.UpdatedTime = "Cancelled", a.now()
-	a.pushOrder(o)
-}
-
-// sweep re-checks every resting order against the book.
-func (a *account) sweep() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, o := range a.orders {
-		if !o.open() || o.OrderType != "Limit" || o.TimeInForce != "GTC" {
-			continue
-		}
-		a.match(o, true)
-		if o.open() && o.ReduceOnly && a.reducible(o).IsZero() {
-			a.finish(o)
-		}
-	}
+	return map[string]string{"orderId": orderID(o.Seq), "orderLinkId": o.ClientID}, nil
 }
 
 func (a *account) avgPrice(o *OrderRecord) string {
@@ -438,31 +277,19 @@ func (a *account) cancel(r *request) (any, *apiError) {
 	case req.OrderID == "" && req.OrderLinkID == "":
 		return nil, errParams("params error: orderId or orderLinkId is required")
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	o := a.find(req.OrderID, req.OrderLinkID)
-	if o == nil || !o.open() {
+	o, err := a.ex.Cancel(matcher(req.OrderID, req.OrderLinkID))
+	if err != nil {
 		return nil, errNoOrder
 	}
-	a.finish(o)
-	return map[string]string{"orderId": o.OrderID, "orderLinkId": o.OrderLinkID}, nil
+	return map[string]string{"orderId": orderID(o.Seq), "orderLinkId": o.ClientID}, nil
 }
 
-// find looks an order up by id or link id. Called with a.mu held.
-func (a *account) find(id, link string) *OrderRecord {
+// matcher finds an order by id or link id (link ids are never reused), or both.
+func matcher(id, link string) func(*exchange.Order) bool {
 	if link != "" {
-		o := a.byLink[link]
-		if o == nil || id != "" && o.OrderID != id {
-			return nil
-		}
-		return o
+		return func(o *exchange.Order) bool { return o.ClientID == link && (id == "" || orderID(o.Seq) == id) }
 	}
-	for _, o := range a.orders {
-		if o.OrderID == id {
-			return o
-		}
-	}
-	return nil
+	return func(o *exchange.Order) bool { return orderID(o.Seq) == id }
 }
 
 // page parses limit (default def, at most maxN) and the cursor (an offset) of a list request.
@@ -530,10 +357,9 @@ func (a *account) listOrders(r *request, realtime bool) (any, *apiError) {
 		return nil, aerr
 	}
 	id, link := q.Get("orderId"), q.Get("orderLinkId")
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	var sel []*OrderRecord
-	for _, o := range slices.Backward(a.orders) {
+	for _, eo := range slices.Backward(a.ex.Orders()) {
+		o := new(record(&eo))
 		switch {
 		case id != "" && o.OrderID != id, link != "" && o.OrderLinkID != link:
 			continue
@@ -588,11 +414,9 @@ func (a *account) executions(r *request) (any, *apiError) {
 		return nil, aerr
 	}
 	id, link := q.Get("orderId"), q.Get("orderLinkId")
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	var sel []*execution
-	for i := len(a.execs) - 1; i >= 0; i-- {
-		e := &a.execs[i]
+	for _, f := range slices.Backward(a.ex.Fills()) {
+		e := new(executionOf(&f))
 		t := e.Time.UnixMilli()
 		switch {
 		case id != "" && e.Order.OrderID != id, link != "" && e.Order.OrderLinkID != link:
@@ -611,7 +435,8 @@ func (a *account) executions(r *request) (any, *apiError) {
 }
 
 // positionJSON is a position as /v5/position/list shows it (size unsigned, side Buy/Sell/"" for none).
-func (a *account) positionJSON(symbol string, p *position) map[string]any {
+func (a *account) positionJSON(p *exchange.Position) map[string]any {
+	symbol := p.Symbol
 	mark := a.cfg.Book.Quote().Mark
 	side := ""
 	switch p.Qty.Sign() {
@@ -627,9 +452,9 @@ func (a *account) positionJSON(symbol string, p *position) map[string]any {
 		"tradeMode": 0, "positionStatus": "Normal", "autoAddMargin": 0, "adlRankIndicator": 2,
 		"leverage": a.leverage.String(), "positionBalance": "0", "markPrice": a.px(mark), "liqPrice": "",
 		"bustPrice": "", "positionMM": "0", "positionIM": "0", "tpslMode": "Full", "takeProfit": "0", "stopLoss": "0",
-		"trailingStop": "0", "unrealisedPnl": upnl.StringFixed(8), "curRealisedPnl": p.Realized.StringFixed(8),
-		"cumRealisedPnl": p.Realized.StringFixed(8), "seq": p.Update.UnixNano(), "isReduceOnly": false,
-		"createdTime": ms(p.Created), "updatedTime": ms(p.Update),
+		"trailingStop": "0", "unrealisedPnl": upnl.StringFixed(8), "curRealisedPnl": p.Realized.Sub(p.Fees).StringFixed(8),
+		"cumRealisedPnl": p.Realized.Sub(p.Fees).StringFixed(8), "seq": p.Updated.UnixNano(), "isReduceOnly": false,
+		"createdTime": ms(p.Created), "updatedTime": ms(p.Updated),
 	}
 }
 
@@ -647,9 +472,8 @@ func (a *account) positionList(r *request) (any, *apiError) {
 	case coin != "" && coin != "USDT":
 		return nil, errParams("params error: settleCoin invalid")
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	list := []map[string]any{a.positionJSON(a.cfg.Symbol, a.pos(a.cfg.Symbol))}
+	p, _ := a.ex.Position(a.cfg.Symbol)
+	list := []map[string]any{a.positionJSON(&p)}
 	return map[string]any{"category": "linear", "list": list, "nextPageCursor": ""}, nil
 }
 
@@ -657,9 +481,7 @@ func (a *account) walletBalance(r *request) (any, *apiError) {
 	if t := r.query.Get("accountType"); t != "UNIFIED" && t != "CONTRACT" {
 		return nil, errParams("params error: accountType only support UNIFIED")
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	w := a.wallet.StringFixed(8)
+	w := a.ex.Wallet().StringFixed(8)
 	return map[string]any{"list": []map[string]any{{
 		"accountType": r.query.Get("accountType"), "totalEquity": w, "totalWalletBalance": w,
 		"totalAvailableBalance": w, "totalMarginBalance": w, "accountIMRate": "0", "accountMMRate": "0",

@@ -7,10 +7,13 @@
 // adapter's classification is tested against the wire. Event times come from the simulated clock; signature
 // timestamps and recv windows run on the wall clock, as at the real venue.
 //
-// Orders match at once against the book: Market and IOC take what they can and the rest is cancelled (orderStatus
-// "Cancelled", as Bybit reports an IOC remainder on derivatives); GTC rests and is re-checked on every request and on
-// a short wall-clock ticker. Reduce-only orders execute at most the opposite position. Every execution updates the
-// position and wallet and is pushed on the order, execution and position topics.
+// The trading is the shared engine (mocks/exchange): orders match at once against the book: Market and IOC take
+// what they can and the rest is cancelled (orderStatus "Cancelled", as Bybit reports an IOC remainder on
+// derivatives); GTC rests and is re-checked on every request and on a short wall-clock ticker. Reduce-only orders
+// execute at most the opposite position; an orderLinkId is never reused. Every execution updates the position and
+// wallet. This package keeps what is Bybit's: routes, signing, limits, retCodes (the engine's sentinel errors mapped
+// to 110072, 110017, 110094, 110007, 110001), ids and fields, and the private topics the engine's events become
+// (order, execution, position). Server lifecycle is mockutil.Lifecycle.
 //
 // Faults (mocks/mockutil) injects the failures crash tests need.
 package bybit

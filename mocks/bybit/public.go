@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"execd/mocks/exchange"
 	"execd/mocks/market"
 )
 
@@ -74,11 +75,7 @@ func (s *Server) orderbook(r *request) (any, *apiError) {
 	}
 	bids, asks := s.cfg.Book.Depth(n)
 	conv := func(ls []market.Level) [][2]string {
-		out := make([][2]string, 0, len(ls))
-		for _, l := range ls {
-			out = append(out, [2]string{s.acct.px(l.Price), s.acct.qty(l.Qty)})
-		}
-		return out
+		return exchange.Convert(ls, func(l *market.Level) [2]string { return [2]string{s.acct.px(l.Price), s.acct.qty(l.Qty)} })
 	}
 	now := s.acct.now().UnixMilli()
 	return map[string]any{"s": s.cfg.Symbol, "b": conv(bids), "a": conv(asks), "ts": now, "u": now,

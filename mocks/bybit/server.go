@@ -1,10 +1,7 @@
 package bybit
 
 import (
-	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,18 +13,12 @@ import (
 	"go.uber.org/zap"
 
 	"execd/clock"
-	"execd/mocks/market"
+	"execd/mocks/exchange"
 	"execd/mocks/mockutil"
 )
 
-// Book is the part of a simulated-market venue the mock trades against; *market.Venue satisfies it.
-type Book interface {
-	Quote() market.Quote
-	Depth(levels int) (bids, asks []market.Level)
-	Take(side market.Side, qty, limit decimal.Decimal) []market.Exec
-	Volume24h() market.Volume
-	Trades(n int) []market.PublicTrade
-}
+// Book is the simulated-market venue the mock serves and trades against; *market.Venue satisfies it.
+type Book = exchange.Venue
 
 // Config configures one mock venue (one account).
 type Config struct {
@@ -52,38 +43,20 @@ type Config struct {
 }
 
 func (c *Config) defaults() error {
-	if c.Book == nil {
-		return errors.New("bybit mock: no book")
+	err := exchange.Settings{Mock: "bybit mock", HasBook: c.Book != nil, HasCredentials: c.APIKey != "" && c.APISecret != "",
+		Credentials: "API key and secret", Balance: &c.Balance, Leverage: &c.Leverage, DefaultLeverage: 10, Clock: &c.Clock,
+		MatchInterval: &c.MatchInterval, Logger: &c.Logger}.Defaults()
+	if err != nil {
+		return err
 	}
-	if c.APIKey == "" || c.APISecret == "" {
-		return errors.New("bybit mock: API key and secret are required")
-	}
-	def := func(d *decimal.Decimal, s string) {
-		if d.IsZero() {
-			*d = decimal.RequireFromString(s)
-		}
-	}
-	def(&c.TickSize, "0.10")
-	def(&c.QtyStep, "0.001")
-	def(&c.MinOrderQty, "0.001")
-	def(&c.MaxOrderQty, "1190")
-	def(&c.MaxMktOrderQty, "119")
-	def(&c.MinNotionalValue, "5")
-	def(&c.Balance, "1000000")
+	exchange.Default(&c.TickSize, "0.10")
+	exchange.Default(&c.QtyStep, "0.001")
+	exchange.Default(&c.MinOrderQty, "0.001")
+	exchange.Default(&c.MaxOrderQty, "1190")
+	exchange.Default(&c.MaxMktOrderQty, "119")
+	exchange.Default(&c.MinNotionalValue, "5")
 	if c.Symbol == "" {
 		c.Symbol = "BTCUSDT"
-	}
-	if c.Leverage <= 0 {
-		c.Leverage = 10
-	}
-	if c.Clock == nil {
-		c.Clock = clock.Real{}
-	}
-	if c.MatchInterval <= 0 {
-		c.MatchInterval = 50 * time.Millisecond
-	}
-	if c.Logger == nil {
-		c.Logger = zap.NewNop()
 	}
 	return nil
 }
@@ -106,11 +79,8 @@ type Server struct {
 
 	mu     sync.Mutex
 	limits map[string]*mockutil.Window // per endpoint path
-	srv    *http.Server
-	ln     net.Listener
-	done   chan struct{}
-	wg     sync.WaitGroup
-	closed bool
+	life   mockutil.Lifecycle
+	tail   mockutil.Tail[*apiError]
 }
 
 // New builds a server; Start makes it listen.
@@ -119,44 +89,17 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With(zap.String("mock", "bybit"), zap.String("venue", cfg.Name)),
-		ipLim: mockutil.NewWindow(5 * time.Second), limits: map[string]*mockutil.Window{}, done: make(chan struct{})}
+		ipLim: mockutil.NewWindow(5 * time.Second), limits: map[string]*mockutil.Window{}}
 	s.acct = newAccount(&s.cfg)
 	s.faults.OnDropUserStreams(func() { s.acct.hub.Cut(nil) })
+	s.tail = mockutil.Tail[*apiError]{Faults: &s.faults, Done: s.life.Done(), Sweep: s.acct.ex.Sweep, Before: errServer,
+		After: errServer, Fail: s.writeErr, OK: func(w http.ResponseWriter, v any) { s.write(w, http.StatusOK, 0, "OK", v) }}
 	return s, nil
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves until Close.
 func (s *Server) Start(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("bybit mock listen %s: %w", addr, err)
-	}
-	s.mu.Lock()
-	s.ln = ln
-	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
-	srv := s.srv
-	s.mu.Unlock()
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Warn("serve", zap.Error(err))
-		}
-	}()
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(s.cfg.MatchInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.done:
-				return
-			case <-t.C:
-				s.acct.sweep()
-			}
-		}
-	}()
-	return nil
+	return s.life.Start("bybit mock", addr, s.routes(), s.log, s.cfg.MatchInterval, s.acct.ex.Sweep)
 }
 
 // URL is the REST base URL, e.g. http://127.0.0.1:40123.
@@ -165,45 +108,21 @@ func (s *Server) URL() string { return "http://" + s.addr() }
 // WSURL is the private stream URL, e.g. ws://127.0.0.1:40123/v5/private.
 func (s *Server) WSURL() string { return "ws://" + s.addr() + "/v5/private" }
 
-func (s *Server) addr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ln == nil {
-		return ""
-	}
-	return s.ln.Addr().String()
-}
+func (s *Server) addr() string { return s.life.Addr() }
 
 // Close stops the HTTP server, the websockets and the matching goroutine.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	close(s.done)
-	srv := s.srv
-	s.mu.Unlock()
-	var err error
-	if srv != nil {
-		err = srv.Close()
-	}
-	s.acct.hub.Close()
-	s.wg.Wait()
-	return err
-}
+func (s *Server) Close() error { return s.life.Close(s.acct.hub.Close) }
 
 // Faults is the fault injector of this server.
 func (s *Server) Faults() *mockutil.Faults { return &s.faults }
 
 // SetPosition sets the account's signed position and entry price, for scenario setup.
 func (s *Server) SetPosition(symbol string, qty, entryPrice decimal.Decimal) {
-	s.acct.setPosition(symbol, qty, entryPrice)
+	s.acct.ex.SetPosition(symbol, qty, entryPrice)
 }
 
 // Position is the account's signed position in symbol.
-func (s *Server) Position(symbol string) decimal.Decimal { return s.acct.position(symbol) }
+func (s *Server) Position(symbol string) decimal.Decimal { return s.acct.ex.Qty(symbol) }
 
 // Orders is the venue's own record of every order it accepted, in acceptance order.
 func (s *Server) Orders() []OrderRecord { return s.acct.records() }
@@ -277,23 +196,7 @@ func (s *Server) wrap(path string, e endpoint) http.Handler {
 			}
 			setLimitHeaders(w, e.limit, max(0, e.limit-used), now)
 		}
-		if e.create && s.faults.TakeBeforeAccept() {
-			s.writeErr(w, errServer)
-			return
-		}
-		s.acct.sweep()
-		res, aerr := e.handle(&request{Request: hr, query: hr.URL.Query(), body: body})
-		if aerr != nil {
-			s.writeErr(w, aerr)
-			return
-		}
-		if e.create {
-			fail := func(w http.ResponseWriter) { s.writeErr(w, errServer) }
-			if !s.faults.TakeAfterAccept().Apply(w, hr, s.done, fail) {
-				return
-			}
-		}
-		s.write(w, http.StatusOK, 0, "OK", res)
+		s.tail.Run(w, hr, e.create, func() (any, *apiError) { return e.handle(&request{Request: hr, query: hr.URL.Query(), body: body}) })
 	})
 }
 

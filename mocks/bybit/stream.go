@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"execd/mocks/exchange"
 	"execd/mocks/mockutil"
 )
 
@@ -75,11 +76,11 @@ func (a *account) serveStream(w http.ResponseWriter, r *http.Request) {
 				ack(&req, false, "error:topic invalid")
 				continue
 			}
-			// Tag and ack under the account lock, which every publish holds: the ack precedes every push.
-			a.mu.Lock()
-			c.Tag(topics...)
-			ack(&req, true, "")
-			a.mu.Unlock()
+			// Tag and ack in order with the pushes: the ack precedes every push the tags let through.
+			a.ex.Serialize(func() {
+				c.Tag(topics...)
+				ack(&req, true, "")
+			})
 		default:
 			ack(&req, false, "error:op invalid")
 		}
@@ -117,31 +118,52 @@ func (a *account) checkAuth(args []json.RawMessage) (bool, string) {
 	return true, ""
 }
 
-// publish queues a topic message on every authenticated connection subscribed to topic or topic.linear. Called
-// with a.mu held, so every stream sees events in the order they happened.
+// push turns the engine's events into the order, execution and position topics. The engine calls it in order,
+// so every stream sees events in the order they happened.
+func (a *account) push(events []exchange.Event) {
+	for i := range events {
+		e := &events[i]
+		switch e.Kind {
+		case exchange.Accepted, exchange.Ended:
+			a.pushOrder(&e.Order)
+		case exchange.Executed:
+			a.pushExecution(&e.Fill)
+			a.pushOrder(&e.Order)
+			a.pushPosition(&e.Position)
+		case exchange.PositionSet:
+			a.pushPosition(&e.Position)
+		}
+	}
+}
+
+// publish queues a topic message on every authenticated connection subscribed to topic or topic.linear.
 func (a *account) publish(topic string, data []map[string]any) {
+	a.mu.Lock()
 	a.nextMsg++
-	msg := map[string]any{"id": strconv.FormatInt(a.nextMsg, 10) + "-mock", "topic": topic,
-		"creationTime": a.now().UnixMilli(), "data": data}
+	id := strconv.FormatInt(a.nextMsg, 10) + "-mock"
+	a.mu.Unlock()
+	msg := map[string]any{"id": id, "topic": topic, "creationTime": a.now().UnixMilli(), "data": data}
 	a.hub.Publish(msg, func(c *mockutil.Conn) bool {
 		return c.Has(authTag) && (c.Has(topic) || c.Has(topic+".linear"))
 	})
 }
 
-func (a *account) pushOrder(o *OrderRecord) {
-	d := a.orderJSON(o)
+func (a *account) pushOrder(o *exchange.Order) {
+	r := record(o)
+	d := a.orderJSON(&r)
 	d["category"] = "linear"
 	a.publish("order", []map[string]any{d})
 }
 
-func (a *account) pushExecution(e *execution) {
-	d := a.execJSON(e)
+func (a *account) pushExecution(f *exchange.Fill) {
+	e := executionOf(f)
+	d := a.execJSON(&e)
 	d["category"] = "linear"
 	a.publish("execution", []map[string]any{d})
 }
 
-func (a *account) pushPosition(symbol string) {
-	d := a.positionJSON(symbol, a.pos(symbol))
+func (a *account) pushPosition(p *exchange.Position) {
+	d := a.positionJSON(p)
 	d["category"] = "linear"
 	d["entryPrice"] = d["avgPrice"]
 	delete(d, "avgPrice")

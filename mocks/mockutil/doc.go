@@ -7,7 +7,11 @@
 //   - Window, a fixed-interval request counter on the wall clock, as venues count their rate limits;
 //   - Hub, the set of a server's open private websocket connections: upgrade, per-connection tags (listen key,
 //     authenticated, subscribed topics), JSON publish, cut or drain;
-//   - HMACHex and HMACBase64 for request signatures, and WriteJSON for answers.
+//   - HMACHex and HMACBase64 for request signatures, and WriteJSON for answers;
+//   - Lifecycle, a server's listener, HTTP server and wall-clock ticker (the resting-order sweep): Start, Addr,
+//     Done (for the after-accept delays), Hold (for handler goroutines Close waits for) and Close.
+//
+// The venue-neutral trading itself — orders, fills, positions, wallet — is mocks/exchange.
 //
 // Venue-specific details — error bodies, status codes, header names — stay in each mock and are passed in.
 package mockutil

@@ -17,11 +17,14 @@ const sendQueue = 4096
 var ErrHubClosed = errors.New("mockutil: hub closed")
 
 // Hub is the set of a mock server's open websocket connections. Each connection has a writer goroutine fed by a
-// queue, so Publish never blocks (it may be called under the server's own lock, which keeps every connection's
-// events in order). The zero value is not usable; call NewHub.
+// queue, so Publish does not block on a slow connection (the caller keeps the order of events: the account engine
+// publishes one batch at a time). The zero value is not usable; call NewHub.
 type Hub struct {
 	upgrader websocket.Upgrader
 	wg       sync.WaitGroup
+	// gate holds Publish off while a connection is upgraded: once a client has its handshake answer, the connection
+	// is registered, so nothing published after that (an order the client placed on seeing it) misses it.
+	gate sync.RWMutex
 
 	mu     sync.Mutex
 	conns  map[*Conn]struct{}
@@ -57,6 +60,8 @@ func (h *Hub) Upgrade(w http.ResponseWriter, r *http.Request, tags ...string) (*
 		http.Error(w, "closed", http.StatusServiceUnavailable)
 		return nil, ErrHubClosed
 	}
+	h.gate.Lock()
+	defer h.gate.Unlock()
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return nil, err
@@ -189,6 +194,8 @@ func (h *Hub) Publish(v any, to func(*Conn) bool) int {
 	if err != nil {
 		return 0
 	}
+	h.gate.RLock()
+	defer h.gate.RUnlock()
 	n := 0
 	for _, c := range h.selected(to) {
 		if c.sendRaw(msg) {

@@ -3,13 +3,13 @@ package okx
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
-	"go.uber.org/zap"
 
+	"execd/mocks/exchange"
 	"execd/mocks/market"
 	"execd/mocks/mockutil"
 )
@@ -32,96 +32,76 @@ type OrderRecord struct {
 	UTime      time.Time
 }
 
-func (o *OrderRecord) open() bool { return o.State == "live" || o.State == "partially_filled" }
+// OKX's id bases: order, trade and bill ids are derived from the engine's sequence numbers.
+const (
+	ordIDBase   = 580000000000000000
+	tradeIDBase = 300000000
+)
 
-func (o *OrderRecord) remaining() decimal.Decimal { return o.Sz.Sub(o.AccFillSz) }
+var states = map[exchange.Status]string{exchange.New: "live", exchange.PartiallyFilled: "partially_filled",
+	exchange.Filled: "filled", exchange.Canceled: "canceled", exchange.Expired: "canceled"}
 
-func (o *OrderRecord) sign() int {
-	if o.Side == "sell" {
-		return -1
+func ordID(seq int64) string { return strconv.FormatInt(ordIDBase+seq, 10) }
+
+// record is o as OKX reports it: sizes in contracts, ordType limit (GTC), ioc or market, fees negative.
+func (a *account) record(o *exchange.Order) OrderRecord {
+	side, typ := "buy", "limit"
+	if o.Side == market.Sell {
+		side = "sell"
 	}
-	return 1
+	switch {
+	case o.Market():
+		typ = "market"
+	case !o.Rest:
+		typ = "ioc"
+	}
+	return OrderRecord{OrdID: ordID(o.Seq), ClOrdID: o.ClientID, InstID: o.Symbol, Side: side, OrdType: typ,
+		Sz: a.contracts(o.Qty), Px: o.Price, AccFillSz: a.contracts(o.Filled), Notional: o.Notional, Fee: o.Fees.Neg(),
+		State: states[o.Status], ReduceOnly: o.ReduceOnly, CTime: o.Created, UTime: o.Updated}
 }
 
 // fill is one execution, in contracts.
 type fill struct {
 	TradeID, BillID string
-	Order           *OrderRecord
+	Order           OrderRecord
 	Px, Sz          decimal.Decimal
 	Fee             decimal.Decimal // negative is a cost
 	Maker           bool
 	Time            time.Time
 }
 
-type position struct {
-	Pos, AvgPx decimal.Decimal // contracts, signed
-	CTime      time.Time
-	UTime      time.Time
+func (a *account) fillOf(f *exchange.Fill) fill {
+	id := tradeIDBase + f.Seq
+	return fill{TradeID: strconv.FormatInt(id, 10), BillID: strconv.FormatInt(id*10, 10), Order: a.record(&f.Order),
+		Px: f.Price, Sz: a.contracts(f.Qty), Fee: f.Fee.Neg(), Maker: f.Maker, Time: f.Time}
 }
 
-// account is the one account of a mock venue. One mutex guards it; pushes are queued under it (the hub never
-// blocks), so every stream sees events in order.
+// account is the one account of a mock venue: the shared engine, in BTC, behind OKX's wire format in contracts.
+// The engine reports its changes to push, in order.
 type account struct {
-	cfg *Config
-	hub *mockutil.Hub
-
-	mu        sync.Mutex
-	orders    []*OrderRecord
-	fills     []fill
-	positions map[string]*position
-	balance   decimal.Decimal
-	nextOrder int64
-	nextTrade int64
-	taker     decimal.Decimal
-	maker     decimal.Decimal
-	clOrdRe   *regexp.Regexp
+	cfg     *Config
+	hub     *mockutil.Hub
+	ex      *exchange.Account
+	clOrdRe *regexp.Regexp
 }
 
 func newAccount(cfg *Config, hub *mockutil.Hub) *account {
-	bps := decimal.NewFromInt(10000)
-	return &account{cfg: cfg, hub: hub, positions: map[string]*position{}, balance: cfg.Balance,
-		nextOrder: 580000000000000000, nextTrade: 300000000,
-		taker: decimal.NewFromFloat(cfg.TakerFeeBps).Div(bps), maker: decimal.NewFromFloat(cfg.MakerFeeBps).Div(bps),
-		clOrdRe: regexp.MustCompile(`^[A-Za-z0-9]{1,32}$`)}
+	a := &account{cfg: cfg, hub: hub, clOrdRe: regexp.MustCompile(`^[A-Za-z0-9]{1,32}$`)}
+	a.ex = exchange.NewAccount(exchange.Config{Book: cfg.Book, Clock: cfg.Clock, Balance: cfg.Balance,
+		Leverage: cfg.Leverage, TakerFeeBps: cfg.TakerFeeBps, MakerFeeBps: cfg.MakerFeeBps, Lot: cfg.CtVal,
+		Logger: cfg.Logger, OnEvents: a.push})
+	return a
 }
 
 func (a *account) now() time.Time { return a.cfg.Clock.Now() }
 
-func (a *account) pos(instID string) *position {
-	p, ok := a.positions[instID]
-	if !ok {
-		p = &position{}
-		a.positions[instID] = p
-	}
-	return p
+// contracts converts BTC to contracts; base converts back.
+func (a *account) contracts(btc decimal.Decimal) decimal.Decimal { return btc.Div(a.cfg.CtVal) }
+func (a *account) base(contracts decimal.Decimal) decimal.Decimal {
+	return contracts.Mul(a.cfg.CtVal)
 }
 
-func (a *account) setPosition(instID string, contracts, entry decimal.Decimal) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	p := a.pos(instID)
-	p.Pos, p.AvgPx, p.UTime = contracts, entry, a.now()
-	if p.CTime.IsZero() {
-		p.CTime = p.UTime
-	}
-	a.pushPosition(instID)
-}
-
-func (a *account) position(instID string) decimal.Decimal {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.pos(instID).Pos
-}
-
-func (a *account) records() []OrderRecord {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := make([]OrderRecord, len(a.orders))
-	for i, o := range a.orders {
-		out[i] = *o
-	}
-	return out
-}
+func (a *account) records() []OrderRecord { return exchange.Convert(a.ex.Orders(), a.record) }
 
 // placeBody is POST /api/v5/trade/order's body.
 type placeBody struct {
@@ -150,8 +130,6 @@ func decimalParam(v string) (decimal.Decimal, bool) {
 	d, err := decimal.NewFromString(v)
 	return d, err == nil
 }
-
-func onGrid(v, step decimal.Decimal) bool { return v.Mod(step).IsZero() }
 
 func (a *account) placeOrder(r *request) (any, *apiError) {
 	var b placeBody
@@ -197,7 +175,7 @@ func (a *account) placeOrder(r *request) (any, *apiError) {
 	if !ok || !sz.IsPositive() {
 		return fail(sParam, "Parameter sz error")
 	}
-	if !onGrid(sz, c.LotSz) {
+	if !exchange.OnGrid(sz, c.LotSz) {
 		return fail(sLotSize, "Order quantity must be a multiple of the lot size")
 	}
 	if sz.LessThan(c.MinSz) {
@@ -206,7 +184,7 @@ func (a *account) placeOrder(r *request) (any, *apiError) {
 	var px decimal.Decimal
 	switch b.OrdType {
 	case "limit", "ioc":
-		if px, ok = decimalParam(b.Px); !ok || !px.IsPositive() || !onGrid(px, c.TickSz) {
+		if px, ok = decimalParam(b.Px); !ok || !px.IsPositive() || !exchange.OnGrid(px, c.TickSz) {
 			return fail(sParam, "Parameter px error")
 		}
 	case "market":
@@ -214,163 +192,20 @@ func (a *account) placeOrder(r *request) (any, *apiError) {
 		return fail(sParam, "Parameter ordType error")
 	}
 
-	q := c.Book.Quote()
-	ref := px
-	if b.OrdType == "market" {
-		ref = q.Mark
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if b.ClOrdID != "" {
-		for _, o := range a.orders {
-			if o.ClOrdID == b.ClOrdID && o.open() {
-				return fail(sDuplicate, "Duplicated clOrdId")
-			}
-		}
-	}
-	p := a.pos(c.InstID)
-	sign := 1
-	if b.Side == "sell" {
-		sign = -1
-	}
-	if reduceOnly {
-		if p.Pos.IsZero() || p.Pos.Sign() == sign {
-			return fail(sReduceOnly, "Order failed because you don't have any positions in this direction for this contract to reduce or close.")
-		}
-	} else {
-		opening := sz
-		if p.Pos.Sign() == -sign {
-			opening = decimal.Max(decimal.Zero, sz.Sub(p.Pos.Abs()))
-		}
-		used := p.Pos.Abs().Mul(c.CtVal).Mul(q.Mark)
-		for _, o := range a.orders {
-			if o.open() && !o.ReduceOnly {
-				used = used.Add(o.remaining().Mul(c.CtVal).Mul(o.Px))
-			}
-		}
-		lev := decimal.NewFromInt(int64(c.Leverage))
-		if opening.Mul(c.CtVal).Mul(ref).Add(used).Div(lev).GreaterThan(a.balance) {
-			return fail(sBalance, "Order failed. Insufficient USDT margin in account")
-		}
-	}
-	now := a.now()
-	a.nextOrder++
-	o := &OrderRecord{OrdID: strconv.FormatInt(a.nextOrder, 10), ClOrdID: b.ClOrdID, InstID: c.InstID, Side: b.Side,
-		OrdType: b.OrdType, Sz: sz, Px: px, State: "live", ReduceOnly: reduceOnly, CTime: now, UTime: now}
-	a.orders = append(a.orders, o)
-	a.pushOrder(o, nil)
-	a.match(o, false)
-	if o.open() && (o.OrdType != "limit" || (o.ReduceOnly && a.reducible(o).IsZero())) {
-		a.finish(o) // IOC and market remainders, and reduce-only orders with nothing left to reduce
-	}
-	return []any{map[string]string{"clOrdId": o.ClOrdID, "ordId": o.OrdID, "tag": b.Tag, "ts": ms(now),
-		"sCode": "0", "sMsg": "Order placed"}}, nil
-}
-
-// reducible is how much of a reduce-only order may still execute: at most the opposite position.
-func (a *account) reducible(o *OrderRecord) decimal.Decimal {
-	p := a.pos(o.InstID).Pos
-	if p.IsZero() || p.Sign() == o.sign() {
-		return decimal.Zero
-	}
-	return decimal.Min(o.remaining(), p.Abs())
-}
-
-// match takes liquidity for o from the book at its limit (none for market). Called with a.mu held.
-func (a *account) match(o *OrderRecord, maker bool) {
-	want := o.remaining()
-	if o.ReduceOnly {
-		want = a.reducible(o)
-	}
-	if !want.IsPositive() {
-		return
-	}
 	side := market.Buy
-	if o.Side == "sell" {
+	if b.Side == "sell" {
 		side = market.Sell
 	}
-	for _, ex := range a.cfg.Book.Take(side, want.Mul(a.cfg.CtVal), o.Px) {
-		n := ex.Qty.Div(a.cfg.CtVal)
-		if !n.IsPositive() || !n.Equal(n.Truncate(0)) {
-			a.cfg.Logger.Error("okx mock: book execution is not a whole number of contracts; configure the market venue's LotSize as CtVal",
-				zap.String("qty", ex.Qty.String()))
-			continue
-		}
-		a.execute(o, ex.Price, n, maker)
+	_, o, err := a.ex.Place(exchange.Request{ClientID: b.ClOrdID, Symbol: c.InstID, Side: side, Qty: a.base(sz),
+		Price: px, Rest: b.OrdType == "limit", ReduceOnly: reduceOnly})
+	if err != nil {
+		failed := func(code, msg string) *apiError { return orderFailed(b.ClOrdID, "", code, msg) }
+		return nil, exchange.Reject(err, map[error]*apiError{exchange.ErrDuplicate: failed(sDuplicate, "Duplicated clOrdId"),
+			exchange.ErrReduceOnly:         failed(sReduceOnly, "Order failed because you don't have any positions in this direction for this contract to reduce or close."),
+			exchange.ErrInsufficientMargin: failed(sBalance, "Order failed. Insufficient USDT margin in account")}, errUnavailable)
 	}
-}
-
-// execute books one execution of n contracts: fill, order, position, balance and the pushes. Called with a.mu held.
-func (a *account) execute(o *OrderRecord, px, n decimal.Decimal, maker bool) {
-	rate := a.taker
-	if maker {
-		rate = a.maker
-	}
-	btc := n.Mul(a.cfg.CtVal)
-	fee := px.Mul(btc).Mul(rate).Round(8).Neg()
-	p := a.pos(o.InstID)
-	signed := n
-	if o.sign() < 0 {
-		signed = n.Neg()
-	}
-	realized := decimal.Zero
-	switch {
-	case p.Pos.IsZero() || p.Pos.Sign() == signed.Sign():
-		total := p.Pos.Abs().Add(n)
-		p.AvgPx = p.AvgPx.Mul(p.Pos.Abs()).Add(px.Mul(n)).Div(total).Round(8)
-		p.Pos = p.Pos.Add(signed)
-	default:
-		closed := decimal.Min(n, p.Pos.Abs())
-		realized = px.Sub(p.AvgPx).Mul(closed).Mul(a.cfg.CtVal).Mul(decimal.NewFromInt(int64(p.Pos.Sign()))).Round(8)
-		p.Pos = p.Pos.Add(signed)
-		switch {
-		case p.Pos.IsZero():
-			p.AvgPx = decimal.Zero
-		case p.Pos.Sign() == signed.Sign():
-			p.AvgPx = px
-		}
-	}
-	now := a.now()
-	if p.CTime.IsZero() {
-		p.CTime = now
-	}
-	p.UTime = now
-	a.balance = a.balance.Add(realized).Add(fee)
-	o.AccFillSz = o.AccFillSz.Add(n)
-	o.Notional = o.Notional.Add(px.Mul(btc))
-	o.Fee = o.Fee.Add(fee)
-	o.UTime = now
-	o.State = "partially_filled"
-	if !o.remaining().IsPositive() {
-		o.State = "filled"
-	}
-	a.nextTrade++
-	f := fill{TradeID: strconv.FormatInt(a.nextTrade, 10), BillID: strconv.FormatInt(a.nextTrade*10, 10), Order: o,
-		Px: px, Sz: n, Fee: fee, Maker: maker, Time: now}
-	a.fills = append(a.fills, f)
-	a.pushOrder(o, &f)
-	a.pushPosition(o.InstID)
-}
-
-// finish ends an open order as canceled (OKX's state for an IOC remainder too). Called with a.mu held.
-func (a *account) finish(o *OrderRecord) {
-	o.State, o.UTime = "canceled", a.now()
-	a.pushOrder(o, nil)
-}
-
-// sweep re-checks every resting limit order against the book.
-func (a *account) sweep() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, o := range a.orders {
-		if !o.open() || o.OrdType != "limit" {
-			continue
-		}
-		a.match(o, true)
-		if o.open() && o.ReduceOnly && a.reducible(o).IsZero() {
-			a.finish(o)
-		}
-	}
+	return []any{map[string]string{"clOrdId": o.ClientID, "ordId": ordID(o.Seq), "tag": b.Tag, "ts": ms(o.Created),
+		"sCode": "0", "sMsg": "Order placed"}}, nil
 }
 
 func (a *account) avgPx(o *OrderRecord) string {
@@ -380,11 +215,16 @@ func (a *account) avgPx(o *OrderRecord) string {
 	return o.Notional.Div(o.AccFillSz.Mul(a.cfg.CtVal)).Round(8).String()
 }
 
+// px formats a price on the tick grid; pxString is "" for zero (a market order's px, no fill).
+func (a *account) px(d decimal.Decimal) string {
+	return d.StringFixed(max(0, -a.cfg.TickSz.Exponent()))
+}
+
 func (a *account) pxString(d decimal.Decimal) string {
 	if d.IsZero() {
 		return ""
 	}
-	return d.StringFixed(max(0, -a.cfg.TickSz.Exponent()))
+	return a.px(d)
 }
 
 // orderJSON is an order as GET /api/v5/trade/order and the orders channel show it.
@@ -400,27 +240,35 @@ func (a *account) orderJSON(o *OrderRecord, f *fill) map[string]string {
 	}
 	if f != nil {
 		m["fillPx"], m["tradeId"], m["fillSz"], m["fillTime"] = a.pxString(f.Px), f.TradeID, f.Sz.String(), ms(f.Time)
-	} else {
-		// The last fill of the order, as the venue reports it on queries.
-		for i := len(a.fills) - 1; i >= 0; i-- {
-			if lf := a.fills[i]; lf.Order == o {
-				m["fillPx"], m["tradeId"], m["fillSz"], m["fillTime"] = a.pxString(lf.Px), lf.TradeID, lf.Sz.String(), ms(lf.Time)
-				break
-			}
-		}
 	}
 	return m
 }
 
-// find returns the latest order with ordId or clOrdId, or nil.
-func (a *account) find(ordID, clOrdID string) *OrderRecord {
-	for i := len(a.orders) - 1; i >= 0; i-- {
-		o := a.orders[i]
-		if (ordID != "" && o.OrdID == ordID) || (ordID == "" && o.ClOrdID == clOrdID) {
-			return o
-		}
+// queried renders orders as the queries show them: with the last fill of each, as the venue reports it.
+func (a *account) queried(orders []exchange.Order) []any {
+	last := map[int64]*exchange.Fill{}
+	fills := a.ex.Fills()
+	for i := range fills {
+		last[fills[i].Order.Seq] = &fills[i]
 	}
-	return nil
+	out := make([]any, 0, len(orders))
+	for i := range orders {
+		r := a.record(&orders[i])
+		var f *fill
+		if lf := last[orders[i].Seq]; lf != nil {
+			f = new(a.fillOf(lf))
+		}
+		out = append(out, a.orderJSON(&r, f))
+	}
+	return out
+}
+
+// matcher finds the latest order with ordId, or without one the latest with clOrdId.
+func matcher(id, clOrdID string) func(*exchange.Order) bool {
+	if id != "" {
+		return func(o *exchange.Order) bool { return ordID(o.Seq) == id }
+	}
+	return func(o *exchange.Order) bool { return o.ClientID == clOrdID }
 }
 
 func (a *account) getOrder(r *request) (any, *apiError) {
@@ -430,18 +278,15 @@ func (a *account) getOrder(r *request) (any, *apiError) {
 	if r.query.Get("instId") != a.cfg.InstID {
 		return nil, errInstrument
 	}
-	ordID, clOrdID := r.query.Get("ordId"), r.query.Get("clOrdId")
-	if ordID == "" && clOrdID == "" {
+	id, clOrdID := r.query.Get("ordId"), r.query.Get("clOrdId")
+	if id == "" && clOrdID == "" {
 		return nil, errf(200, "51003", "Either client order ID or order ID is required.")
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	o := a.find(ordID, clOrdID)
-	if o == nil {
+	o, ok := a.ex.Find(matcher(id, clOrdID))
+	if !ok {
 		return nil, errNoOrder
 	}
-	m := a.orderJSON(o, nil)
-	return []any{m}, nil
+	return a.queried([]exchange.Order{o}), nil
 }
 
 type cancelBody struct {
@@ -464,15 +309,12 @@ func (a *account) cancelOrder(r *request) (any, *apiError) {
 	if b.OrdID == "" && b.ClOrdID == "" {
 		return nil, errf(200, "51003", "Either client order ID or order ID is required.")
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	o := a.find(b.OrdID, b.ClOrdID)
-	if o == nil || !o.open() {
+	o, err := a.ex.Cancel(matcher(b.OrdID, b.ClOrdID))
+	if err != nil {
 		return nil, orderFailed(b.ClOrdID, b.OrdID, sCancelFinal,
 			"Order cancellation failed as the order has been filled, canceled or does not exist")
 	}
-	a.finish(o)
-	return []any{map[string]string{"clOrdId": o.ClOrdID, "ordId": o.OrdID, "ts": ms(a.now()), "sCode": "0", "sMsg": ""}}, nil
+	return []any{map[string]string{"clOrdId": o.ClientID, "ordId": ordID(o.Seq), "ts": ms(a.now()), "sCode": "0", "sMsg": ""}}, nil
 }
 
 // listFilter checks instType (SWAP) and instId, and reads limit (default and max 100).
@@ -498,37 +340,24 @@ func (a *account) listFilter(r *request, typeRequired bool) (limit int, ok bool,
 	return limit, true, nil
 }
 
-func (a *account) ordersPending(r *request) (any, *apiError) {
-	limit, ok, aerr := a.listFilter(r, false)
+// listOrders serves orders-pending (open, instType optional) and orders-history (closed, instType required): newest
+// first, at most limit.
+func (a *account) listOrders(r *request, open bool) (any, *apiError) {
+	limit, ok, aerr := a.listFilter(r, !open)
 	if aerr != nil || !ok {
 		return []any{}, aerr
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := []any{}
-	for i := len(a.orders) - 1; i >= 0 && len(out) < limit; i-- {
-		if o := a.orders[i]; o.open() {
-			out = append(out, a.orderJSON(o, nil))
+	var sel []exchange.Order
+	for _, o := range slices.Backward(a.ex.Orders()) {
+		if len(sel) < limit && o.Open() == open {
+			sel = append(sel, o)
 		}
 	}
-	return out, nil
+	return a.queried(sel), nil
 }
 
-func (a *account) ordersHistory(r *request) (any, *apiError) {
-	limit, ok, aerr := a.listFilter(r, true)
-	if aerr != nil || !ok {
-		return []any{}, aerr
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := []any{}
-	for i := len(a.orders) - 1; i >= 0 && len(out) < limit; i-- {
-		if o := a.orders[i]; !o.open() {
-			out = append(out, a.orderJSON(o, nil))
-		}
-	}
-	return out, nil
-}
+func (a *account) ordersPending(r *request) (any, *apiError) { return a.listOrders(r, true) }
+func (a *account) ordersHistory(r *request) (any, *apiError) { return a.listOrders(r, false) }
 
 // fills is GET /api/v5/trade/fills: newest first, paged by billId (after: older than; before: newer than), filtered
 // by begin/end (ms, inclusive) and ordId.
@@ -557,16 +386,15 @@ func (a *account) getFills(r *request) (any, *apiError) {
 			return nil, e
 		}
 	}
-	ordID := r.query.Get("ordId")
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	id := r.query.Get("ordId")
 	out := []any{}
-	for i := len(a.fills) - 1; i >= 0 && len(out) < limit; i-- {
-		f := a.fills[i]
+	fills := a.ex.Fills()
+	for i := len(fills) - 1; i >= 0 && len(out) < limit; i-- {
+		f := a.fillOf(&fills[i])
 		bill, _ := strconv.ParseInt(f.BillID, 10, 64)
 		t := f.Time.UnixMilli()
 		if (after != 0 && bill >= after) || (before != 0 && bill <= before) || (begin != 0 && t < begin) ||
-			(end != 0 && t > end) || (ordID != "" && f.Order.OrdID != ordID) {
+			(end != 0 && t > end) || (id != "" && f.Order.OrdID != id) {
 			continue
 		}
 		exec := "T"
@@ -583,7 +411,9 @@ func (a *account) getFills(r *request) (any, *apiError) {
 	return out, nil
 }
 
-func (a *account) positionJSON(instID string, p *position, mark decimal.Decimal) map[string]string {
+func (a *account) positionJSON(ep *exchange.Position, mark decimal.Decimal) map[string]string {
+	instID := ep.Symbol
+	p := struct{ Pos, AvgPx decimal.Decimal }{a.contracts(ep.Qty), ep.Entry}
 	upl := mark.Sub(p.AvgPx).Mul(p.Pos).Mul(a.cfg.CtVal).Round(8)
 	avg := ""
 	if !p.Pos.IsZero() {
@@ -593,7 +423,7 @@ func (a *account) positionJSON(instID string, p *position, mark decimal.Decimal)
 		"instType": "SWAP", "instId": instID, "mgnMode": "cross", "posId": "1", "posSide": "net",
 		"pos": p.Pos.String(), "posCcy": "", "availPos": "", "avgPx": avg, "markPx": mark.String(), "upl": upl.String(),
 		"lever": strconv.Itoa(a.cfg.Leverage), "ccy": "USDT", "notionalUsd": p.Pos.Abs().Mul(a.cfg.CtVal).Mul(mark).Round(8).String(),
-		"cTime": ms(p.CTime), "uTime": ms(p.UTime),
+		"cTime": ms(ep.Created), "uTime": ms(ep.Updated),
 	}
 }
 
@@ -605,21 +435,17 @@ func (a *account) getPositions(r *request) (any, *apiError) {
 		return nil, errInstrument
 	}
 	mark := a.cfg.Book.Quote().Mark
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	out := []any{}
-	for id, p := range a.positions {
-		if !p.Pos.IsZero() {
-			out = append(out, a.positionJSON(id, p, mark))
+	for _, p := range a.ex.Positions() {
+		if !p.Qty.IsZero() {
+			out = append(out, a.positionJSON(&p, mark))
 		}
 	}
 	return out, nil
 }
 
 func (a *account) getBalance(*request) (any, *apiError) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	b := a.balance.String()
+	b := a.ex.Wallet().String()
 	return []any{map[string]any{"totalEq": b, "uTime": ms(a.now()), "details": []map[string]string{{
 		"ccy": "USDT", "eq": b, "cashBal": b, "availBal": b, "availEq": b, "frozenBal": "0", "upl": "0",
 	}}}}, nil

@@ -10,7 +10,11 @@
 //
 // Quantities on the wire are in contracts: one contract is CtVal (0.01) BTC. The simulated-market venue behind it
 // must be configured with LotSize equal to CtVal×LotSz, so every execution of Book.Take is a whole number of
-// contracts. Positions are kept in contracts, like the venue. Fees are reported negative (a cost), as OKX does.
+// contracts. The shared engine (mocks/exchange) trades in BTC — this package converts sizes at its edges (sz and
+// positions in contracts = BTC / CtVal) and reports fees negative (a cost), as OKX does. It keeps what is OKX's:
+// routes, signing, limits, codes (the engine's sentinel errors mapped to sCode 51016, 51169, 51008, 51400), ids and
+// fields, and the orders and positions channels the engine's events become. Server lifecycle is
+// mockutil.Lifecycle.
 //
 // Faults (mockutil.Faults) inject rate limits, 5xx before or after an accepted order, dropped or delayed answers
 // and cut private streams.

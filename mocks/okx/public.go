@@ -5,6 +5,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"execd/mocks/exchange"
 	"execd/mocks/market"
 )
 
@@ -28,11 +29,9 @@ func (s *Server) instruments(r *request) (any, *apiError) {
 }
 
 // contracts converts a BTC quantity of the book to contracts.
-func (s *Server) contracts(btc decimal.Decimal) decimal.Decimal { return btc.Div(s.cfg.CtVal) }
+func (s *Server) contracts(btc decimal.Decimal) decimal.Decimal { return s.acct.contracts(btc) }
 
-func (s *Server) px(d decimal.Decimal) string {
-	return d.StringFixed(max(0, -s.cfg.TickSz.Exponent()))
-}
+func (s *Server) px(d decimal.Decimal) string { return s.acct.px(d) }
 
 func (s *Server) ticker(r *request) (any, *apiError) {
 	if err := s.checkInst(r.query, false); err != nil {
@@ -96,11 +95,9 @@ func (s *Server) books(r *request) (any, *apiError) {
 	}
 	bids, asks := s.cfg.Book.Depth(n)
 	conv := func(ls []market.Level) [][]string {
-		out := make([][]string, len(ls))
-		for i, l := range ls {
-			out[i] = []string{s.px(l.Price), s.contracts(l.Qty).String(), "0", "1"}
-		}
-		return out
+		return exchange.Convert(ls, func(l *market.Level) []string {
+			return []string{s.px(l.Price), s.contracts(l.Qty).String(), "0", "1"}
+		})
 	}
 	return []any{map[string]any{"asks": conv(asks), "bids": conv(bids), "ts": ms(s.cfg.Clock.Now())}}, nil
 }

@@ -1,33 +1,23 @@
 package okx
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
 	"execd/clock"
-	"execd/mocks/market"
+	"execd/mocks/exchange"
 	"execd/mocks/mockutil"
 )
 
-// Book is the part of a simulated-market venue the mock trades against; *market.Venue satisfies it. Its
-// quantities are in BTC, on a grid of CtVal×LotSz.
-type Book interface {
-	Quote() market.Quote
-	Depth(levels int) (bids, asks []market.Level)
-	Take(side market.Side, qty, limit decimal.Decimal) []market.Exec
-	Volume24h() market.Volume
-	Trades(n int) []market.PublicTrade
-}
+// Book is the simulated-market venue the mock serves and trades against; *market.Venue satisfies it.
+type Book = exchange.Venue
 
 // Config configures one mock venue (one account).
 type Config struct {
@@ -50,36 +40,18 @@ type Config struct {
 }
 
 func (c *Config) defaults() error {
-	if c.Book == nil {
-		return errors.New("okx mock: no book")
+	err := exchange.Settings{Mock: "okx mock", HasBook: c.Book != nil, HasCredentials: c.APIKey != "" && c.APISecret != "" && c.Passphrase != "",
+		Credentials: "API key, secret and passphrase", Balance: &c.Balance, Leverage: &c.Leverage, DefaultLeverage: 20, Clock: &c.Clock,
+		MatchInterval: &c.MatchInterval, Logger: &c.Logger}.Defaults()
+	if err != nil {
+		return err
 	}
-	if c.APIKey == "" || c.APISecret == "" || c.Passphrase == "" {
-		return errors.New("okx mock: API key, secret and passphrase are required")
-	}
-	def := func(d *decimal.Decimal, s string) {
-		if d.IsZero() {
-			*d = decimal.RequireFromString(s)
-		}
-	}
-	def(&c.CtVal, "0.01")
-	def(&c.LotSz, "1")
-	def(&c.MinSz, "1")
-	def(&c.TickSz, "0.1")
-	def(&c.Balance, "1000000")
+	exchange.Default(&c.CtVal, "0.01")
+	exchange.Default(&c.LotSz, "1")
+	exchange.Default(&c.MinSz, "1")
+	exchange.Default(&c.TickSz, "0.1")
 	if c.InstID == "" {
 		c.InstID = "BTC-USDT-SWAP"
-	}
-	if c.Leverage <= 0 {
-		c.Leverage = 20
-	}
-	if c.Clock == nil {
-		c.Clock = clock.Real{}
-	}
-	if c.MatchInterval <= 0 {
-		c.MatchInterval = 50 * time.Millisecond
-	}
-	if c.Logger == nil {
-		c.Logger = zap.NewNop()
 	}
 	return nil
 }
@@ -93,12 +65,8 @@ type Server struct {
 	hub    *mockutil.Hub
 	acct   *account
 
-	mu     sync.Mutex
-	srv    *http.Server
-	ln     net.Listener
-	done   chan struct{}
-	wg     sync.WaitGroup
-	closed bool
+	life mockutil.Lifecycle
+	tail mockutil.Tail[*apiError]
 }
 
 type limit struct {
@@ -112,44 +80,19 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With(zap.String("mock", "okx"), zap.String("venue", cfg.Name)),
-		limits: map[string]*limit{}, hub: mockutil.NewHub(), done: make(chan struct{})}
+		limits: map[string]*limit{}, hub: mockutil.NewHub()}
 	s.acct = newAccount(&s.cfg, s.hub)
 	s.faults.OnDropUserStreams(func() { s.hub.Cut(nil) })
+	s.tail = mockutil.Tail[*apiError]{Faults: &s.faults, Done: s.life.Done(), Sweep: s.acct.ex.Sweep, Before: errUnavailable,
+		After: errUnavailable, Fail: s.writeErr, OK: func(w http.ResponseWriter, v any) {
+			s.write(w, http.StatusOK, map[string]any{"code": "0", "msg": "", "data": v})
+		}}
 	return s, nil
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves until Close.
 func (s *Server) Start(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("okx mock listen %s: %w", addr, err)
-	}
-	s.mu.Lock()
-	s.ln = ln
-	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
-	srv := s.srv
-	s.mu.Unlock()
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Warn("serve", zap.Error(err))
-		}
-	}()
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(s.cfg.MatchInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.done:
-				return
-			case <-t.C:
-				s.acct.sweep()
-			}
-		}
-	}()
-	return nil
+	return s.life.Start("okx mock", addr, s.routes(), s.log, s.cfg.MatchInterval, s.acct.ex.Sweep)
 }
 
 // URL is the REST base URL, e.g. http://127.0.0.1:40123.
@@ -158,45 +101,23 @@ func (s *Server) URL() string { return "http://" + s.addr() }
 // WSURL is the private websocket URL, ws://host/ws/v5/private.
 func (s *Server) WSURL() string { return "ws://" + s.addr() + "/ws/v5/private" }
 
-func (s *Server) addr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ln == nil {
-		return ""
-	}
-	return s.ln.Addr().String()
-}
+func (s *Server) addr() string { return s.life.Addr() }
 
 // Close stops the HTTP server, the websockets and the matching goroutine.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	close(s.done)
-	srv := s.srv
-	s.mu.Unlock()
-	var err error
-	if srv != nil {
-		err = srv.Close()
-	}
-	s.hub.Close()
-	s.wg.Wait()
-	return err
-}
+func (s *Server) Close() error { return s.life.Close(s.hub.Close) }
 
 // Faults is the fault injector of this server.
 func (s *Server) Faults() *mockutil.Faults { return &s.faults }
 
 // SetPosition sets the account's signed position in instID, in contracts, at the current mark as entry price.
 func (s *Server) SetPosition(instID string, contracts decimal.Decimal) {
-	s.acct.setPosition(instID, contracts, s.cfg.Book.Quote().Mark)
+	s.acct.ex.SetPosition(instID, s.acct.base(contracts), s.cfg.Book.Quote().Mark)
 }
 
 // Position is the account's signed position in instID, in contracts.
-func (s *Server) Position(instID string) decimal.Decimal { return s.acct.position(instID) }
+func (s *Server) Position(instID string) decimal.Decimal {
+	return s.acct.contracts(s.acct.ex.Qty(instID))
+}
 
 // Orders is the venue's own record of every order it accepted, in acceptance order.
 func (s *Server) Orders() []OrderRecord { return s.acct.records() }
@@ -271,20 +192,7 @@ func (s *Server) wrap(pattern string, e endpoint) http.Handler {
 				return
 			}
 		}
-		if e.place && s.faults.TakeBeforeAccept() {
-			s.writeErr(w, errUnavailable)
-			return
-		}
-		s.acct.sweep()
-		data, aerr := e.handle(&request{Request: hr, query: hr.URL.Query(), body: body})
-		if aerr != nil {
-			s.writeErr(w, aerr)
-			return
-		}
-		if e.place && !s.faults.TakeAfterAccept().Apply(w, hr, s.done, func(w http.ResponseWriter) { s.writeErr(w, errUnavailable) }) {
-			return
-		}
-		s.write(w, http.StatusOK, map[string]any{"code": "0", "msg": "", "data": data})
+		s.tail.Run(w, hr, e.place, func() (any, *apiError) { return e.handle(&request{Request: hr, query: hr.URL.Query(), body: body}) })
 	})
 }
 

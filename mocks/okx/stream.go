@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"execd/mocks/exchange"
 	"execd/mocks/mockutil"
 )
 
@@ -37,8 +38,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	s.wg.Add(1)
-	defer s.wg.Done()
+	defer s.life.Hold()()
 	defer c.Close()
 	connID := strconv.FormatInt(time.Now().UnixNano(), 36)
 	wsErr := func(code, msg string) {
@@ -109,13 +109,33 @@ func (s *Server) wsLogin(a wsArg) (string, string) {
 	return "", ""
 }
 
-// pushOrder sends the orders-channel update of o, with the execution f if any. Called with a.mu held.
-func (a *account) pushOrder(o *OrderRecord, f *fill) {
-	m := a.orderJSON(o, f)
+// push turns the engine's events into the orders and positions channels. The engine calls it in order, so every
+// stream sees events in the order they happened.
+func (a *account) push(events []exchange.Event) {
+	for i := range events {
+		e := &events[i]
+		switch e.Kind {
+		case exchange.Accepted, exchange.Ended:
+			a.pushOrder(&e.Order, nil)
+		case exchange.Executed:
+			a.pushOrder(&e.Order, &e.Fill)
+			a.pushPosition(&e.Position)
+		case exchange.PositionSet:
+			a.pushPosition(&e.Position)
+		}
+	}
+}
+
+// pushOrder sends the orders-channel update of o, with the execution ef if any.
+func (a *account) pushOrder(eo *exchange.Order, ef *exchange.Fill) {
+	o := a.record(eo)
+	var f *fill
+	if ef != nil {
+		f = new(a.fillOf(ef))
+	}
+	m := a.orderJSON(&o, f)
 	m["fillFee"], m["fillFeeCcy"], m["execType"], m["fillPnl"] = "0", "USDT", "", "0"
-	if f == nil {
-		m["fillPx"], m["tradeId"], m["fillSz"], m["fillTime"] = "", "", "0", ""
-	} else {
+	if f != nil {
 		m["fillFee"], m["execType"] = f.Fee.String(), "T"
 		if f.Maker {
 			m["execType"] = "M"
@@ -126,9 +146,9 @@ func (a *account) pushOrder(o *OrderRecord, f *fill) {
 		"data": []any{m}}, mockutil.Tagged(tagOrders))
 }
 
-// pushPosition sends the positions-channel update of instID. Called with a.mu held.
-func (a *account) pushPosition(instID string) {
+// pushPosition sends the positions-channel update of p.
+func (a *account) pushPosition(p *exchange.Position) {
 	mark := a.cfg.Book.Quote().Mark
 	a.hub.Publish(map[string]any{"arg": map[string]string{"channel": tagPositions, "instType": "SWAP", "uid": "1"},
-		"data": []any{a.positionJSON(instID, a.pos(instID), mark)}}, mockutil.Tagged(tagPositions))
+		"data": []any{a.positionJSON(p, mark)}}, mockutil.Tagged(tagPositions))
 }

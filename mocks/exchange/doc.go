@@ -1,0 +1,25 @@
+// Package exchange is the venue-neutral account engine the loopback venue mocks (mocks/binance, mocks/bybit,
+// mocks/okx) share: one Account in base units (BTC quantities, USDT prices and money) trading against a book of the
+// simulated market (mocks/market).
+//
+// Place checks a new order the way the venues do once its wire fields are valid — a duplicate client order id
+// (ErrDuplicate), a reduce-only order that would not reduce (ErrReduceOnly), the minimum notional (ErrMinNotional),
+// the initial margin at the configured leverage against the wallet (ErrInsufficientMargin) — then accepts it and
+// executes it at once through Book.Take: a market or IOC remainder expires, a GTC limit order rests and Sweep
+// re-checks it (as maker). A reduce-only order executes at most the opposite position and expires when there is
+// none left. Every fill updates the signed position (entry price, realized PnL), the wallet (realized PnL less the
+// fee) and the order. Cancel and Find look orders up with the protocol's own predicate; Orders, Fills, Position and
+// Positions are snapshots.
+//
+// The account does not speak any protocol: errors are sentinels each mock maps to its codes and messages, ids are
+// sequence numbers each mock formats, and state changes are reported as Events (snapshots) to Config.OnEvents, which
+// the mock turns into its private-stream pushes. The events of a change are collected under the account's lock and
+// delivered after it is released, in order, one batch at a time; Serialize lets a mock order its own pushes (a
+// subscription ack) with them.
+//
+// Small helpers the mocks share around the engine: Venue, the simulated-market venue a mock serves (its Book type);
+// Settings.Defaults and Default, the venue-neutral Config defaults (book, credentials, balance, leverage, clock,
+// sweep interval, logger); Reject, a sentinel error to the protocol's answer; Convert, engine records or book levels
+// to the protocol's rows; OnGrid, the tick and step check. The server lifecycle (listen, serve, sweep ticker,
+// Close) and the request pipeline's fault handling are mockutil.Lifecycle and mockutil.Tail.
+package exchange

@@ -1,0 +1,556 @@
+package exchange
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"execd/clock"
+	"execd/mocks/market"
+)
+
+// Book is the part of a simulated-market venue an account trades against; *market.Venue satisfies it.
+type Book interface {
+	Quote() market.Quote
+	Take(side market.Side, qty, limit decimal.Decimal) []market.Exec
+}
+
+// The reasons Place and Cancel refuse; each protocol mock maps them to its own codes and messages.
+var (
+	ErrDuplicate          = errors.New("exchange: duplicate client order id")
+	ErrReduceOnly         = errors.New("exchange: reduce-only order would not reduce the position")
+	ErrMinNotional        = errors.New("exchange: order notional below the minimum")
+	ErrInsufficientMargin = errors.New("exchange: insufficient margin")
+	ErrNotFound           = errors.New("exchange: no such open order")
+)
+
+// Config configures an Account. Quantities are in base units (BTC), prices and money in the quote (USDT).
+type Config struct {
+	Book        Book
+	Clock       clock.Clock     // order, fill and position times
+	Balance     decimal.Decimal // the starting wallet
+	Leverage    int
+	TakerFeeBps float64
+	MakerFeeBps float64
+	// MinNotional is the smallest qty×price (mark for market orders) of an order that is not reduce-only; zero: none.
+	MinNotional decimal.Decimal
+	// UniqueClientIDs rejects a client id used by any earlier order; otherwise only one used by an open order.
+	// An empty client id is never a duplicate.
+	UniqueClientIDs bool
+	// Lot, if not zero, is the quantity grid of the book's executions: an execution off it is logged and skipped.
+	Lot    decimal.Decimal
+	Logger *zap.Logger
+	// OnEvents receives the events of each state change, in order. It is called after the account's lock is
+	// released, one batch at a time (calls never overlap and keep the order of the changes). It must not call the
+	// Account: everything it needs is in the events.
+	OnEvents func([]Event)
+}
+
+// Status is an order's state.
+type Status int
+
+// The order states. Canceled is by request; Expired is the remainder of an IOC or market order, or a reduce-only
+// order with nothing left to reduce.
+const (
+	New Status = iota
+	PartiallyFilled
+	Filled
+	Canceled
+	Expired
+)
+
+// Open reports whether an order in state s may still execute.
+func (s Status) Open() bool { return s == New || s == PartiallyFilled }
+
+// Request is an order to place.
+type Request struct {
+	ClientID   string
+	Symbol     string
+	Side       market.Side
+	Qty        decimal.Decimal // base units
+	Price      decimal.Decimal // limit price; zero for a market order
+	Rest       bool            // a GTC limit order: the remainder rests and the sweep re-checks it
+	ReduceOnly bool
+}
+
+// Order is the account's record of an accepted order.
+type Order struct {
+	Seq        int64 // 1, 2, …, in acceptance order; the protocol mock derives its order id from it
+	ClientID   string
+	Symbol     string
+	Side       market.Side
+	Price      decimal.Decimal // zero for market
+	Rest       bool
+	ReduceOnly bool
+	Qty        decimal.Decimal
+	Filled     decimal.Decimal
+	Notional   decimal.Decimal // Σ price × quantity of the fills
+	Fees       decimal.Decimal // Σ fees, positive is a cost
+	Status     Status
+	Created    time.Time
+	Updated    time.Time
+}
+
+// Open reports whether o may still execute.
+func (o *Order) Open() bool { return o.Status.Open() }
+
+// Remaining is the quantity not yet filled.
+func (o *Order) Remaining() decimal.Decimal { return o.Qty.Sub(o.Filled) }
+
+// Market reports whether o is a market order.
+func (o *Order) Market() bool { return o.Price.IsZero() }
+
+// AvgPrice is the average fill price, zero before any fill.
+func (o *Order) AvgPrice() decimal.Decimal {
+	if o.Filled.IsZero() {
+		return decimal.Zero
+	}
+	return o.Notional.Div(o.Filled)
+}
+
+func (o *Order) sign() int {
+	if o.Side == market.Sell {
+		return -1
+	}
+	return 1
+}
+
+// Fill is one execution.
+type Fill struct {
+	Seq        int64 // 1, 2, …; the protocol mock derives its trade id from it
+	Order      Order // the order after this fill
+	Price, Qty decimal.Decimal
+	Fee        decimal.Decimal // positive is a cost
+	FeeRate    decimal.Decimal
+	Realized   decimal.Decimal // realized PnL of the closed part
+	Closed     decimal.Decimal // quantity of the position this fill closed
+	Maker      bool
+	Time       time.Time
+}
+
+// Position is the signed position in one symbol.
+type Position struct {
+	Symbol   string
+	Qty      decimal.Decimal // signed, base units
+	Entry    decimal.Decimal
+	Realized decimal.Decimal // Σ realized PnL, fees excluded
+	Fees     decimal.Decimal // Σ fees
+	Created  time.Time       // first touched
+	Updated  time.Time
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// The events. Accepted, Executed and Ended carry the order; Executed the fill too; Executed and PositionSet the
+// position and wallet after the change.
+const (
+	Accepted EventKind = iota
+	Executed
+	Ended
+	PositionSet
+)
+
+// Event is one state change, as a snapshot: reading it never races with later changes.
+type Event struct {
+	Kind     EventKind
+	Order    Order
+	Fill     Fill
+	Position Position
+	Wallet   decimal.Decimal
+}
+
+// Account is a venue's one account: orders, fills, positions and the wallet, trading against the book.
+type Account struct {
+	cfg       Config
+	takerRate decimal.Decimal
+	makerRate decimal.Decimal
+	leverage  decimal.Decimal
+
+	pub sync.Mutex // orders the OnEvents calls; taken before mu is released
+
+	mu        sync.Mutex
+	orders    []*Order
+	fills     []Fill
+	positions map[string]*Position
+	wallet    decimal.Decimal
+	pending   []Event
+}
+
+// NewAccount builds an account.
+func NewAccount(cfg Config) *Account {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	bps := decimal.NewFromInt(10000)
+	return &Account{cfg: cfg, positions: map[string]*Position{}, wallet: cfg.Balance,
+		takerRate: decimal.NewFromFloat(cfg.TakerFeeBps).Div(bps), makerRate: decimal.NewFromFloat(cfg.MakerFeeBps).Div(bps),
+		leverage: decimal.NewFromInt(int64(cfg.Leverage))}
+}
+
+func (a *Account) now() time.Time { return a.cfg.Clock.Now() }
+
+// unlock releases mu and hands the events collected under it to OnEvents, in order with every other change.
+func (a *Account) unlock() {
+	ev := a.pending
+	a.pending = nil
+	if len(ev) == 0 || a.cfg.OnEvents == nil {
+		a.mu.Unlock()
+		return
+	}
+	a.pub.Lock()
+	a.mu.Unlock()
+	defer a.pub.Unlock()
+	a.cfg.OnEvents(ev)
+}
+
+func (a *Account) emit(e Event) { a.pending = append(a.pending, e) }
+
+// pos is the position in symbol, created on first use. Called with a.mu held.
+func (a *Account) pos(symbol string) *Position {
+	p, ok := a.positions[symbol]
+	if !ok {
+		p = &Position{Symbol: symbol, Created: a.now()}
+		a.positions[symbol] = p
+	}
+	return p
+}
+
+// Place validates o against the account (client id, reduce-only, minimum notional, margin), accepts it, executes
+// it against the book and ends what may not rest. It returns the order as accepted and as it stands after matching.
+func (a *Account) Place(r Request) (accepted, final Order, err error) {
+	ref := r.Price
+	mark := a.cfg.Book.Quote().Mark
+	if r.Price.IsZero() {
+		ref = mark
+	}
+	sign := 1
+	if r.Side == market.Sell {
+		sign = -1
+	}
+	a.mu.Lock()
+	defer a.unlock()
+	if r.ClientID != "" {
+		for _, o := range a.orders {
+			if o.ClientID == r.ClientID && (a.cfg.UniqueClientIDs || o.Open()) {
+				return Order{}, Order{}, ErrDuplicate
+			}
+		}
+	}
+	p := a.pos(r.Symbol)
+	if r.ReduceOnly {
+		if p.Qty.IsZero() || p.Qty.Sign() == sign {
+			return Order{}, Order{}, ErrReduceOnly
+		}
+	} else {
+		if r.Qty.Mul(ref).LessThan(a.cfg.MinNotional) {
+			return Order{}, Order{}, ErrMinNotional
+		}
+		// Initial margin for the part of the order that opens exposure, against the wallet less the margin of the
+		// current position and of the open orders.
+		opening := r.Qty
+		if p.Qty.Sign() == -sign {
+			opening = decimal.Max(decimal.Zero, r.Qty.Sub(p.Qty.Abs()))
+		}
+		used := p.Qty.Abs().Mul(mark)
+		for _, o := range a.orders {
+			if o.Open() && !o.ReduceOnly {
+				used = used.Add(o.Remaining().Mul(o.Price))
+			}
+		}
+		if opening.Mul(ref).Add(used).Div(a.leverage).GreaterThan(a.wallet) {
+			return Order{}, Order{}, ErrInsufficientMargin
+		}
+	}
+	now := a.now()
+	o := &Order{Seq: int64(len(a.orders)) + 1, ClientID: r.ClientID, Symbol: r.Symbol, Side: r.Side, Price: r.Price,
+		Rest: r.Rest, ReduceOnly: r.ReduceOnly, Qty: r.Qty, Status: New, Created: now, Updated: now}
+	a.orders = append(a.orders, o)
+	accepted = *o
+	a.emit(Event{Kind: Accepted, Order: *o})
+	a.match(o, false)
+	if o.Open() && (!o.Rest || o.ReduceOnly && a.reducible(o).IsZero()) {
+		a.end(o, Expired)
+	}
+	return accepted, *o, nil
+}
+
+// Cancel cancels the latest order that match accepts; ErrNotFound if there is none or it is no longer open.
+func (a *Account) Cancel(match func(*Order) bool) (Order, error) {
+	a.mu.Lock()
+	defer a.unlock()
+	o := a.find(match)
+	if o == nil || !o.Open() {
+		return Order{}, ErrNotFound
+	}
+	a.end(o, Canceled)
+	return *o, nil
+}
+
+// Find is the latest order that match accepts.
+func (a *Account) Find(match func(*Order) bool) (Order, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if o := a.find(match); o != nil {
+		return *o, true
+	}
+	return Order{}, false
+}
+
+func (a *Account) find(match func(*Order) bool) *Order {
+	for i := len(a.orders) - 1; i >= 0; i-- {
+		if match(a.orders[i]) {
+			return a.orders[i]
+		}
+	}
+	return nil
+}
+
+// Sweep re-checks every resting order against the book, and ends reduce-only orders with nothing left to reduce.
+func (a *Account) Sweep() {
+	a.mu.Lock()
+	defer a.unlock()
+	for _, o := range a.orders {
+		if !o.Open() || !o.Rest {
+			continue
+		}
+		a.match(o, true)
+		if o.Open() && o.ReduceOnly && a.reducible(o).IsZero() {
+			a.end(o, Expired)
+		}
+	}
+}
+
+// reducible is how much of a reduce-only order may still execute: at most the opposite position.
+func (a *Account) reducible(o *Order) decimal.Decimal {
+	p := a.pos(o.Symbol).Qty
+	if p.IsZero() || p.Sign() == o.sign() {
+		return decimal.Zero
+	}
+	return decimal.Min(o.Remaining(), p.Abs())
+}
+
+// match takes liquidity for o from the book at its limit (none for market). Called with a.mu held.
+func (a *Account) match(o *Order, maker bool) {
+	want := o.Remaining()
+	if o.ReduceOnly {
+		want = a.reducible(o)
+	}
+	if !want.IsPositive() {
+		return
+	}
+	for _, ex := range a.cfg.Book.Take(o.Side, want, o.Price) {
+		if !ex.Qty.IsPositive() {
+			continue
+		}
+		if !a.cfg.Lot.IsZero() && !ex.Qty.Mod(a.cfg.Lot).IsZero() {
+			a.cfg.Logger.Error("mock exchange: book execution is off the lot grid; configure the market venue's LotSize",
+				zap.String("qty", ex.Qty.String()), zap.String("lot", a.cfg.Lot.String()))
+			continue
+		}
+		a.fill(o, ex.Price, ex.Qty, maker)
+	}
+}
+
+// fill books one execution: fill, order, position, wallet and the event. Called with a.mu held.
+func (a *Account) fill(o *Order, price, qty decimal.Decimal, maker bool) {
+	rate := a.takerRate
+	if maker {
+		rate = a.makerRate
+	}
+	fee := price.Mul(qty).Mul(rate).Round(8)
+	p := a.pos(o.Symbol)
+	signed := qty
+	if o.sign() < 0 {
+		signed = qty.Neg()
+	}
+	realized, closed := decimal.Zero, decimal.Zero
+	switch {
+	case p.Qty.IsZero() || p.Qty.Sign() == signed.Sign():
+		total := p.Qty.Abs().Add(qty)
+		p.Entry = p.Entry.Mul(p.Qty.Abs()).Add(price.Mul(qty)).Div(total).Round(8)
+		p.Qty = p.Qty.Add(signed)
+	default:
+		closed = decimal.Min(qty, p.Qty.Abs())
+		realized = price.Sub(p.Entry).Mul(closed).Mul(decimal.NewFromInt(int64(p.Qty.Sign()))).Round(8)
+		p.Qty = p.Qty.Add(signed)
+		switch {
+		case p.Qty.IsZero():
+			p.Entry = decimal.Zero
+		case p.Qty.Sign() == signed.Sign():
+			p.Entry = price
+		}
+	}
+	now := a.now()
+	p.Realized = p.Realized.Add(realized)
+	p.Fees = p.Fees.Add(fee)
+	p.Updated = now
+	a.wallet = a.wallet.Add(realized).Sub(fee)
+	o.Filled = o.Filled.Add(qty)
+	o.Notional = o.Notional.Add(price.Mul(qty))
+	o.Fees = o.Fees.Add(fee)
+	o.Updated = now
+	o.Status = PartiallyFilled
+	if !o.Remaining().IsPositive() {
+		o.Status = Filled
+	}
+	f := Fill{Seq: int64(len(a.fills)) + 1, Order: *o, Price: price, Qty: qty, Fee: fee, FeeRate: rate,
+		Realized: realized, Closed: closed, Maker: maker, Time: now}
+	a.fills = append(a.fills, f)
+	a.emit(Event{Kind: Executed, Order: *o, Fill: f, Position: *p, Wallet: a.wallet})
+}
+
+// end ends an open order as Canceled or Expired. Called with a.mu held.
+func (a *Account) end(o *Order, s Status) {
+	o.Status, o.Updated = s, a.now()
+	a.emit(Event{Kind: Ended, Order: *o})
+}
+
+// SetPosition sets the signed position and entry price in symbol, for scenario setup.
+func (a *Account) SetPosition(symbol string, qty, entry decimal.Decimal) {
+	a.mu.Lock()
+	defer a.unlock()
+	p := a.pos(symbol)
+	p.Qty, p.Entry, p.Updated = qty, entry, a.now()
+	a.emit(Event{Kind: PositionSet, Position: *p, Wallet: a.wallet})
+}
+
+// Position is the position in symbol (created, flat, on first use) and the wallet.
+func (a *Account) Position(symbol string) (Position, decimal.Decimal) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return *a.pos(symbol), a.wallet
+}
+
+// Qty is the signed position in symbol.
+func (a *Account) Qty(symbol string) decimal.Decimal {
+	p, _ := a.Position(symbol)
+	return p.Qty
+}
+
+// Positions is every position the account has touched, in no particular order.
+func (a *Account) Positions() []Position {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]Position, 0, len(a.positions))
+	for _, p := range a.positions {
+		out = append(out, *p)
+	}
+	return out
+}
+
+// Wallet is the wallet balance: the starting balance plus realized PnL less fees.
+func (a *Account) Wallet() decimal.Decimal {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.wallet
+}
+
+// Orders is every accepted order, in acceptance order.
+func (a *Account) Orders() []Order {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]Order, len(a.orders))
+	for i, o := range a.orders {
+		out[i] = *o
+	}
+	return out
+}
+
+// Fills is every execution, oldest first.
+func (a *Account) Fills() []Fill {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]Fill(nil), a.fills...)
+}
+
+// Serialize runs f in order with the OnEvents calls: a push f makes (say a subscription ack) precedes or follows
+// every event batch, never interleaves with one.
+func (a *Account) Serialize(f func()) {
+	a.pub.Lock()
+	defer a.pub.Unlock()
+	f()
+}
+
+// Venue is the whole of a simulated-market venue a protocol mock serves: the Book the account trades against and the
+// public market data; *market.Venue satisfies it.
+type Venue interface {
+	Book
+	Depth(levels int) (bids, asks []market.Level)
+	Volume24h() market.Volume
+	Trades(n int) []market.PublicTrade
+}
+
+// Settings points at the venue-neutral fields of a protocol mock's Config, for Defaults.
+type Settings struct {
+	Mock            string // "binance mock", for the errors
+	HasBook         bool
+	HasCredentials  bool
+	Credentials     string // what is required, e.g. "API key and secret"
+	Balance         *decimal.Decimal
+	Leverage        *int
+	DefaultLeverage int
+	Clock           *clock.Clock
+	MatchInterval   *time.Duration
+	Logger          **zap.Logger
+}
+
+// Defaults checks the book and the credentials and fills the zero settings: balance 1,000,000, the venue's default
+// leverage, the wall clock, a 50ms sweep and a no-op logger.
+func (s Settings) Defaults() error {
+	if !s.HasBook {
+		return errors.New(s.Mock + ": no book")
+	}
+	if !s.HasCredentials {
+		return errors.New(s.Mock + ": " + s.Credentials + " are required")
+	}
+	Default(s.Balance, "1000000")
+	if *s.Leverage <= 0 {
+		*s.Leverage = s.DefaultLeverage
+	}
+	if *s.Clock == nil {
+		*s.Clock = clock.Real{}
+	}
+	if *s.MatchInterval <= 0 {
+		*s.MatchInterval = 50 * time.Millisecond
+	}
+	if *s.Logger == nil {
+		*s.Logger = zap.NewNop()
+	}
+	return nil
+}
+
+// Default sets *d to s when it is zero.
+func Default(d *decimal.Decimal, s string) {
+	if d.IsZero() {
+		*d = decimal.RequireFromString(s)
+	}
+}
+
+// OnGrid reports whether v is a whole multiple of step.
+func OnGrid(v, step decimal.Decimal) bool { return v.Mod(step).IsZero() }
+
+// Convert renders each of xs with f: engine orders as a protocol's records, book levels as its rows.
+func Convert[S, T any](xs []S, f func(*S) T) []T {
+	out := make([]T, 0, len(xs))
+	for i := range xs {
+		out = append(out, f(&xs[i]))
+	}
+	return out
+}
+
+// Reject is the protocol's answer to a Place or Cancel error: the answer codes gives its sentinel, else other.
+func Reject[E any](err error, codes map[error]E, other E) E {
+	for sentinel, e := range codes {
+		if errors.Is(err, sentinel) {
+			return e
+		}
+	}
+	return other
+}
