@@ -109,6 +109,9 @@ func (c *Conn) Send(v any) bool {
 	return c.sendRaw(msg)
 }
 
+// SendText queues a plain-text message (OKX answers "ping" with "pong", not JSON).
+func (c *Conn) SendText(s string) bool { return c.sendRaw([]byte(s)) }
+
 func (c *Conn) sendRaw(msg []byte) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -19,5 +19,6 @@
 // Faults (mockutil.Faults) inject rate limits, 5xx before or after an accepted order, dropped or delayed answers
 // and cut private streams.
 //
-// Known gap: the shared websocket hub sends JSON only, so a text "ping" is not answered with a text "pong".
+// The private websocket answers a text "ping" with a text "pong", so a client can tell a live idle connection
+// from a dead one.
 package okx

@@ -31,8 +31,8 @@ type wsOp struct {
 	Args []wsArg `json:"args"`
 }
 
-// serveStream is the private websocket: login, then subscribe to orders and positions; "ping" is read and ignored
-// (see the package doc).
+// serveStream is the private websocket: login, then subscribe to orders and positions; a text "ping" is answered
+// with a text "pong", as OKX does.
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 	c, err := s.hub.Upgrade(w, r)
 	if err != nil {
@@ -50,6 +50,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if string(msg) == "ping" {
+			c.SendText("pong")
 			continue
 		}
 		var op wsOp

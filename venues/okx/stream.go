@@ -15,7 +15,9 @@ import (
 )
 
 const (
-	pingEvery   = 25 * time.Second // OKX cuts a connection idle for 30 s
+	pingEvery = 25 * time.Second // OKX cuts a connection idle for 30 s
+	// streamIdle breaks a connection on which not even the pong to a ping arrived: a dead peer.
+	streamIdle  = 2 * pingEvery
 	openTimeout = 10 * time.Second
 )
 
@@ -39,6 +41,7 @@ func (a *Adapter) Stream(ctx context.Context, out chan<- venues.Event) error {
 		Open:           a.openStream,
 		Decode:         a.decode,
 		KeepaliveEvery: pingEvery,
+		ReadTimeout:    streamIdle,
 		Keepalive: func(_ context.Context, conn *websocket.Conn) error {
 			_ = conn.SetWriteDeadline(time.Now().Add(openTimeout))
 			return conn.WriteMessage(websocket.TextMessage, []byte("ping"))
