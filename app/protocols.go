@@ -67,6 +67,9 @@ type mockParams struct {
 	log                *zap.Logger
 }
 
+// rateLimits is whether the mock enforces its venue's rate limits (default on).
+func (p mockParams) rateLimits() bool { return p.mock.RateLimits == nil || *p.mock.RateLimits }
+
 // protocol is one wire protocol execd speaks: its mock and its adapter.
 type protocol struct {
 	lot        decimal.Decimal // the venue's quantity grid in base units, for the simulated book
@@ -105,10 +108,9 @@ func okxInstID(instrument string) (string, error) {
 type okxControl struct{ s *mockokx.Server }
 
 func startOKX(p mockParams) (mockServer, MockControl, error) {
-	rl := p.mock.RateLimits == nil || *p.mock.RateLimits
 	s, err := mockokx.New(mockokx.Config{Name: p.name, Book: p.book, TakerFeeBps: p.mock.TakerFeeBps,
 		MakerFeeBps: p.mock.MakerFeeBps, APIKey: p.key, APISecret: p.secret.Reveal(), Passphrase: p.passphrase.Reveal(),
-		Clock: p.clk, DisableRateLimits: !rl, Logger: p.log})
+		Clock: p.clk, DisableRateLimits: !p.rateLimits(), Logger: p.log})
 	return s, okxControl{s}, err
 }
 
@@ -182,10 +184,9 @@ func (c symbolControl) SetPosition(instrument string, qty, entry decimal.Decimal
 }
 
 func startBinance(p mockParams) (mockServer, MockControl, error) {
-	rl := p.mock.RateLimits == nil || *p.mock.RateLimits
 	s, err := mockbinance.New(mockbinance.Config{Name: p.name, Book: p.book, TakerFeeBps: p.mock.TakerFeeBps,
 		MakerFeeBps: p.mock.MakerFeeBps, APIKey: p.key, APISecret: p.secret.Reveal(), Clock: p.clk,
-		DisableRateLimits: !rl, Logger: p.log})
+		DisableRateLimits: !p.rateLimits(), Logger: p.log})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -202,10 +203,9 @@ func startBinance(p mockParams) (mockServer, MockControl, error) {
 }
 
 func startBybit(p mockParams) (mockServer, MockControl, error) {
-	rl := p.mock.RateLimits == nil || *p.mock.RateLimits
 	s, err := mockbybit.New(mockbybit.Config{Name: p.name, Book: p.book, TakerFeeBps: p.mock.TakerFeeBps,
 		MakerFeeBps: p.mock.MakerFeeBps, APIKey: p.key, APISecret: p.secret.Reveal(), Clock: p.clk,
-		DisableRateLimits: !rl, Logger: p.log})
+		DisableRateLimits: !p.rateLimits(), Logger: p.log})
 	if err != nil {
 		return nil, nil, err
 	}

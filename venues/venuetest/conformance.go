@@ -230,14 +230,18 @@ func scIOCExpiry(t *testing.T, h Harness) {
 	}
 }
 
-func scGTCCancel(t *testing.T, h Harness) {
+// resting is a GTC buy 5% under the bid, which rests.
+func resting(t *testing.T, h Harness, prefix string) venues.OrderRequest {
 	b, _ := h.Bid()
-	r := rules(t, h)
-	px := r.PriceFloor(b.Mul(decimal.RequireFromString("0.95")))
-	q := lots(t, h, 1, px)
-	id := idSeq("g")
-	req := ioc(id, h.Instrument(), venues.Buy, q, px)
+	px := rules(t, h).PriceFloor(b.Mul(decimal.RequireFromString("0.95")))
+	req := ioc(idSeq(prefix), h.Instrument(), venues.Buy, lots(t, h, 1, px), px)
 	req.TimeInForce = venues.GTC
+	return req
+}
+
+func scGTCCancel(t *testing.T, h Harness) {
+	req := resting(t, h, "g")
+	id := req.ClientOrderID
 	o, err := h.Venue().Place(cctx(t), req)
 	if err != nil {
 		t.Fatal(err)
@@ -294,13 +298,8 @@ func scQueryNotFound(t *testing.T, h Harness) {
 }
 
 func scDuplicate(t *testing.T, h Harness) {
-	b, _ := h.Bid()
-	r := rules(t, h)
-	px := r.PriceFloor(b.Mul(decimal.RequireFromString("0.95")))
-	q := lots(t, h, 1, px)
-	id := idSeq("d")
-	req := ioc(id, h.Instrument(), venues.Buy, q, px)
-	req.TimeInForce = venues.GTC
+	req := resting(t, h, "d")
+	id := req.ClientOrderID
 	if _, err := h.Venue().Place(cctx(t), req); err != nil {
 		t.Fatal(err)
 	}
