@@ -161,9 +161,6 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("journal: %w", err)
 	}
 	a.ledger = positions.NewLedger()
-	if err := a.seedLedger(ctx); err != nil {
-		return err
-	}
 	st, err := risk.ParseState(cfg.Risk.State)
 	if err != nil {
 		return err
@@ -188,7 +185,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.eng, err = engine.New(engine.Options{
 		Clock: a.clk, Logger: a.log, Venues: traders, Ledger: a.ledger, Breakers: a.brk, State: a.state,
 		Params: engineParams(cfg), Salt: []byte(cfg.ClientIDSalt), Journal: a.jrnl, Failpoint: a.opts.Failpoint,
-		CallTimeout: timeout,
+		CallTimeout: timeout, SeedLedger: a.seedLedger,
 	})
 	if err != nil {
 		return err

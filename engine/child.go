@@ -113,6 +113,7 @@ func (e *Engine) send(ctx context.Context, v Trader, req venues.OrderRequest) (v
 // resolve finds out what happened to an order whose placement outcome is unknown.
 func (e *Engine) resolve(ctx context.Context, v Trader, req venues.OrderRequest) (venues.Order, error) {
 	backoff := 200 * time.Millisecond
+	notFound := 0
 	for {
 		cctx, cancel := context.WithTimeout(ctx, e.timeout)
 		o, err := v.Query(cctx, req.Instrument, req.ClientOrderID)
@@ -121,9 +122,25 @@ func (e *Engine) resolve(ctx context.Context, v Trader, req venues.OrderRequest)
 		case err == nil:
 			return o, nil
 		case venues.IsNotFound(err):
+			// A venue's read can lag its write: believe "does not exist" only when it says so three times, over
+			// the backoff's growing spacing.
+			if notFound++; notFound < 3 {
+				break
+			}
+			notFound = 0
 			// The venue never took it: send the same order again, same id.
 			o, err = e.send(ctx, v, req)
-			if err == nil || venues.ClassOf(err) == venues.Rejected || errors.Is(err, risk.ErrOpen) {
+			if err == nil || errors.Is(err, risk.ErrOpen) {
+				return o, err
+			}
+			if venues.ClassOf(err) == venues.Rejected {
+				// A refusal of the same id (a duplicate) means the first one exists after all: look once more.
+				cctx, cancel := context.WithTimeout(ctx, e.timeout)
+				q, qerr := v.Query(cctx, req.Instrument, req.ClientOrderID)
+				cancel()
+				if qerr == nil {
+					return q, nil
+				}
 				return o, err
 			}
 		}
@@ -150,9 +167,8 @@ func (e *Engine) finish(ctx context.Context, v Trader, req venues.OrderRequest) 
 		if err == nil && o.Status.Terminal() {
 			return o, nil
 		}
-		if venues.IsNotFound(err) {
-			return o, err
-		}
+		// The venue acknowledged this order: a not-found here is the venue's read lagging its write, not an
+		// answer. Keep asking.
 		if time.Now().After(deadline) {
 			cctx, cancel := context.WithTimeout(ctx, e.timeout)
 			_, cerr := v.Cancel(cctx, req.Instrument, req.ClientOrderID)

@@ -150,8 +150,9 @@ func (e *Engine) restore(rec journal.Parent, children []journal.Child, fillsOf f
 		if !ok {
 			return nil, fmt.Errorf("child %s on venue %s outside the parent", cr.ClientID, cr.Venue)
 		}
+		// sentAt bounds the REST read of the child's fills: the parent's creation is a safe lower bound.
 		c := &child{venue: cr.Venue, seq: cr.Seq, id: cr.ClientID, qty: cr.Quantity, price: cr.Price,
-			status: venues.OrderStatus(cr.Status), reported: cr.Reported, trades: map[string]bool{}}
+			status: venues.OrderStatus(cr.Status), reported: cr.Reported, trades: map[string]bool{}, sentAt: rec.Created}
 		switch cr.State {
 		case childFinal:
 			c.final, c.sent = true, true

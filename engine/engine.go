@@ -43,6 +43,10 @@ type Options struct {
 	Journal journal.Store
 	// Failpoint, if set, is called at the named places of Fail* constants; crash tests kill the process there.
 	Failpoint func(name string)
+	// SeedLedger, called by Start after recovery has journaled the fills the venues made while execd was down and
+	// before any stream or parent starts, sets the ledger's positions from the venues' own reports (which then
+	// include every fill recovery marked seen).
+	SeedLedger func(ctx context.Context) error
 }
 
 // Engine runs parent orders. Its methods are safe for concurrent use.
@@ -59,6 +63,7 @@ type Engine struct {
 	fillWait time.Duration
 	journal  journal.Store
 	fail     func(string)
+	seed     func(context.Context) error
 	params   atomic.Pointer[Params]
 
 	mu       sync.Mutex
@@ -95,7 +100,7 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		clk: o.Clock, log: o.Logger, venues: map[string]Trader{}, ledger: o.Ledger, breakers: o.Breakers,
 		state: o.State, salt: append([]byte(nil), o.Salt...), timeout: o.CallTimeout, fillWait: o.FillWait,
-		journal: o.Journal, fail: o.Failpoint,
+		journal: o.Journal, fail: o.Failpoint, seed: o.SeedLedger,
 		parents: map[string]*parent{}, pending: map[string]chan struct{}{}, byClient: map[string]*parent{},
 	}
 	for _, v := range o.Venues {
@@ -162,6 +167,11 @@ func (e *Engine) Start(ctx context.Context) error {
 	resumed, err := e.recover(ctx)
 	if err != nil {
 		return err
+	}
+	if e.seed != nil {
+		if err := e.seed(ctx); err != nil {
+			return err
+		}
 	}
 	events := make(chan venues.Event, 1024)
 	for _, name := range e.order {
@@ -267,6 +277,10 @@ func (e *Engine) dispatch(ev venues.Event) {
 // fill the journal already holds is ignored: it was booked before (perhaps before a restart).
 func (e *Engine) bookFill(f venues.Fill) {
 	e.failpoint(FailBeforeFill)
+	if err := positions.Check(f); err != nil {
+		e.log.Error("fill refused: it cannot be booked", zap.String("venue", f.Venue), zap.String("trade", f.TradeID), zap.Error(err))
+		return
+	}
 	fresh, err := e.journal.AddFill(f)
 	if err != nil {
 		e.log.Error("fill not journaled; it will be read again from the venue", zap.String("venue", f.Venue),

@@ -309,3 +309,69 @@ func TestCancelOutcomeUnknownResolvedByQuery(t *testing.T) {
 	}
 	r.checkVenueTruth(t, rep)
 }
+
+// A mark that cannot be read (a GET whose outcome is unknown) sends nothing: the venue is not blocked, the
+// slice is retried, and the parent completes.
+func TestUnknownFailureBeforeSendingDoesNotBlock(t *testing.T) {
+	r := newRig(t, 9, nil)
+	req := seedRequest("p-stats-unknown")
+	if _, _, err := r.e.Submit(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	r.a.mu.Lock()
+	r.a.statsFail = 3 // the next three mark reads on a, made by its first children, fail with an unknown class
+	r.a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := r.e.Wait(ctx, req.ID)
+	if err != nil || rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+		t.Fatalf("state %s filled %s err %v (%s)", rep.State, rep.Filled, err, rep.Reason)
+	}
+	r.a.mu.Lock()
+	left := r.a.statsFail
+	r.a.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("the failures were not met (%d left): the test did not test", left)
+	}
+	r.checkVenueTruth(t, rep)
+}
+
+// An acknowledged order that the venue's reads do not show yet is waited for, never booked as rejected and
+// never sent again under a new id.
+func TestAcknowledgedOrderNotYetVisibleIsNotResent(t *testing.T) {
+	r := newRig(t, 10, nil)
+	r.b.lagCount = 2
+	r.b.hook = func(n int, _ venues.OrderRequest) string {
+		if n <= 2 {
+			return "lagging"
+		}
+		return "ok"
+	}
+	rep := r.run(t, seedRequest("p-lagging"))
+	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+	}
+	for _, v := range rep.Venues {
+		if v.Rejected != 0 || v.Out != "" {
+			t.Fatalf("venue %s: %d rejected, out %q", v.Venue, v.Rejected, v.Out)
+		}
+	}
+	r.checkVenueTruth(t, rep)
+}
+
+// An unknown outcome whose order the venue's reads miss once or twice is found by querying again, not resent.
+func TestUnknownOutcomeWithLaggingReadsIsNotResent(t *testing.T) {
+	r := newRig(t, 11, nil)
+	r.a.lagCount = 2
+	r.a.hook = func(n int, _ venues.OrderRequest) string {
+		if n == 1 {
+			return "unknown-after-lagging"
+		}
+		return "ok"
+	}
+	rep := r.run(t, seedRequest("p-unknown-lagging"))
+	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+	}
+	r.checkVenueTruth(t, rep)
+}

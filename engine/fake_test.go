@@ -32,6 +32,12 @@ type fakeVenue struct {
 	// cancelHook decides a Cancel call: "ok", or "unknown-after" (cancelled, error Unknown).
 	cancelHook func() string
 	cancels    int
+	// lag makes Query answer "does not exist" this many more times for an order that exists (a venue's read
+	// lagging its write); set per client id when the order is placed with fate "lagging".
+	lag      map[string]int
+	lagCount int
+	// statsFail makes the next n Stats calls fail with an Unknown error (a GET timed out after it was written).
+	statsFail int
 }
 
 var _ Trader = (*fakeVenue)(nil)
@@ -57,6 +63,13 @@ func (f *fakeVenue) Rules(ctx context.Context, instrument string) (venues.Rules,
 }
 
 func (f *fakeVenue) Stats(ctx context.Context, instrument string) (venues.Stats, error) {
+	f.mu.Lock()
+	if f.statsFail > 0 {
+		f.statsFail--
+		f.mu.Unlock()
+		return venues.Stats{}, &venues.Error{Venue: f.name, Op: "stats", Class: venues.Unknown, Status: 504}
+	}
+	f.mu.Unlock()
 	q := f.book.Quote()
 	v := f.book.Volume24h()
 	return venues.Stats{Instrument: instrument, MarkPrice: q.Mark, Volume24h: v.Base, QuoteVol24h: v.Quote, Time: q.Time}, nil
@@ -137,7 +150,16 @@ func (f *fakeVenue) Place(ctx context.Context, req venues.OrderRequest) (venues.
 		o.Status = venues.StatusExpired
 	}
 	f.orders[req.ClientOrderID] = o
+	if fate == "lagging" || fate == "unknown-after-lagging" {
+		if f.lag == nil {
+			f.lag = map[string]int{}
+		}
+		f.lag[req.ClientOrderID] = f.lagCount
+	}
 	out := *o
+	if fate == "lagging" {
+		out.Status = venues.StatusNew // acknowledged before the venue's own record shows the result
+	}
 	streams := append([]chan<- venues.Event(nil), f.streams...)
 	f.mu.Unlock()
 	for _, s := range streams {
@@ -145,7 +167,7 @@ func (f *fakeVenue) Place(ctx context.Context, req venues.OrderRequest) (venues.
 			s <- ev
 		}
 	}
-	if fate == "unknown-after" {
+	if fate == "unknown-after" || fate == "unknown-after-lagging" {
 		return venues.Order{}, &venues.Error{Venue: f.name, Op: "place", Class: venues.Unknown, Msg: "timeout after send"}
 	}
 	return out, nil
@@ -155,6 +177,10 @@ func (f *fakeVenue) Query(ctx context.Context, instrument, id string) (venues.Or
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	o, ok := f.orders[id]
+	if ok && f.lag[id] > 0 {
+		f.lag[id]--
+		ok = false
+	}
 	if !ok {
 		return venues.Order{}, &venues.Error{Venue: f.name, Op: "query", Class: venues.Rejected, Code: "-2013", Err: venues.ErrNotFound}
 	}

@@ -322,11 +322,12 @@ func (p *parent) startChild(w *venueWork, qty decimal.Decimal) {
 	}
 	p.e.failpoint(FailAfterIntent)
 	w.inflight++
+	sentRec := c.record(p.req.ID, childSent)
 	spec := childSpec{
 		venue: p.e.venues[w.name], rules: w.rules, id: c.id, qty: qty, req: p.req,
 		slippageBps: p.pl.slippageBps, params: p.pl.params,
 		beforeSend: func(price decimal.Decimal) error {
-			rec := c.record(p.req.ID, childSent)
+			rec := sentRec // a copy made by the owner: the worker reads none of the child's fields
 			rec.Price = price
 			return p.e.journal.PutChild(rec)
 		},
@@ -397,7 +398,6 @@ func (p *parent) onResult(r result) {
 	defer p.journalChild(c)
 	if r.kind == resResolve {
 		c.pending = false
-		c.sentAt = time.Now()
 		switch {
 		case r.err == nil:
 			c.final, c.sent, c.status = true, true, r.order.Status
@@ -433,6 +433,12 @@ func (p *parent) onResult(r result) {
 	class := venues.ClassOf(r.err)
 	log := p.log.With(zap.String("venue", w.name), zap.String("child", c.id), zap.String("phase", r.phase), zap.Error(r.err))
 	switch {
+	case r.phase == "prepare":
+		// Nothing was sent (the mark could not be read, or the send could not be journaled): whatever the class
+		// of the failure, the child did not reach the venue.
+		c.final, c.status, c.sent = true, venues.StatusRejected, false
+		w.retryAt = now.Add(p.pl.params.RetryInterval)
+		log.Warn("child not sent; will retry")
 	case r.phase == "risk":
 		c.final, c.status = true, venues.StatusRejected
 		w.retryAt = now.Add(p.pl.params.RetryInterval)

@@ -57,22 +57,28 @@ func (l *Ledger) SetMark(k Key, mark decimal.Decimal) {
 	l.marks[k] = mark
 }
 
+// Check reports why a fill cannot be booked, or nil. Callers that record a fill elsewhere first (the journal)
+// check it here before, so that a recorded fill is always bookable.
+func Check(f venues.Fill) error {
+	if f.Venue == "" || f.TradeID == "" || f.Instrument == "" {
+		return fmt.Errorf("positions: fill without venue, trade id or instrument: %+v", f)
+	}
+	if !f.Quantity.IsPositive() {
+		return fmt.Errorf("positions: fill %s/%s: quantity %s is not positive", f.Venue, f.TradeID, f.Quantity)
+	}
+	if f.Side != venues.Buy && f.Side != venues.Sell {
+		return fmt.Errorf("positions: fill %s/%s: side %q", f.Venue, f.TradeID, f.Side)
+	}
+	return nil
+}
+
 // Book applies a fill once. It reports false (and changes nothing) if the fill's trade id was booked before, and
 // an error for a fill it cannot book.
 func (l *Ledger) Book(f venues.Fill) (bool, error) {
-	if f.Venue == "" || f.TradeID == "" || f.Instrument == "" {
-		return false, fmt.Errorf("positions: fill without venue, trade id or instrument: %+v", f)
+	if err := Check(f); err != nil {
+		return false, err
 	}
-	if !f.Quantity.IsPositive() {
-		return false, fmt.Errorf("positions: fill %s/%s: quantity %s is not positive", f.Venue, f.TradeID, f.Quantity)
-	}
-	var sign decimal.Decimal
-	switch f.Side {
-	case venues.Buy, venues.Sell:
-		sign = f.Side.Sign()
-	default:
-		return false, fmt.Errorf("positions: fill %s/%s: side %q", f.Venue, f.TradeID, f.Side)
-	}
+	sign := f.Side.Sign()
 	id := f.Venue + "\x00" + f.TradeID
 	l.mu.Lock()
 	defer l.mu.Unlock()

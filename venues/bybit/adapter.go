@@ -407,7 +407,12 @@ func (a *Adapter) Fills(ctx context.Context, instrument string, sinceMillis int6
 		q.Set("startTime", strconv.FormatInt(sinceMillis, 10))
 	}
 	var out []venues.Fill
-	for page := 0; page < maxFillPages; page++ {
+	for page := 0; ; page++ {
+		if page == maxFillPages {
+			// Stopping here would drop the oldest executions silently; recovery relies on having all of them.
+			err := fmt.Errorf("more than %d pages of executions since %d", maxFillPages, sinceMillis)
+			return nil, &venues.Error{Venue: a.cfg.Name, Op: "fills", Class: venues.Retryable, Msg: err.Error(), Err: err}
+		}
 		c := call{op: "fills", method: http.MethodGet, path: "/v5/execution/list", query: q, signed: true}
 		var res listResult[execJSON]
 		if _, err := a.do(ctx, c, &res); err != nil {
