@@ -72,7 +72,9 @@ func toInstrument(r instrumentRow) (instrument, error) {
 	lot, err3 := convert.Dec("lotSz", r.LotSz)
 	minSz, err4 := convert.Dec("minSz", r.MinSz)
 	tick, err5 := convert.Dec("tickSz", r.TickSz)
-	maxSz, err6 := convert.DecOpt("maxLmtSz", r.MaxLmtSz)
+	// maxLmtSz is part of every swap instrument OKX lists: without it the largest order is unknown, which is an error,
+	// not "no limit".
+	maxSz, err6 := convert.Dec("maxLmtSz", r.MaxLmtSz)
 	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 		return instrument{}, fmt.Errorf("%s: %w", r.InstID, err)
 	}

@@ -2,6 +2,7 @@ package okx
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"go.uber.org/zap"
@@ -27,6 +28,11 @@ func TestInstrumentMapping(t *testing.T) {
 	if _, err := toInstrument(instrumentRow{InstType: "SWAP", InstID: "BTC-USD-SWAP", CtVal: "100", CtMult: "1",
 		CtValCcy: "USD", CtType: "inverse", LotSz: "1", MinSz: "1", TickSz: "0.1"}); err == nil {
 		t.Fatal("an inverse swap must not map")
+	}
+	if _, err := toInstrument(instrumentRow{InstType: "SWAP", InstID: "BTC-USDT-SWAP", SettleCcy: "USDT", CtVal: "0.01",
+		CtMult: "1", CtValCcy: "BTC", CtType: "linear", LotSz: "1", MinSz: "1", TickSz: "0.1"}); err == nil ||
+		!strings.Contains(err.Error(), "maxLmtSz") {
+		t.Fatalf("an instrument without maxLmtSz must not map to a rule without a maximum: %v", err)
 	}
 	if id, err := instIDFromInstrument("BTC-USDT-PERP"); err != nil || id != "BTC-USDT-SWAP" {
 		t.Fatal(id, err)
