@@ -42,6 +42,12 @@ type Options struct {
 	Failpoint func(name string)
 	// VenueTimeout bounds one venue call (wall clock); default 10s.
 	VenueTimeout time.Duration
+	// WrapTransport, if set, wraps the HTTP transport the venue adapters share (see VenueHTTPClient): benchmarks
+	// trace requests on the wire with it. nil leaves the transport as it is; nil in production.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// OnChildDecision is handed to the engine (engine.Options.OnChildDecision: called on a parent's goroutine, must
+	// be safe for concurrent use and must not block); nil in production.
+	OnChildDecision func(clientOrderID string, wall time.Time)
 }
 
 // App is the daemon.
@@ -117,9 +123,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	httpClient := &http.Client{Timeout: timeout, Transport: &http.Transport{
-		MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: timeout,
-	}}
+	httpClient := VenueHTTPClient(timeout, a.opts.WrapTransport)
 	protos := protocols()
 	for _, vc := range cfg.Venues {
 		pr, ok := protos[vc.Protocol]
@@ -185,7 +189,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.eng, err = engine.New(engine.Options{
 		Clock: a.clk, Logger: a.log, Venues: traders, Ledger: a.ledger, Breakers: a.brk, State: a.state,
 		Params: engineParams(cfg), Salt: []byte(cfg.ClientIDSalt), Journal: a.jrnl, Failpoint: a.opts.Failpoint,
-		CallTimeout: timeout, SeedLedger: a.seedLedger,
+		CallTimeout: timeout, SeedLedger: a.seedLedger, OnChildDecision: a.opts.OnChildDecision,
 	})
 	if err != nil {
 		return err
@@ -228,6 +232,19 @@ func (a *App) Start(ctx context.Context) (err error) {
 	close(a.ready)
 	a.log.Info("execd started", zap.String("addr", a.Addr()), zap.Int("venues", len(a.venues)))
 	return nil
+}
+
+// VenueHTTPClient is the HTTP client the daemon's venue adapters share: one connection pool for every venue, with
+// timeout bounding one call and the time to its answer's headers. wrap, if not nil, wraps its transport
+// (Options.WrapTransport). Exported so that a benchmark can talk to a venue with the same transport settings.
+func VenueHTTPClient(timeout time.Duration, wrap func(http.RoundTripper) http.RoundTripper) *http.Client {
+	var rt http.RoundTripper = &http.Transport{
+		MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: timeout,
+	}
+	if wrap != nil {
+		rt = wrap(rt)
+	}
+	return &http.Client{Timeout: timeout, Transport: rt}
 }
 
 func hasMock(cfg *config.Config) bool {

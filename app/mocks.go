@@ -78,11 +78,12 @@ func MockCredentials(name string, getenv func(string) string, standalone bool) (
 	return hex.EncodeToString(kb), secret.New(hex.EncodeToString(sb)), nil
 }
 
-// StartMocks starts the simulated market and every mock venue of cfg on loopback, each speaking its protocol.
-// standalone selects the fixed fallback credentials (see MockCredentials).
-func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv func(string) string, standalone bool) (*Mocks, error) {
+// MarketConfig is the simulated market that cfg's mock venues trade on: its market section and, per mock venue,
+// the book's volume share, spread, impact and fees on the venue protocol's tick and lot grids. It also returns
+// those venues' configs, in config order.
+func MarketConfig(cfg *config.Config) (market.Config, []config.VenueConfig, error) {
 	if cfg.Market == nil {
-		return nil, fmt.Errorf("no market section")
+		return market.Config{}, nil, fmt.Errorf("no market section")
 	}
 	mc := market.Config{
 		Seed: cfg.Market.Seed, StartPrice: cfg.Market.StartPrice, AnnualVolatility: cfg.Market.AnnualVolatility,
@@ -98,7 +99,7 @@ func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv fun
 		}
 		pr, ok := protos[v.Protocol]
 		if !ok {
-			return nil, fmt.Errorf("mock venue %s: %w", v.Name, unknownProtocol(v.Protocol))
+			return market.Config{}, nil, fmt.Errorf("mock venue %s: %w", v.Name, unknownProtocol(v.Protocol))
 		}
 		mocked = append(mocked, v)
 		mc.Venues = append(mc.Venues, market.VenueConfig{
@@ -107,6 +108,17 @@ func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv fun
 			TickSize: decimal.RequireFromString("0.1"), LotSize: pr.lot,
 		})
 	}
+	return mc, mocked, nil
+}
+
+// StartMocks starts the simulated market and every mock venue of cfg on loopback, each speaking its protocol.
+// standalone selects the fixed fallback credentials (see MockCredentials).
+func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv func(string) string, standalone bool) (*Mocks, error) {
+	mc, mocked, err := MarketConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	protos := protocols()
 	mkt, err := market.New(mc, clk)
 	if err != nil {
 		return nil, fmt.Errorf("simulated market: %w", err)

@@ -142,9 +142,9 @@ func Run(ctx context.Context, o Options) error {
 		defer c()
 		_ = d.Stop(sctx)
 	}()
-	cl := &client{base: "http://" + d.Addr(), token: token, hc: &http.Client{Timeout: 10 * time.Second}}
+	cl := &api.Client{Base: "http://" + d.Addr(), Token: token, HTTP: &http.Client{Timeout: 10 * time.Second}}
 	var before api.PositionsView
-	if err := cl.do(ctx, "GET", "/v1/positions", nil, &before); err != nil {
+	if err := cl.Do(ctx, "GET", "/v1/positions", nil, &before); err != nil {
 		return err
 	}
 	order := sc.Order
@@ -155,7 +155,7 @@ func Run(ctx context.Context, o Options) error {
 			d.Addr(), sc.Speed, order.Side, order.Quantity, order.Instrument, order.Duration, order.ReduceOnly)
 	}
 	var rep engine.Report
-	if err := cl.do(ctx, "POST", "/v1/orders", order, &rep); err != nil {
+	if err := cl.Do(ctx, "POST", "/v1/orders", order, &rep); err != nil {
 		return err
 	}
 	wallStart := time.Now()
@@ -170,11 +170,11 @@ func Run(ctx context.Context, o Options) error {
 	for rep.State == engine.Working {
 		select {
 		case <-ctx.Done():
-			_ = cl.do(context.Background(), "DELETE", "/v1/orders/"+order.ID, nil, &rep)
+			_ = cl.Do(context.Background(), "DELETE", "/v1/orders/"+order.ID, nil, &rep)
 			return fmt.Errorf("the rebalance did not finish within %s of wall time (state %s, filled %s)", o.WallLimit, rep.State, rep.Filled)
 		case <-tick.C:
 		}
-		if err := cl.do(ctx, "GET", "/v1/orders/"+order.ID, nil, &rep); err != nil {
+		if err := cl.Do(ctx, "GET", "/v1/orders/"+order.ID, nil, &rep); err != nil {
 			return err
 		}
 		if bar != nil {
@@ -186,7 +186,7 @@ func Run(ctx context.Context, o Options) error {
 		_ = bar.Finish()
 	}
 	var after api.PositionsView
-	if err := cl.do(ctx, "GET", "/v1/positions", nil, &after); err != nil {
+	if err := cl.Do(ctx, "GET", "/v1/positions", nil, &after); err != nil {
 		return err
 	}
 	if o.JSON {
@@ -275,52 +275,4 @@ func randomToken() string {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
 	return hex.EncodeToString(b)
-}
-
-// client calls the daemon's API.
-type client struct {
-	base  string
-	token string
-	hc    *http.Client
-}
-
-func (c *client) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if resp.StatusCode >= 300 {
-		var eb api.ErrorBody
-		if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
-			return fmt.Errorf("%s %s: %d %s: %s", method, path, resp.StatusCode, eb.Error.Code, eb.Error.Message)
-		}
-		return fmt.Errorf("%s %s: status %d", method, path, resp.StatusCode)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("%s %s: decoding: %w", method, path, err)
-		}
-	}
-	return nil
 }

@@ -47,6 +47,12 @@ type Options struct {
 	// before any stream or parent starts, sets the ledger's positions from the venues' own reports (which then
 	// include every fill recovery marked seen).
 	SeedLedger func(ctx context.Context) error
+	// OnChildDecision, if set, is told each time the engine decides to send a child order: the child's client order
+	// id and the wall time of the decision (a slice is due and the child is created; its intent is not journaled
+	// yet). Benchmarks measure decision-to-wire latency with it; nil in production. It is called on the parent's
+	// owner goroutine, so calls from different parents may be concurrent: it must be safe for concurrent use, must
+	// not block, and must not call the Engine.
+	OnChildDecision func(clientOrderID string, wall time.Time)
 }
 
 // Engine runs parent orders. Its methods are safe for concurrent use.
@@ -64,6 +70,7 @@ type Engine struct {
 	journal  journal.Store
 	fail     func(string)
 	seed     func(context.Context) error
+	decided  func(clientOrderID string, wall time.Time)
 	params   atomic.Pointer[Params]
 
 	mu       sync.Mutex
@@ -100,7 +107,7 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		clk: o.Clock, log: o.Logger, venues: map[string]Trader{}, ledger: o.Ledger, breakers: o.Breakers,
 		state: o.State, salt: append([]byte(nil), o.Salt...), timeout: o.CallTimeout, fillWait: o.FillWait,
-		journal: o.Journal, fail: o.Failpoint, seed: o.SeedLedger,
+		journal: o.Journal, fail: o.Failpoint, seed: o.SeedLedger, decided: o.OnChildDecision,
 		parents: map[string]*parent{}, pending: map[string]chan struct{}{}, byClient: map[string]*parent{},
 	}
 	for _, v := range o.Venues {

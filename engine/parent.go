@@ -305,10 +305,17 @@ func (p *parent) catchupInterval() time.Duration {
 
 // startChild creates the child (its client order id is derived, registered for fills) and starts its venue call.
 func (p *parent) startChild(w *venueWork, qty decimal.Decimal) {
+	var decidedAt time.Time
+	if p.e.decided != nil {
+		decidedAt = time.Now()
+	}
 	w.seq++
 	c := &child{
 		venue: w.name, seq: w.seq, id: ClientOrderID(p.e.salt, p.req.ID, w.name, w.seq), qty: qty,
 		trades: map[string]bool{},
+	}
+	if p.e.decided != nil {
+		p.e.decided(c.id, decidedAt)
 	}
 	w.children = append(w.children, c)
 	p.byID[c.id] = c

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,7 +58,8 @@ func dataBuckets() []string {
 
 // Bolt is the bbolt implementation of Store.
 type Bolt struct {
-	db *bbolt.DB
+	db    *bbolt.DB
+	group *group // group commit of writes: see group.go
 }
 
 // Open opens or creates dir/execd.db (creating dir with mode 0700), and checks or sets its format version.
@@ -77,7 +79,7 @@ func Open(dir string) (*Bolt, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
 	}
-	return &Bolt{db: db}, nil
+	return &Bolt{db: db, group: newGroup()}, nil
 }
 
 // openBolt opens the file, turning a panic inside bbolt on a damaged file into ErrCorrupt.
@@ -135,20 +137,37 @@ func initLayout(tx *bbolt.Tx) error {
 	return nil
 }
 
-// Close closes the database.
+// Close closes the database. Writes already waiting are committed first; a write that comes after Close began
+// fails (with bbolt's ErrDatabaseNotOpen) and changes nothing.
 func (s *Bolt) Close() error {
+	s.closeWrites()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("journal: close: %w", err)
 	}
 	return nil
 }
 
+// encodeValue is Encode, refusing a record too large for a bbolt value, so that nothing about a record can fail once
+// it is queued for a group commit.
+func encodeValue(v any) ([]byte, error) {
+	b, err := Encode(v)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > bbolt.MaxValueSize {
+		return nil, invalid("record of %d bytes, larger than bbolt's %d", len(b), int64(bbolt.MaxValueSize))
+	}
+	return b, nil
+}
+
 func key(parts ...string) []byte { return []byte(strings.Join(parts, "\x00")) }
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
+// update makes fn's writes durable as part of the next group commit (see group.go). fn must set every result it
+// has on each run, since it may run again in a fresh transaction.
 func (s *Bolt) update(what string, fn func(tx *bbolt.Tx) error) error {
-	if err := s.db.Update(fn); err != nil {
+	if err := s.write(fn); err != nil {
 		return fmt.Errorf("journal: %s: %w", what, err)
 	}
 	return nil
@@ -166,7 +185,7 @@ func (s *Bolt) PutParent(p Parent) error {
 	if err := p.validate(); err != nil {
 		return fmt.Errorf("journal: put parent: %w", err)
 	}
-	b, err := Encode(p)
+	b, err := encodeValue(p)
 	if err != nil {
 		return fmt.Errorf("journal: put parent %s: %w", p.ID, err)
 	}
@@ -180,7 +199,7 @@ func (s *Bolt) PutChild(c Child) error {
 	if err := c.validate(); err != nil {
 		return fmt.Errorf("journal: put child: %w", err)
 	}
-	b, err := Encode(c)
+	b, err := encodeValue(c)
 	if err != nil {
 		return fmt.Errorf("journal: put child %s: %w", c.ClientID, err)
 	}
@@ -195,14 +214,15 @@ func (s *Bolt) AddFill(f venues.Fill) (fresh bool, err error) {
 	if err := validateFill(f); err != nil {
 		return false, fmt.Errorf("journal: add fill: %w", err)
 	}
-	b, err := Encode(f)
+	b, err := encodeValue(f)
 	if err != nil {
 		return false, fmt.Errorf("journal: add fill %s/%s: %w", f.Venue, f.TradeID, err)
 	}
 	err = s.update("add fill "+f.Venue+"/"+f.TradeID, func(tx *bbolt.Tx) error {
+		fresh = false
 		fills := tx.Bucket([]byte(bucketFills))
 		k := key(f.Venue, f.TradeID)
-		if fills.Get(k) != nil {
+		if fills.Get(k) != nil { // stored before, or earlier in this group
 			return nil
 		}
 		if err := fills.Put(k, b); err != nil {
@@ -223,6 +243,12 @@ func (s *Bolt) AddFill(f venues.Fill) (fresh bool, err error) {
 // AppendOps appends o to the ops log with the next sequence number, which it returns.
 func (s *Bolt) AppendOps(o Ops) (seq uint64, err error) {
 	if err := o.validate(); err != nil {
+		return 0, fmt.Errorf("journal: append ops: %w", err)
+	}
+	// The record's Seq is only known inside the transaction; encoding it now (with a placeholder Seq, which cannot
+	// change whether it encodes) refuses a bad record before it joins a group.
+	o.Seq = math.MaxUint64
+	if _, err := encodeValue(o); err != nil {
 		return 0, fmt.Errorf("journal: append ops: %w", err)
 	}
 	err = s.update("append ops", func(tx *bbolt.Tx) error {

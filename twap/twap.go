@@ -114,8 +114,8 @@ func Schedule(p Params, rng *rand.Rand) ([]Slice, error) {
 		return nil, fmt.Errorf("twap: %d lots cannot be cut into slices of %d to %d lots", total, lo, hi)
 	}
 
-	sizes := cut(total, n, lo, hi, p.SizeJitter, rng)
-	times := place(window, int(n), p.TimeJitter, rng)
+	times, gaps := place(window, int(n), p.TimeJitter, rng)
+	sizes := cut(total, n, lo, hi, p.SizeJitter, gaps, rng)
 	out := make([]Slice, n)
 	for i := range out {
 		out[i] = Slice{Seq: i, At: p.Start.Add(times[i]), Quantity: lot.Mul(decimal.NewFromInt(sizes[i]))}
@@ -176,17 +176,19 @@ func ceilLots(q, lot decimal.Decimal) (int64, bool) {
 	return n.IntPart(), true
 }
 
-// cut splits total lots into n sizes in [lo, hi] (n·lo ≤ total ≤ n·hi) around the mean, each varied by up to
-// ±jitter of the mean. Cumulative rounding keeps the sum exact; clamping each cumulative sum to what the rest
-// can still absorb keeps every size in bounds whatever float rounding does.
-func cut(total, n, lo, hi int64, jitter float64, rng *rand.Rand) []int64 {
+// cut splits total lots into n sizes in [lo, hi] (n·lo ≤ total ≤ n·hi). Slice i's share is weighted by gaps[i],
+// the time since the slice before it (see place), times a draw within ±jitter of the mean, so that the cumulative
+// quantity keeps pace with the clock however the times fell while each size stays an independent draw.
+// Cumulative rounding keeps the sum exact; clamping each cumulative sum to what the rest can still absorb keeps
+// every size in bounds whatever float rounding does.
+func cut(total, n, lo, hi int64, jitter float64, gaps []float64, rng *rand.Rand) []int64 {
 	mean := float64(total) / float64(n)
 	amp := min(jitter*mean, mean-float64(lo), float64(hi)-mean)
 	amp = max(amp, 0)
 	w := make([]float64, n)
 	sum := 0.0
 	for i := range w {
-		w[i] = 1 + (amp/mean)*(2*rng.Float64()-1)
+		w[i] = gaps[i] * (1 + (amp/mean)*(2*rng.Float64()-1))
 		sum += w[i]
 	}
 	sizes := make([]int64, n)
@@ -204,20 +206,36 @@ func cut(total, n, lo, hi int64, jitter float64, rng *rand.Rand) []int64 {
 	return sizes
 }
 
-// place returns n sorted offsets in [0, window]: the middle of each of n equal intervals, moved by up to
-// ±jitter/2 of an interval.
-func place(window time.Duration, n int, jitter float64, rng *rand.Rand) []time.Duration {
+// place returns n sorted offsets in [0, window] and each slice's gap weight. It draws n+1 independent gaps of
+// 1 ± jitter/2 (uniform): half of the first before the first slice, the next n−1 between slices, half of the
+// last after the last slice, all scaled to fill the window. The time between two slices is therefore a fresh
+// draw, unrelated to the ones before it: unlike slices jittered around a fixed grid, whose intervals alternate
+// long and short (lag-1 correlation −½) and give the grid away, nothing in past intervals predicts the next.
+// With no jitter the slices sit at the middles of n equal intervals. The returned weights are the gaps before
+// each slice (the first slice's whole first gap), for cut.
+func place(window time.Duration, n int, jitter float64, rng *rand.Rand) ([]time.Duration, []float64) {
+	u := make([]float64, n+1)
+	span := 0.0
+	for i := range u {
+		u[i] = 1 + jitter*(rng.Float64()-0.5)
+		switch i {
+		case 0, n:
+			span += u[i] / 2
+		default:
+			span += u[i]
+		}
+	}
+	scale := float64(window) / span
 	out := make([]time.Duration, n)
-	step := float64(window) / float64(n)
+	pos := u[0] / 2
 	var prev time.Duration
 	for i := range out {
-		pos := (float64(i) + 0.5 + jitter*(rng.Float64()-0.5)) * step
-		t := window
-		if pos < float64(window) {
-			t = max(time.Duration(pos), prev, 0)
+		if i > 0 {
+			pos += u[i]
 		}
+		t := min(max(time.Duration(pos*scale), prev), window)
 		out[i] = t
 		prev = t
 	}
-	return out
+	return out, u[:n]
 }

@@ -474,3 +474,57 @@ func BenchmarkSchedule(b *testing.B) {
 		}
 	}
 }
+
+// The time between two slices says nothing about the next one: over many schedules the lag-1 correlation of
+// successive intervals is near zero (slices jittered around a fixed grid give −½, which gives the grid away),
+// and sizes follow the gaps, so the cumulative quantity stays near the clock's share.
+func TestScheduleIntervalsUncorrelated(t *testing.T) {
+	p := seedParams()
+	p.Quantity = d("7.630")
+	var xs, ys []float64
+	worst := 0.0
+	for seed := range uint64(300) {
+		ss, err := Schedule(p, rng(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gaps []float64
+		for i := 1; i < len(ss); i++ {
+			gaps = append(gaps, ss[i].At.Sub(ss[i-1].At).Seconds())
+		}
+		for i := 1; i < len(gaps); i++ {
+			xs, ys = append(xs, gaps[i-1]), append(ys, gaps[i])
+		}
+		window := (p.Horizon - p.EndBuffer).Seconds()
+		var cum float64
+		for _, s := range ss {
+			share := s.At.Sub(p.Start).Seconds() / window
+			before := math.Abs(cum - share)
+			cum += s.Quantity.InexactFloat64() / p.Quantity.InexactFloat64()
+			worst = math.Max(worst, math.Max(before, math.Abs(cum-share)))
+		}
+	}
+	mx, my := mean(xs), mean(ys)
+	var sxy, sxx, syy float64
+	for i := range xs {
+		sxy += (xs[i] - mx) * (ys[i] - my)
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+		syy += (ys[i] - my) * (ys[i] - my)
+	}
+	r := sxy / math.Sqrt(sxx*syy)
+	t.Logf("lag-1 correlation %.4f, worst stray %.4f", r, worst)
+	if math.Abs(r) > 0.05 {
+		t.Errorf("lag-1 correlation of intervals %.3f over %d pairs, want ~0", r, len(xs))
+	}
+	if worst > 0.15 {
+		t.Errorf("cumulative quantity strayed %.3f of the parent from the clock's share", worst)
+	}
+}
+
+func mean(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}

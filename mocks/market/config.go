@@ -43,6 +43,10 @@ type Config struct {
 	FundingRate8h    float64       // e.g. 0.0001
 	Step             time.Duration // model time step, default 100ms, at most a minute
 	Venues           []VenueConfig
+	// NoiseFree freezes the common price and zeroes the venues' basis noise, leaving the books, their impact
+	// (still scaled by AnnualVolatility), resilience, coupling and background flow: the market on which a
+	// benchmark finds the cost floor of a schedule.
+	NoiseFree bool
 }
 
 // withDefaults returns a copy of c with the defaults applied and its own Venues slice.
@@ -55,6 +59,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CouplingHalfLife == 0 {
 		c.CouplingHalfLife = DefaultCouplingHalfLife
+	}
+	if c.NoiseFree {
+		c.BasisNoiseBps = 0
 	}
 	c.Venues = append([]VenueConfig(nil), c.Venues...)
 	for i := range c.Venues {

@@ -42,5 +42,12 @@
 // from the seed) over a backward random walk of the price, so volumes and shares are right from the first call.
 // Funding is the constant FundingRate8h, due at 00:00, 08:00 and 16:00 UTC; the mark price is the venue mid.
 //
+// # Benchmarks
+//
+// Config.NoiseFree freezes F and zeroes the basis noise (impact, resilience, coupling and flow remain): the
+// market on which a schedule's pure trading cost is measured. After RecordTakes the market keeps a TakeRecord of
+// every taker order (time, venue, side, requested and filled quantity, notional, F and the venue mid before it):
+// benchmarks judge executions by it, whatever protocol the order came through.
+//
 // All methods are safe for concurrent use; one mutex guards the market and nothing is called while it is held.
 package market

@@ -58,6 +58,23 @@ type Market struct {
 
 	venues []*Venue
 	byName map[string]*Venue
+
+	recording bool
+	takes     []TakeRecord
+}
+
+// TakeRecord is the market's own record of one taker order, kept once RecordTakes is called: what benchmarks
+// judge an execution by, whoever sent it and through whichever protocol.
+type TakeRecord struct {
+	Venue     string
+	Time      time.Time
+	Side      Side
+	Requested decimal.Decimal // the quantity asked for (before flooring to the lot)
+	Limit     decimal.Decimal // zero: a market order
+	Filled    decimal.Decimal
+	Notional  decimal.Decimal // Σ price·qty of the executions
+	Fair      float64         // the common price F at the take
+	Mid       float64         // the venue's mid just before the take
 }
 
 // transition holds the exact factors of an n-step move.
@@ -89,7 +106,7 @@ func New(cfg Config, clk clock.Clock) (*Market, error) {
 		t0:      now,
 		now:     now,
 		logF:    math.Log(cfg.StartPrice),
-		sigStep: cfg.AnnualVolatility * math.Sqrt(cfg.Step.Seconds()/yearSeconds),
+		sigStep: cfg.AnnualVolatility * math.Sqrt(cfg.Step.Seconds()/yearSeconds) * noiseScale(cfg.NoiseFree),
 		sigmaD:  cfg.AnnualVolatility / math.Sqrt(365),
 		price:   rand.New(rand.NewPCG(seed, streamPrice)),
 		flow:    rand.New(rand.NewPCG(seed, streamFlow)),
@@ -123,6 +140,29 @@ func New(cfg Config, clk clock.Clock) (*Market, error) {
 	}
 	m.prefill(rand.New(rand.NewPCG(seed, streamPrefill)))
 	return m, nil
+}
+
+// noiseScale is 0 for a noise-free market and 1 otherwise.
+func noiseScale(noiseFree bool) float64 {
+	if noiseFree {
+		return 0
+	}
+	return 1
+}
+
+// RecordTakes starts keeping a TakeRecord of every later Take. For benchmarks and tests: the records are kept
+// until the market is dropped.
+func (m *Market) RecordTakes() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recording = true
+}
+
+// Takes returns a copy of the records kept since RecordTakes, oldest first.
+func (m *Market) Takes() []TakeRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]TakeRecord(nil), m.takes...)
 }
 
 // transition computes the exact factors of an n-step move.

@@ -469,3 +469,59 @@ func BenchmarkAdvanceDay(b *testing.B) {
 		}
 	}
 }
+
+func TestNoiseFreeHoldsThePrice(t *testing.T) {
+	cfg := testConfig(7)
+	cfg.BasisNoiseBps = 0.3
+	cfg.NoiseFree = true
+	m, clk := newMarket(t, cfg)
+	a := venue(t, m, m.Venues()[0])
+	f0, q0 := m.FairPrice(), a.Quote()
+	clk.Advance(10 * time.Minute)
+	if f := m.FairPrice(); !f.Equal(f0) {
+		t.Fatalf("noise-free fair price moved: %s -> %s", f0, f)
+	}
+	if q := a.Quote(); !q.Mid.Equal(q0.Mid) {
+		t.Fatalf("noise-free mid moved without trading: %s -> %s", q0.Mid, q.Mid)
+	}
+	// Impact still works and decays.
+	a.Take(Buy, decimal.RequireFromString("5"), decimal.Zero)
+	up := f(a.Quote().Mid)
+	if !(up > f(q0.Mid)) {
+		t.Fatalf("a take did not move the noise-free mid: %v -> %v", q0.Mid, up)
+	}
+	clk.Advance(10 * time.Minute)
+	if back := f(a.Quote().Mid); math.Abs(back-f(q0.Mid)) > 1e-6*f(q0.Mid) {
+		t.Fatalf("impact did not decay on the noise-free market: %v, rest %v", back, q0.Mid)
+	}
+}
+
+func TestTakeRecords(t *testing.T) {
+	m, clk := newMarket(t, testConfig(3))
+	a := venue(t, m, m.Venues()[0])
+	a.Take(Buy, decimal.RequireFromString("0.5"), decimal.Zero) // before recording: not kept
+	m.RecordTakes()
+	clk.Advance(time.Second)
+	q := a.Quote()
+	execs := a.Take(Sell, decimal.RequireFromString("1.2"), decimal.Zero)
+	a.Take(Buy, decimal.RequireFromString("1"), q.Bid) // a buy limited below the ask fills nothing
+	recs := m.Takes()
+	if len(recs) != 2 {
+		t.Fatalf("records = %d, want 2", len(recs))
+	}
+	var qty, notional decimal.Decimal
+	for _, e := range execs {
+		qty = qty.Add(e.Qty)
+		notional = notional.Add(e.Price.Mul(e.Qty))
+	}
+	r := recs[0]
+	if r.Venue != a.Name() || r.Side != Sell || !r.Filled.Equal(qty) || !r.Notional.Equal(notional) || !r.Time.Equal(clk.Now()) {
+		t.Fatalf("record %+v does not match the executions (qty %s notional %s)", r, qty, notional)
+	}
+	if math.Abs(r.Mid-f(q.Mid)) > 1e-6 || math.Abs(r.Fair-f(q.Index)) > 1e-6 {
+		t.Fatalf("record mid/fair %v/%v, quote %s/%s", r.Mid, r.Fair, q.Mid, q.Index)
+	}
+	if !recs[1].Filled.IsZero() || !recs[1].Limit.Equal(q.Bid) {
+		t.Fatalf("unfilled take recorded as %+v", recs[1])
+	}
+}

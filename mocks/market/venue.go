@@ -156,19 +156,31 @@ func (v *Venue) Take(side Side, qty decimal.Decimal, limit decimal.Decimal) []Ex
 	now := v.lock()
 	defer v.m.mu.Unlock()
 	levels := v.walk(side, lots, limTicks, maxTakeLevel)
+	var rec *TakeRecord
+	if v.m.recording {
+		f := math.Exp(v.m.logF)
+		v.m.takes = append(v.m.takes, TakeRecord{Venue: v.cfg.Name, Time: now, Side: side, Requested: qty,
+			Limit: limit, Fair: f, Mid: v.mid0(f) * (1 + v.y)})
+		rec = &v.m.takes[len(v.m.takes)-1]
+	}
 	if len(levels) == 0 {
 		return nil
 	}
 	execs := make([]Exec, len(levels))
-	var filled int64
+	var filled, quote int64
 	minute := minuteOf(now)
 	for i, l := range levels {
 		execs[i] = Exec{Price: v.price(l.ticks), Qty: v.qty(l.lots), Time: now}
 		filled += l.lots
+		quote += l.ticks * l.lots
 		v.addVolume(minute, l.ticks, l.lots, 1)
 		v.print(l.ticks, l.lots, side == Sell, now)
 	}
 	v.y = v.impact(v.equivQty() + float64(side)*float64(filled)*v.lot)
+	if rec != nil {
+		rec.Filled = v.qty(filled)
+		rec.Notional = decimal.NewFromInt(quote).Mul(v.tickD).Mul(v.lotD)
+	}
 	return execs
 }
 

@@ -1,0 +1,119 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"execd/api"
+	"execd/app"
+	"execd/clock"
+	"execd/config"
+	"execd/engine"
+)
+
+// DaemonRun is how strategy (d) runs: the whole daemon (API, engine, router, randomized TWAP, risk, journal,
+// adapters) on the default config, against the mock venues over loopback on a simulated clock Speed times faster
+// than the wall clock. The arrival is read from the market just before the order is posted.
+type DaemonRun struct {
+	Speed     float64       // simulated clock acceleration
+	WallLimit time.Duration // per run
+	Logger    *zap.Logger
+}
+
+// RunDaemon works one parent of qty (side +1 buy, −1 sell) on the market of seed through a fresh daemon and
+// judges it by the market's take records.
+func (s *Setup) RunDaemon(ctx context.Context, o DaemonRun, seed int64, side int, qty decimal.Decimal) (Execution, error) {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.WallLimit <= 0 {
+		o.WallLimit = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.WallLimit)
+	defer cancel()
+	cfg := *s.Config
+	mk := *cfg.Market
+	mk.Seed = seed
+	cfg.Market = &mk
+	token := randomHex(24)
+	cfg.Auth.Tokens = []config.TokenConfig{{Name: "bench", Role: config.RoleRebalancer, SHA256: config.HashToken(token)}}
+	cfg.ClientIDSalt = randomHex(16)
+	if err := cfg.Validate(); err != nil {
+		return Execution{}, fmt.Errorf("bench: config: %w", err)
+	}
+	clk := clock.NewScaled(s.Epoch, o.Speed)
+	noenv := func(string) string { return "" }
+	mocks, err := app.StartMocks(&cfg, clk, o.Logger, noenv, false)
+	if err != nil {
+		return Execution{}, err
+	}
+	defer mocks.Close()
+	dir, err := os.MkdirTemp("", "execbench-journal-")
+	if err != nil {
+		return Execution{}, err
+	}
+	defer os.RemoveAll(dir)
+	d, err := app.New(&cfg, app.Options{Logger: o.Logger, Clock: clk, Listen: "127.0.0.1:0", JournalDir: dir,
+		Mocks: mocks, Getenv: noenv})
+	if err != nil {
+		return Execution{}, err
+	}
+	if err := d.Start(ctx); err != nil {
+		return Execution{}, err
+	}
+	defer func() {
+		sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+		defer c()
+		_ = d.Stop(sctx)
+	}()
+	cl := &api.Client{Base: "http://" + d.Addr(), Token: token, HTTP: &http.Client{Timeout: 10 * time.Second}}
+	a, err := s.observeArrival(mocks.Market)
+	if err != nil {
+		return Execution{}, err
+	}
+	mocks.Market.RecordTakes()
+	band := s.BandBps
+	sideName := "buy"
+	if side < 0 {
+		sideName = "sell"
+	}
+	req := api.OrderRequest{ID: fmt.Sprintf("bench-%d-%s-%s", seed, sideName, qty), Instrument: cfg.Instruments[0],
+		Side: sideName, Quantity: qty.String(), Duration: s.Horizon.String(), MaxSlippageBps: &band}
+	var rep engine.Report
+	if err := cl.Do(ctx, http.MethodPost, "/v1/orders", req, &rep); err != nil {
+		return Execution{}, err
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for rep.State == engine.Working {
+		select {
+		case <-ctx.Done():
+			return Execution{}, fmt.Errorf("bench: seed %d %s %s still working after %v (filled %s)", seed, sideName, qty,
+				o.WallLimit, rep.Filled)
+		case <-tick.C:
+		}
+		if err := cl.Do(ctx, http.MethodGet, "/v1/orders/"+req.ID, nil, &rep); err != nil {
+			return Execution{}, err
+		}
+	}
+	if rep.State != engine.Done {
+		return Execution{}, fmt.Errorf("bench: seed %d %s %s ended %s: %s", seed, sideName, qty, rep.State, rep.Reason)
+	}
+	return s.measure(mocks.Market.Takes(), a, side, qty.InexactFloat64())
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b)
+}

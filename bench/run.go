@@ -1,0 +1,376 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"execd/config"
+)
+
+// Options of a benchmark run.
+type Options struct {
+	Config     *config.Config // the daemon config whose market and venues are benchmarked (configs/execd.yaml)
+	Seeds      int            // market seeds 1..Seeds, each worked as a buy and as a sell
+	Horizon    time.Duration  // every parent's duration
+	Fractions  []float64      // parent sizes as fractions of the largest venue's volume over the horizon
+	BandBps    int            // IOC band
+	Speed      float64        // the daemon runs' simulated clock acceleration
+	Parallel   int            // daemon runs at once
+	FloorIters int            // optimizer iterations per start
+	Lags       int            // the predictor's autoregressive order
+	Throughput ThroughputOptions
+	Progress   io.Writer // progress lines; nil: none
+	Logger     *zap.Logger
+}
+
+// Ratios are execd's default against each other strategy at one size.
+type Ratios struct {
+	DefaultVsMarket       float64 `json:"default_vs_market"`
+	DefaultVsTWAPOneVenue float64 `json:"default_vs_twap_one_venue"`
+	DefaultVsEvenSplit    float64 `json:"default_vs_even_split"`
+	DefaultVsFloor        float64 `json:"default_vs_floor"`
+}
+
+// Goal is one of the issue's goals, with the figure measured against it.
+type Goal struct {
+	Name     string  `json:"name"`
+	Measured float64 `json:"measured"`
+	Target   string  `json:"target"`
+	Met      bool    `json:"met"`
+}
+
+// Results is what results.json holds.
+type Results struct {
+	// The headline figures: at the HeadlineSize, ratios of median trading cost (see RatioBasis).
+	Ratios          Ratios         `json:"ratios"`
+	Predictability  Predictability `json:"predictability"` // execd's default at the headline size
+	ThroughputRatio float64        `json:"throughput_ratio"`
+	Goals           []Goal         `json:"goals"`
+
+	HeadlineSize string `json:"headline_size"`
+	RatioBasis   string `json:"ratio_basis"`
+	// RatiosBySize uses the same basis at every size; RatiosISMedian divides the medians of raw implementation
+	// shortfall instead (dominated by the price's move over the horizon: see the doc).
+	RatiosBySize   map[string]Ratios `json:"ratios_by_size"`
+	RatiosISMedian map[string]Ratios `json:"ratios_is_median"`
+
+	Cost                []CostCell                           `json:"cost_table"`
+	PredictabilityTable map[string]map[string]Predictability `json:"predictability_table"` // strategy → size
+	Floor               []FloorResult                        `json:"floor"`
+	Throughput          ThroughputResult                     `json:"throughput"`
+
+	Setup   SetupView `json:"setup"`
+	Machine Machine   `json:"machine"`
+	// Command is the command line that produced these results.
+	Command string `json:"command"`
+	// Elapsed wall time of each part, seconds.
+	Wall map[string]float64 `json:"wall_seconds"`
+}
+
+// SetupView is the benchmark's setup as results.json records it.
+type SetupView struct {
+	Seeds          int         `json:"seeds"`
+	Sides          []string    `json:"sides"`
+	Horizon        string      `json:"horizon"`
+	LargestVenue   string      `json:"largest_venue"`
+	LargestVolume  float64     `json:"largest_venue_volume_over_horizon"`
+	Sizes          []SizeClass `json:"sizes"`
+	Slots          int         `json:"slots_per_venue"`
+	MeanInterval   string      `json:"mean_interval"`
+	BandBps        int         `json:"band_bps"`
+	Speed          float64     `json:"daemon_clock_speed"`
+	Epoch          time.Time   `json:"epoch"`
+	Venues         []string    `json:"venues"`
+	VolumeShares   []float64   `json:"volume_shares"`
+	Strategies     []string    `json:"strategies"`
+	HalfSpreadBps  float64     `json:"half_spread_bps"` // the largest venue's, from the config
+	PredictorLags  int         `json:"predictor_lags"`
+	FloorIters     int         `json:"floor_iterations"`
+	DaemonParallel int         `json:"daemon_runs_in_parallel"`
+}
+
+// Machine is where the figures were measured.
+type Machine struct {
+	GoVersion string `json:"go_version"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	CPUs      int    `json:"cpus"`
+	CPUModel  string `json:"cpu_model,omitempty"`
+	Module    string `json:"module_version,omitempty"`
+}
+
+// Run runs the three measures and returns their results.
+func Run(ctx context.Context, o Options) (*Results, error) {
+	if o.Config == nil {
+		return nil, errors.New("bench: no config")
+	}
+	if o.Seeds < 1 || o.Parallel < 1 || o.Speed <= 0 || o.Lags < 1 || o.FloorIters < 1 {
+		return nil, fmt.Errorf("bench: seeds %d, parallel %d, speed %v, lags %d, floor iterations %d: all must be positive",
+			o.Seeds, o.Parallel, o.Speed, o.Lags, o.FloorIters)
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	progress := func(format string, a ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, format+"\n", a...)
+		}
+	}
+	s, err := NewSetup(o.Config, o.Horizon, o.Fractions, o.BandBps)
+	if err != nil {
+		return nil, err
+	}
+	res := &Results{Wall: map[string]float64{}, HeadlineSize: headline(s.Sizes),
+		RatioBasis: "median trading cost: implementation shortfall against the arrival mid less the fill-weighted move " +
+			"of the common price (timing), over seeds × {buy, sell}; fees apart",
+		PredictabilityTable: map[string]map[string]Predictability{}}
+	res.Setup = SetupView{Seeds: o.Seeds, Sides: []string{"buy", "sell"}, Horizon: s.Horizon.String(),
+		LargestVenue: s.Largest, LargestVolume: s.LargestVolume(), Sizes: s.Sizes, Slots: s.Slots(),
+		MeanInterval: s.MeanInterval.String(), BandBps: s.BandBps, Speed: o.Speed, Epoch: s.Epoch,
+		Strategies: Strategies(), PredictorLags: o.Lags, FloorIters: o.FloorIters, DaemonParallel: o.Parallel}
+	for _, v := range s.Market.Venues {
+		if v.Name == s.Largest {
+			res.Setup.HalfSpreadBps = v.HalfSpreadBps
+		}
+	}
+	for _, v := range s.Venues {
+		res.Setup.Venues = append(res.Setup.Venues, v.Name)
+		res.Setup.VolumeShares = append(res.Setup.VolumeShares, v.Share)
+	}
+	res.Machine = machine()
+
+	// (e) first: its schedule is the same on every seed.
+	t0 := time.Now()
+	floors := map[string]FloorResult{}
+	for _, sz := range s.Sizes {
+		f, err := s.Floor(sz.Quantity, o.FloorIters)
+		if err != nil {
+			return nil, fmt.Errorf("bench: floor at %s: %w", sz.Name, err)
+		}
+		f.Size = sz.Name
+		floors[sz.Name] = f
+		res.Floor = append(res.Floor, f)
+		progress("floor %-5s %s: model %.4f bps, noise-free market %.4f bps", sz.Name, sz.Quantity, f.ModelBps, f.NoiseFreeBps)
+	}
+	res.Wall["floor"] = time.Since(t0).Seconds()
+
+	// (a), (b), (c), (e): simulated directly on the market, every seed and side.
+	t0 = time.Now()
+	execs := map[string]map[string][]Execution{} // strategy → size → executions
+	add := func(e Execution) {
+		if execs[e.Strategy] == nil {
+			execs[e.Strategy] = map[string][]Execution{}
+		}
+		execs[e.Strategy][e.Size] = append(execs[e.Strategy][e.Size], e)
+	}
+	for _, sz := range s.Sizes {
+		one, err := s.EvenTWAP(s.Largest, sz.Quantity)
+		if err != nil {
+			return nil, err
+		}
+		split, err := s.EvenSplit(sz.Quantity)
+		if err != nil {
+			return nil, err
+		}
+		plans := []struct {
+			name   string
+			orders []Order
+		}{{StratMarket, s.MarketOrder(sz.Quantity)}, {StratTWAP1, one}, {StratEven, split}, {StratFloor, floors[sz.Name].Orders}}
+		for _, p := range plans {
+			for seed := int64(1); seed <= int64(o.Seeds); seed++ {
+				for _, side := range []int{1, -1} {
+					e, err := s.Simulate(seed, side, sz.Quantity, p.orders, false)
+					if err != nil {
+						return nil, fmt.Errorf("bench: %s at %s seed %d: %w", p.name, sz.Name, seed, err)
+					}
+					e.Strategy, e.Size, e.Seed = p.name, sz.Name, seed
+					add(e)
+				}
+			}
+		}
+	}
+	res.Wall["baselines"] = time.Since(t0).Seconds()
+	progress("baselines: %d simulated executions in %.1fs", 4*len(s.Sizes)*o.Seeds*2, res.Wall["baselines"])
+
+	// (d): the daemon, o.Parallel runs at a time.
+	t0 = time.Now()
+	type job struct {
+		size SizeClass
+		seed int64
+		side int
+	}
+	var jobs []job
+	for seed := int64(1); seed <= int64(o.Seeds); seed++ {
+		for _, sz := range s.Sizes {
+			for _, side := range []int{1, -1} {
+				jobs = append(jobs, job{sz, seed, side})
+			}
+		}
+	}
+	var (
+		mu       sync.Mutex
+		firstErr error
+		done     int
+		wg       sync.WaitGroup
+	)
+	ch := make(chan job)
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range o.Parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				e, err := s.RunDaemon(dctx, DaemonRun{Speed: o.Speed, Logger: o.Logger}, j.seed, j.side, j.size.Quantity)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				if err == nil {
+					e.Strategy, e.Size, e.Seed = StratDefault, j.size.Name, j.seed
+					add(e)
+				}
+				done++
+				if done%max(1, len(jobs)/20) == 0 || done == len(jobs) {
+					progress("execd default: %d/%d daemon runs (%.0fs)", done, len(jobs), time.Since(t0).Seconds())
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, j := range jobs {
+		select {
+		case ch <- j:
+		case <-dctx.Done():
+			break feed
+		}
+	}
+	close(ch)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res.Wall["execd_default"] = time.Since(t0).Seconds()
+
+	// Tables and ratios.
+	for _, sz := range s.Sizes {
+		for _, st := range Strategies() {
+			es := execs[st][sz.Name]
+			if len(es) == 0 {
+				continue
+			}
+			res.Cost = append(res.Cost, cell(st, sz.Name, es))
+		}
+	}
+	res.RatiosBySize, res.RatiosISMedian = map[string]Ratios{}, map[string]Ratios{}
+	for _, sz := range s.Sizes {
+		res.RatiosBySize[sz.Name] = ratios(res.Cost, sz.Name, func(c CostCell) float64 { return c.Cost.Median })
+		res.RatiosISMedian[sz.Name] = ratios(res.Cost, sz.Name, func(c CostCell) float64 { return c.IS.Median })
+	}
+	res.Ratios = res.RatiosBySize[res.HeadlineSize]
+
+	// Predictability of (d) and of (b), the reference.
+	for _, st := range []string{StratDefault, StratTWAP1} {
+		res.PredictabilityTable[st] = map[string]Predictability{}
+		for _, sz := range s.Sizes {
+			p, err := Predict(execs[st][sz.Name], o.Lags)
+			if err != nil {
+				return nil, fmt.Errorf("bench: predictability of %s at %s: %w", st, sz.Name, err)
+			}
+			res.PredictabilityTable[st][sz.Name] = p
+		}
+	}
+	res.Predictability = res.PredictabilityTable[StratDefault][res.HeadlineSize]
+
+	// Engine overhead.
+	t0 = time.Now()
+	progress("engine overhead: full path, then the bare go-binance loop (%v each)", o.Throughput.Window)
+	tr, err := Throughput(ctx, o.Throughput)
+	if err != nil {
+		return nil, fmt.Errorf("bench: throughput: %w", err)
+	}
+	res.Throughput, res.ThroughputRatio = tr, tr.Ratio
+	res.Wall["throughput"] = time.Since(t0).Seconds()
+
+	r, p := res.Ratios, res.Predictability
+	res.Goals = []Goal{
+		{Name: "default_vs_market ≤ 0.4", Measured: r.DefaultVsMarket, Target: "≤ 0.4", Met: r.DefaultVsMarket <= 0.4},
+		{Name: "default_vs_floor ≤ 1.1", Measured: r.DefaultVsFloor, Target: "≤ 1.1", Met: r.DefaultVsFloor <= 1.1},
+		{Name: "r2_time ≤ 0.05", Measured: p.R2Time, Target: "≤ 0.05", Met: p.R2Time <= 0.05},
+		{Name: "r2_size ≤ 0.05", Measured: p.R2Size, Target: "≤ 0.05", Met: p.R2Size <= 0.05},
+		{Name: "schedule_error ≤ 0.05", Measured: p.ScheduleError, Target: "≤ 0.05", Met: p.ScheduleError <= 0.05},
+		{Name: "throughput_ratio ≥ 0.9", Measured: res.ThroughputRatio, Target: "≥ 0.9", Met: res.ThroughputRatio >= 0.9},
+	}
+	return res, nil
+}
+
+// headline is the size the headline ratios are given at: 1% if benchmarked, else the middle size.
+func headline(sizes []SizeClass) string {
+	for _, s := range sizes {
+		if s.Fraction == 0.01 {
+			return s.Name
+		}
+	}
+	return sizes[len(sizes)/2].Name
+}
+
+func cell(strategy, size string, es []Execution) CostCell {
+	var is, cost, timing, fees []float64
+	for _, e := range es {
+		is, cost, timing, fees = append(is, e.IS), append(cost, e.Cost), append(timing, e.Timing), append(fees, e.Fees)
+	}
+	return CostCell{Strategy: strategy, Size: size, IS: Summarize(is), Cost: Summarize(cost), Timing: Summarize(timing),
+		Fees: Summarize(fees)}
+}
+
+func ratios(cells []CostCell, size string, of func(CostCell) float64) Ratios {
+	get := func(st string) float64 {
+		for _, c := range cells {
+			if c.Strategy == st && c.Size == size {
+				return of(c)
+			}
+		}
+		return math.NaN()
+	}
+	d := get(StratDefault)
+	return Ratios{DefaultVsMarket: d / get(StratMarket), DefaultVsTWAPOneVenue: d / get(StratTWAP1),
+		DefaultVsEvenSplit: d / get(StratEven), DefaultVsFloor: d / get(StratFloor)}
+}
+
+func machine() Machine {
+	m := Machine{GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(),
+		CPUModel: cpuModel()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				m.Module = s.Value
+			}
+		}
+	}
+	return m
+}
+
+// sortedKeys returns m's keys sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
