@@ -51,6 +51,9 @@ type group struct {
 	commits uint64 // transactions committed successfully
 	written uint64 // ops committed successfully
 
+	// beforeGroup, when set (by tests, before any write), is called by each committer with the size of its group
+	// before its transaction begins.
+	beforeGroup func(n int)
 	// beforeCommit, when set (by tests, before any write), is called inside each group's transaction after its ops
 	// were applied, with the number of ops; an error makes the commit fail as a failed fsync would.
 	beforeCommit func(n int) error
@@ -115,6 +118,9 @@ func (s *Bolt) lead() {
 			panic(r)
 		}
 	}()
+	if hook := g.beforeGroup; hook != nil {
+		hook(len(ops))
+	}
 	committed := s.commit(ops, errs)
 	finished = true
 	s.finish(ops, errs, committed)

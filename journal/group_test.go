@@ -25,12 +25,28 @@ type commitGate struct {
 	panics map[int]bool
 	held   chan struct{} // closed once the first commit is waiting
 	hold   chan struct{} // closed by release
+	early  bool          // the first group waits before its transaction begins rather than inside it
 }
 
 // gate installs a commitGate on s; it must be called before any write.
 func gate(s *Bolt) *commitGate {
 	g := &commitGate{fail: map[int]error{}, panics: map[int]bool{}, held: make(chan struct{}), hold: make(chan struct{})}
 	s.group.beforeCommit = g.hook
+	return g
+}
+
+// gateEarly is gate, but the first group waits before its transaction begins, holding no bbolt lock.
+func gateEarly(s *Bolt) *commitGate {
+	g := gate(s)
+	g.early = true
+	first := true
+	s.group.beforeGroup = func(int) { // only ever called by one committer at a time
+		if first && g.early {
+			first = false
+			close(g.held)
+			<-g.hold
+		}
+	}
 	return g
 }
 
@@ -41,7 +57,7 @@ func (g *commitGate) hook(n int) error {
 	g.sizes = append(g.sizes, n)
 	err, panics := g.fail[call], g.panics[call]
 	g.mu.Unlock()
-	if call == 0 {
+	if call == 0 && !g.early {
 		close(g.held)
 		<-g.hold
 	}
@@ -483,12 +499,13 @@ func TestGroupCommitPanic(t *testing.T) {
 	}
 }
 
-// Close commits the writes already waiting, refuses later ones, and leaves no goroutine behind.
+// Close commits the writes already waiting, refuses later ones, and leaves no goroutine behind. The first group is
+// held before its transaction begins: bbolt's own Close would not wait for it there.
 func TestGroupCloseWithPendingWriters(t *testing.T) {
 	before := runtime.NumGoroutine()
 	dir := t.TempDir()
 	s := openT(t, dir)
-	g := gate(s)
+	g := gateEarly(s)
 	blocked := block(t, s, g)
 	const n = 5
 	var writes []func() error
