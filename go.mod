@@ -1,4 +1,4 @@
-module execd
+module github.com/execd-dev/execd
 
 go 1.26.8
 

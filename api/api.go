@@ -15,8 +15,8 @@ import (
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
-	"execd/engine"
-	"execd/venues"
+	"github.com/execd-dev/execd/engine"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Orders is what the API needs of the engine. Safe for concurrent use.

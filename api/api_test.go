@@ -12,7 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/engine"
+	"github.com/execd-dev/execd/engine"
 )
 
 // fakeOrders records what reaches the engine.

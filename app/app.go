@@ -13,15 +13,15 @@ import (
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
-	"execd/api"
-	"execd/clock"
-	"execd/config"
-	"execd/engine"
-	"execd/journal"
-	"execd/positions"
-	"execd/risk"
-	"execd/secret"
-	"execd/venues"
+	"github.com/execd-dev/execd/api"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/config"
+	"github.com/execd-dev/execd/engine"
+	"github.com/execd-dev/execd/journal"
+	"github.com/execd-dev/execd/positions"
+	"github.com/execd-dev/execd/risk"
+	"github.com/execd-dev/execd/secret"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Options are what the caller, not the config, decides.

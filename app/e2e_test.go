@@ -12,12 +12,12 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/api"
-	"execd/app"
-	"execd/clock"
-	"execd/config"
-	"execd/configs"
-	"execd/engine"
+	"github.com/execd-dev/execd/api"
+	"github.com/execd-dev/execd/app"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/config"
+	"github.com/execd-dev/execd/configs"
+	"github.com/execd-dev/execd/engine"
 )
 
 const (

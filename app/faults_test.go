@@ -7,8 +7,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/app"
-	"execd/engine"
+	"github.com/execd-dev/execd/app"
+	"github.com/execd-dev/execd/engine"
 )
 
 // checkAgainstVenues judges a finished seed order by the venues' own records: what they executed equals what

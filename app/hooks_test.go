@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"execd/app"
+	"github.com/execd-dev/execd/app"
 )
 
 // wireLog is a transport wrapper that notes, for each Binance order placement, the newClientOrderId it carried

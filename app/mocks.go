@@ -10,10 +10,10 @@ import (
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
-	"execd/clock"
-	"execd/config"
-	"execd/mocks/market"
-	"execd/secret"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/config"
+	"github.com/execd-dev/execd/mocks/market"
+	"github.com/execd-dev/execd/secret"
 )
 
 // MockVenue is one mock venue running on loopback.

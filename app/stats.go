@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"execd/positions"
-	"execd/venues"
+	"github.com/execd-dev/execd/positions"
+	"github.com/execd-dev/execd/venues"
 )
 
 // statsCache polls each venue's market statistics for the venues report and the ledger's marks.

@@ -7,10 +7,10 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/api"
-	"execd/app"
-	"execd/configs"
-	"execd/engine"
+	"github.com/execd-dev/execd/api"
+	"github.com/execd-dev/execd/app"
+	"github.com/execd-dev/execd/configs"
+	"github.com/execd-dev/execd/engine"
 )
 
 // TestThreeVenuesThreeProtocols runs the seed-sized rebalance on the default config: Binance USDⓈ-M, Bybit v5 and

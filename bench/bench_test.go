@@ -10,8 +10,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/config"
-	"execd/configs"
+	"github.com/execd-dev/execd/config"
+	"github.com/execd-dev/execd/configs"
 )
 
 func defaultSetup(t *testing.T, horizon time.Duration, fractions ...float64) *Setup {

@@ -12,11 +12,11 @@ import (
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
-	"execd/api"
-	"execd/app"
-	"execd/clock"
-	"execd/config"
-	"execd/engine"
+	"github.com/execd-dev/execd/api"
+	"github.com/execd-dev/execd/app"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/config"
+	"github.com/execd-dev/execd/engine"
 )
 
 // DaemonRun is how strategy (d) runs: the whole daemon (API, engine, router, randomized TWAP, risk, journal,

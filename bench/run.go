@@ -14,7 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"execd/config"
+	"github.com/execd-dev/execd/config"
 )
 
 // Options of a benchmark run.

@@ -9,9 +9,9 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/app"
-	"execd/config"
-	"execd/mocks/market"
+	"github.com/execd-dev/execd/app"
+	"github.com/execd-dev/execd/config"
+	"github.com/execd-dev/execd/mocks/market"
 )
 
 // Strategy names, in the order tables and charts show them.

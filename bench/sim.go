@@ -8,8 +8,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/clock"
-	"execd/mocks/market"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/mocks/market"
 )
 
 // Order is one child of a baseline schedule: a taker order at a time on a venue.

@@ -21,13 +21,13 @@ import (
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
-	"execd/api"
-	"execd/app"
-	"execd/clock"
-	"execd/config"
-	"execd/configs"
-	"execd/engine"
-	"execd/mocks/market"
+	"github.com/execd-dev/execd/api"
+	"github.com/execd-dev/execd/app"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/config"
+	"github.com/execd-dev/execd/configs"
+	"github.com/execd-dev/execd/engine"
+	"github.com/execd-dev/execd/mocks/market"
 )
 
 // ThroughputOptions configure Throughput.

@@ -15,7 +15,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Config is the whole daemon configuration.

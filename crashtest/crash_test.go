@@ -20,11 +20,11 @@ import (
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
-	"execd/app"
-	"execd/clock"
-	"execd/config"
-	"execd/configs"
-	"execd/engine"
+	"github.com/execd-dev/execd/app"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/config"
+	"github.com/execd-dev/execd/configs"
+	"github.com/execd-dev/execd/engine"
 )
 
 const (
@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binPath = filepath.Join(dir, "execd")
-	build := exec.Command("go", "build", "-o", binPath, "execd/cmd/execd")
+	build := exec.Command("go", "build", "-o", binPath, "github.com/execd-dev/execd/cmd/execd")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building execd:", err)

@@ -9,9 +9,9 @@ import (
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
-	"execd/risk"
-	"execd/twap"
-	"execd/venues"
+	"github.com/execd-dev/execd/risk"
+	"github.com/execd-dev/execd/twap"
+	"github.com/execd-dev/execd/venues"
 )
 
 // childSpec is everything a child's venue call needs; immutable once built.

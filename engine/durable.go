@@ -6,9 +6,9 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"execd/journal"
-	"execd/twap"
-	"execd/venues"
+	"github.com/execd-dev/execd/journal"
+	"github.com/execd-dev/execd/twap"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Child states as the journal records them.

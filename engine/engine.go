@@ -11,11 +11,11 @@ import (
 
 	"go.uber.org/zap"
 
-	"execd/clock"
-	"execd/journal"
-	"execd/positions"
-	"execd/risk"
-	"execd/venues"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/journal"
+	"github.com/execd-dev/execd/positions"
+	"github.com/execd-dev/execd/risk"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Streamer is the optional capability of a venue to push private events (found by type assertion).

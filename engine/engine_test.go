@@ -8,12 +8,12 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/clock"
-	"execd/journal"
-	"execd/mocks/market"
-	"execd/positions"
-	"execd/risk"
-	"execd/venues"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/journal"
+	"github.com/execd-dev/execd/mocks/market"
+	"github.com/execd-dev/execd/positions"
+	"github.com/execd-dev/execd/risk"
+	"github.com/execd-dev/execd/venues"
 )
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }

@@ -7,8 +7,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/mocks/market"
-	"execd/venues"
+	"github.com/execd-dev/execd/mocks/market"
+	"github.com/execd-dev/execd/venues"
 )
 
 // fakeVenue is an in-memory venue on the simulated market: IOC and market orders take from the venue's book,

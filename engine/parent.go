@@ -11,9 +11,9 @@ import (
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
-	"execd/router"
-	"execd/twap"
-	"execd/venues"
+	"github.com/execd-dev/execd/router"
+	"github.com/execd-dev/execd/twap"
+	"github.com/execd-dev/execd/venues"
 )
 
 // venueWork is one venue's part of a parent. Owned by the parent's goroutine.

@@ -10,10 +10,10 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/positions"
-	"execd/router"
-	"execd/twap"
-	"execd/venues"
+	"github.com/execd-dev/execd/positions"
+	"github.com/execd-dev/execd/router"
+	"github.com/execd-dev/execd/twap"
+	"github.com/execd-dev/execd/venues"
 )
 
 // plan is what a parent starts from: the allocation per venue and each venue's schedule.

@@ -8,7 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // recover loads every parent from the journal. Ended parents come back as their final reports (for GET and

@@ -3,8 +3,8 @@ package engine
 import (
 	"github.com/shopspring/decimal"
 
-	"execd/positions"
-	"execd/venues"
+	"github.com/execd-dev/execd/positions"
+	"github.com/execd-dev/execd/venues"
 )
 
 func positionKey(venue, instrument string) positions.Key {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Trader is what the engine needs of a venue. Implementations are safe for concurrent use and return classified

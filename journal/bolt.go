@@ -15,7 +15,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Store is the engine's durable state. It is safe for concurrent use. Every Put/Add/Append is durable when it

@@ -15,7 +15,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // rawUpdate changes the closed database in dir with bbolt directly.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {

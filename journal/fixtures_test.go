@@ -7,7 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }

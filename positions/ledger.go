@@ -7,7 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Key identifies a position.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // ErrOpen is wrapped by Allow's error when the venue's breaker is open, or half-open with its probe quota

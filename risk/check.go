@@ -6,7 +6,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // State is the trading state.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }

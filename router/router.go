@@ -7,7 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Exclusion reasons reported in Excluded.Reason.

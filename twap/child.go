@@ -5,7 +5,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 var bpsScale = decimal.NewFromInt(10_000)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // MaxSlices bounds a schedule's length; a quantity that needs more slices under MaxChildQty is an error.

@@ -22,9 +22,9 @@ import (
 	"syscall"
 	"time"
 
-	"execd/bench"
-	"execd/config"
-	"execd/configs"
+	"github.com/execd-dev/execd/bench"
+	"github.com/execd-dev/execd/config"
+	"github.com/execd-dev/execd/configs"
 )
 
 func main() {

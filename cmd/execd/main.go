@@ -16,9 +16,9 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"execd/app"
-	"execd/config"
-	"execd/demo"
+	"github.com/execd-dev/execd/app"
+	"github.com/execd-dev/execd/config"
+	"github.com/execd-dev/execd/demo"
 )
 
 func main() {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/demo"
-	"execd/engine"
+	"github.com/execd-dev/execd/demo"
+	"github.com/execd-dev/execd/engine"
 )
 
 // TestDemoSeedJSON runs `execd demo -scenario seed -json` in-process and checks the figures the issue asks for:

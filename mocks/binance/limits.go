@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"execd/mocks/mockutil"
+	"github.com/execd-dev/execd/mocks/mockutil"
 )
 
 // limiter counts request weight and orders per wall-clock window.

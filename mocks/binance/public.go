@@ -7,8 +7,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/mocks/exchange"
-	"execd/mocks/market"
+	"github.com/execd-dev/execd/mocks/exchange"
+	"github.com/execd-dev/execd/mocks/market"
 )
 
 func (s *Server) checkSymbol(r *request, required bool) *apiError {

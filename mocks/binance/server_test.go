@@ -8,7 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"execd/mocks/internal/mocktest"
+	"github.com/execd-dev/execd/mocks/internal/mocktest"
 )
 
 func newServer(t *testing.T, cfg Config) *Server {

@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"time"
 
-	"execd/mocks/exchange"
-	"execd/mocks/mockutil"
+	"github.com/execd-dev/execd/mocks/exchange"
+	"github.com/execd-dev/execd/mocks/mockutil"
 )
 
 // One account has at most one live listenKey; POST returns it (and extends it) while it lives, as the venue does.

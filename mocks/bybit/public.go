@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"time"
 
-	"execd/mocks/exchange"
-	"execd/mocks/market"
+	"github.com/execd-dev/execd/mocks/exchange"
+	"github.com/execd-dev/execd/mocks/market"
 )
 
 // checkSymbol validates category=linear and, if given or required, the symbol.

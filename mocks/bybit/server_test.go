@@ -10,8 +10,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/shopspring/decimal"
 
-	"execd/mocks/internal/mocktest"
-	"execd/mocks/mockutil"
+	"github.com/execd-dev/execd/mocks/internal/mocktest"
+	"github.com/execd-dev/execd/mocks/mockutil"
 )
 
 func newServer(t *testing.T, cfg Config) *Server {

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
-	"execd/mocks/exchange"
-	"execd/mocks/mockutil"
+	"github.com/execd-dev/execd/mocks/exchange"
+	"github.com/execd-dev/execd/mocks/mockutil"
 )
 
 // wsRequest is a client message on the private stream.

@@ -8,8 +8,8 @@ import (
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
-	"execd/clock"
-	"execd/mocks/market"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/mocks/market"
 )
 
 // Book is the part of a simulated-market venue an account trades against; *market.Venue satisfies it.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/mocks/market"
+	"github.com/execd-dev/execd/mocks/market"
 )
 
 var d = decimal.RequireFromString

@@ -9,7 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/clock"
+	"github.com/execd-dev/execd/clock"
 )
 
 // Side is the direction of a taker order.

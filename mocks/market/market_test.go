@@ -8,7 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/clock"
+	"github.com/execd-dev/execd/clock"
 )
 
 var start = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -9,9 +9,9 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/mocks/exchange"
-	"execd/mocks/market"
-	"execd/mocks/mockutil"
+	"github.com/execd-dev/execd/mocks/exchange"
+	"github.com/execd-dev/execd/mocks/market"
+	"github.com/execd-dev/execd/mocks/mockutil"
 )
 
 // OrderRecord is the venue's record of one accepted order. Sizes are in contracts.

@@ -5,8 +5,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/mocks/exchange"
-	"execd/mocks/market"
+	"github.com/execd-dev/execd/mocks/exchange"
+	"github.com/execd-dev/execd/mocks/market"
 )
 
 func (s *Server) instruments(r *request) (any, *apiError) {

@@ -11,9 +11,9 @@ import (
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
-	"execd/clock"
-	"execd/mocks/exchange"
-	"execd/mocks/mockutil"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/mocks/exchange"
+	"github.com/execd-dev/execd/mocks/mockutil"
 )
 
 // Book is the simulated-market venue the mock serves and trades against; *market.Venue satisfies it.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"execd/mocks/internal/mocktest"
+	"github.com/execd-dev/execd/mocks/internal/mocktest"
 )
 
 // TestPingPong: the private websocket answers a text "ping" with a text "pong", before any login.

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	mockbinance "execd/mocks/binance"
-	"execd/mocks/market"
-	"execd/secret"
-	"execd/venues"
-	"execd/venues/internal/venuetesting"
-	"execd/venues/venuetest"
+	mockbinance "github.com/execd-dev/execd/mocks/binance"
+	"github.com/execd-dev/execd/mocks/market"
+	"github.com/execd-dev/execd/secret"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/venuetesting"
+	"github.com/execd-dev/execd/venues/venuetest"
 )
 
 const (

@@ -7,8 +7,8 @@ import (
 
 	"github.com/adshao/go-binance/v2/common"
 
-	"execd/venues"
-	"execd/venues/internal/httpx"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/httpx"
 )
 
 // Classify maps an HTTP status and a Binance error code (0 if none) to what the caller may do next.

@@ -6,9 +6,9 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
-	"execd/venues/internal/venuetesting"
-	"execd/venues/venuetest"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/venuetesting"
+	"github.com/execd-dev/execd/venues/venuetest"
 )
 
 // TestConformance runs the shared conformance scenarios against the Binance USDⓈ-M mock.

@@ -9,8 +9,8 @@ import (
 	"github.com/adshao/go-binance/v2/futures"
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
-	"execd/venues/internal/convert"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/convert"
 )
 
 func sideToVenue(s venues.Side) (futures.SideType, error) {

@@ -12,8 +12,8 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
-	"execd/venues"
-	"execd/venues/internal/wsstream"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/wsstream"
 )
 
 const keepaliveEvery = 30 * time.Minute

@@ -14,12 +14,12 @@ import (
 
 	"go.uber.org/zap"
 
-	"execd/secret"
-	"execd/venues"
-	"execd/venues/internal/adaptercfg"
-	"execd/venues/internal/clocksync"
-	"execd/venues/internal/httpx"
-	"execd/venues/internal/instcache"
+	"github.com/execd-dev/execd/secret"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/adaptercfg"
+	"github.com/execd-dev/execd/venues/internal/clocksync"
+	"github.com/execd-dev/execd/venues/internal/httpx"
+	"github.com/execd-dev/execd/venues/internal/instcache"
 )
 
 // Config configures one Bybit-protocol venue.

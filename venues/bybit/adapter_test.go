@@ -9,12 +9,12 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	mock "execd/mocks/bybit"
-	"execd/mocks/market"
-	"execd/secret"
-	"execd/venues"
-	"execd/venues/internal/venuetesting"
-	"execd/venues/venuetest"
+	mock "github.com/execd-dev/execd/mocks/bybit"
+	"github.com/execd-dev/execd/mocks/market"
+	"github.com/execd-dev/execd/secret"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/venuetesting"
+	"github.com/execd-dev/execd/venues/venuetest"
 )
 
 const (

@@ -3,7 +3,7 @@ package bybit
 import (
 	"net/http"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Bybit v5 retCodes the adapter acts on (https://bybit-exchange.github.io/docs/v5/error).

@@ -5,9 +5,9 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
-	"execd/venues/internal/venuetesting"
-	"execd/venues/venuetest"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/venuetesting"
+	"github.com/execd-dev/execd/venues/venuetest"
 )
 
 // TestConformance runs the shared conformance scenarios against the Bybit v5 mock.

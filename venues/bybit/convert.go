@@ -9,8 +9,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
-	"execd/venues/internal/convert"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/convert"
 )
 
 // envelope is every v5 REST answer.

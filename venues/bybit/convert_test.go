@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 func knownSymbol(symbol string) (string, error) {

@@ -12,9 +12,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"execd/secret"
-	"execd/venues"
-	"execd/venues/internal/wsstream"
+	"github.com/execd-dev/execd/secret"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/wsstream"
 )
 
 const (

@@ -9,12 +9,12 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/mocks/market"
-	mockokx "execd/mocks/okx"
-	"execd/secret"
-	"execd/venues"
-	"execd/venues/internal/venuetesting"
-	"execd/venues/venuetest"
+	"github.com/execd-dev/execd/mocks/market"
+	mockokx "github.com/execd-dev/execd/mocks/okx"
+	"github.com/execd-dev/execd/secret"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/venuetesting"
+	"github.com/execd-dev/execd/venues/venuetest"
 )
 
 const (

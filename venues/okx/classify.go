@@ -3,7 +3,7 @@ package okx
 import (
 	"net/http"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Classify maps an HTTP status and an OKX code ("" if none) to what the caller may do next.

@@ -7,8 +7,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
-	"execd/venues/internal/convert"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/convert"
 )
 
 // instrumentFromInstID maps BTC-USDT-SWAP to BTC-USDT-PERP.

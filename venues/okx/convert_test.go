@@ -7,8 +7,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"execd/venues"
-	"execd/venues/internal/instcache"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/internal/instcache"
 )
 
 func testInstrument(t testing.TB) instrument {

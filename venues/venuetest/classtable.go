@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // ClassCase is one venue answer and the class it must map to.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Harness is one adapter under test against its own mock venue on a simulated market. Fault injections apply to

@@ -8,8 +8,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/clock"
-	"execd/mocks/market"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/mocks/market"
 )
 
 // Book is the one venue of a fresh simulated market (seed 3, 10490, on a manual clock at 2026-01-01) with the given

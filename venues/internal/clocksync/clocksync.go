@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"execd/venues/internal/httpx"
+	"github.com/execd-dev/execd/venues/internal/httpx"
 )
 
 // Offset is the number of milliseconds the local clock is ahead of the venue's (negative: behind). The zero value

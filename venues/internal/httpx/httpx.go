@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // DefaultTimeout is the timeout of the client NewClient builds when given none.

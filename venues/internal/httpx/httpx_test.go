@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 func byStatus(status int) venues.Class {

@@ -11,10 +11,10 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"execd/clock"
-	"execd/mocks/market"
-	"execd/venues"
-	"execd/venues/venuetest"
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/mocks/market"
+	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/venuetest"
 )
 
 // Instrument is the canonical instrument every adapter test trades.

@@ -9,7 +9,7 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // Defaults for Config's zero values.

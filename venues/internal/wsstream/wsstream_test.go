@@ -12,7 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"execd/venues"
+	"github.com/execd-dev/execd/venues"
 )
 
 // server sends "fill" on every connection, then "bad" on the first, and keeps the others open.
