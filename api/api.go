@@ -10,13 +10,14 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
 	"github.com/execd-dev/execd/engine"
-	"github.com/execd-dev/execd/venues"
 )
 
 // Orders is what the API needs of the engine. Safe for concurrent use.
@@ -83,12 +84,26 @@ type Options struct {
 	Logger      *zap.Logger
 	// Hash hashes a presented token the way Tokens is keyed.
 	Hash func(string) string
+	// Events is the event bus GET /v1/events streams from; nil: that route answers 503.
+	Events EventSource
+	// StreamBuffer is each event stream's buffer of live events; 0: the bus's default. A stream whose client reads
+	// too slowly to keep it from filling is closed (1013) with the seq to resume from.
+	StreamBuffer int
+	// StreamPing is how often an event stream pings its client (default 20s; a client silent for three periods
+	// is gone); StreamWriteTimeout bounds one write to it (default 10s).
+	StreamPing, StreamWriteTimeout time.Duration
 }
 
 // Server is the HTTP handler.
 type Server struct {
-	o   Options
-	mux *http.ServeMux
+	o        Options
+	mux      *http.ServeMux
+	upgrader websocket.Upgrader
+
+	mu      sync.Mutex // guards closed and streams.Add
+	closed  bool
+	done    chan struct{} // closed by Close: event streams end
+	streams sync.WaitGroup
 }
 
 // New builds the handler.
@@ -99,7 +114,19 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	s := &Server{o: o, mux: http.NewServeMux()}
+	if o.StreamPing <= 0 {
+		o.StreamPing = defaultPing
+	}
+	if o.StreamWriteTimeout <= 0 {
+		o.StreamWriteTimeout = defaultWrite
+	}
+	s := &Server{o: o, mux: http.NewServeMux(), done: make(chan struct{})}
+	s.upgrader = websocket.Upgrader{
+		HandshakeTimeout: o.StreamWriteTimeout,
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			writeError(w, status, "bad_handshake", reason.Error())
+		},
+	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -120,27 +147,48 @@ func New(o Options) (*Server, error) {
 	s.mux.HandleFunc("PUT /v1/venues/{venue}", s.auth(roleOps, s.putVenue))
 	s.mux.HandleFunc("GET /v1/trading-state", s.auth(roleAny, s.getState))
 	s.mux.HandleFunc("PUT /v1/trading-state", s.auth(roleOps, s.putState))
+	s.mux.HandleFunc("GET /v1/events", s.auth(roleAny, s.stream))
 	return s, nil
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rw := &statusWriter{ResponseWriter: w}
-	s.mux.ServeHTTP(rw, r)
-	if rw.status == http.StatusNotFound && rw.body == 0 {
-		return // the mux's own 404/405 were plain text; see notFound
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		// No route: the mux answers itself (404, 405 with its Allow header, or a redirect to the clean path). Its
+		// 404 and 405 are plain text; muxError turns them into the JSON error body.
+		s.mux.ServeHTTP(&muxError{w: w, r: r}, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// muxError rewrites the mux's own 404 and 405 answers as JSON errors and passes anything else through.
+type muxError struct {
+	w        http.ResponseWriter
+	r        *http.Request
+	replaced bool
+}
+
+func (m *muxError) Header() http.Header { return m.w.Header() }
+
+func (m *muxError) WriteHeader(code int) {
+	switch code {
+	case http.StatusNotFound:
+		m.replaced = true
+		writeError(m.w, code, "not_found", fmt.Sprintf("no such route: %s %s", m.r.Method, m.r.URL.Path))
+	case http.StatusMethodNotAllowed:
+		m.replaced = true
+		writeError(m.w, code, "method_not_allowed", fmt.Sprintf("%s %s: method not allowed (allowed: %s)",
+			m.r.Method, m.r.URL.Path, m.w.Header().Get("Allow")))
+	default:
+		m.w.WriteHeader(code)
 	}
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	body   int
-}
-
-func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
-func (w *statusWriter) Write(b []byte) (int, error) {
-	w.body += len(b)
-	return w.ResponseWriter.Write(b)
+func (m *muxError) Write(b []byte) (int, error) {
+	if m.replaced {
+		return len(b), nil // the mux's plain-text body; the JSON one is written
+	}
+	return m.w.Write(b)
 }
 
 type role int
@@ -213,11 +261,14 @@ func (s *Server) toEngine(in OrderRequest) (engine.Request, error) {
 	if !known {
 		bad("instrument %q: not traded here (have %s)", in.Instrument, strings.Join(s.o.Instruments, ", "))
 	}
-	side, err := venues.ParseSide(in.Side)
-	if err != nil {
-		bad("%v", err)
+	switch in.Side {
+	case "buy":
+		out.Side = "buy"
+	case "sell":
+		out.Side = "sell"
+	default:
+		bad("side %q: want buy or sell", in.Side)
 	}
-	out.Side = side
 	q, err := parsePositive("quantity", in.Quantity)
 	if err != nil {
 		bad("%v", err)
@@ -318,11 +369,16 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
 	if created {
 		code = http.StatusCreated
 	}
-	writeJSON(w, code, rep)
+	writeJSON(w, code, orderFromReport(rep))
+}
+
+// OrderList is the body of GET /v1/orders.
+type OrderList struct {
+	Orders []Order `json:"orders"`
 }
 
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"orders": s.o.Orders.List()})
+	writeJSON(w, http.StatusOK, OrderList{Orders: ordersFromReports(s.o.Orders.List())})
 }
 
 func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
@@ -331,7 +387,7 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 		s.engineError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, orderFromReport(rep))
 }
 
 func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
@@ -340,7 +396,7 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 		s.engineError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, rep)
+	writeJSON(w, http.StatusAccepted, orderFromReport(rep))
 }
 
 func (s *Server) positions(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -152,4 +153,82 @@ func FuzzCreateOrder(f *testing.F) {
 			t.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 	})
+}
+
+func TestUnknownRouteAndWrongMethod(t *testing.T) {
+	s, _ := newTestServer(t)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		code, allow  string
+	}{
+		{"GET", "/v1/nope", 404, "not_found", ""},
+		{"GET", "/", 404, "not_found", ""},
+		{"POST", "/v2/orders", 404, "not_found", ""},
+		{"PATCH", "/v1/orders", 405, "method_not_allowed", "GET, HEAD, POST"},
+		{"PUT", "/v1/orders/x", 405, "method_not_allowed", "DELETE, GET, HEAD"},
+		{"POST", "/v1/events", 405, "method_not_allowed", "GET, HEAD"},
+		{"DELETE", "/v1/venues", 405, "method_not_allowed", "GET, HEAD"},
+	} {
+		rec, eb := do(s, "view", tc.method, tc.path, "")
+		if rec.Code != tc.status || eb.Error.Code != tc.code || eb.Error.Message == "" || rec.Header().Get("Content-Type") != "application/json" {
+			t.Errorf("%s %s: %d %q %s", tc.method, tc.path, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+		}
+		if got := rec.Header().Get("Allow"); got != tc.allow {
+			t.Errorf("%s %s: Allow %q, want %q", tc.method, tc.path, got, tc.allow)
+		}
+	}
+}
+
+// TestOrderBodies: the order bodies are the API's own type, with every field name clients read today.
+func TestOrderBodies(t *testing.T) {
+	avg, sh, lp := "10490.1", "1.5", "10600"
+	ended := time.Date(2026, 11, 22, 10, 5, 0, 0, time.UTC)
+	rep := engine.Report{ID: "p", State: engine.Done, Instrument: "BTC-USDT-PERP", Side: "buy", Quantity: decimal.RequireFromString("2.2166"),
+		ReduceOnly: true, Duration: "5m0s", MaxSlippageBps: 50, LimitPrice: &lp, Filled: decimal.RequireFromString("2.216"),
+		Residual: decimal.RequireFromString("0.0006"), AvgPrice: &avg, ShortfallBps: &sh, EndedAt: &ended, Reason: "why",
+		Venues: []engine.VenueReport{{Venue: "a", Out: "down", AvgPrice: &avg}}}
+	o := orderFromReport(rep)
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"id", "state", "instrument", "side", "quantity", "reduce_only", "duration", "max_slippage_bps",
+		"limit_price", "filled", "residual", "unfilled", "avg_price", "arrival_price", "shortfall_bps", "fees", "child_orders",
+		"created_at", "deadline", "updated_at", "ended_at", "reason", "venues"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("order body lacks %q", k)
+		}
+	}
+	if string(m["quantity"]) != `"2.2166"` || string(m["state"]) != `"done"` || string(m["side"]) != `"buy"` {
+		t.Errorf("body %s", b)
+	}
+	var vs []map[string]json.RawMessage
+	if err := json.Unmarshal(m["venues"], &vs); err != nil || len(vs) != 1 {
+		t.Fatalf("venues %s: %v", m["venues"], err)
+	}
+	for _, k := range []string{"venue", "volume_share", "weight", "allocated", "filled", "avg_price", "child_orders", "rejected", "out"} {
+		if _, ok := vs[0][k]; !ok {
+			t.Errorf("venue body lacks %q", k)
+		}
+	}
+	// No venues: an empty list, not null.
+	if b, _ := json.Marshal(orderFromReport(engine.Report{ID: "q"})); !strings.Contains(string(b), `"venues":[]`) {
+		t.Errorf("empty venues: %s", b)
+	}
+	// Through the handlers.
+	s, _ := newTestServer(t)
+	rec, _ := do(s, "reb", "POST", "/v1/orders", good)
+	var got Order
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.ID != "rb-2026-11-22-btc3s" || got.State != StateWorking {
+		t.Fatalf("POST body %s: %v", rec.Body, err)
+	}
+	rec, _ = do(s, "view", "GET", "/v1/orders", "")
+	if strings.TrimSpace(rec.Body.String()) != "{\n  \"orders\": []\n}" {
+		t.Fatalf("GET /v1/orders with none: %s", rec.Body)
+	}
 }

@@ -4,9 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // Client calls a daemon's v1 API with a bearer token: what the demo and the benchmarks use, and the shape a
@@ -58,4 +65,113 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		}
 	}
 	return nil
+}
+
+// EventsRequest says which events Client.Events streams.
+type EventsRequest struct {
+	// Since resumes after that sequence number: every retained event after it, then the live ones. Without Resume
+	// and with Since 0, the stream carries live events only.
+	Since uint64
+	// Resume sends Since even when it is 0 (everything from the first event); Since > 0 implies it.
+	Resume bool
+	Kinds  []string // e.g. "order", "report"; empty: every kind
+	Key    string   // a parent order id or a venue name; empty: every key
+}
+
+// StreamClosedError is how an event stream ended when the server closed it: Code is the websocket close code
+// (1013 for a consumer too slow to keep up, 1001 when the server shuts down) and Reason says from which seq to
+// resume.
+type StreamClosedError struct {
+	Code   int
+	Reason string
+}
+
+func (e *StreamClosedError) Error() string {
+	return fmt.Sprintf("event stream closed by the server (%d): %s", e.Code, e.Reason)
+}
+
+// Events opens GET /v1/events. Refusals before the stream opens (bad parameters, too old, auth) come back as the
+// error, with the API's code and message. The events arrive on the channel in sequence order; it is closed when
+// the stream ends: when ctx is done, when the server closes it, or on a network error. The function returned
+// says why, once the channel is closed: nil after ctx was done, a *StreamClosedError if the server closed the
+// stream, else the network error. The caller must read the channel until it is closed or cancel ctx.
+func (c *Client) Events(ctx context.Context, req EventsRequest) (<-chan Event, func() error, error) {
+	u, err := url.Parse(c.Base + "/v1/events")
+	if err != nil {
+		return nil, nil, fmt.Errorf("events: %w", err)
+	}
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	}
+	q := url.Values{}
+	if req.Since > 0 || req.Resume {
+		q.Set("since", strconv.FormatUint(req.Since, 10))
+	}
+	if len(req.Kinds) > 0 {
+		q.Set("kinds", strings.Join(req.Kinds, ","))
+	}
+	if req.Key != "" {
+		q.Set("key", req.Key)
+	}
+	u.RawQuery = q.Encode()
+	d := websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: 10 * time.Second}
+	if c.HTTP != nil && c.HTTP.Timeout > 0 {
+		d.HandshakeTimeout = c.HTTP.Timeout
+	}
+	conn, resp, err := d.DialContext(ctx, u.String(), http.Header{"Authorization": {"Bearer " + c.Token}})
+	if err != nil {
+		if resp != nil {
+			defer resp.Body.Close()
+			data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			var eb ErrorBody
+			if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
+				return nil, nil, fmt.Errorf("GET /v1/events: %d %s: %s", resp.StatusCode, eb.Error.Code, eb.Error.Message)
+			}
+			return nil, nil, fmt.Errorf("GET /v1/events: status %d: %w", resp.StatusCode, err)
+		}
+		return nil, nil, fmt.Errorf("GET /v1/events: %w", err)
+	}
+	out := make(chan Event, 64)
+	var end error
+	done := make(chan struct{})
+	stop := make(chan struct{})
+	go func() { // ctx ends the stream
+		select {
+		case <-ctx.Done():
+			_ = conn.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+			_ = conn.Close()
+		case <-stop:
+		}
+	}()
+	go func() {
+		defer close(done)
+		defer close(out)
+		defer conn.Close()
+		defer close(stop)
+		for {
+			var e Event
+			err := conn.ReadJSON(&e)
+			if err != nil {
+				var ce *websocket.CloseError
+				switch {
+				case ctx.Err() != nil:
+				case errors.As(err, &ce):
+					end = &StreamClosedError{Code: ce.Code, Reason: ce.Text}
+				default:
+					end = fmt.Errorf("GET /v1/events: %w", err)
+				}
+				return
+			}
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, func() error { <-done; return end }, nil
 }

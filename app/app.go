@@ -17,6 +17,7 @@ import (
 	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/config"
 	"github.com/execd-dev/execd/engine"
+	"github.com/execd-dev/execd/events"
 	"github.com/execd-dev/execd/journal"
 	"github.com/execd-dev/execd/positions"
 	"github.com/execd-dev/execd/risk"
@@ -67,6 +68,7 @@ type App struct {
 	eng     *engine.Engine
 	jrnl    *journal.Bolt
 	stats   *statsCache
+	bus     *events.Bus
 
 	ln      net.Listener
 	srv     *http.Server
@@ -91,8 +93,12 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	if clk == nil {
 		clk = simClock(cfg.Clock)
 	}
-	return &App{opts: o, log: o.Logger, clk: clk, cfg: cfg, proto: map[string]string{}, ready: make(chan struct{})}, nil
+	return &App{opts: o, log: o.Logger, clk: clk, cfg: cfg, proto: map[string]string{}, ready: make(chan struct{}),
+		bus: events.New(events.Options{Now: clk.Now})}, nil
 }
+
+// Events is the daemon's event bus (GET /v1/events streams from it).
+func (a *App) Events() *events.Bus { return a.bus }
 
 // Clock is the daemon's simulated clock.
 func (a *App) Clock() clock.Clock { return a.clk }
@@ -189,7 +195,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.eng, err = engine.New(engine.Options{
 		Clock: a.clk, Logger: a.log, Venues: traders, Ledger: a.ledger, Breakers: a.brk, State: a.state,
 		Params: engineParams(cfg), Salt: []byte(cfg.ClientIDSalt), Journal: a.jrnl, Failpoint: a.opts.Failpoint,
-		CallTimeout: timeout, SeedLedger: a.seedLedger, OnChildDecision: a.opts.OnChildDecision,
+		CallTimeout: timeout, Instruments: cfg.Instruments, OnChildDecision: a.opts.OnChildDecision, Events: a.bus,
 	})
 	if err != nil {
 		return err
@@ -214,6 +220,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	h, err := api.New(api.Options{
 		Orders: a.eng, Ops: a, Tokens: tokens, Instruments: cfg.Instruments, Logger: a.log, Hash: config.HashToken,
+		Events: a.bus,
 	})
 	if err != nil {
 		return err
@@ -227,6 +234,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("listen: %w", err)
 	}
 	a.srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second}
+	a.srv.RegisterOnShutdown(h.Close) // Shutdown does not wait for websockets: end the event streams
 	a.srvDone = make(chan error, 1)
 	go func() { a.srvDone <- a.srv.Serve(a.ln) }()
 	close(a.ready)
@@ -256,28 +264,6 @@ func hasMock(cfg *config.Config) bool {
 	return false
 }
 
-// seedLedger reads each venue's positions into the ledger.
-func (a *App) seedLedger(ctx context.Context) error {
-	for _, v := range a.venues {
-		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		ps, err := v.Positions(cctx)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("venue %s: reading positions: %w", v.Name(), err)
-		}
-		for _, p := range ps {
-			a.ledger.Set(positions.Key{Venue: v.Name(), Instrument: p.Instrument}, p.Quantity)
-			if p.MarkPrice.IsPositive() {
-				a.ledger.SetMark(positions.Key{Venue: v.Name(), Instrument: p.Instrument}, p.MarkPrice)
-			}
-		}
-		for _, in := range a.cfg.Instruments {
-			k := positions.Key{Venue: v.Name(), Instrument: in}
-			a.ledger.Set(k, a.ledger.Position(k)) // every configured instrument shows, zero or not
-		}
-	}
-	return nil
-}
 
 func engineParams(cfg *config.Config) engine.Params {
 	p := engine.Params{
@@ -453,6 +439,7 @@ func (a *App) SetVenue(name string, weight *decimal.Decimal, enabled *bool) (api
 		a.log.Error("ops change applied but not journaled: it will not survive a restart", zap.Error(err))
 	}
 	a.log.Info("venue settings changed", zap.String("venue", name), zap.String("weight", vp.Weight.String()), zap.Bool("enabled", vp.Enabled))
+	a.publishVenueOps(name, vp)
 	for _, s := range a.Venues(context.Background()) {
 		if s.Venue == name {
 			return s, nil
@@ -502,5 +489,6 @@ func (a *App) SetTradingState(s string) error {
 		a.log.Error("trading state applied but not journaled: it will not survive a restart", zap.Error(err))
 	}
 	a.log.Warn("trading state changed", zap.String("state", s))
+	a.publishStateOps(st)
 	return nil
 }

@@ -79,9 +79,16 @@ func (s *Scaled) WallDuration(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / s.speed)
 }
 
+// NewTimer fires once this clock reads at least its time now plus d: the wall wait is rounded up, so a timer
+// never fires at a reading just short of the time it was set for (a caller waiting for that time would arm
+// the same timer again and again at the same instant).
 func (s *Scaled) NewTimer(d time.Duration) Timer {
 	st := &scaledTimer{c: make(chan time.Time, 1)}
-	st.t = time.AfterFunc(s.WallDuration(d), func() {
+	wall := s.WallDuration(d)
+	if d > 0 {
+		wall++
+	}
+	st.t = time.AfterFunc(wall, func() {
 		select {
 		case st.c <- s.Now():
 		default:

@@ -89,7 +89,8 @@ type Options struct {
 	WallLimit time.Duration
 }
 
-// Result is what `demo -json` prints.
+// Result is what `demo -json` prints. Order holds the API's order body (api.Order); it is decoded into
+// engine.Report, whose JSON names are the same, for the callers that compare it with the engine's states.
 type Result struct {
 	Order     engine.Report     `json:"order"`
 	Positions api.PositionsView `json:"positions"`
@@ -154,7 +155,13 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprintf(o.Stdout, "daemon on %s; simulated clock ×%g; submitting %s %s %s over %s (reduce-only=%v)\n\n",
 			d.Addr(), sc.Speed, order.Side, order.Quantity, order.Instrument, order.Duration, order.ReduceOnly)
 	}
-	var rep engine.Report
+	// Follow the parent's events from before it exists, so that none is missed.
+	f, err := newFollower(ctx, cl, order.ID)
+	if err != nil {
+		return err
+	}
+	defer f.stop()
+	var rep api.Order
 	if err := cl.Do(ctx, "POST", "/v1/orders", order, &rep); err != nil {
 		return err
 	}
@@ -165,22 +172,19 @@ func Run(ctx context.Context, o Options) error {
 			progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionSetPredictTime(false),
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 	}
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for rep.State == engine.Working {
-		select {
-		case <-ctx.Done():
+	progress := func(r api.Order) {
+		if bar != nil {
+			bar.Describe(progressLine(r, clk.Now()))
+			_ = bar.Set(permille(r.Filled, r.Quantity))
+		}
+	}
+	rep, raw, err := f.follow(rep, progress)
+	if err != nil {
+		if ctx.Err() != nil {
 			_ = cl.Do(context.Background(), "DELETE", "/v1/orders/"+order.ID, nil, &rep)
 			return fmt.Errorf("the rebalance did not finish within %s of wall time (state %s, filled %s)", o.WallLimit, rep.State, rep.Filled)
-		case <-tick.C:
 		}
-		if err := cl.Do(ctx, "GET", "/v1/orders/"+order.ID, nil, &rep); err != nil {
-			return err
-		}
-		if bar != nil {
-			bar.Describe(progressLine(rep, clk.Now()))
-			_ = bar.Set(permille(rep.Filled, rep.Quantity))
-		}
+		return err
 	}
 	if bar != nil {
 		_ = bar.Finish()
@@ -190,15 +194,19 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	if o.JSON {
+		res := Result{Positions: after}
+		if err := json.Unmarshal(raw, &res.Order); err != nil {
+			return fmt.Errorf("the final order: %w", err)
+		}
 		enc := json.NewEncoder(o.Stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(Result{Order: rep, Positions: after}); err != nil {
+		if err := enc.Encode(res); err != nil {
 			return err
 		}
 	} else {
 		printReport(o.Stdout, rep, before, after, time.Since(wallStart))
 	}
-	if rep.State != engine.Done {
+	if rep.State != api.StateDone {
 		return fmt.Errorf("the rebalance ended %s: %s", rep.State, rep.Reason)
 	}
 	return nil
@@ -211,7 +219,7 @@ func permille(filled, total decimal.Decimal) int {
 	return int(filled.Mul(decimal.NewFromInt(1000)).Div(total).IntPart())
 }
 
-func progressLine(r engine.Report, now time.Time) string {
+func progressLine(r api.Order, now time.Time) string {
 	parts := []string{fmt.Sprintf("t+%-5s", now.Sub(r.CreatedAt).Truncate(time.Second))}
 	for _, v := range r.Venues {
 		parts = append(parts, fmt.Sprintf("%s %s/%s (%d)", v.Venue, v.Filled, v.Allocated, v.ChildOrders))
@@ -226,7 +234,7 @@ func deref(s *string) string {
 	return *s
 }
 
-func printReport(w io.Writer, r engine.Report, before, after api.PositionsView, wall time.Duration) {
+func printReport(w io.Writer, r api.Order, before, after api.PositionsView, wall time.Duration) {
 	simDur := "—"
 	if r.EndedAt != nil {
 		simDur = r.EndedAt.Sub(r.CreatedAt).Truncate(time.Second).String()

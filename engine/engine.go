@@ -12,11 +12,16 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/gateway"
 	"github.com/execd-dev/execd/journal"
 	"github.com/execd-dev/execd/positions"
 	"github.com/execd-dev/execd/risk"
 	"github.com/execd-dev/execd/venues"
 )
+
+// Trader is what the engine needs of a venue: what its gateways need (see gateway.Venue); every venues.Venue is
+// one. A venue that also implements Streamer pushes its private events.
+type Trader = gateway.Venue
 
 // Streamer is the optional capability of a venue to push private events (found by type assertion).
 type Streamer interface {
@@ -25,37 +30,38 @@ type Streamer interface {
 
 // Options wire an Engine.
 type Options struct {
-	Clock    clock.Clock
-	Logger   *zap.Logger
-	Venues   []Trader // in config order
-	Ledger   *positions.Ledger
-	Breakers *risk.Breakers
-	State    *risk.Switch
-	Params   Params
+	Clock  clock.Clock
+	Logger *zap.Logger
+	Venues []Trader // in config order
+	// Instruments are the canonical instruments traded; one gateway runs per venue and instrument. Empty: the
+	// instruments of the journal's working parents and BTC-USDT-PERP.
+	Instruments []string
+	Ledger      *positions.Ledger
+	Breakers    *risk.Breakers
+	State       *risk.Switch
+	Params      Params
 	// Salt keys client order ids and schedule seeds.
 	Salt []byte
-	// CallTimeout bounds one venue call (wall clock). Default 10s.
+	// Retry is the gateways' table of retries, back-offs and waits; zero fields take gateway.DefaultRetry's.
+	Retry gateway.Retry
+	// CallTimeout and FillWait override Retry's fields of the same meaning when set.
 	CallTimeout time.Duration
-	// FillWait is how long (wall clock) the engine waits for a child's fills on the private stream before it reads
-	// them from the venue's REST API. Default 2s.
-	FillWait time.Duration
+	FillWait    time.Duration
 	// Journal is the durable record of parents, child intents and outcomes, and fills. Required.
 	Journal journal.Store
 	// Failpoint, if set, is called at the named places of Fail* constants; crash tests kill the process there.
 	Failpoint func(name string)
-	// SeedLedger, called by Start after recovery has journaled the fills the venues made while execd was down and
-	// before any stream or parent starts, sets the ledger's positions from the venues' own reports (which then
-	// include every fill recovery marked seen).
-	SeedLedger func(ctx context.Context) error
-	// OnChildDecision, if set, is told each time the engine decides to send a child order: the child's client order
-	// id and the wall time of the decision (a slice is due and the child is created; its intent is not journaled
-	// yet). Benchmarks measure decision-to-wire latency with it; nil in production. It is called on the parent's
-	// owner goroutine, so calls from different parents may be concurrent: it must be safe for concurrent use, must
-	// not block, and must not call the Engine.
+	// OnChildDecision, if set, is told each time a parent decides to send a child order: its client order id and
+	// the wall time of the decision. Benchmarks measure decision-to-wire latency with it; nil in production. It
+	// is called on parents' goroutines, concurrently: it must be safe for concurrent use and must not block.
 	OnChildDecision func(clientOrderID string, wall time.Time)
+	// Events receives every change of a parent, child, fill and venue (see the Event* kinds). Nil: none.
+	Events Publisher
 }
 
-// Engine runs parent orders. Its methods are safe for concurrent use.
+type gwKey struct{ venue, instrument string }
+
+// Engine runs parent orders over one gateway per venue and instrument. Its methods are safe for concurrent use.
 type Engine struct {
 	clk      clock.Clock
 	log      *zap.Logger
@@ -66,25 +72,27 @@ type Engine struct {
 	state    *risk.Switch
 	salt     []byte
 	timeout  time.Duration
-	fillWait time.Duration
 	journal  journal.Store
 	fail     func(string)
-	seed     func(context.Context) error
 	decided  func(clientOrderID string, wall time.Time)
+	events   Publisher
 	params   atomic.Pointer[Params]
+	gws      map[gwKey]*gateway.Gateway
 
-	mu       sync.Mutex
-	parents  map[string]*parent
-	pending  map[string]chan struct{} // ids being planned
-	byClient map[string]*parent
+	mu      sync.Mutex
+	parents map[string]*parent
+	pending map[string]chan struct{} // ids being planned
 
 	runCtx  context.Context // parents' lifetime; cancelled by Stop
 	stopRun context.CancelFunc
-	wg      sync.WaitGroup
+	gwCtx   context.Context // gateways' and streams' lifetime; cancelled by Stop after the parents
+	stopGw  context.CancelFunc
+	wg      sync.WaitGroup // parents
+	gwg     sync.WaitGroup // gateways and streams
 	started atomic.Bool
 }
 
-// New builds an engine; Start begins consuming the venues' streams.
+// New builds an engine and its gateways; Start recovers the journal and starts them.
 func New(o Options) (*Engine, error) {
 	if o.Clock == nil || o.Ledger == nil || o.Breakers == nil || o.State == nil || o.Journal == nil {
 		return nil, errors.New("engine: clock, ledger, breakers, state and journal are required")
@@ -98,17 +106,25 @@ func New(o Options) (*Engine, error) {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	if o.CallTimeout <= 0 {
-		o.CallTimeout = 10 * time.Second
+	retry := o.Retry
+	if o.CallTimeout > 0 {
+		retry.CallTimeout = o.CallTimeout
 	}
-	if o.FillWait <= 0 {
-		o.FillWait = 2 * time.Second
+	if o.FillWait > 0 {
+		retry.FillWait = o.FillWait
+	}
+	if retry.CallTimeout <= 0 {
+		retry.CallTimeout = gateway.DefaultRetry().CallTimeout
+	}
+	instruments := o.Instruments
+	if len(instruments) == 0 {
+		instruments = []string{"BTC-USDT-PERP"}
 	}
 	e := &Engine{
 		clk: o.Clock, log: o.Logger, venues: map[string]Trader{}, ledger: o.Ledger, breakers: o.Breakers,
-		state: o.State, salt: append([]byte(nil), o.Salt...), timeout: o.CallTimeout, fillWait: o.FillWait,
-		journal: o.Journal, fail: o.Failpoint, seed: o.SeedLedger, decided: o.OnChildDecision,
-		parents: map[string]*parent{}, pending: map[string]chan struct{}{}, byClient: map[string]*parent{},
+		state: o.State, salt: append([]byte(nil), o.Salt...), timeout: retry.CallTimeout,
+		journal: o.Journal, fail: o.Failpoint, decided: o.OnChildDecision, events: o.Events,
+		parents: map[string]*parent{}, pending: map[string]chan struct{}{}, gws: map[gwKey]*gateway.Gateway{},
 	}
 	for _, v := range o.Venues {
 		if _, dup := e.venues[v.Name()]; dup {
@@ -116,16 +132,42 @@ func New(o Options) (*Engine, error) {
 		}
 		e.venues[v.Name()] = v
 		e.order = append(e.order, v.Name())
+		for _, inst := range instruments {
+			name, inst := v.Name(), inst
+			gw, err := gateway.New(gateway.Options{
+				Venue: v, Instrument: inst, Journal: o.Journal, Ledger: o.Ledger, Breakers: o.Breakers, State: o.State,
+				Retry: retry, Logger: o.Logger, Failpoint: o.Failpoint, ClientIDPrefix: ClientIDPrefix,
+				OnHealth: func(h gateway.Health, reason string) {
+					e.publishEvent(EventVenue, name, VenueEvent{Venue: name, Instrument: inst, Health: Health(h),
+						Reason: reason, Time: e.clk.Now()})
+				},
+			})
+			if err != nil {
+				return nil, fmt.Errorf("engine: %w", err)
+			}
+			e.gws[gwKey{name, inst}] = gw
+		}
 	}
 	if err := e.SetParams(o.Params); err != nil {
 		return nil, err
 	}
 	e.runCtx, e.stopRun = context.WithCancel(context.Background())
+	e.gwCtx, e.stopGw = context.WithCancel(context.Background())
 	return e, nil
 }
 
-// SetParams replaces the reloadable parameters; running parents keep their schedules, new allocations and
-// reallocations use the new weights.
+func (e *Engine) gateway(venue, instrument string) *gateway.Gateway {
+	return e.gws[gwKey{venue, instrument}]
+}
+
+func (e *Engine) publishEvent(kind, key string, data any) {
+	if e.events != nil {
+		e.events.Publish(kind, key, data)
+	}
+}
+
+// SetParams replaces the reloadable parameters. Running parents keep their schedules; they take the new weights
+// and enabled venues at once (a venue disabled is taken out of every running parent and its remainder moved).
 func (e *Engine) SetParams(p Params) error {
 	if p.MeanInterval <= 0 || p.RetryInterval <= 0 || p.MaxConsecutiveRejects < 1 || p.DefaultSlippageBps < 1 {
 		return errors.New("engine: params: intervals, rejects and slippage must be positive")
@@ -137,13 +179,14 @@ func (e *Engine) SetParams(p Params) error {
 	}
 	c := p.clone()
 	e.params.Store(&c)
+	e.broadcastParams()
 	return nil
 }
 
 // Params returns a copy of the current parameters.
 func (e *Engine) Params() Params { return e.params.Load().clone() }
 
-// SetVenue changes one venue's weight and enabled flag.
+// SetVenue changes one venue's weight and enabled flag, for new parents and running ones.
 func (e *Engine) SetVenue(name string, vp VenueParams) error {
 	if _, ok := e.venues[name]; !ok {
 		return errorf(KindNotFound, "venue %s does not exist", name)
@@ -156,7 +199,23 @@ func (e *Engine) SetVenue(name string, vp VenueParams) error {
 		c := old.clone()
 		c.Venues[name] = vp
 		if e.params.CompareAndSwap(old, &c) {
-			return nil
+			break
+		}
+	}
+	e.broadcastParams()
+	return nil
+}
+
+func (e *Engine) broadcastParams() {
+	if e.parents == nil {
+		return
+	}
+	prm := e.Params()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, p := range e.parents {
+		if p.inbox != nil {
+			p.inbox.Put(Event{Kind: EvParams, Params: prm.clone()})
 		}
 	}
 }
@@ -164,60 +223,106 @@ func (e *Engine) SetVenue(name string, vp VenueParams) error {
 // VenueNames lists the venues in config order.
 func (e *Engine) VenueNames() []string { return append([]string(nil), e.order...) }
 
-// Start recovers what the journal holds (see recover), then consumes each venue's private stream, booking fills
-// in the journal and the ledger and routing them to their parent, and resumes the working parents. Call it once,
-// after the ledger has been seeded from the venues' positions.
+// Health is a venue's health for an instrument as its gateway sees it ("" if the pair is not traded).
+func (e *Engine) Health(venue, instrument string) Health {
+	if gw := e.gateway(venue, instrument); gw != nil {
+		return Health(gw.Health())
+	}
+	return ""
+}
+
+// Start recovers what the journal holds, prepares every gateway (rules; the fills a venue made while execd was
+// down, journaled; stray open orders cancelled; the ledger's position seeded from the venue), starts the
+// gateways and the venues' private streams, and resumes the working parents. Call it once.
 func (e *Engine) Start(ctx context.Context) error {
 	if !e.started.CompareAndSwap(false, true) {
 		return errors.New("engine: started twice")
 	}
-	resumed, err := e.recover(ctx)
+	recs, err := e.journal.Parents()
 	if err != nil {
-		return err
+		return fmt.Errorf("engine: reading the journal: %w", err)
 	}
-	if e.seed != nil {
-		if err := e.seed(ctx); err != nil {
-			return err
+	since := map[gwKey]time.Time{}
+	keep := map[string]bool{} // client ids of children whose outcome the journal lacks: their parent resolves them
+	type working struct {
+		rec      journal.Parent
+		children []journal.Child
+	}
+	var resume []working
+	for _, rec := range recs {
+		if rec.State != string(Working) {
+			p, err := e.restoreEnded(rec)
+			if err != nil {
+				return fmt.Errorf("engine: restoring %s: %w", rec.ID, err)
+			}
+			e.parents[rec.ID] = p
+			continue
+		}
+		children, err := e.journal.Children(rec.ID)
+		if err != nil {
+			return fmt.Errorf("engine: restoring %s: %w", rec.ID, err)
+		}
+		for _, c := range children {
+			if !c.State.Final() {
+				keep[c.ClientID] = true
+			}
+		}
+		for _, v := range rec.Venues {
+			k := gwKey{v.Name, rec.Request.Instrument}
+			if e.gws[k] == nil {
+				return fmt.Errorf("engine: restoring %s: %s on %s is no longer configured", rec.ID, k.instrument, k.venue)
+			}
+			if t, ok := since[k]; !ok || rec.Created.Before(t) {
+				since[k] = rec.Created
+			}
+		}
+		resume = append(resume, working{rec, children})
+	}
+	for _, name := range e.order {
+		for k, gw := range e.gws {
+			if k.venue != name {
+				continue
+			}
+			var t time.Time
+			if s, ok := since[k]; ok {
+				t = s.Add(-time.Minute)
+			}
+			if _, err := gw.Prepare(ctx, t, func(id string) bool { return keep[id] }); err != nil {
+				return fmt.Errorf("engine: %w", err)
+			}
 		}
 	}
-	events := make(chan venues.Event, 1024)
+	var ps []*parent
+	for _, w := range resume {
+		p, err := e.restore(w.rec, w.children, e.journal.FillsFor)
+		if err != nil {
+			return fmt.Errorf("engine: restoring %s: %w", w.rec.ID, err)
+		}
+		e.parents[w.rec.ID] = p
+		ps = append(ps, p)
+	}
+	if len(recs) > 0 {
+		e.log.Info("journal recovered", zap.Int("parents", len(recs)), zap.Int("working", len(ps)))
+	}
+	for _, gw := range e.gws {
+		e.gwg.Add(1)
+		go func(gw *gateway.Gateway) {
+			defer e.gwg.Done()
+			gw.Run(e.gwCtx)
+		}(gw)
+	}
 	for _, name := range e.order {
 		s, ok := e.venues[name].(Streamer)
 		if !ok {
 			continue
 		}
-		e.wg.Add(1)
+		e.gwg.Add(1)
 		go func(name string, s Streamer) {
-			defer e.wg.Done()
-			for e.runCtx.Err() == nil {
-				err := s.Stream(e.runCtx, events)
-				if e.runCtx.Err() != nil {
-					return
-				}
-				e.log.Warn("venue stream ended; restarting", zap.String("venue", name), zap.Error(err))
-				t := time.NewTimer(time.Second)
-				select {
-				case <-t.C:
-				case <-e.runCtx.Done():
-					t.Stop()
-					return
-				}
-			}
+			defer e.gwg.Done()
+			e.stream(name, s)
 		}(name, s)
 	}
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		for {
-			select {
-			case ev := <-events:
-				e.dispatch(ev)
-			case <-e.runCtx.Done():
-				return
-			}
-		}
-	}()
-	for _, p := range resumed {
+	for _, p := range ps {
 		e.wg.Add(1)
 		go func(p *parent) {
 			defer e.wg.Done()
@@ -227,8 +332,61 @@ func (e *Engine) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops scheduling new children, waits (bounded by ctx) for in-flight venue calls to resolve, then stops the
-// streams. Parents still working stay working: they are not cancelled at the venues.
+// stream consumes one venue's private stream, restarting it when it ends, and hands each event to the gateway of
+// its instrument (a reconnect to every gateway of the venue).
+func (e *Engine) stream(name string, s Streamer) {
+	events := make(chan venues.Event, 1024)
+	go func() {
+		for {
+			select {
+			case ev := <-events:
+				e.route(name, ev)
+			case <-e.gwCtx.Done():
+				return
+			}
+		}
+	}()
+	for e.gwCtx.Err() == nil {
+		err := s.Stream(e.gwCtx, events)
+		if e.gwCtx.Err() != nil {
+			return
+		}
+		e.log.Warn("venue stream ended; restarting", zap.String("venue", name), zap.Error(err))
+		t := time.NewTimer(time.Second)
+		select {
+		case <-t.C:
+		case <-e.gwCtx.Done():
+			t.Stop()
+			return
+		}
+	}
+}
+
+func (e *Engine) route(venue string, ev venues.Event) {
+	if ev.Reconnected {
+		for k, gw := range e.gws {
+			if k.venue == venue {
+				gw.OnEvent(ev)
+			}
+		}
+		return
+	}
+	inst := ""
+	switch {
+	case ev.Fill != nil:
+		inst = ev.Fill.Instrument
+	case ev.Order != nil:
+		inst = ev.Order.Instrument
+	}
+	if gw := e.gateway(venue, inst); gw != nil {
+		gw.OnEvent(ev)
+		return
+	}
+	e.log.Warn("stream event for an instrument not traded here; ignored", zap.String("venue", venue), zap.String("instrument", inst))
+}
+
+// Stop stops scheduling new children, waits (bounded by ctx) for the children being placed to be answered, then
+// stops the gateways and streams. Parents still working stay working: they are not cancelled at the venues.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Lock()
 	ps := make([]*parent, 0, len(e.parents))
@@ -251,8 +409,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 		}
 	}
 	e.stopRun()
+	e.stopGw()
 	done := make(chan struct{})
-	go func() { e.wg.Wait(); close(done) }()
+	go func() { e.wg.Wait(); e.gwg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -261,63 +420,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 	return err
 }
 
-func (e *Engine) dispatch(ev venues.Event) {
-	if ev.Reconnected {
-		e.log.Info("venue stream reconnected", zap.String("venue", ev.Venue))
-		// Fills missed while the stream was down are recovered per child by the parents (REST read after FillWait).
-		return
-	}
-	if ev.Fill != nil {
-		e.bookFill(*ev.Fill)
-	}
-	if ev.Order != nil {
-		e.mu.Lock()
-		p := e.byClient[ev.Order.ClientOrderID]
-		e.mu.Unlock()
-		if p != nil {
-			p.sendOrder(ev.Venue, *ev.Order)
-		}
-	}
-}
-
-// bookFill journals a fill once (by venue and trade id), books it in the ledger and hands it to its parent. A
-// fill the journal already holds is ignored: it was booked before (perhaps before a restart).
-func (e *Engine) bookFill(f venues.Fill) {
-	e.failpoint(FailBeforeFill)
-	if err := positions.Check(f); err != nil {
-		e.log.Error("fill refused: it cannot be booked", zap.String("venue", f.Venue), zap.String("trade", f.TradeID), zap.Error(err))
-		return
-	}
-	fresh, err := e.journal.AddFill(f)
-	if err != nil {
-		e.log.Error("fill not journaled; it will be read again from the venue", zap.String("venue", f.Venue),
-			zap.String("trade", f.TradeID), zap.Error(err))
-		return
-	}
-	if !fresh {
-		return
-	}
-	if _, err := e.ledger.Book(f); err != nil {
-		e.log.Error("fill not booked", zap.String("venue", f.Venue), zap.String("trade", f.TradeID), zap.Error(err))
-		return
-	}
-	e.mu.Lock()
-	p := e.byClient[f.ClientOrderID]
-	e.mu.Unlock()
-	if p != nil {
-		p.sendFill(f)
-	}
-}
-
-func (e *Engine) register(clientID string, p *parent) {
-	e.mu.Lock()
-	e.byClient[clientID] = p
-	e.mu.Unlock()
-}
-
 // Submit creates a parent order, or returns the existing one for the same id and the same request (created
-// false). A different request under an existing id is a KindConflict error. Planning reads the venues; if that
-// fails nothing is created.
+// false). A different request under an existing id is a KindConflict error. Planning reads the venues through
+// their gateways; if that fails nothing is created.
 func (e *Engine) Submit(ctx context.Context, req Request) (Report, bool, error) {
 	for {
 		e.mu.Lock()
@@ -360,7 +465,7 @@ func (e *Engine) Submit(ctx context.Context, req Request) (Report, bool, error) 
 	if err != nil {
 		return Report{}, false, err
 	}
-	p := newParent(e, req, pl)
+	p := newParent(e, req, newMachine(req, pl, e.Params(), e.salt))
 	if err := p.persist(); err != nil {
 		return Report{}, false, &Error{Kind: KindUnavailable, Msg: "the order could not be journaled", Err: err}
 	}
@@ -368,6 +473,7 @@ func (e *Engine) Submit(ctx context.Context, req Request) (Report, bool, error) 
 	e.mu.Lock()
 	e.parents[req.ID] = p
 	e.mu.Unlock()
+	p.publish()
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -400,7 +506,7 @@ func (e *Engine) List() []Report {
 }
 
 // Cancel asks a parent to stop; what is filled stays filled. It returns the report as it stands; the parent
-// reaches the cancelled state once its in-flight children have resolved.
+// reaches the cancelled state once its children have ended.
 func (e *Engine) Cancel(id string) (Report, error) {
 	e.mu.Lock()
 	p, ok := e.parents[id]

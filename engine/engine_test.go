@@ -2,13 +2,17 @@ package engine
 
 import (
 	"context"
+	"os"
 	"regexp"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
 
 	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/gateway"
 	"github.com/execd-dev/execd/journal"
 	"github.com/execd-dev/execd/mocks/market"
 	"github.com/execd-dev/execd/positions"
@@ -25,7 +29,9 @@ type rig struct {
 	brk    *risk.Breakers
 }
 
-// newRig builds an engine over two fake venues on one simulated market, on a clock 200× faster than the wall.
+// newRig builds an engine over two fake venues on one simulated market. Tests call it inside a synctest bubble:
+// every clock, timer and timeout is the bubble's, which advances only when every goroutine is blocked, so the
+// tests are deterministic and take no wall time waiting.
 func newRig(t *testing.T, seed int64, edit func(*Params)) *rig {
 	t.Helper()
 	clk := clock.NewScaled(time.Date(2026, 11, 22, 16, 0, 0, 0, time.UTC), 200)
@@ -53,7 +59,8 @@ func newRig(t *testing.T, seed int64, edit func(*Params)) *rig {
 		t.Fatal(err)
 	}
 	r.e, err = New(Options{Clock: clk, Venues: []Trader{r.a, r.b}, Ledger: r.ledger, Breakers: r.brk,
-		State: &risk.Switch{}, Params: p, Salt: []byte("test-salt-123"), FillWait: 200 * time.Millisecond, Journal: j})
+		State: &risk.Switch{}, Params: p, Salt: []byte("test-salt-123"), FillWait: 200 * time.Millisecond, Journal: j,
+		Retry: gateway.Retry{QuoteMaxAge: time.Millisecond}, Instruments: []string{"BTC-USDT-PERP"}, Logger: testLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +76,14 @@ func newRig(t *testing.T, seed int64, edit func(*Params)) *rig {
 		j.Close()
 	})
 	return r
+}
+
+func testLogger() *zap.Logger {
+	if os.Getenv("ENGINE_DEBUG") != "" {
+		l, _ := zap.NewDevelopment()
+		return l
+	}
+	return zap.NewNop()
 }
 
 func seedRequest(id string) Request {
@@ -113,24 +128,26 @@ func (r *rig) checkVenueTruth(t *testing.T, rep Report) {
 }
 
 func TestSeedOrderFillsOnTheLotGrid(t *testing.T) {
-	r := newRig(t, 1, nil)
-	rep := r.run(t, seedRequest("p1"))
-	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) || !rep.Residual.Equal(dec("0.0006")) {
-		t.Fatalf("state %s filled %s residual %s (%s)", rep.State, rep.Filled, rep.Residual, rep.Reason)
-	}
-	r.checkVenueTruth(t, rep)
-	idRe := regexp.MustCompile(`^[A-Za-z0-9]{1,32}$`)
-	for _, v := range []*fakeVenue{r.a, r.b} {
-		_, ids := v.executed()
-		for id := range ids {
-			if !idRe.MatchString(id) {
-				t.Errorf("client id %q", id)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 1, nil)
+		rep := r.run(t, seedRequest("p1"))
+		if rep.State != Done || !rep.Filled.Equal(dec("2.216")) || !rep.Residual.Equal(dec("0.0006")) {
+			t.Fatalf("state %s filled %s residual %s (%s)", rep.State, rep.Filled, rep.Residual, rep.Reason)
+		}
+		r.checkVenueTruth(t, rep)
+		idRe := regexp.MustCompile(`^[A-Za-z0-9]{1,32}$`)
+		for _, v := range []*fakeVenue{r.a, r.b} {
+			_, ids := v.executed()
+			for id := range ids {
+				if !idRe.MatchString(id) {
+					t.Errorf("client id %q", id)
+				}
+			}
+			if len(ids) < 3 {
+				t.Errorf("venue %s got %d children: the TWAP did not slice", v.name, len(ids))
 			}
 		}
-		if len(ids) < 3 {
-			t.Errorf("venue %s got %d children: the TWAP did not slice", v.name, len(ids))
-		}
-	}
+	})
 }
 
 func TestClientOrderIDs(t *testing.T) {
@@ -158,220 +175,240 @@ func TestClientOrderIDs(t *testing.T) {
 
 // An order that was executed but whose response was lost is found by query, not sent again.
 func TestUnknownOutcomeExecutedIsNotResent(t *testing.T) {
-	r := newRig(t, 2, nil)
-	r.a.hook = func(n int, _ venues.OrderRequest) string {
-		if n <= 2 {
-			return "unknown-after"
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 2, nil)
+		r.a.hook = func(n int, _ venues.OrderRequest) string {
+			if n <= 2 {
+				return "unknown-after"
+			}
+			return "ok"
 		}
-		return "ok"
-	}
-	rep := r.run(t, seedRequest("p-unknown-after"))
-	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
-		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
-	}
-	r.checkVenueTruth(t, rep)
+		rep := r.run(t, seedRequest("p-unknown-after"))
+		if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+			t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+		}
+		r.checkVenueTruth(t, rep)
+	})
 }
 
 // An order the venue never took is resent with the same client order id once the venue says it does not exist.
 func TestUnknownOutcomeNotExecutedIsResentWithSameID(t *testing.T) {
-	r := newRig(t, 3, nil)
-	var first string
-	r.b.hook = func(n int, req venues.OrderRequest) string {
-		if n == 1 {
-			first = req.ClientOrderID
-			return "unknown-before"
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 3, nil)
+		var first string
+		r.b.hook = func(n int, req venues.OrderRequest) string {
+			if n == 1 {
+				first = req.ClientOrderID
+				return "unknown-before"
+			}
+			if n == 2 && req.ClientOrderID != first {
+				t.Errorf("resent with id %s, first was %s", req.ClientOrderID, first)
+			}
+			return "ok"
 		}
-		if n == 2 && req.ClientOrderID != first {
-			t.Errorf("resent with id %s, first was %s", req.ClientOrderID, first)
+		rep := r.run(t, seedRequest("p-unknown-before"))
+		if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+			t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
 		}
-		return "ok"
-	}
-	rep := r.run(t, seedRequest("p-unknown-before"))
-	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
-		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
-	}
-	r.checkVenueTruth(t, rep)
-	if _, ids := r.b.executed(); ids[first] != 1 {
-		t.Fatalf("first child %s accepted %d times", first, ids[first])
-	}
+		r.checkVenueTruth(t, rep)
+		if _, ids := r.b.executed(); ids[first] != 1 {
+			t.Fatalf("first child %s accepted %d times", first, ids[first])
+		}
+	})
 }
 
 // A venue whose breaker opens is taken out and its remainder goes to the healthy venue.
 func TestFailingVenueRemainderGoesToHealthyOne(t *testing.T) {
-	r := newRig(t, 4, nil)
-	r.a.hook = func(int, venues.OrderRequest) string { return "retryable" }
-	rep := r.run(t, seedRequest("p-breaker"))
-	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
-		t.Fatalf("state %s filled %s (%s) %+v", rep.State, rep.Filled, rep.Reason, rep.Venues)
-	}
-	for _, v := range rep.Venues {
-		if v.Venue == "a" && (v.Out == "" || !v.Filled.IsZero()) {
-			t.Fatalf("venue a: out %q filled %s", v.Out, v.Filled)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 4, nil)
+		r.a.hook = func(int, venues.OrderRequest) string { return "retryable" }
+		rep := r.run(t, seedRequest("p-breaker"))
+		if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+			t.Fatalf("state %s filled %s (%s) %+v", rep.State, rep.Filled, rep.Reason, rep.Venues)
 		}
-		if v.Venue == "b" && !v.Filled.Equal(dec("2.216")) {
-			t.Fatalf("venue b filled %s, want everything", v.Filled)
+		for _, v := range rep.Venues {
+			if v.Venue == "a" && (v.Out == "" || !v.Filled.IsZero()) {
+				t.Fatalf("venue a: out %q filled %s", v.Out, v.Filled)
+			}
+			if v.Venue == "b" && !v.Filled.Equal(dec("2.216")) {
+				t.Fatalf("venue b filled %s, want everything", v.Filled)
+			}
 		}
-	}
-	if r.brk.Healthy("a") {
-		t.Fatal("breaker a should be open")
-	}
-	r.checkVenueTruth(t, rep)
+		if r.brk.Healthy("a") {
+			t.Fatal("breaker a should be open")
+		}
+		r.checkVenueTruth(t, rep)
+	})
 }
 
 // Rejections in a row take a venue out of the parent too (the breaker does not count them).
 func TestRejectingVenueIsTakenOut(t *testing.T) {
-	r := newRig(t, 5, nil)
-	r.b.hook = func(int, venues.OrderRequest) string { return "reject" }
-	rep := r.run(t, seedRequest("p-reject"))
-	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
-		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
-	}
-	for _, v := range rep.Venues {
-		if v.Venue == "b" && (v.Out == "" || v.Rejected != 3) {
-			t.Fatalf("venue b: out %q rejected %d", v.Out, v.Rejected)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 5, nil)
+		r.b.hook = func(int, venues.OrderRequest) string { return "reject" }
+		rep := r.run(t, seedRequest("p-reject"))
+		if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+			t.Fatalf("state %s filled %s (%s) %+v", rep.State, rep.Filled, rep.Reason, rep.Venues)
 		}
-	}
-	if !r.brk.Healthy("b") {
-		t.Fatal("rejections must not open the breaker")
-	}
-	r.checkVenueTruth(t, rep)
+		for _, v := range rep.Venues {
+			if v.Venue == "b" && (v.Out == "" || v.Rejected != 3) {
+				t.Fatalf("venue b: out %q rejected %d", v.Out, v.Rejected)
+			}
+		}
+		if !r.brk.Healthy("b") {
+			t.Fatal("rejections must not open the breaker")
+		}
+		r.checkVenueTruth(t, rep)
+	})
 }
 
 func TestIdempotentSubmitAndConflict(t *testing.T) {
-	r := newRig(t, 6, nil)
-	req := seedRequest("p-idem")
-	if _, created, err := r.e.Submit(context.Background(), req); err != nil || !created {
-		t.Fatal(created, err)
-	}
-	if _, created, err := r.e.Submit(context.Background(), req); err != nil || created {
-		t.Fatalf("retry: created %v err %v", created, err)
-	}
-	other := req
-	other.Duration = time.Minute
-	if _, _, err := r.e.Submit(context.Background(), other); KindOf(err) != KindConflict {
-		t.Fatalf("different body: %v", err)
-	}
-	r.e.Cancel(req.ID)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	rep, err := r.e.Wait(ctx, req.ID)
-	if err != nil || rep.State != Cancelled {
-		t.Fatalf("cancel: %v %s", err, rep.State)
-	}
-	r.checkVenueTruth(t, rep)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 6, nil)
+		req := seedRequest("p-idem")
+		if _, created, err := r.e.Submit(context.Background(), req); err != nil || !created {
+			t.Fatal(created, err)
+		}
+		if _, created, err := r.e.Submit(context.Background(), req); err != nil || created {
+			t.Fatalf("retry: created %v err %v", created, err)
+		}
+		other := req
+		other.Duration = time.Minute
+		if _, _, err := r.e.Submit(context.Background(), other); KindOf(err) != KindConflict {
+			t.Fatalf("different body: %v", err)
+		}
+		r.e.Cancel(req.ID)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		rep, err := r.e.Wait(ctx, req.ID)
+		if err != nil || rep.State != Cancelled {
+			t.Fatalf("cancel: %v %s", err, rep.State)
+		}
+		r.checkVenueTruth(t, rep)
+	})
 }
 
 func TestHaltedStopsChildren(t *testing.T) {
-	r := newRig(t, 7, nil)
-	req := seedRequest("p-halt")
-	req.Duration = time.Minute
-	r.e.state.Set(risk.Halted)
-	if _, _, err := r.e.Submit(context.Background(), req); KindOf(err) != KindHalted {
-		t.Fatalf("submit while halted: %v", err)
-	}
-	r.e.state.Set(risk.Active)
-	if _, _, err := r.e.Submit(context.Background(), req); err != nil {
-		t.Fatal(err)
-	}
-	r.e.state.Set(risk.Halted)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	rep, err := r.e.Wait(ctx, req.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Filled.GreaterThan(dec("2.216")) {
-		t.Fatalf("filled %s", rep.Filled)
-	}
-	r.checkVenueTruth(t, rep)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 7, nil)
+		req := seedRequest("p-halt")
+		req.Duration = time.Minute
+		r.e.state.Set(risk.Halted)
+		if _, _, err := r.e.Submit(context.Background(), req); KindOf(err) != KindHalted {
+			t.Fatalf("submit while halted: %v", err)
+		}
+		r.e.state.Set(risk.Active)
+		if _, _, err := r.e.Submit(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		r.e.state.Set(risk.Halted)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		rep, err := r.e.Wait(ctx, req.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Filled.GreaterThan(dec("2.216")) {
+			t.Fatalf("filled %s", rep.Filled)
+		}
+		r.checkVenueTruth(t, rep)
+	})
 }
 
 // A child that keeps working is cancelled; a cancel whose outcome is unknown is resolved by query, and nothing
 // else is sent on that venue until it is.
 func TestCancelOutcomeUnknownResolvedByQuery(t *testing.T) {
-	r := newRig(t, 8, nil)
-	r.a.hook = func(n int, _ venues.OrderRequest) string {
-		if n == 1 {
-			return "resting"
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 8, nil)
+		r.a.hook = func(n int, _ venues.OrderRequest) string {
+			if n == 1 {
+				return "resting"
+			}
+			return "ok"
 		}
-		return "ok"
-	}
-	r.a.cancelHook = func() string { return "unknown-after" }
-	rep := r.run(t, seedRequest("p-cancel-unknown"))
-	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
-		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
-	}
-	r.a.mu.Lock()
-	cancels := r.a.cancels
-	r.a.mu.Unlock()
-	if cancels != 1 {
-		t.Fatalf("cancels sent: %d, want 1", cancels)
-	}
-	r.checkVenueTruth(t, rep)
+		r.a.cancelHook = func() string { return "unknown-after" }
+		rep := r.run(t, seedRequest("p-cancel-unknown"))
+		if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+			t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+		}
+		r.a.mu.Lock()
+		cancels := r.a.cancels
+		r.a.mu.Unlock()
+		if cancels != 1 {
+			t.Fatalf("cancels sent: %d, want 1", cancels)
+		}
+		r.checkVenueTruth(t, rep)
+	})
 }
 
 // A mark that cannot be read (a GET whose outcome is unknown) sends nothing: the venue is not blocked, the
 // slice is retried, and the parent completes.
 func TestUnknownFailureBeforeSendingDoesNotBlock(t *testing.T) {
-	r := newRig(t, 9, nil)
-	req := seedRequest("p-stats-unknown")
-	if _, _, err := r.e.Submit(context.Background(), req); err != nil {
-		t.Fatal(err)
-	}
-	r.a.mu.Lock()
-	r.a.statsFail = 3 // the next three mark reads on a, made by its first children, fail with an unknown class
-	r.a.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	rep, err := r.e.Wait(ctx, req.ID)
-	if err != nil || rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
-		t.Fatalf("state %s filled %s err %v (%s)", rep.State, rep.Filled, err, rep.Reason)
-	}
-	r.a.mu.Lock()
-	left := r.a.statsFail
-	r.a.mu.Unlock()
-	if left != 0 {
-		t.Fatalf("the failures were not met (%d left): the test did not test", left)
-	}
-	r.checkVenueTruth(t, rep)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 9, nil)
+		req := seedRequest("p-stats-unknown")
+		if _, _, err := r.e.Submit(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		r.a.mu.Lock()
+		r.a.statsFail = 3 // the next three mark reads on a, made by its first children, fail with an unknown class
+		r.a.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		rep, err := r.e.Wait(ctx, req.ID)
+		if err != nil || rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+			t.Fatalf("state %s filled %s err %v (%s)", rep.State, rep.Filled, err, rep.Reason)
+		}
+		r.a.mu.Lock()
+		left := r.a.statsFail
+		r.a.mu.Unlock()
+		if left != 0 {
+			t.Fatalf("the failures were not met (%d left): the test did not test", left)
+		}
+		r.checkVenueTruth(t, rep)
+	})
 }
 
 // An acknowledged order that the venue's reads do not show yet is waited for, never booked as rejected and
 // never sent again under a new id.
 func TestAcknowledgedOrderNotYetVisibleIsNotResent(t *testing.T) {
-	r := newRig(t, 10, nil)
-	r.b.lagCount = 2
-	r.b.hook = func(n int, _ venues.OrderRequest) string {
-		if n <= 2 {
-			return "lagging"
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 10, nil)
+		r.b.lagCount = 2
+		r.b.hook = func(n int, _ venues.OrderRequest) string {
+			if n <= 2 {
+				return "lagging"
+			}
+			return "ok"
 		}
-		return "ok"
-	}
-	rep := r.run(t, seedRequest("p-lagging"))
-	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
-		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
-	}
-	for _, v := range rep.Venues {
-		if v.Rejected != 0 || v.Out != "" {
-			t.Fatalf("venue %s: %d rejected, out %q", v.Venue, v.Rejected, v.Out)
+		rep := r.run(t, seedRequest("p-lagging"))
+		if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+			t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
 		}
-	}
-	r.checkVenueTruth(t, rep)
+		for _, v := range rep.Venues {
+			if v.Rejected != 0 || v.Out != "" {
+				t.Fatalf("venue %s: %d rejected, out %q", v.Venue, v.Rejected, v.Out)
+			}
+		}
+		r.checkVenueTruth(t, rep)
+	})
 }
 
 // An unknown outcome whose order the venue's reads miss once or twice is found by querying again, not resent.
 func TestUnknownOutcomeWithLaggingReadsIsNotResent(t *testing.T) {
-	r := newRig(t, 11, nil)
-	r.a.lagCount = 2
-	r.a.hook = func(n int, _ venues.OrderRequest) string {
-		if n == 1 {
-			return "unknown-after-lagging"
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 11, nil)
+		r.a.lagCount = 2
+		r.a.hook = func(n int, _ venues.OrderRequest) string {
+			if n == 1 {
+				return "unknown-after-lagging"
+			}
+			return "ok"
 		}
-		return "ok"
-	}
-	rep := r.run(t, seedRequest("p-unknown-lagging"))
-	if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
-		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
-	}
-	r.checkVenueTruth(t, rep)
+		rep := r.run(t, seedRequest("p-unknown-lagging"))
+		if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+			t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+		}
+		r.checkVenueTruth(t, rep)
+	})
 }

@@ -212,6 +212,12 @@ func (f *fakeVenue) Fills(ctx context.Context, instrument string, since int64) (
 	return append([]venues.Fill(nil), f.fills...), nil
 }
 
+func (f *fakeVenue) Positions(ctx context.Context) ([]venues.Position, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return []venues.Position{{Venue: f.name, Instrument: f.rules.Instrument, Quantity: f.pos}}, nil
+}
+
 func (f *fakeVenue) Stream(ctx context.Context, out chan<- venues.Event) error {
 	f.mu.Lock()
 	f.streams = append(f.streams, out)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/execd-dev/execd/gateway"
 	"github.com/execd-dev/execd/positions"
 	"github.com/execd-dev/execd/router"
 	"github.com/execd-dev/execd/twap"
@@ -25,7 +26,7 @@ type plan struct {
 	residual          decimal.Decimal
 	unallocated       decimal.Decimal
 	excluded          []router.Excluded
-	work              []*venueWork
+	work              []*vstate
 	seed              uint64
 }
 
@@ -56,6 +57,9 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 		if _, ok := e.venues[n]; !ok {
 			return nil, errorf(KindInvalid, "venue %s does not exist", n)
 		}
+		if e.gateway(n, req.Instrument) == nil {
+			return nil, errorf(KindInvalid, "instrument %s is not configured for trading on %s", req.Instrument, n)
+		}
 		vp, ok := prm.Venues[n]
 		if ok && !vp.Enabled {
 			excluded = append(excluded, router.Excluded{Venue: n, Reason: "disabled"})
@@ -75,11 +79,12 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 			cctx, cancel := context.WithTimeout(ctx, e.timeout)
 			defer cancel()
 			r := venueRead{name: n}
-			if r.rules, r.err = e.venues[n].Rules(cctx, req.Instrument); r.err == nil {
+			gw := e.gateway(n, req.Instrument)
+			if r.rules, r.err = gw.Rules(cctx); r.err == nil {
 				r.err = r.rules.Validate()
 			}
 			if r.err == nil {
-				r.stats, r.err = e.venues[n].Stats(cctx, req.Instrument)
+				r.stats, r.err = gw.Stats(cctx)
 			}
 			if r.err == nil && !r.stats.MarkPrice.IsPositive() {
 				r.err = fmt.Errorf("mark price %s is not positive", r.stats.MarkPrice)
@@ -119,7 +124,7 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 		}
 		in := router.VenueInput{
 			Venue: r.name, Rules: r.rules, VolumeShare: r.stats.Volume24h.Div(totalVol), Weight: w,
-			Healthy: e.breakers.Healthy(r.name), Price: r.stats.MarkPrice,
+			Healthy: e.gateway(r.name, req.Instrument).Health() != gateway.Down, Price: r.stats.MarkPrice,
 		}
 		if req.ReduceOnly {
 			in.HasCap = true
@@ -161,10 +166,10 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 		if vp, has := prm.Venues[a.Venue]; has {
 			w = vp.Weight
 		}
-		vw := &venueWork{
+		vw := &vstate{
 			name: a.Venue, rules: r.rules, mark: r.stats.MarkPrice, share: shareOf[a.Venue], weight: w,
-			allocated: a.Quantity,
-			rng:       rand.New(rand.NewPCG(pl.seed, venueStream(a.Venue))),
+			allocated: a.Quantity, health: e.gateway(a.Venue, req.Instrument).Health(),
+			rng: rand.New(rand.NewPCG(pl.seed, venueStream(a.Venue))),
 		}
 		pl.work = append(pl.work, vw)
 	}
@@ -212,11 +217,11 @@ func maxChildQty(prm Params, rules venues.Rules, mark decimal.Decimal, bps int) 
 }
 
 // reschedule lays a new schedule for what is left of the venue's allocation, from now to the deadline.
-func (w *venueWork) reschedule(pl *plan, req Request, now time.Time, committed decimal.Decimal) error {
+func (w *vstate) reschedule(pl *plan, req Request, now time.Time, committed decimal.Decimal) error {
 	left := w.allocated.Sub(committed)
 	w.base = committed
 	w.next = 0
-	w.slices = nil
+	w.slices, w.cum = nil, nil
 	if !left.IsPositive() {
 		return nil
 	}
@@ -227,6 +232,7 @@ func (w *venueWork) reschedule(pl *plan, req Request, now time.Time, committed d
 	}
 	if horizon < 2*time.Second {
 		w.slices = []twap.Slice{{Seq: 0, At: now, Quantity: left}}
+		w.cum = twap.Cumulative(w.slices)
 		return nil
 	}
 	s, err := twap.Schedule(twap.Params{
@@ -237,6 +243,6 @@ func (w *venueWork) reschedule(pl *plan, req Request, now time.Time, committed d
 	if err != nil {
 		return err
 	}
-	w.slices = s
+	w.slices, w.cum = s, twap.Cumulative(s)
 	return nil
 }

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -10,19 +9,6 @@ import (
 
 	"github.com/execd-dev/execd/venues"
 )
-
-// Trader is what the engine needs of a venue. Implementations are safe for concurrent use and return classified
-// *venues.Error failures (see venues.Venue, which every adapter implements).
-type Trader interface {
-	Name() string
-	Rules(ctx context.Context, instrument string) (venues.Rules, error)
-	Stats(ctx context.Context, instrument string) (venues.Stats, error)
-	Place(ctx context.Context, req venues.OrderRequest) (venues.Order, error)
-	Query(ctx context.Context, instrument, clientOrderID string) (venues.Order, error)
-	Cancel(ctx context.Context, instrument, clientOrderID string) (venues.Order, error)
-	OpenOrders(ctx context.Context, instrument string) ([]venues.Order, error)
-	Fills(ctx context.Context, instrument string, sinceMillis int64) ([]venues.Fill, error)
-}
 
 // Request is a parent order as the rebalancer asks for it.
 type Request struct {

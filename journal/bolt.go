@@ -19,17 +19,22 @@ import (
 )
 
 // Store is the engine's durable state. It is safe for concurrent use. Every Put/Add/Append is durable when it
-// returns nil, and changes nothing when it returns an error.
+// returns nil, and changes nothing when it returns an error; PutChildAsync reports the same to its done.
 type Store interface {
-	PutParent(p Parent) error                        // insert or replace by p.ID
-	PutChild(c Child) error                          // insert or replace by (c.Parent, c.ClientID)
+	PutParent(p Parent) error // insert or replace by p.ID
+	PutChild(c Child) error   // insert or replace by (c.Parent, c.ClientID)
+	// PutChildAsync is PutChild without waiting: done (may be nil) is called exactly once, holding no journal
+	// lock, when the record is durable (nil) or failed. An invalid record is refused at once, by a call to done
+	// before PutChildAsync returns.
+	PutChildAsync(c Child, done func(error))
 	AddFill(f venues.Fill) (fresh bool, err error)   // false if (f.Venue, f.TradeID) is already stored
 	AppendOps(o Ops) (seq uint64, err error)         // assigns o.Seq (monotonic from 1)
+	Flush() error                                    // waits until every write queued before it is durable or failed
 	Parents() ([]Parent, error)                      // all parents, sorted by Created then ID
 	Children(parentID string) ([]Child, error)       // sorted by Venue then Seq
 	FillsFor(clientID string) ([]venues.Fill, error) // fills of one child order, sorted by Time then TradeID
 	Ops() ([]Ops, error)                             // in Seq order
-	Close() error
+	Close() error                                    // flushes queued writes, then closes
 }
 
 var _ Store = (*Bolt)(nil)
@@ -137,8 +142,9 @@ func initLayout(tx *bbolt.Tx) error {
 	return nil
 }
 
-// Close closes the database. Writes already waiting are committed first; a write that comes after Close began
-// fails (with bbolt's ErrDatabaseNotOpen) and changes nothing.
+// Close closes the database. Writes already queued, synchronous or not, are committed first and their outcomes
+// delivered (every done called); a write that comes after Close began fails (with bbolt's ErrDatabaseNotOpen) and
+// changes nothing. A done callback must not call Close.
 func (s *Bolt) Close() error {
 	s.closeWrites()
 	if err := s.db.Close(); err != nil {
@@ -167,10 +173,7 @@ func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) 
 // update makes fn's writes durable as part of the next group commit (see group.go). fn must set every result it
 // has on each run, since it may run again in a fresh transaction.
 func (s *Bolt) update(what string, fn func(tx *bbolt.Tx) error) error {
-	if err := s.write(fn); err != nil {
-		return fmt.Errorf("journal: %s: %w", what, err)
-	}
-	return nil
+	return s.write(what, fn)
 }
 
 func (s *Bolt) view(what string, fn func(tx *bbolt.Tx) error) error {
@@ -196,16 +199,54 @@ func (s *Bolt) PutParent(p Parent) error {
 
 // PutChild inserts or replaces the child (c.Parent, c.ClientID).
 func (s *Bolt) PutChild(c Child) error {
+	what, apply, err := childWrite(c)
+	if err != nil {
+		return err
+	}
+	return s.update(what, apply)
+}
+
+// PutChildAsync inserts or replaces the child (c.Parent, c.ClientID) as PutChild does, but without waiting for it to
+// be durable: the record joins the next group commit (see group.go) and done, if not nil, is called exactly once
+// with the outcome — nil once the record is durable, else the error that kept it (and its group, if the commit
+// failed) from being stored. done runs on the goroutine that committed the group, holding no journal lock; it
+// should be quick, may write to the journal, and must not call Flush or Close (they would wait for it). A record
+// that fails validation or encoding, or comes after Close began, never joins a group: done is called with the
+// error before PutChildAsync returns. Writes are applied in the order they were queued, whichever method queued
+// them: one goroutine's PutChildAsync then PutChild of the same child leaves the second.
+func (s *Bolt) PutChildAsync(c Child, done func(error)) {
+	if done == nil {
+		done = func(error) {}
+	}
+	what, apply, err := childWrite(c)
+	if err != nil {
+		done(err)
+		return
+	}
+	s.writeAsync(what, apply, done)
+}
+
+// childWrite validates and encodes c and returns the write that stores it.
+func childWrite(c Child) (what string, apply func(tx *bbolt.Tx) error, err error) {
 	if err := c.validate(); err != nil {
-		return fmt.Errorf("journal: put child: %w", err)
+		return "", nil, fmt.Errorf("journal: put child: %w", err)
 	}
 	b, err := encodeValue(c)
 	if err != nil {
-		return fmt.Errorf("journal: put child %s: %w", c.ClientID, err)
+		return "", nil, fmt.Errorf("journal: put child %s: %w", c.ClientID, err)
 	}
-	return s.update("put child "+c.ClientID, func(tx *bbolt.Tx) error {
+	return "put child " + c.ClientID, func(tx *bbolt.Tx) error {
 		return tx.Bucket([]byte(bucketChildren)).Put(key(c.Parent, c.ClientID), b)
-	})
+	}, nil
+}
+
+// Flush waits until every write queued before it (by any goroutine, synchronous or not) is durable or has failed,
+// and its outcome delivered (every done called). It returns nil, or the first failure among the writes whose
+// outcome had not been delivered when Flush was called (a write whose done already ran is reported there only). It
+// does not start a commit of its own and returns at once when nothing is queued or committing. A done callback must
+// not call Flush.
+func (s *Bolt) Flush() error {
+	return s.flush()
 }
 
 // AddFill stores f unless a fill with the same (venue, trade id) is stored already; fresh says which.

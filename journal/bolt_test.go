@@ -15,6 +15,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/execd-dev/execd/lifecycle"
 	"github.com/execd-dev/execd/venues"
 )
 
@@ -229,7 +230,8 @@ func TestPutChildReplace(t *testing.T) {
 	if err := s.PutChild(c); err != nil {
 		t.Fatal(err)
 	}
-	c.State, c.Status, c.Reported, c.Updated = ChildFinal, "filled", dec("0.443"), c.Updated.Add(time.Second)
+	c.State, c.Filled, c.Updated = lifecycle.Filled, dec("0.443"), c.Updated.Add(time.Second)
+	c.VenueOrderID, c.TimeInForce, c.PostOnly = "8389765", "gtc", true
 	if err := s.PutChild(c); err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +239,8 @@ func TestPutChildReplace(t *testing.T) {
 	if err != nil || len(cs) != 1 {
 		t.Fatalf("children: %v %v", cs, err)
 	}
-	if cs[0].State != ChildFinal || cs[0].Status != "filled" || cs[0].Reported.String() != "0.443" {
+	if cs[0].State != lifecycle.Filled || cs[0].Filled.String() != "0.443" || cs[0].VenueOrderID != "8389765" ||
+		cs[0].TimeInForce != "gtc" || !cs[0].PostOnly {
 		t.Fatalf("child: %+v", cs[0])
 	}
 }
@@ -402,7 +405,11 @@ func TestInvalidRecordsChangeNothing(t *testing.T) {
 		badParent(func(p *Parent) { p.Request.Side = "long" }),
 		badParent(func(p *Parent) { p.Request.Quantity = dec("-2.2166") }),
 		badParent(func(p *Parent) { p.Venues[0].Slices[1].Quantity = dec("-1") }),
-		badParent(func(p *Parent) { p.Report = []byte("{") }),
+		badParent(func(p *Parent) { p.Summary.State = ParentWorking }),
+		badParent(func(p *Parent) { p.Summary.Filled = dec("-1") }),
+		badParent(func(p *Parent) { p.Summary.AvgPrice = decp("-1") }),
+		badParent(func(p *Parent) { p.Summary.Venues[0].Venue = "" }),
+		badParent(func(p *Parent) { p.Summary.Venues[1].ChildOrders = -1 }),
 	} {
 		if err := s.PutParent(p); !errors.Is(err, ErrInvalid) {
 			t.Errorf("parent %d: %v, want ErrInvalid", i, err)
@@ -414,6 +421,8 @@ func TestInvalidRecordsChangeNothing(t *testing.T) {
 		badChild(func(c *Child) { c.Parent = "p\x001" }),
 		badChild(func(c *Child) { c.Quantity = dec("-0.001") }),
 		badChild(func(c *Child) { c.State = "" }),
+		badChild(func(c *Child) { c.State = "final" }), // a version 1 state, no longer one
+		badChild(func(c *Child) { c.Filled = dec("-0.001") }),
 		badChild(func(c *Child) { c.Seq = -1 }),
 	} {
 		if err := s.PutChild(c); !errors.Is(err, ErrInvalid) {
@@ -467,7 +476,7 @@ func TestConcurrent(t *testing.T) {
 			for i := range each {
 				client := fmt.Sprintf("c%d", w)
 				c := sampleChild("p1", client, "a", w)
-				c.Reported = dec(fmt.Sprintf("0.%03d", i))
+				c.Filled = dec(fmt.Sprintf("0.%03d", i))
 				if err := s.PutChild(c); err != nil {
 					errs <- err
 				}
@@ -494,8 +503,8 @@ func TestConcurrent(t *testing.T) {
 		t.Fatalf("children: %d %v", len(cs), err)
 	}
 	for _, c := range cs {
-		if c.Reported.String() != fmt.Sprintf("0.%03d", each-1) {
-			t.Fatalf("child %s: last write lost: %s", c.ClientID, c.Reported)
+		if c.Filled.String() != fmt.Sprintf("0.%03d", each-1) {
+			t.Fatalf("child %s: last write lost: %s", c.ClientID, c.Filled)
 		}
 	}
 	if fs, err := s.FillsFor("shared"); err != nil || len(fs) != each {

@@ -59,11 +59,14 @@ func mustRoundTrip(t *testing.T, v, into any) {
 	}
 }
 
-// frame wraps payload in a valid envelope, as Encode would.
-func frame(payload []byte) []byte {
+// frame wraps payload in a valid envelope of the current child version.
+func frame(payload []byte) []byte { return frameV(ChildVersion, payload) }
+
+// frameV wraps payload in a valid envelope of the given record version, as Encode would.
+func frameV(version byte, payload []byte) []byte {
 	b := make([]byte, headerLen, headerLen+len(payload))
 	copy(b, magic)
-	b[3] = FormatVersion
+	b[3] = version
 	binary.BigEndian.PutUint32(b[4:8], crc32.Checksum(payload, crc32.MakeTable(crc32.Castagnoli)))
 	binary.BigEndian.PutUint32(b[8:12], uint32(len(payload)))
 	return append(b, payload...)
@@ -75,7 +78,9 @@ func TestDecodeErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	withVersion := bytes.Clone(good)
-	withVersion[3] = 2
+	withVersion[3] = ChildVersion + 1
+	withVersion0 := bytes.Clone(good)
+	withVersion0[3] = 0
 	flipped := bytes.Clone(good)
 	flipped[len(flipped)-3] ^= 0x01
 	badCRC := bytes.Clone(good)
@@ -90,7 +95,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"empty", nil, ErrCorrupt},
 		{"short header", good[:7], ErrCorrupt},
 		{"bad magic", append([]byte("XXJ\x01"), good[4:]...), ErrCorrupt},
-		{"other version", withVersion, ErrVersion},
+		{"newer version", withVersion, ErrVersion},
+		{"version 0", withVersion0, ErrVersion},
+		{"v1 unknown field", frameV(1, []byte(`{"parent":"p","filled":"1"}`)), ErrCorrupt},
+		{"v1 unknown state", frameV(1, []byte(`{"parent":"p","state":"open"}`)), ErrCorrupt},
+		{"v2 old state", frame([]byte(`{"parent":"p","state":"final"}`)), ErrCorrupt},
+		{"v2 old field", frame([]byte(`{"parent":"p","state":"open","status":"new"}`)), ErrCorrupt},
 		{"truncated", good[:len(good)-1], ErrCorrupt},
 		{"trailing byte", append(bytes.Clone(good), 0), ErrCorrupt},
 		{"bit flip in payload", flipped, ErrCorrupt},
@@ -150,7 +160,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"time":"0000-01-01T00:00:00+01:00"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkDecode(t, b)
-		checkDecode(t, frame(b))
+		checkDecode(t, frameV(1, b))
+		checkDecode(t, frameV(2, b))
 	})
 }
 

@@ -1,12 +1,12 @@
 package journal
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/execd-dev/execd/lifecycle"
 	"github.com/execd-dev/execd/venues"
 )
 
@@ -46,15 +46,31 @@ func sampleParent(id string) Parent {
 		Stranded: dec("0"),
 		Fees:     dec("-11.988"),
 		Ended:    &ended,
-		Report:   json.RawMessage(`{"filled":"2.2160","avg_price":"10490.5"}`),
+		Summary:  sampleSummary(ended),
 		Updated:  ended,
+	}
+}
+
+func decp(s string) *decimal.Decimal { d := dec(s); return &d }
+
+func sampleSummary(ended time.Time) *Summary {
+	return &Summary{
+		State: ParentDone, Reason: "filled", Filled: dec("2.216"), Residual: dec("0.0006"), Unfilled: dec("0"),
+		Fees: dec("-0.00011988"), Arrival: dec("10490.12"), AvgPrice: decp("10490.5"), ShortfallBps: decp("-0.36"),
+		ChildOrders: 4, Created: t0(), Deadline: t0().Add(10 * time.Minute), Updated: ended, Ended: &ended,
+		Venues: []SummaryVenue{
+			{Venue: "a", Share: dec("0.4"), Weight: dec("1"), Allocated: dec("0.886"), Filled: dec("0.886"),
+				AvgPrice: decp("10490.1"), ChildOrders: 2, Rejected: 1},
+			{Venue: "b", Share: dec("0.6"), Weight: dec("0.5"), Allocated: dec("1.33"), Filled: dec("0"),
+				ChildOrders: 0, Out: "circuit breaker open"},
+		},
 	}
 }
 
 func sampleChild(parent, clientID, venue string, seq int) Child {
 	return Child{
 		Parent: parent, Venue: venue, Seq: seq, ClientID: clientID,
-		Quantity: dec("0.443"), Price: dec("10495.3"), State: ChildIntent, Updated: t0(),
+		Quantity: dec("0.443"), Price: dec("10495.3"), State: lifecycle.Intent, Updated: t0(),
 	}
 }
 

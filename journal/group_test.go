@@ -13,6 +13,8 @@ import (
 	"github.com/shopspring/decimal"
 	"go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/execd-dev/execd/lifecycle"
 )
 
 // commitGate is a beforeCommit hook: the first commit waits inside its transaction until release, so that the
@@ -261,7 +263,7 @@ func TestGroupSequentialSemantics(t *testing.T) {
 	var seqs [2]uint64
 	child := sampleChild("p1", "c1", "a", 1)
 	final := child
-	final.State, final.Status = ChildFinal, "filled"
+	final.State, final.Filled = lifecycle.Filled, dec("0.443")
 	wait := inOrder(t, s,
 		func() (err error) { fresh[0], err = s.AddFill(f); return err },
 		func() (err error) { fresh[1], err = s.AddFill(dup); return err },
@@ -296,7 +298,7 @@ func TestGroupSequentialSemantics(t *testing.T) {
 	if fs, err := s.FillsFor("c2"); err != nil || len(fs) != 1 || fs[0].Venue != "b" {
 		t.Fatalf("fills of c2: %+v %v", fs, err)
 	}
-	if cs, err := s.Children("p1"); err != nil || len(cs) != 1 || cs[0].State != ChildFinal {
+	if cs, err := s.Children("p1"); err != nil || len(cs) != 1 || cs[0].State != lifecycle.Filled {
 		t.Fatalf("children: %+v %v", cs, err)
 	}
 }
@@ -362,7 +364,7 @@ func TestGroupFailingApplyIsDroppedAlone(t *testing.T) {
 	wait := inOrder(t, s,
 		func() error { return s.PutChild(sampleChild("p1", "c1", "a", 1)) },
 		func() error {
-			return s.write(func(tx *bbolt.Tx) error {
+			return s.write("half a write", func(tx *bbolt.Tx) error {
 				if err := tx.Bucket([]byte(bucketChildren)).Put(key("p1", "half"), []byte("x")); err != nil {
 					return err
 				}

@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/execd-dev/execd/lifecycle"
 	"github.com/execd-dev/execd/venues"
 )
 
@@ -18,15 +18,6 @@ const (
 	ParentDone      = "done"
 	ParentCancelled = "cancelled"
 	ParentFailed    = "failed"
-)
-
-// Child states.
-const (
-	ChildIntent  = "intent"   // journaled, not yet sent
-	ChildSent    = "sent"     // the request is going out
-	ChildUnknown = "unknown"  // sent, outcome not known: resolve by query before anything else is sent
-	ChildFinal   = "final"    // the venue's final status is known (Status)
-	ChildNotSent = "not_sent" // the venue said it never got it, or it was never sent
 )
 
 // Ops kinds.
@@ -56,8 +47,43 @@ type Parent struct {
 	Fees        decimal.Decimal `json:"fees"`
 	Ended       *time.Time      `json:"ended"`
 	Cancelled   bool            `json:"cancelled"` // a cancel was requested; a restart does not resume slicing
-	Report      json.RawMessage `json:"report"`    // the final report, once the parent ended (opaque to the journal)
+	Summary     *Summary        `json:"summary"`   // the final report, once the parent ended; nil while working
 	Updated     time.Time       `json:"updated"`
+}
+
+// Summary is a parent's final report as the journal keeps it: the journal's own type, versioned with the parent
+// record (invariant 17), so that renaming a field of the API's report never breaks recovery. The figures of the
+// request itself (instrument, side, quantity, duration, reduce-only, limit price) are the parent's Request, and
+// the slippage band it ran with is the parent's SlippageBps.
+type Summary struct {
+	State        string           `json:"state"` // ParentDone, ParentCancelled or ParentFailed
+	Reason       string           `json:"reason"`
+	Filled       decimal.Decimal  `json:"filled"`
+	Residual     decimal.Decimal  `json:"residual"` // below one lot: no venue can trade it
+	Unfilled     decimal.Decimal  `json:"unfilled"` // neither filled nor residual
+	Fees         decimal.Decimal  `json:"fees"`     // negative: a rebate
+	Arrival      decimal.Decimal  `json:"arrival"`
+	AvgPrice     *decimal.Decimal `json:"avg_price"`     // nil: nothing filled
+	ShortfallBps *decimal.Decimal `json:"shortfall_bps"` // nil: not measured (nothing filled, or no arrival price)
+	ChildOrders  int              `json:"child_orders"`
+	Created      time.Time        `json:"created"`
+	Deadline     time.Time        `json:"deadline"`
+	Updated      time.Time        `json:"updated"`
+	Ended        *time.Time       `json:"ended"`
+	Venues       []SummaryVenue   `json:"venues"`
+}
+
+// SummaryVenue is one venue's part of a Summary.
+type SummaryVenue struct {
+	Venue       string           `json:"venue"`
+	Share       decimal.Decimal  `json:"share"` // volume share
+	Weight      decimal.Decimal  `json:"weight"`
+	Allocated   decimal.Decimal  `json:"allocated"`
+	Filled      decimal.Decimal  `json:"filled"`
+	AvgPrice    *decimal.Decimal `json:"avg_price"` // nil: nothing filled here
+	ChildOrders int              `json:"child_orders"`
+	Rejected    int              `json:"rejected"`
+	Out         string           `json:"out"` // why the venue was taken out of the parent; "" if it was not
 }
 
 // Request is the parent order as it was asked for.
@@ -116,18 +142,20 @@ type Slice struct {
 	Quantity decimal.Decimal `json:"quantity"`
 }
 
-// Child is a child order: journaled as an intent before it is sent, then updated with its outcome.
+// Child is a child order: journaled as an intent before it is sent, then updated as its lifecycle moves on.
 type Child struct {
-	Parent   string          `json:"parent"`
-	Venue    string          `json:"venue"`
-	Seq      int             `json:"seq"`
-	ClientID string          `json:"client_id"`
-	Quantity decimal.Decimal `json:"quantity"`
-	Price    decimal.Decimal `json:"price"`    // zero until known
-	State    string          `json:"state"`    // ChildIntent, ChildSent, ChildUnknown, ChildFinal, ChildNotSent
-	Status   string          `json:"status"`   // venue status once final: "filled", "expired", "canceled", "rejected", ...
-	Reported decimal.Decimal `json:"reported"` // filled quantity as the venue reported it on the order
-	Updated  time.Time       `json:"updated"`
+	Parent       string          `json:"parent"`
+	Venue        string          `json:"venue"`
+	Seq          int             `json:"seq"`
+	ClientID     string          `json:"client_id"`
+	VenueOrderID string          `json:"venue_order_id"` // the venue's id for the order; "" until known
+	Quantity     decimal.Decimal `json:"quantity"`
+	Price        decimal.Decimal `json:"price"`         // zero until known
+	TimeInForce  string          `json:"time_in_force"` // as sent ("gtc", "ioc", ...); "" if not recorded
+	PostOnly     bool            `json:"post_only"`
+	State        lifecycle.State `json:"state"`
+	Filled       decimal.Decimal `json:"filled"` // filled quantity as the venue reported it on the order
+	Updated      time.Time       `json:"updated"`
 }
 
 // Ops is one operator change: a venue's weight or enablement, or the trading state.
@@ -167,6 +195,13 @@ func checkNotNegative(what string, d decimal.Decimal) error {
 		return invalid("%s %s is negative", what, d)
 	}
 	return nil
+}
+
+func checkNotNegativePtr(what string, d *decimal.Decimal) error {
+	if d == nil {
+		return nil
+	}
+	return checkNotNegative(what, *d)
 }
 
 func checkAll(errs ...error) error {
@@ -222,8 +257,48 @@ func (p Parent) validate() error {
 			}
 		}
 	}
-	if len(p.Report) > 0 && !json.Valid(p.Report) {
-		return invalid("parent %s: report is not valid JSON", p.ID)
+	if p.Summary != nil {
+		if err := p.Summary.validate(); err != nil {
+			return fmt.Errorf("parent %s summary: %w", p.ID, err)
+		}
+	}
+	return nil
+}
+
+func (s Summary) validate() error {
+	switch s.State {
+	case ParentDone, ParentCancelled, ParentFailed:
+	default:
+		return invalid("state %q is not a final parent state", s.State)
+	}
+	if s.ChildOrders < 0 {
+		return invalid("negative child order count %d", s.ChildOrders)
+	}
+	if err := checkAll(
+		checkNotNegative("filled", s.Filled),
+		checkNotNegative("residual", s.Residual),
+		checkNotNegative("unfilled", s.Unfilled),
+		checkNotNegative("arrival price", s.Arrival),
+		checkNotNegativePtr("average price", s.AvgPrice),
+	); err != nil {
+		return err
+	}
+	for _, v := range s.Venues {
+		if err := checkID("venue name", v.Venue); err != nil {
+			return err
+		}
+		if v.ChildOrders < 0 || v.Rejected < 0 {
+			return invalid("venue %s: negative count", v.Venue)
+		}
+		if err := checkAll(
+			checkNotNegative("share", v.Share),
+			checkNotNegative("weight", v.Weight),
+			checkNotNegative("allocated", v.Allocated),
+			checkNotNegative("filled", v.Filled),
+			checkNotNegativePtr("average price", v.AvgPrice),
+		); err != nil {
+			return fmt.Errorf("venue %s: %w", v.Venue, err)
+		}
 	}
 	return nil
 }
@@ -239,15 +314,13 @@ func (c Child) validate() error {
 	if c.Seq < 0 {
 		return invalid("child %s: negative seq %d", c.ClientID, c.Seq)
 	}
-	switch c.State {
-	case ChildIntent, ChildSent, ChildUnknown, ChildFinal, ChildNotSent:
-	default:
-		return invalid("child %s: unknown state %q", c.ClientID, c.State)
+	if _, err := lifecycle.Parse(string(c.State)); err != nil {
+		return invalid("child %s: %v", c.ClientID, err)
 	}
 	if err := checkAll(
 		checkNotNegative("quantity", c.Quantity),
 		checkNotNegative("price", c.Price),
-		checkNotNegative("reported quantity", c.Reported),
+		checkNotNegative("filled quantity", c.Filled),
 	); err != nil {
 		return fmt.Errorf("child %s: %w", c.ClientID, err)
 	}

@@ -73,20 +73,34 @@ func ChildQuantity(slices []Slice, idx int, filled, open, maxChild decimal.Decim
 	if idx < 0 || len(slices) == 0 || !rules.LotSize.IsPositive() {
 		return decimal.Zero
 	}
-	last := idx >= len(slices)-1
-	idx = min(idx, len(slices)-1)
-	total, cum := decimal.Zero, decimal.Zero
+	return ChildQuantityCum(Cumulative(slices), idx, filled.Add(open), maxChild, rules)
+}
+
+// Cumulative returns the running totals of a schedule's quantities: element i is the sum of slices 0..i. With
+// it ChildQuantityCum decides a child in constant time, however long the schedule.
+func Cumulative(slices []Slice) []decimal.Decimal {
+	cum := make([]decimal.Decimal, len(slices))
+	total := decimal.Zero
 	for i, s := range slices {
 		total = total.Add(s.Quantity)
-		if i == idx {
-			cum = total
-		}
+		cum[i] = total
 	}
-	done := filled.Add(open)
+	return cum
+}
+
+// ChildQuantityCum is ChildQuantity on the schedule's running totals (Cumulative), with done the quantity
+// already filled or open on the venue.
+func ChildQuantityCum(cum []decimal.Decimal, idx int, done, maxChild decimal.Decimal, rules venues.Rules) decimal.Decimal {
+	if idx < 0 || len(cum) == 0 || !rules.LotSize.IsPositive() {
+		return decimal.Zero
+	}
+	last := idx >= len(cum)-1
+	idx = min(idx, len(cum)-1)
+	total := cum[len(cum)-1]
 	left := total.Sub(done)
 	want := left
 	if !last {
-		want = cum.Sub(done)
+		want = cum[idx].Sub(done)
 	}
 	want = floorTo(decimal.Max(decimal.Min(want, left), decimal.Zero), rules.LotSize)
 	if maxChild.IsPositive() {

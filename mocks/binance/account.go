@@ -109,7 +109,7 @@ func newAccount(cfg *Config) *account {
 		clientIDRe: regexp.MustCompile(`^[.A-Z:/a-z0-9_-]{1,36}$`)}
 	a.ex = exchange.NewAccount(exchange.Config{Book: cfg.Book, Clock: cfg.Clock, Balance: cfg.Balance, Leverage: cfg.Leverage,
 		TakerFeeBps: cfg.TakerFeeBps, MakerFeeBps: cfg.MakerFeeBps, MinNotional: cfg.MinNotional, Logger: cfg.Logger,
-		OnEvents: a.push})
+		AmendRequeues: true, OnEvents: a.push})
 	return a
 }
 
@@ -132,6 +132,46 @@ func parseDecimal(name, v string) (decimal.Decimal, *apiError) {
 		return decimal.Zero, errIllegal(name)
 	}
 	return d, nil
+}
+
+// quantity reads an order quantity against the LOT_SIZE (or MARKET_LOT_SIZE, maxQty) filter.
+func (a *account) quantity(v string, maxQty decimal.Decimal) (decimal.Decimal, *apiError) {
+	qty, aerr := parseDecimal("quantity", v)
+	switch {
+	case aerr != nil:
+		return qty, aerr
+	case !qty.IsPositive():
+		return qty, errQtyZero
+	case -qty.Exponent() > a.qtyPrec && !qty.Equal(qty.Truncate(a.qtyPrec)):
+		return qty, errPrecision
+	case !exchange.OnGrid(qty, a.cfg.StepSize):
+		return qty, errStep
+	case qty.LessThan(a.cfg.MinQty):
+		return qty, errQtyMin
+	case qty.GreaterThan(maxQty):
+		return qty, errQtyMax
+	}
+	return qty, nil
+}
+
+// price reads a limit price against the PRICE_FILTER.
+func (a *account) price(v string) (decimal.Decimal, *apiError) {
+	price, aerr := parseDecimal("price", v)
+	switch {
+	case aerr != nil:
+		return price, aerr
+	case !price.IsPositive():
+		return price, errPriceZero
+	case -price.Exponent() > a.pricePrec && !price.Equal(price.Truncate(a.pricePrec)):
+		return price, errPrecision
+	case !exchange.OnGrid(price, a.cfg.TickSize):
+		return price, errTick
+	case price.LessThan(decimal.RequireFromString("556.80")):
+		return price, errPriceMin
+	case price.GreaterThan(decimal.RequireFromString("4529764")):
+		return price, errPriceMax
+	}
+	return price, nil
 }
 
 func (a *account) newOrder(r *request) (any, *apiError) {
@@ -180,45 +220,18 @@ func (a *account) newOrder(r *request) (any, *apiError) {
 	if ps := p.Get("positionSide"); ps != "" && ps != "BOTH" {
 		return nil, errf(http.StatusBadRequest, -4061, "Order's position side does not match user's setting.")
 	}
-	qty, aerr := parseDecimal("quantity", p.Get("quantity"))
-	if aerr != nil {
-		return nil, aerr
-	}
-	if !qty.IsPositive() {
-		return nil, errQtyZero
-	}
-	if -qty.Exponent() > a.qtyPrec && !qty.Equal(qty.Truncate(a.qtyPrec)) {
-		return nil, errPrecision
-	}
-	if !exchange.OnGrid(qty, c.StepSize) {
-		return nil, errStep
-	}
 	maxQty := c.MaxQty
 	if typ == "MARKET" {
 		maxQty = c.MarketMaxQty
 	}
-	switch {
-	case qty.LessThan(c.MinQty):
-		return nil, errQtyMin
-	case qty.GreaterThan(maxQty):
-		return nil, errQtyMax
+	qty, aerr := a.quantity(p.Get("quantity"), maxQty)
+	if aerr != nil {
+		return nil, aerr
 	}
 	var price decimal.Decimal
 	if typ == "LIMIT" {
-		if price, aerr = parseDecimal("price", p.Get("price")); aerr != nil {
+		if price, aerr = a.price(p.Get("price")); aerr != nil {
 			return nil, aerr
-		}
-		switch {
-		case !price.IsPositive():
-			return nil, errPriceZero
-		case -price.Exponent() > a.pricePrec && !price.Equal(price.Truncate(a.pricePrec)):
-			return nil, errPrecision
-		case !exchange.OnGrid(price, c.TickSize):
-			return nil, errTick
-		case price.LessThan(decimal.RequireFromString("556.80")):
-			return nil, errPriceMin
-		case price.GreaterThan(decimal.RequireFromString("4529764")):
-			return nil, errPriceMax
 		}
 	} else if p.Get("price") != "" {
 		return nil, errf(http.StatusBadRequest, -1106, "Parameter 'price' sent when not required.")
@@ -266,34 +279,42 @@ func (a *account) jsonOf(o *exchange.Order) map[string]any {
 	return a.orderJSON(&r)
 }
 
-// matcher reads orderId or origClientOrderId: the order it names is the latest with that id.
-func (a *account) matcher(r *request) (func(*exchange.Order) bool, *apiError) {
+// ref reads orderId or origClientOrderId: orderId names the order; without it, the latest with the client id.
+func (a *account) ref(r *request) (exchange.Ref, *apiError) {
 	if r.params.Get("symbol") == "" {
-		return nil, errMandatory("symbol")
+		return exchange.Ref{}, errMandatory("symbol")
 	}
 	if r.params.Get("symbol") != a.cfg.Symbol {
-		return nil, errSymbol
+		return exchange.Ref{}, errSymbol
 	}
 	id, cid := r.params.Get("orderId"), r.params.Get("origClientOrderId")
 	if id == "" && cid == "" {
-		return nil, errf(http.StatusBadRequest, -1102, "Param 'orderId' or 'origClientOrderId' must be sent, but both were empty/null!")
+		return exchange.Ref{}, errf(http.StatusBadRequest, -1102, "Param 'orderId' or 'origClientOrderId' must be sent, but both were empty/null!")
 	}
 	if id == "" {
-		return func(o *exchange.Order) bool { return o.ClientID == cid }, nil
+		return exchange.Ref{ClientID: cid}, nil
 	}
 	oid, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
-		return nil, errMandatory("orderId")
+		return exchange.Ref{}, errMandatory("orderId")
 	}
-	return func(o *exchange.Order) bool { return orderIDBase+o.Seq == oid }, nil
+	return exchange.Ref{Seq: seqOf(oid)}, nil
+}
+
+// seqOf is the engine sequence number of a Binance orderId; -1 (no order) for one the mock never issued.
+func seqOf(orderID int64) int64 {
+	if orderID <= orderIDBase {
+		return -1
+	}
+	return orderID - orderIDBase
 }
 
 func (a *account) getOrder(r *request) (any, *apiError) {
-	match, aerr := a.matcher(r)
+	ref, aerr := a.ref(r)
 	if aerr != nil {
 		return nil, aerr
 	}
-	o, ok := a.ex.Find(match)
+	o, ok := a.ex.Find(ref)
 	if !ok {
 		return nil, errNoSuchOrder
 	}
@@ -301,13 +322,59 @@ func (a *account) getOrder(r *request) (any, *apiError) {
 }
 
 func (a *account) cancelOrder(r *request) (any, *apiError) {
-	match, aerr := a.matcher(r)
+	ref, aerr := a.ref(r)
 	if aerr != nil {
 		return nil, aerr
 	}
-	o, err := a.ex.Cancel(match)
+	o, err := a.ex.Cancel(ref)
 	if err != nil {
 		return nil, errUnknownOrder
+	}
+	return a.jsonOf(&o), nil
+}
+
+// modifyOrder is PUT /fapi/v1/order: a LIMIT order's new quantity and price, both required with its side, the order
+// named by orderId (which prevails) or origClientOrderId. A new quantity or price outside the filters is refused and
+// the order stays as it is; a quantity at or below what has filled cancels the order; a modified order is reordered
+// in the match queue; a price that crosses executes at once.
+func (a *account) modifyOrder(r *request) (any, *apiError) {
+	p := r.params
+	ref, aerr := a.ref(r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	side := p.Get("side")
+	switch {
+	case side == "":
+		return nil, errMandatory("side")
+	case side != "BUY" && side != "SELL":
+		return nil, errSide
+	case p.Get("priceMatch") != "" && p.Get("price") != "":
+		return nil, errf(http.StatusBadRequest, -1106, "Parameter 'price' sent when not required.")
+	}
+	qty, aerr := a.quantity(p.Get("quantity"), a.cfg.MaxQty)
+	if aerr != nil {
+		return nil, aerr
+	}
+	price, aerr := a.price(p.Get("price"))
+	if aerr != nil {
+		return nil, aerr
+	}
+	o, ok := a.ex.Find(ref)
+	switch {
+	case !ok || !o.Open():
+		return nil, errNoSuchOrder
+	case o.Market() || !o.Rest:
+		return nil, errModifyLimit
+	case sideString(o.Side) != side:
+		return nil, errSide
+	case o.Qty.Equal(qty) && o.Price.Equal(price):
+		return nil, errNoModify
+	}
+	o, err := a.ex.Amend(exchange.Amend{Ref: exchange.Ref{Seq: o.Seq}, Qty: qty, Price: price, CancelAtOrBelowFilled: true})
+	if err != nil {
+		return nil, exchange.Reject(err, map[error]*apiError{exchange.ErrNotFound: errNoSuchOrder,
+			exchange.ErrNotOpen: errNoSuchOrder, exchange.ErrInsufficientMargin: errMargin}, errInternal)
 	}
 	return a.jsonOf(&o), nil
 }
@@ -317,10 +384,8 @@ func (a *account) openOrders(r *request) (any, *apiError) {
 		return nil, errSymbol
 	}
 	out := []map[string]any{}
-	for _, o := range a.ex.Orders() {
-		if o.Open() {
-			out = append(out, a.jsonOf(&o))
-		}
+	for _, o := range a.ex.OpenOrders() {
+		out = append(out, a.jsonOf(&o))
 	}
 	return out, nil
 }
@@ -381,12 +446,22 @@ func (a *account) userTrades(r *request) (any, *apiError) {
 		return nil, err
 	}
 	fromID, _ := strconv.ParseInt(r.params.Get("fromId"), 10, 64)
-	orderID, _ := strconv.ParseInt(r.params.Get("orderId"), 10, 64)
+	var fills []exchange.Fill
+	if v := r.params.Get("orderId"); v != "" {
+		// orderId (only with symbol): that order's trades, read from its index.
+		orderID, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, errMandatory("orderId")
+		}
+		fills = a.ex.OrderFills(seqOf(orderID))
+	} else {
+		fills = a.ex.Fills()
+	}
 	out := []map[string]any{}
-	for _, f := range a.ex.Fills() {
+	for _, f := range fills {
 		t := tradeOf(&f)
 		ms := t.Time.UnixMilli()
-		if t.Symbol != r.params.Get("symbol") || ms < start || ms > end || t.ID < fromID || (orderID != 0 && t.OrderID != orderID) {
+		if t.Symbol != r.params.Get("symbol") || ms < start || ms > end || t.ID < fromID {
 			continue
 		}
 		out = append(out, map[string]any{

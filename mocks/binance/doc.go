@@ -14,6 +14,12 @@
 // engine's events become ORDER_TRADE_UPDATE and ACCOUNT_UPDATE on every open stream of the account. Server
 // lifecycle is mockutil.Lifecycle.
 //
+// Order modify (PUT /fapi/v1/order) takes a LIMIT order's side, quantity and price (all required); orderId prevails
+// over origClientOrderId. A quantity or price outside the filters is refused and the order stays as it is; nothing
+// changed is -5027; a modify of an order that is not open, or unknown, is -2013; a quantity at or below what has
+// filled cancels the order; every modified order goes to the back of the match queue (AMENDMENT on the stream).
+// userTrades with orderId returns that order's trades only.
+//
 // Faults injects the failures crash tests need: responses dropped or delayed after the order was executed, 5xx
 // before or after acceptance, user streams cut, and 429s.
 package binance

@@ -54,6 +54,8 @@ var (
 	errNoSuchOrder  = &apiError{http.StatusBadRequest, -2013, "Order does not exist."}
 	errUnknownOrder = &apiError{http.StatusBadRequest, -2011, "Unknown order sent."}
 	errListenKey    = &apiError{http.StatusBadRequest, -1125, "This listenKey does not exist."}
+	errModifyLimit  = &apiError{http.StatusBadRequest, -5025, "Only limit order is supported."}
+	errNoModify     = &apiError{http.StatusBadRequest, -5027, "No need to modify the order."}
 	errTooMany      = &apiError{http.StatusTooManyRequests, -1003, "Too many requests; current limit is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API."}
 	errInternal     = &apiError{http.StatusServiceUnavailable, -1001, "Internal error; unable to process your request. Please try again."}
 	errTimeout      = &apiError{http.StatusServiceUnavailable, -1007, "Timeout waiting for response from backend server. Send status unknown; execution status unknown."}

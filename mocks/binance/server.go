@@ -170,6 +170,7 @@ func (s *Server) routes() http.Handler {
 	route("POST /fapi/v1/order", endpoint{weight: fixed(0), auth: authSigned, order: true, handle: s.acct.newOrder})
 	route("GET /fapi/v1/order", endpoint{weight: fixed(1), auth: authSigned, handle: s.acct.getOrder})
 	route("DELETE /fapi/v1/order", endpoint{weight: fixed(1), auth: authSigned, handle: s.acct.cancelOrder})
+	route("PUT /fapi/v1/order", endpoint{weight: fixed(1), auth: authSigned, order: true, handle: s.acct.modifyOrder})
 	route("GET /fapi/v1/openOrders", endpoint{weight: bySymbol(1, 40), auth: authSigned, handle: s.acct.openOrders})
 	route("GET /fapi/v1/allOrders", endpoint{weight: fixed(5), auth: authSigned, handle: s.acct.allOrders})
 	route("GET /fapi/v1/userTrades", endpoint{weight: fixed(5), auth: authSigned, handle: s.acct.userTrades})

@@ -3,12 +3,16 @@ package binance
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/shopspring/decimal"
 
 	"github.com/execd-dev/execd/mocks/internal/mocktest"
+	"github.com/execd-dev/execd/mocks/mockutil"
 )
 
 func newServer(t *testing.T, cfg Config) *Server {
@@ -117,5 +121,70 @@ func TestMissingAPIKey(t *testing.T) {
 	_ = res.Body.Close()
 	if res.StatusCode != 401 {
 		t.Fatalf("status %d", res.StatusCode)
+	}
+}
+
+// signed sends a signed request with params in the query string and returns the status and the decoded body.
+func signed(t *testing.T, s *Server, method, path string, params url.Values) (int, map[string]any) {
+	t.Helper()
+	params.Set("timestamp", strconv.FormatInt(time.Now().UnixMilli(), 10))
+	q := params.Encode()
+	q += "&signature=" + mockutil.HMACHex("s", q)
+	req, err := http.NewRequest(method, s.URL()+path+"?"+q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-MBX-APIKEY", "k")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	return res.StatusCode, body
+}
+
+// TestModifyWire: PUT /fapi/v1/order needs side, quantity and price; the side must be the order's; an unknown order
+// is -2013; a modify that changes nothing is -5027; a modified order keeps its ids.
+func TestModifyWire(t *testing.T) {
+	s := newServer(t, Config{})
+	bid := s.cfg.Book.Quote().Bid
+	px := bid.Sub(bid.Mod(s.cfg.TickSize)).Sub(s.cfg.TickSize.Mul(decimal.NewFromInt(500)))
+	status, o := signed(t, s, http.MethodPost, "/fapi/v1/order", url.Values{"symbol": {"BTCUSDT"}, "side": {"BUY"},
+		"type": {"LIMIT"}, "timeInForce": {"GTC"}, "quantity": {"0.010"}, "price": {px.String()},
+		"newClientOrderId": {"m1"}})
+	if status != 200 || o["status"] != "NEW" {
+		t.Fatalf("place %d %v", status, o)
+	}
+	base := url.Values{"symbol": {"BTCUSDT"}, "origClientOrderId": {"m1"}, "side": {"BUY"}, "quantity": {"0.020"},
+		"price": {px.String()}}
+	for _, c := range []struct {
+		drop, key, val string
+		code           float64
+	}{
+		{drop: "price", code: -1102},
+		{drop: "side", code: -1102},
+		{key: "side", val: "SELL", code: -1117},
+		{key: "origClientOrderId", val: "nope", code: -2013},
+		{key: "quantity", val: "0.010", code: -5027},
+		{key: "quantity", val: "0.0105", code: -1111},
+	} {
+		p := url.Values{}
+		for k, v := range base {
+			p[k] = append([]string(nil), v...)
+		}
+		if c.drop != "" {
+			p.Del(c.drop)
+		} else {
+			p.Set(c.key, c.val)
+		}
+		if status, body := signed(t, s, http.MethodPut, "/fapi/v1/order", p); status != 400 || body["code"] != c.code {
+			t.Errorf("%+v: %d %v", c, status, body)
+		}
+	}
+	status, m := signed(t, s, http.MethodPut, "/fapi/v1/order", base)
+	if status != 200 || m["origQty"] != "0.020" || m["orderId"] != o["orderId"] || m["clientOrderId"] != "m1" || m["status"] != "NEW" {
+		t.Fatalf("modify %d %v", status, m)
 	}
 }

@@ -116,6 +116,8 @@ func (a *account) push(events []exchange.Event) {
 			a.pushAccount(&e.Position, e.Wallet, "ORDER")
 		case exchange.Ended:
 			a.pushOrder(&o, o.Status, nil)
+		case exchange.Amended:
+			a.pushOrder(&o, "AMENDMENT", nil)
 		case exchange.PositionSet:
 			a.pushAccount(&e.Position, e.Wallet, "ORDER")
 		}
@@ -129,7 +131,7 @@ func (a *account) avgPrice(o *OrderRecord) decimal.Decimal {
 	return o.CumQuote.Div(o.ExecutedQty)
 }
 
-// pushOrder sends ORDER_TRADE_UPDATE for o with execution type x (NEW, TRADE, CANCELED, EXPIRED).
+// pushOrder sends ORDER_TRADE_UPDATE for o with execution type x (NEW, TRADE, AMENDMENT, CANCELED, EXPIRED).
 func (a *account) pushOrder(o *OrderRecord, x string, t *trade) {
 	now := a.now().UnixMilli()
 	u := map[string]any{

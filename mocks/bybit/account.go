@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -140,6 +141,36 @@ func parseDecimal(name, v string) (decimal.Decimal, *apiError) {
 	return d, nil
 }
 
+// quantity reads an order quantity against the lot size filter (maxQty: the limit or the market maximum).
+func (a *account) quantity(v string, maxQty decimal.Decimal) (decimal.Decimal, *apiError) {
+	qty, aerr := parseDecimal("qty", v)
+	switch {
+	case aerr != nil:
+		return qty, aerr
+	case !qty.IsPositive() || !exchange.OnGrid(qty, a.cfg.QtyStep):
+		return qty, errParams("params error: qty invalid")
+	case qty.LessThan(a.cfg.MinOrderQty):
+		return qty, errQtyMin
+	case qty.GreaterThan(maxQty):
+		return qty, errQtyMax
+	}
+	return qty, nil
+}
+
+// price reads a limit price against the price filter.
+func (a *account) price(v string) (decimal.Decimal, *apiError) {
+	price, aerr := parseDecimal("price", v)
+	switch {
+	case aerr != nil:
+		return price, aerr
+	case !price.IsPositive() || !exchange.OnGrid(price, a.cfg.TickSize):
+		return price, errParams("params error: price invalid")
+	case price.GreaterThan(decimal.RequireFromString("1999999.80")):
+		return price, errPriceRange
+	}
+	return price, nil
+}
+
 func (a *account) create(r *request) (any, *apiError) {
 	var req createReq
 	if err := json.Unmarshal(r.body, &req); err != nil {
@@ -170,32 +201,18 @@ func (a *account) create(r *request) (any, *apiError) {
 	default:
 		return nil, errParams("params error: orderType invalid")
 	}
-	qty, aerr := parseDecimal("qty", req.Qty)
-	if aerr != nil {
-		return nil, aerr
-	}
 	maxQty := c.MaxOrderQty
 	if req.OrderType == "Market" {
 		maxQty = c.MaxMktOrderQty
 	}
-	switch {
-	case !qty.IsPositive() || !exchange.OnGrid(qty, c.QtyStep):
-		return nil, errParams("params error: qty invalid")
-	case qty.LessThan(c.MinOrderQty):
-		return nil, errQtyMin
-	case qty.GreaterThan(maxQty):
-		return nil, errQtyMax
+	qty, aerr := a.quantity(req.Qty, maxQty)
+	if aerr != nil {
+		return nil, aerr
 	}
 	var price decimal.Decimal
 	if req.OrderType == "Limit" {
-		if price, aerr = parseDecimal("price", req.Price); aerr != nil {
+		if price, aerr = a.price(req.Price); aerr != nil {
 			return nil, aerr
-		}
-		switch {
-		case !price.IsPositive() || !exchange.OnGrid(price, c.TickSize):
-			return nil, errParams("params error: price invalid")
-		case price.GreaterThan(decimal.RequireFromString("1999999.80")):
-			return nil, errPriceRange
 		}
 	}
 	link := req.OrderLinkID
@@ -277,19 +294,86 @@ func (a *account) cancel(r *request) (any, *apiError) {
 	case req.OrderID == "" && req.OrderLinkID == "":
 		return nil, errParams("params error: orderId or orderLinkId is required")
 	}
-	o, err := a.ex.Cancel(matcher(req.OrderID, req.OrderLinkID))
+	o, err := a.ex.Cancel(ref(req.OrderID, req.OrderLinkID))
 	if err != nil {
 		return nil, errNoOrder
 	}
 	return map[string]string{"orderId": orderID(o.Seq), "orderLinkId": o.ClientID}, nil
 }
 
-// matcher finds an order by id or link id (link ids are never reused), or both.
-func matcher(id, link string) func(*exchange.Order) bool {
-	if link != "" {
-		return func(o *exchange.Order) bool { return o.ClientID == link && (id == "" || orderID(o.Seq) == id) }
+// amendReq is the JSON body of POST /v5/order/amend.
+type amendReq struct {
+	Category    string `json:"category"`
+	Symbol      string `json:"symbol"`
+	OrderID     string `json:"orderId"`
+	OrderLinkID string `json:"orderLinkId"`
+	Qty         string `json:"qty"`
+	Price       string `json:"price"`
+}
+
+// amend changes an open order's qty (its new total, fills included) and/or price: only New and PartiallyFilled
+// orders can be amended; a qty at or below what has filled is refused; an order that reprices or grows loses its
+// place in the queue, one that shrinks keeps it; a price that crosses executes at once.
+func (a *account) amend(r *request) (any, *apiError) {
+	var req amendReq
+	if err := json.Unmarshal(r.body, &req); err != nil {
+		return nil, errParams("params error: invalid json body")
 	}
-	return func(o *exchange.Order) bool { return orderID(o.Seq) == id }
+	switch {
+	case req.Category != "linear":
+		return nil, errCategory
+	case req.Symbol != a.cfg.Symbol:
+		return nil, errSymbol
+	case req.OrderID == "" && req.OrderLinkID == "":
+		return nil, errParams("params error: orderId or orderLinkId is required")
+	}
+	var qty, price decimal.Decimal
+	var aerr *apiError
+	if req.Qty != "" {
+		if qty, aerr = a.quantity(req.Qty, a.cfg.MaxOrderQty); aerr != nil {
+			return nil, aerr
+		}
+	}
+	if req.Price != "" {
+		if price, aerr = a.price(req.Price); aerr != nil {
+			return nil, aerr
+		}
+	}
+	o, ok := a.ex.Find(ref(req.OrderID, req.OrderLinkID))
+	switch {
+	case !ok || !o.Open():
+		return nil, errNoAmend
+	case (qty.IsZero() || qty.Equal(o.Qty)) && (price.IsZero() || price.Equal(o.Price)):
+		return nil, errUnchanged
+	}
+	o, err := a.ex.Amend(exchange.Amend{Ref: exchange.Ref{Seq: o.Seq}, Qty: qty, Price: price})
+	if err != nil {
+		return nil, exchange.Reject(err, map[error]*apiError{exchange.ErrNotFound: errNoAmend, exchange.ErrNotOpen: errNoAmend,
+			exchange.ErrBelowFilled: errAmendFilled, exchange.ErrInsufficientMargin: errBalance}, errServer)
+	}
+	return map[string]string{"orderId": orderID(o.Seq), "orderLinkId": o.ClientID}, nil
+}
+
+// ref names an order by orderId, orderLinkId (link ids are never reused) or both.
+func ref(id, link string) exchange.Ref {
+	r := exchange.Ref{ClientID: link}
+	if id != "" {
+		r.Seq = seqOf(id)
+	}
+	return r
+}
+
+// seqOf is the engine sequence number of an orderId; -1 (no order) for one the mock never issued.
+func seqOf(id string) int64 {
+	head, _, ok := strings.Cut(id, "-")
+	if !ok {
+		return -1
+	}
+	seq, err := strconv.ParseInt(head, 16, 64)
+	if err != nil || seq <= 0 || orderID(seq) != id {
+		return -1
+	}
+	return seq
 }
 
 // page parses limit (default def, at most maxN) and the cursor (an offset) of a list request.
@@ -357,16 +441,32 @@ func (a *account) listOrders(r *request, realtime bool) (any, *apiError) {
 		return nil, aerr
 	}
 	id, link := q.Get("orderId"), q.Get("orderLinkId")
-	var sel []*OrderRecord
-	for _, eo := range slices.Backward(a.ex.Orders()) {
-		o := new(record(&eo))
-		switch {
-		case id != "" && o.OrderID != id, link != "" && o.OrderLinkID != link:
-			continue
-		case realtime && id == "" && link == "" && !o.open():
-			continue
+	var orders []exchange.Order
+	switch {
+	case id != "" || link != "":
+		if o, ok := a.ex.Find(ref(id, link)); ok {
+			orders = append(orders, o)
 		}
-		sel = append(sel, o)
+	case realtime:
+		orders = a.ex.OpenOrders()
+		slices.Reverse(orders)
+	default:
+		// History, newest first: read only the page asked for (and one more, to know whether a next page exists).
+		var more bool
+		orders, more = a.ex.Recent(offset, limit)
+		list := make([]map[string]any, 0, len(orders))
+		for i := range orders {
+			list = append(list, a.orderJSON(new(record(&orders[i]))))
+		}
+		next := ""
+		if more {
+			next = strconv.Itoa(offset + len(orders))
+		}
+		return map[string]any{"category": "linear", "list": list, "nextPageCursor": next}, nil
+	}
+	sel := make([]*OrderRecord, 0, len(orders))
+	for i := range orders {
+		sel = append(sel, new(record(&orders[i])))
 	}
 	pg, next := pageOf(sel, limit, offset)
 	list := make([]map[string]any, 0, len(pg))
@@ -414,14 +514,19 @@ func (a *account) executions(r *request) (any, *apiError) {
 		return nil, aerr
 	}
 	id, link := q.Get("orderId"), q.Get("orderLinkId")
+	var fills []exchange.Fill
+	if id != "" || link != "" {
+		// One order's executions, from its index.
+		if o, ok := a.ex.Find(ref(id, link)); ok {
+			fills = a.ex.OrderFills(o.Seq)
+		}
+	} else {
+		fills = a.ex.Fills()
+	}
 	var sel []*execution
-	for _, f := range slices.Backward(a.ex.Fills()) {
+	for _, f := range slices.Backward(fills) {
 		e := new(executionOf(&f))
-		t := e.Time.UnixMilli()
-		switch {
-		case id != "" && e.Order.OrderID != id, link != "" && e.Order.OrderLinkID != link:
-			continue
-		case start != 0 && t < start, end != 0 && t > end:
+		if t := e.Time.UnixMilli(); start != 0 && t < start || end != 0 && t > end {
 			continue
 		}
 		sel = append(sel, e)

@@ -15,5 +15,10 @@
 // to 110072, 110017, 110094, 110007, 110001), ids and fields, and the private topics the engine's events become
 // (order, execution, position). Server lifecycle is mockutil.Lifecycle.
 //
+// /v5/order/amend changes a New or PartiallyFilled order's qty (its new total) and/or price, by orderId or
+// orderLinkId: an order that has ended or does not exist is 110001 ("too late to replace"), a qty at or below what
+// has filled 110064, an amendment that changes nothing 10001; a repriced or larger order loses its queue place, a
+// smaller one keeps it. /v5/execution/list and the order lists honour orderId and orderLinkId.
+//
 // Faults (mocks/mockutil) injects the failures crash tests need.
 package bybit

@@ -28,6 +28,9 @@ var (
 	errTooMany      = &apiError{http.StatusOK, 10006, "Too many visits. Exceeded the API Rate Limit."}
 	errServer       = &apiError{http.StatusServiceUnavailable, 10016, "Server error."}
 	errNoOrder      = &apiError{http.StatusOK, 110001, "order not exists or too late to cancel"}
+	errNoAmend      = &apiError{http.StatusOK, 110001, "order not exists or too late to replace"}
+	errUnchanged    = &apiError{http.StatusOK, 10001, "The order remains unchanged as the parameters entered match the existing ones."}
+	errAmendFilled  = &apiError{http.StatusOK, 110064, "The modified contract quantity cannot be less than or equal to the filled quantity."}
 	errBalance      = &apiError{http.StatusOK, 110007, "ab not enough for new order"}
 	errReduceOnly   = &apiError{http.StatusOK, 110017, "Reduce-only rule not satisfied"}
 	errDuplicate    = &apiError{http.StatusOK, 110072, "OrderLinkedID is duplicate"}

@@ -45,7 +45,15 @@ func (s *Server) tickers(r *request) (any, *apiError) {
 	}
 	q := s.cfg.Book.Quote()
 	v := s.cfg.Book.Volume24h()
+	bids, asks := s.cfg.Book.Depth(1)
 	a := s.acct
+	bidSz, askSz := "0", "0"
+	if len(bids) > 0 {
+		bidSz = a.qty(bids[0].Qty)
+	}
+	if len(asks) > 0 {
+		askSz = a.qty(asks[0].Qty)
+	}
 	pct := "0"
 	if v.Open.IsPositive() {
 		pct = v.Last.Sub(v.Open).Div(v.Open).StringFixed(6)
@@ -57,7 +65,7 @@ func (s *Server) tickers(r *request) (any, *apiError) {
 		"turnover24h": v.Quote.StringFixed(4), "volume24h": a.qty(v.Base), "fundingRate": q.FundingRate.String(),
 		"nextFundingTime": strconv.FormatInt(q.NextFunding.UnixMilli(), 10), "predictedDeliveryPrice": "",
 		"basisRate": "", "deliveryFeeRate": "", "deliveryTime": "0",
-		"bid1Price": a.px(q.Bid), "bid1Size": "0", "ask1Price": a.px(q.Ask), "ask1Size": "0",
+		"bid1Price": a.px(q.Bid), "bid1Size": bidSz, "ask1Price": a.px(q.Ask), "ask1Size": askSz,
 	}}}, nil
 }
 

@@ -63,7 +63,7 @@ func (c *Config) defaults() error {
 
 // Rate limits, per Bybit's v5 rate-limit page and the calibration (10 orders/s).
 const (
-	orderLimitPerSec   = 10  // /v5/order/create, /v5/order/cancel
+	orderLimitPerSec   = 10  // /v5/order/create, /v5/order/amend, /v5/order/cancel
 	privateLimitPerSec = 50  // other private endpoints
 	ipLimitPer5s       = 600 // every request, HTTP 403 when over
 	defaultRecvWindow  = 5000
@@ -155,6 +155,7 @@ func (s *Server) routes() http.Handler {
 	route("GET /v5/market/orderbook", endpoint{handle: s.orderbook})
 	route("POST /v5/order/create", endpoint{signed: true, create: true, limit: orderLimitPerSec, handle: s.acct.create})
 	route("POST /v5/order/cancel", endpoint{signed: true, limit: orderLimitPerSec, handle: s.acct.cancel})
+	route("POST /v5/order/amend", endpoint{signed: true, limit: orderLimitPerSec, handle: s.acct.amend})
 	route("GET /v5/order/realtime", endpoint{signed: true, limit: privateLimitPerSec, handle: s.acct.realtime})
 	route("GET /v5/order/history", endpoint{signed: true, limit: privateLimitPerSec, handle: s.acct.history})
 	route("GET /v5/execution/list", endpoint{signed: true, limit: privateLimitPerSec, handle: s.acct.executions})

@@ -124,7 +124,7 @@ func (a *account) push(events []exchange.Event) {
 	for i := range events {
 		e := &events[i]
 		switch e.Kind {
-		case exchange.Accepted, exchange.Ended:
+		case exchange.Accepted, exchange.Ended, exchange.Amended:
 			a.pushOrder(&e.Order)
 		case exchange.Executed:
 			a.pushExecution(&e.Fill)

@@ -8,8 +8,14 @@
 // executes it at once through Book.Take: a market or IOC remainder expires, a GTC limit order rests and Sweep
 // re-checks it (as maker). A reduce-only order executes at most the opposite position and expires when there is
 // none left. Every fill updates the signed position (entry price, realized PnL), the wallet (realized PnL less the
-// fee) and the order. Cancel and Find look orders up with the protocol's own predicate; Orders, Fills, Position and
-// Positions are snapshots.
+// fee) and the order. Amend changes an open order's quantity and price in place (ErrNotOpen, ErrBelowFilled or a
+// cancel, ErrInsufficientMargin), requeueing it on a price change or a larger quantity (on every change with
+// Config.AmendRequeues) and executing it at once if the new price crosses.
+//
+// Orders are indexed by sequence number (from which each mock derives its order id) and by client id, and the open
+// orders and each order's fills are kept apart, so Place, Find, Cancel, Amend, OpenOrders and OrderFills cost the
+// same however many orders the account has taken; a Ref names the order by either id or both. Orders, Recent,
+// Fills, Position and Positions are snapshots.
 //
 // The account does not speak any protocol: errors are sentinels each mock maps to its codes and messages, ids are
 // sequence numbers each mock formats, and state changes are reported as Events (snapshots) to Config.OnEvents, which

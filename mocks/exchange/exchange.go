@@ -1,7 +1,9 @@
 package exchange
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +27,10 @@ var (
 	ErrMinNotional        = errors.New("exchange: order notional below the minimum")
 	ErrInsufficientMargin = errors.New("exchange: insufficient margin")
 	ErrNotFound           = errors.New("exchange: no such open order")
+	// Amend's: the order exists but has ended (filled, cancelled, expired), and the new quantity is not above
+	// what has filled.
+	ErrNotOpen     = errors.New("exchange: the order is no longer open")
+	ErrBelowFilled = errors.New("exchange: amended quantity not above the filled quantity")
 )
 
 // Config configures an Account. Quantities are in base units (BTC), prices and money in the quote (USDT).
@@ -41,8 +47,12 @@ type Config struct {
 	// An empty client id is never a duplicate.
 	UniqueClientIDs bool
 	// Lot, if not zero, is the quantity grid of the book's executions: an execution off it is logged and skipped.
-	Lot    decimal.Decimal
-	Logger *zap.Logger
+	Lot decimal.Decimal
+	// AmendRequeues puts every amended order at the back of the matching order (Binance: "modified orders will be
+	// reordered in the match queue"); otherwise only a price change or a larger quantity does, and a smaller
+	// quantity keeps the order's place.
+	AmendRequeues bool
+	Logger        *zap.Logger
 	// OnEvents receives the events of each state change, in order. It is called after the account's lock is
 	// released, one batch at a time (calls never overlap and keep the order of the changes). It must not call the
 	// Account: everything it needs is in the events.
@@ -74,6 +84,13 @@ type Request struct {
 	Price      decimal.Decimal // limit price; zero for a market order
 	Rest       bool            // a GTC limit order: the remainder rests and the sweep re-checks it
 	ReduceOnly bool
+}
+
+// Ref names an order: by its sequence number, by its client id (the latest order with it), or by both (the order
+// with that sequence number, which must also carry that client id). The zero Ref names no order.
+type Ref struct {
+	Seq      int64
+	ClientID string
 }
 
 // Order is the account's record of an accepted order.
@@ -145,13 +162,14 @@ type Position struct {
 // EventKind says what an Event reports.
 type EventKind int
 
-// The events. Accepted, Executed and Ended carry the order; Executed the fill too; Executed and PositionSet the
-// position and wallet after the change.
+// The events. Accepted, Executed, Ended and Amended carry the order; Executed the fill too; Executed and
+// PositionSet the position and wallet after the change.
 const (
 	Accepted EventKind = iota
 	Executed
 	Ended
 	PositionSet
+	Amended
 )
 
 // Event is one state change, as a snapshot: reading it never races with later changes.
@@ -173,8 +191,11 @@ type Account struct {
 	pub sync.Mutex // orders the OnEvents calls; taken before mu is released
 
 	mu        sync.Mutex
-	orders    []*Order
-	fills     []Fill
+	orders    []*Order          // every accepted order; orders[i].Seq == i+1
+	byClient  map[string]*Order // the latest order with each client id
+	open      []*Order          // the open orders, in matching priority (the sweep's order)
+	fills     []Fill            // fills[i].Seq == i+1
+	fillsOf   map[int64][]int   // indexes into fills, by order Seq
 	positions map[string]*Position
 	wallet    decimal.Decimal
 	pending   []Event
@@ -189,7 +210,8 @@ func NewAccount(cfg Config) *Account {
 		cfg.Logger = zap.NewNop()
 	}
 	bps := decimal.NewFromInt(10000)
-	return &Account{cfg: cfg, positions: map[string]*Position{}, wallet: cfg.Balance,
+	return &Account{cfg: cfg, positions: map[string]*Position{}, wallet: cfg.Balance, byClient: map[string]*Order{},
+		fillsOf:   map[int64][]int{},
 		takerRate: decimal.NewFromFloat(cfg.TakerFeeBps).Div(bps), makerRate: decimal.NewFromFloat(cfg.MakerFeeBps).Div(bps),
 		leverage: decimal.NewFromInt(int64(cfg.Leverage))}
 }
@@ -236,12 +258,9 @@ func (a *Account) Place(r Request) (accepted, final Order, err error) {
 	}
 	a.mu.Lock()
 	defer a.unlock()
-	if r.ClientID != "" {
-		for _, o := range a.orders {
-			if o.ClientID == r.ClientID && (a.cfg.UniqueClientIDs || o.Open()) {
-				return Order{}, Order{}, ErrDuplicate
-			}
-		}
+	// Without UniqueClientIDs at most one order with a client id is open at a time, and it is the latest with it.
+	if o := a.byClient[r.ClientID]; r.ClientID != "" && o != nil && (a.cfg.UniqueClientIDs || o.Open()) {
+		return Order{}, Order{}, ErrDuplicate
 	}
 	p := a.pos(r.Symbol)
 	if r.ReduceOnly {
@@ -252,19 +271,7 @@ func (a *Account) Place(r Request) (accepted, final Order, err error) {
 		if r.Qty.Mul(ref).LessThan(a.cfg.MinNotional) {
 			return Order{}, Order{}, ErrMinNotional
 		}
-		// Initial margin for the part of the order that opens exposure, against the wallet less the margin of the
-		// current position and of the open orders.
-		opening := r.Qty
-		if p.Qty.Sign() == -sign {
-			opening = decimal.Max(decimal.Zero, r.Qty.Sub(p.Qty.Abs()))
-		}
-		used := p.Qty.Abs().Mul(mark)
-		for _, o := range a.orders {
-			if o.Open() && !o.ReduceOnly {
-				used = used.Add(o.Remaining().Mul(o.Price))
-			}
-		}
-		if opening.Mul(ref).Add(used).Div(a.leverage).GreaterThan(a.wallet) {
+		if !a.marginFor(p, sign, r.Qty, ref, mark, nil) {
 			return Order{}, Order{}, ErrInsufficientMargin
 		}
 	}
@@ -272,6 +279,10 @@ func (a *Account) Place(r Request) (accepted, final Order, err error) {
 	o := &Order{Seq: int64(len(a.orders)) + 1, ClientID: r.ClientID, Symbol: r.Symbol, Side: r.Side, Price: r.Price,
 		Rest: r.Rest, ReduceOnly: r.ReduceOnly, Qty: r.Qty, Status: New, Created: now, Updated: now}
 	a.orders = append(a.orders, o)
+	a.open = append(a.open, o)
+	if r.ClientID != "" {
+		a.byClient[r.ClientID] = o
+	}
 	accepted = *o
 	a.emit(Event{Kind: Accepted, Order: *o})
 	a.match(o, false)
@@ -281,11 +292,84 @@ func (a *Account) Place(r Request) (accepted, final Order, err error) {
 	return accepted, *o, nil
 }
 
-// Cancel cancels the latest order that match accepts; ErrNotFound if there is none or it is no longer open.
-func (a *Account) Cancel(match func(*Order) bool) (Order, error) {
+// marginFor reports whether the wallet covers the initial margin of qty more on side sign at price ref: the part
+// that opens exposure against position p, on top of the margin of the position (at mark) and of the open orders
+// other than except. Called with a.mu held.
+func (a *Account) marginFor(p *Position, sign int, qty, ref, mark decimal.Decimal, except *Order) bool {
+	opening := qty
+	if p.Qty.Sign() == -sign {
+		opening = decimal.Max(decimal.Zero, qty.Sub(p.Qty.Abs()))
+	}
+	used := p.Qty.Abs().Mul(mark)
+	for _, o := range a.open {
+		if !o.ReduceOnly && o != except {
+			used = used.Add(o.Remaining().Mul(o.Price))
+		}
+	}
+	return !opening.Mul(ref).Add(used).Div(a.leverage).GreaterThan(a.wallet)
+}
+
+// Amend is a change to an open order.
+type Amend struct {
+	Ref   Ref
+	Qty   decimal.Decimal // the new total quantity, what has filled included; zero: unchanged
+	Price decimal.Decimal // the new limit price; zero: unchanged
+	// CancelAtOrBelowFilled cancels the order when Qty is not above its filled quantity (Binance); otherwise that
+	// is ErrBelowFilled.
+	CancelAtOrBelowFilled bool
+}
+
+// Amend changes an open limit order's quantity and price in place: ErrNotFound if there is no such order,
+// ErrNotOpen (with the order) if it has ended, ErrBelowFilled (with the order) for a quantity not above what has
+// filled, ErrInsufficientMargin if the wallet does not cover the larger order. The order keeps its ids; a price
+// change or a larger quantity (every change, with Config.AmendRequeues) puts it at the back of the matching order;
+// a new price that crosses the book executes at once, as taker. It returns the order after the change.
+func (a *Account) Amend(r Amend) (Order, error) {
+	mark := a.cfg.Book.Quote().Mark
 	a.mu.Lock()
 	defer a.unlock()
-	o := a.find(match)
+	o := a.lookup(r.Ref)
+	switch {
+	case o == nil:
+		return Order{}, ErrNotFound
+	case !o.Open():
+		return *o, ErrNotOpen
+	}
+	qty, price := o.Qty, o.Price
+	if !r.Qty.IsZero() {
+		qty = r.Qty
+	}
+	if !r.Price.IsZero() {
+		price = r.Price
+	}
+	if !qty.GreaterThan(o.Filled) {
+		if !r.CancelAtOrBelowFilled {
+			return *o, ErrBelowFilled
+		}
+		a.end(o, Canceled)
+		return *o, nil
+	}
+	if !o.ReduceOnly && !a.marginFor(a.pos(o.Symbol), o.sign(), qty.Sub(o.Filled), price, mark, o) {
+		return *o, ErrInsufficientMargin
+	}
+	if a.cfg.AmendRequeues || !price.Equal(o.Price) || qty.GreaterThan(o.Qty) {
+		a.closed(o)
+		a.open = append(a.open, o)
+	}
+	o.Qty, o.Price, o.Updated = qty, price, a.now()
+	a.emit(Event{Kind: Amended, Order: *o})
+	a.match(o, false)
+	if o.Open() && o.ReduceOnly && a.reducible(o).IsZero() {
+		a.end(o, Expired)
+	}
+	return *o, nil
+}
+
+// Cancel cancels the order ref names; ErrNotFound if there is none or it is no longer open.
+func (a *Account) Cancel(ref Ref) (Order, error) {
+	a.mu.Lock()
+	defer a.unlock()
+	o := a.lookup(ref)
 	if o == nil || !o.Open() {
 		return Order{}, ErrNotFound
 	}
@@ -293,30 +377,86 @@ func (a *Account) Cancel(match func(*Order) bool) (Order, error) {
 	return *o, nil
 }
 
-// Find is the latest order that match accepts.
-func (a *Account) Find(match func(*Order) bool) (Order, bool) {
+// Find is the order ref names.
+func (a *Account) Find(ref Ref) (Order, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if o := a.find(match); o != nil {
+	if o := a.lookup(ref); o != nil {
 		return *o, true
 	}
 	return Order{}, false
 }
 
-func (a *Account) find(match func(*Order) bool) *Order {
-	for i := len(a.orders) - 1; i >= 0; i-- {
-		if match(a.orders[i]) {
-			return a.orders[i]
+// lookup is the order ref names, nil if none: an index read, never a scan. Called with a.mu held.
+func (a *Account) lookup(ref Ref) *Order {
+	if ref.Seq == 0 {
+		if ref.ClientID == "" {
+			return nil
 		}
+		return a.byClient[ref.ClientID]
 	}
-	return nil
+	if ref.Seq < 0 || ref.Seq > int64(len(a.orders)) {
+		return nil
+	}
+	o := a.orders[ref.Seq-1]
+	if ref.ClientID != "" && o.ClientID != ref.ClientID {
+		return nil
+	}
+	return o
+}
+
+// OpenOrders is every open order, in acceptance order.
+func (a *Account) OpenOrders() []Order {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]Order, len(a.open))
+	for i, o := range a.open {
+		out[i] = *o
+	}
+	slices.SortFunc(out, func(x, y Order) int { return cmp.Compare(x.Seq, y.Seq) })
+	return out
+}
+
+// OrderFills is every execution of the order with sequence number seq, oldest first.
+func (a *Account) OrderFills(seq int64) []Fill {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	idx := a.fillsOf[seq]
+	out := make([]Fill, len(idx))
+	for i, j := range idx {
+		out[i] = a.fills[j]
+	}
+	return out
+}
+
+// LastFill is the latest execution of the order with sequence number seq, if it has one.
+func (a *Account) LastFill(seq int64) (Fill, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	idx := a.fillsOf[seq]
+	if len(idx) == 0 {
+		return Fill{}, false
+	}
+	return a.fills[idx[len(idx)-1]], true
+}
+
+// Recent is up to n orders, newest first, after skipping the skip newest; more reports whether older ones remain.
+func (a *Account) Recent(skip, n int) (orders []Order, more bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	hi := len(a.orders) - max(skip, 0)
+	lo := max(hi-max(n, 0), 0)
+	for i := hi - 1; i >= lo; i-- {
+		orders = append(orders, *a.orders[i])
+	}
+	return orders, lo > 0
 }
 
 // Sweep re-checks every resting order against the book, and ends reduce-only orders with nothing left to reduce.
 func (a *Account) Sweep() {
 	a.mu.Lock()
 	defer a.unlock()
-	for _, o := range a.orders {
+	for _, o := range slices.Clone(a.open) { // matching may close orders, which leave a.open
 		if !o.Open() || !o.Rest {
 			continue
 		}
@@ -399,9 +539,11 @@ func (a *Account) fill(o *Order, price, qty decimal.Decimal, maker bool) {
 	o.Status = PartiallyFilled
 	if !o.Remaining().IsPositive() {
 		o.Status = Filled
+		a.closed(o)
 	}
 	f := Fill{Seq: int64(len(a.fills)) + 1, Order: *o, Price: price, Qty: qty, Fee: fee, FeeRate: rate,
 		Realized: realized, Closed: closed, Maker: maker, Time: now}
+	a.fillsOf[o.Seq] = append(a.fillsOf[o.Seq], len(a.fills))
 	a.fills = append(a.fills, f)
 	a.emit(Event{Kind: Executed, Order: *o, Fill: f, Position: *p, Wallet: a.wallet})
 }
@@ -409,7 +551,15 @@ func (a *Account) fill(o *Order, price, qty decimal.Decimal, maker bool) {
 // end ends an open order as Canceled or Expired. Called with a.mu held.
 func (a *Account) end(o *Order, s Status) {
 	o.Status, o.Updated = s, a.now()
+	a.closed(o)
 	a.emit(Event{Kind: Ended, Order: *o})
+}
+
+// closed removes o, no longer open, from the open orders. Called with a.mu held.
+func (a *Account) closed(o *Order) {
+	if i := slices.Index(a.open, o); i >= 0 {
+		a.open = slices.Delete(a.open, i, i+1)
+	}
 }
 
 // SetPosition sets the signed position and entry price in symbol, for scenario setup.

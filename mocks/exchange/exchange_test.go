@@ -2,6 +2,9 @@ package exchange
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -104,14 +107,14 @@ func TestRestingOrderSweepAndCancel(t *testing.T) {
 	b.ask = d("100")
 	b.mu.Unlock()
 	a.Sweep()
-	got, ok := a.Find(func(o *Order) bool { return o.ClientID == "r" })
+	got, ok := a.Find(Ref{ClientID: "r"})
 	if !ok || got.Status != Filled {
 		t.Fatalf("after sweep %+v", got)
 	}
 	if f := a.Fills(); len(f) != 1 || !f[0].Maker || !f[0].Fee.Equal(d("0.02")) {
 		t.Fatalf("fills %+v", f)
 	}
-	if _, err := a.Cancel(func(o *Order) bool { return o.ClientID == "r" }); !errors.Is(err, ErrNotFound) {
+	if _, err := a.Cancel(Ref{ClientID: "r"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("cancel filled: %v", err)
 	}
 	// A client id may be reused once its order is closed, unless UniqueClientIDs.
@@ -119,7 +122,7 @@ func TestRestingOrderSweepAndCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := a.Cancel(func(x *Order) bool { return x.Seq == o.Seq })
+	c, err := a.Cancel(Ref{Seq: o.Seq})
 	if err != nil || c.Status != Canceled {
 		t.Fatalf("cancel: %+v %v", c, err)
 	}
@@ -173,5 +176,251 @@ func TestLotGridSkipsOffGridExecutions(t *testing.T) {
 	}
 	if !o.Filled.IsZero() || o.Status != Expired {
 		t.Fatalf("order %+v", o)
+	}
+}
+
+func TestIndexLookups(t *testing.T) {
+	a, _, _ := newTest(t, Config{Balance: d("1000000")})
+	var seqs []int64
+	for _, id := range []string{"a", "b", "c"} {
+		_, o, err := a.Place(Request{ClientID: id, Symbol: "S", Side: market.Buy, Qty: d("0.5"), Price: d("102")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, o.Seq)
+	}
+	_, r1, err := a.Place(Request{ClientID: "r1", Symbol: "S", Side: market.Buy, Qty: d("1"), Price: d("90"), Rest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r2, err := a.Place(Request{ClientID: "r2", Symbol: "S", Side: market.Sell, Qty: d("1"), Price: d("110"), Rest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ref  Ref
+		want string
+	}{
+		{Ref{ClientID: "b"}, "b"}, {Ref{Seq: seqs[2]}, "c"}, {Ref{Seq: seqs[0], ClientID: "a"}, "a"},
+		{Ref{Seq: seqs[0], ClientID: "b"}, ""}, {Ref{Seq: 99}, ""}, {Ref{Seq: -1}, ""}, {Ref{}, ""}, {Ref{ClientID: "zz"}, ""},
+	} {
+		o, ok := a.Find(c.ref)
+		if ok != (c.want != "") || ok && o.ClientID != c.want {
+			t.Errorf("Find(%+v) = %q %v, want %q", c.ref, o.ClientID, ok, c.want)
+		}
+	}
+	open := a.OpenOrders()
+	if len(open) != 2 || open[0].Seq != r1.Seq || open[1].Seq != r2.Seq {
+		t.Fatalf("open %+v", open)
+	}
+	if f := a.OrderFills(seqs[1]); len(f) != 1 || f[0].Order.ClientID != "b" {
+		t.Fatalf("fills of b %+v", f)
+	}
+	if f := a.OrderFills(r1.Seq); len(f) != 0 {
+		t.Fatalf("fills of a resting order %+v", f)
+	}
+	if f, ok := a.LastFill(seqs[2]); !ok || f.Order.ClientID != "c" {
+		t.Fatalf("last fill of c %+v %v", f, ok)
+	}
+	if _, err := a.Cancel(Ref{ClientID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	if open := a.OpenOrders(); len(open) != 1 || open[0].ClientID != "r2" {
+		t.Fatalf("open after cancel %+v", open)
+	}
+	page, more := a.Recent(1, 2)
+	if len(page) != 2 || page[0].ClientID != "r1" || page[1].ClientID != "c" || !more {
+		t.Fatalf("recent %+v %v", page, more)
+	}
+	if page, more := a.Recent(3, 10); len(page) != 2 || page[1].ClientID != "a" || more {
+		t.Fatalf("last page %+v %v", page, more)
+	}
+}
+
+// TestDuplicateAfterManyOrders: duplicate detection reads the index, so it holds whatever the order's age and
+// whether client ids are unique for ever or only among open orders.
+func TestDuplicateAfterManyOrders(t *testing.T) {
+	for _, unique := range []bool{false, true} {
+		a, _, _ := newTest(t, Config{Balance: d("1000000"), UniqueClientIDs: unique})
+		if _, _, err := a.Place(Request{ClientID: "old", Symbol: "S", Side: market.Buy, Qty: d("0.5"), Price: d("102")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := a.Place(Request{ClientID: "rest", Symbol: "S", Side: market.Buy, Qty: d("1"), Price: d("90"), Rest: true}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 200 {
+			side := market.Buy
+			if i%2 == 1 {
+				side = market.Sell
+			}
+			if _, _, err := a.Place(Request{ClientID: fmt.Sprint("x", i), Symbol: "S", Side: side, Qty: d("0.5")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, _, err := a.Place(Request{ClientID: "rest", Symbol: "S", Side: market.Buy, Qty: d("1"), Price: d("90"), Rest: true})
+		if !errors.Is(err, ErrDuplicate) {
+			t.Fatalf("unique=%v: open duplicate: %v", unique, err)
+		}
+		_, _, err = a.Place(Request{ClientID: "old", Symbol: "S", Side: market.Buy, Qty: d("0.5"), Price: d("102")})
+		if unique != errors.Is(err, ErrDuplicate) {
+			t.Fatalf("unique=%v: reuse of a closed order's id: %v", unique, err)
+		}
+		if !unique {
+			if o, ok := a.Find(Ref{ClientID: "old"}); !ok || o.Seq != 203 {
+				t.Fatalf("the latest order with a reused id: %+v", o)
+			}
+		}
+		// An empty client id is never a duplicate.
+		for range 2 {
+			if _, _, err := a.Place(Request{Symbol: "S", Side: market.Buy, Qty: d("0.5"), Price: d("102")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkPlace places an IOC that fills, with a client id, after past orders have been taken: the cost per Place
+// is flat in the number of past orders (they are indexed, never scanned).
+func BenchmarkPlace(b *testing.B) {
+	for _, past := range []int{0, 1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("past=%d", past), func(b *testing.B) {
+			bk := &book{bid: d("99"), ask: d("101"), depth: d("1000000000")}
+			a := NewAccount(Config{Book: bk, Leverage: 10, TakerFeeBps: 5, MakerFeeBps: 2, Balance: d("1000000000"),
+				UniqueClientIDs: true})
+			qty := d("0.5")
+			n := 0
+			place := func() {
+				side := market.Buy
+				if n%2 == 1 {
+					side = market.Sell // keeps the position flat
+				}
+				if _, _, err := a.Place(Request{ClientID: "c" + strconv.Itoa(n), Symbol: "S", Side: side, Qty: qty}); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			for range past {
+				place()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				place()
+			}
+		})
+	}
+}
+
+// queue is the client ids of the open orders in matching order.
+func queue(a *Account) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var ids []string
+	for _, o := range a.open {
+		ids = append(ids, o.ClientID)
+	}
+	return ids
+}
+
+func TestAmendRestingOrder(t *testing.T) {
+	for _, requeues := range []bool{false, true} {
+		a, b, events := newTest(t, Config{Balance: d("100000"), AmendRequeues: requeues})
+		for _, id := range []string{"r1", "r2"} {
+			if _, _, err := a.Place(Request{ClientID: id, Symbol: "S", Side: market.Buy, Qty: d("1"), Price: d("95"), Rest: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		*events = nil
+		// A smaller quantity keeps the order's place unless every amend requeues.
+		o, err := a.Amend(Amend{Ref: Ref{ClientID: "r1"}, Qty: d("0.5")})
+		if err != nil || !o.Qty.Equal(d("0.5")) || !o.Price.Equal(d("95")) || o.Status != New {
+			t.Fatalf("amend qty: %+v %v", o, err)
+		}
+		if got, want := queue(a), map[bool][]string{false: {"r1", "r2"}, true: {"r2", "r1"}}[requeues]; !slices.Equal(got, want) {
+			t.Fatalf("requeues=%v: queue %v, want %v", requeues, got, want)
+		}
+		if len(*events) != 1 || (*events)[0].Kind != Amended || !(*events)[0].Order.Qty.Equal(d("0.5")) {
+			t.Fatalf("events %+v", *events)
+		}
+		// A price change goes to the back of the queue.
+		if _, err := a.Amend(Amend{Ref: Ref{ClientID: "r2"}, Price: d("96")}); err != nil {
+			t.Fatal(err)
+		}
+		if got := queue(a); got[len(got)-1] != "r2" {
+			t.Fatalf("queue %v after r2's price change", got)
+		}
+		if o, _ := a.Find(Ref{ClientID: "r2"}); !o.Price.Equal(d("96")) || !o.Qty.Equal(d("1")) {
+			t.Fatalf("r2 %+v", o)
+		}
+		// The market reaches the amended price: the order fills there as maker, and is then final.
+		b.mu.Lock()
+		b.ask = d("96")
+		b.mu.Unlock()
+		a.Sweep()
+		if o, _ := a.Find(Ref{ClientID: "r2"}); o.Status != Filled {
+			t.Fatalf("r2 after the sweep %+v", o)
+		}
+		if o, _ := a.Find(Ref{ClientID: "r1"}); o.Status != New {
+			t.Fatalf("r1 (at 95) after the sweep %+v", o)
+		}
+		if o, err := a.Amend(Amend{Ref: Ref{ClientID: "r2"}, Price: d("97")}); !errors.Is(err, ErrNotOpen) || o.Status != Filled {
+			t.Fatalf("amend of a filled order: %+v %v", o, err)
+		}
+		if _, err := a.Amend(Amend{Ref: Ref{ClientID: "nope"}, Price: d("97")}); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("amend of an unknown order: %v", err)
+		}
+	}
+}
+
+func TestAmendCrossingPriceExecutes(t *testing.T) {
+	a, _, _ := newTest(t, Config{Balance: d("100000")})
+	if _, _, err := a.Place(Request{ClientID: "r", Symbol: "S", Side: market.Buy, Qty: d("0.5"), Price: d("95"), Rest: true}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := a.Amend(Amend{Ref: Ref{ClientID: "r"}, Price: d("101")})
+	if err != nil || o.Status != Filled || !o.AvgPrice().Equal(d("101")) {
+		t.Fatalf("%+v %v", o, err)
+	}
+	if f := a.Fills(); len(f) != 1 || f[0].Maker {
+		t.Fatalf("a crossing amend takes liquidity: %+v", f)
+	}
+	if len(a.OpenOrders()) != 0 {
+		t.Fatal("filled order still open")
+	}
+}
+
+func TestAmendBelowFilled(t *testing.T) {
+	for _, cancel := range []bool{false, true} {
+		a, b, _ := newTest(t, Config{Balance: d("100000")})
+		if _, _, err := a.Place(Request{ClientID: "r", Symbol: "S", Side: market.Buy, Qty: d("2"), Price: d("100"), Rest: true}); err != nil {
+			t.Fatal(err)
+		}
+		b.mu.Lock()
+		b.ask, b.depth = d("100"), d("0.5")
+		b.mu.Unlock()
+		a.Sweep()
+		b.mu.Lock()
+		b.ask = d("101")
+		b.mu.Unlock()
+		o, err := a.Amend(Amend{Ref: Ref{ClientID: "r"}, Qty: d("0.5"), CancelAtOrBelowFilled: cancel})
+		switch {
+		case cancel && (err != nil || o.Status != Canceled || !o.Filled.Equal(d("0.5"))):
+			t.Fatalf("cancel at filled: %+v %v", o, err)
+		case !cancel && (!errors.Is(err, ErrBelowFilled) || o.Status != PartiallyFilled || !o.Qty.Equal(d("2"))):
+			t.Fatalf("below filled: %+v %v", o, err)
+		}
+	}
+}
+
+func TestAmendMargin(t *testing.T) {
+	a, _, _ := newTest(t, Config{Balance: d("100")}) // 1,000 of notional at 10x
+	if _, _, err := a.Place(Request{ClientID: "r", Symbol: "S", Side: market.Buy, Qty: d("5"), Price: d("90"), Rest: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Amend(Amend{Ref: Ref{ClientID: "r"}, Qty: d("20")}); !errors.Is(err, ErrInsufficientMargin) {
+		t.Fatalf("amend beyond the margin: %v", err)
+	}
+	if o, err := a.Amend(Amend{Ref: Ref{ClientID: "r"}, Qty: d("11")}); err != nil || !o.Qty.Equal(d("11")) {
+		t.Fatalf("amend within the margin (the order's own margin is freed): %+v %v", o, err)
 	}
 }

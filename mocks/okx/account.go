@@ -2,6 +2,7 @@ package okx
 
 import (
 	"encoding/json"
+	"errors"
 	"regexp"
 	"slices"
 	"strconv"
@@ -246,29 +247,33 @@ func (a *account) orderJSON(o *OrderRecord, f *fill) map[string]string {
 
 // queried renders orders as the queries show them: with the last fill of each, as the venue reports it.
 func (a *account) queried(orders []exchange.Order) []any {
-	last := map[int64]*exchange.Fill{}
-	fills := a.ex.Fills()
-	for i := range fills {
-		last[fills[i].Order.Seq] = &fills[i]
-	}
 	out := make([]any, 0, len(orders))
 	for i := range orders {
 		r := a.record(&orders[i])
 		var f *fill
-		if lf := last[orders[i].Seq]; lf != nil {
-			f = new(a.fillOf(lf))
+		if lf, ok := a.ex.LastFill(orders[i].Seq); ok {
+			f = new(a.fillOf(&lf))
 		}
 		out = append(out, a.orderJSON(&r, f))
 	}
 	return out
 }
 
-// matcher finds the latest order with ordId, or without one the latest with clOrdId.
-func matcher(id, clOrdID string) func(*exchange.Order) bool {
+// ref names the order with ordId, or without one the latest with clOrdId.
+func ref(id, clOrdID string) exchange.Ref {
 	if id != "" {
-		return func(o *exchange.Order) bool { return ordID(o.Seq) == id }
+		return exchange.Ref{Seq: seqOf(id)}
 	}
-	return func(o *exchange.Order) bool { return o.ClientID == clOrdID }
+	return exchange.Ref{ClientID: clOrdID}
+}
+
+// seqOf is the engine sequence number of an ordId; -1 (no order) for one the mock never issued.
+func seqOf(id string) int64 {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= ordIDBase {
+		return -1
+	}
+	return n - ordIDBase
 }
 
 func (a *account) getOrder(r *request) (any, *apiError) {
@@ -282,7 +287,7 @@ func (a *account) getOrder(r *request) (any, *apiError) {
 	if id == "" && clOrdID == "" {
 		return nil, errf(200, "51003", "Either client order ID or order ID is required.")
 	}
-	o, ok := a.ex.Find(matcher(id, clOrdID))
+	o, ok := a.ex.Find(ref(id, clOrdID))
 	if !ok {
 		return nil, errNoOrder
 	}
@@ -309,12 +314,111 @@ func (a *account) cancelOrder(r *request) (any, *apiError) {
 	if b.OrdID == "" && b.ClOrdID == "" {
 		return nil, errf(200, "51003", "Either client order ID or order ID is required.")
 	}
-	o, err := a.ex.Cancel(matcher(b.OrdID, b.ClOrdID))
+	o, err := a.ex.Cancel(ref(b.OrdID, b.ClOrdID))
 	if err != nil {
 		return nil, orderFailed(b.ClOrdID, b.OrdID, sCancelFinal,
 			"Order cancellation failed as the order has been filled, canceled or does not exist")
 	}
 	return []any{map[string]string{"clOrdId": o.ClientID, "ordId": ordID(o.Seq), "ts": ms(a.now()), "sCode": "0", "sMsg": ""}}, nil
+}
+
+// amendBody is POST /api/v5/trade/amend-order's body.
+type amendBody struct {
+	InstID    string `json:"instId"`
+	OrdID     string `json:"ordId"`
+	ClOrdID   string `json:"clOrdId"`
+	ReqID     string `json:"reqId"`
+	NewSz     string `json:"newSz"`
+	NewPx     string `json:"newPx"`
+	CxlOnFail any    `json:"cxlOnFail"` // boolean; "true"/"false" accepted too
+}
+
+// amendOrder changes a live or partially filled order's size (newSz, contracts, fills included) and/or price
+// (newPx): an order that reprices or grows loses its place in the queue, one that shrinks keeps it; a price that
+// crosses executes at once. With cxlOnFail the order is cancelled when the amendment fails.
+func (a *account) amendOrder(r *request) (any, *apiError) {
+	var b amendBody
+	if err := json.Unmarshal(r.body, &b); err != nil {
+		return nil, errJSON
+	}
+	c := a.cfg
+	fail := func(code, msg string) (any, *apiError) {
+		e := orderFailed(b.ClOrdID, b.OrdID, code, msg)
+		e.Data[0].(map[string]any)["reqId"] = b.ReqID
+		return nil, e
+	}
+	cxlOnFail := false
+	switch v := b.CxlOnFail.(type) {
+	case nil:
+	case bool:
+		cxlOnFail = v
+	case string:
+		if v != "true" && v != "false" && v != "" {
+			return fail(sParam, "Parameter cxlOnFail error")
+		}
+		cxlOnFail = v == "true"
+	default:
+		return fail(sParam, "Parameter cxlOnFail error")
+	}
+	switch {
+	case b.InstID == "":
+		return nil, errEmpty("instId")
+	case b.InstID != c.InstID:
+		return fail(sInstrument, "Instrument ID does not exist")
+	case b.OrdID == "" && b.ClOrdID == "":
+		return nil, errf(200, "51003", "Either client order ID or order ID is required.")
+	case b.NewSz == "" && b.NewPx == "":
+		return fail(sAmendNoArg, "Either order price or amount is required")
+	}
+	var sz, px decimal.Decimal
+	if b.NewSz != "" {
+		var ok bool
+		if sz, ok = decimalParam(b.NewSz); !ok || !sz.IsPositive() {
+			return fail(sParam, "Parameter newSz error")
+		}
+		if !exchange.OnGrid(sz, c.LotSz) {
+			return fail(sLotSize, "Order quantity must be a multiple of the lot size")
+		}
+		if sz.LessThan(c.MinSz) {
+			return fail(sMinSize, "Order amount should be greater than the min available amount")
+		}
+	}
+	if b.NewPx != "" {
+		var ok bool
+		if px, ok = decimalParam(b.NewPx); !ok || !px.IsPositive() || !exchange.OnGrid(px, c.TickSz) {
+			return fail(sParam, "Parameter newPx error")
+		}
+	}
+	o, ok := a.ex.Find(ref(b.OrdID, b.ClOrdID))
+	switch {
+	case !ok:
+		return fail(sAmendNone, "Order modification failed as the order does not exist")
+	case o.Status == exchange.Filled:
+		return fail(sAmendDone, "Modification failed as the order has been completed")
+	case !o.Open():
+		return fail(sAmendCxl, "Modification failed as the order has been canceled")
+	}
+	o, err := a.ex.Amend(exchange.Amend{Ref: exchange.Ref{Seq: o.Seq}, Qty: a.base(sz), Price: px})
+	if err != nil {
+		switch {
+		case errors.Is(err, exchange.ErrNotOpen) && o.Status == exchange.Filled:
+			return fail(sAmendDone, "Modification failed as the order has been completed")
+		case errors.Is(err, exchange.ErrNotOpen):
+			return fail(sAmendCxl, "Modification failed as the order has been canceled")
+		}
+		if cxlOnFail {
+			_, _ = a.ex.Cancel(exchange.Ref{Seq: o.Seq})
+		}
+		if errors.Is(err, exchange.ErrInsufficientMargin) {
+			return fail(sAmendMargin, "Order modification failed for insufficient margin")
+		}
+		if errors.Is(err, exchange.ErrBelowFilled) {
+			return fail(sParam, "Parameter newSz error")
+		}
+		return nil, errUnavailable
+	}
+	return []any{map[string]string{"clOrdId": o.ClientID, "ordId": ordID(o.Seq), "reqId": b.ReqID, "ts": ms(a.now()),
+		"sCode": "0", "sMsg": ""}}, nil
 }
 
 // listFilter checks instType (SWAP) and instId, and reads limit (default and max 100).
@@ -348,12 +452,22 @@ func (a *account) listOrders(r *request, open bool) (any, *apiError) {
 		return []any{}, aerr
 	}
 	var sel []exchange.Order
-	for _, o := range slices.Backward(a.ex.Orders()) {
-		if len(sel) < limit && o.Open() == open {
-			sel = append(sel, o)
+	if open {
+		sel = a.ex.OpenOrders()
+		slices.Reverse(sel)
+	} else {
+		// Closed orders, newest first: read back page by page only as far as needed.
+		for skip, more := 0, true; more && len(sel) < limit; skip += limit {
+			var page []exchange.Order
+			page, more = a.ex.Recent(skip, limit)
+			for _, o := range page {
+				if !o.Open() {
+					sel = append(sel, o)
+				}
+			}
 		}
 	}
-	return a.queried(sel), nil
+	return a.queried(sel[:min(len(sel), limit)]), nil
 }
 
 func (a *account) ordersPending(r *request) (any, *apiError) { return a.listOrders(r, true) }
@@ -388,7 +502,12 @@ func (a *account) getFills(r *request) (any, *apiError) {
 	}
 	id := r.query.Get("ordId")
 	out := []any{}
-	fills := a.ex.Fills()
+	var fills []exchange.Fill
+	if id != "" {
+		fills = a.ex.OrderFills(seqOf(id)) // one order's fills, from its index
+	} else {
+		fills = a.ex.Fills()
+	}
 	for i := len(fills) - 1; i >= 0 && len(out) < limit; i-- {
 		f := a.fillOf(&fills[i])
 		bill, _ := strconv.ParseInt(f.BillID, 10, 64)

@@ -16,6 +16,12 @@
 // fields, and the orders and positions channels the engine's events become. Server lifecycle is
 // mockutil.Lifecycle.
 //
+// /api/v5/trade/amend-order changes a live order's newSz (contracts, fills included) and/or newPx by ordId or
+// clOrdId: an unknown order is sCode 51503, a canceled one 51509, a filled one 51510, neither newSz nor newPx
+// 51500, a size not above what has filled 51000, too little margin 51502 (cxlOnFail then cancels the order); a
+// repriced or larger order loses its queue place, a smaller one keeps it; the orders channel pushes the amended
+// order with amendResult "0". /api/v5/trade/fills honours ordId; /api/v5/public/mark-price gives the mark alone.
+//
 // Faults (mockutil.Faults) inject rate limits, 5xx before or after an accepted order, dropped or delayed answers
 // and cut private streams.
 //

@@ -56,9 +56,14 @@ const (
 	sLotSize     = "51121" // Order quantity must be a multiple of the lot size
 	sReduceOnly  = "51169" // no position in this direction to reduce or close
 	sCancelFinal = "51400" // cancellation failed: the order has been filled, canceled or does not exist
+	sAmendNoArg  = "51500" // Either order price or amount is required
+	sAmendMargin = "51502" // Order modification failed for insufficient margin
+	sAmendNone   = "51503" // Order modification failed as the order does not exist
+	sAmendCxl    = "51509" // Modification failed as the order has been canceled
+	sAmendDone   = "51510" // Modification failed as the order has been completed
 )
 
-// orderFailed is the answer to a place or cancel that failed for the order: code "1", the reason in data[0].
+// orderFailed is the answer to a place, amend or cancel that failed for the order: code "1", the reason in data[0].
 func orderFailed(clOrdID, ordID, sCode, sMsg string) *apiError {
 	return &apiError{Status: http.StatusOK, Code: "1", Msg: "All operations failed",
 		Data: []any{map[string]any{"clOrdId": clOrdID, "ordId": ordID, "tag": "", "ts": "", "sCode": sCode, "sMsg": sMsg}}}

@@ -156,6 +156,7 @@ func (s *Server) routes() http.Handler {
 	route("GET /api/v5/market/books", endpoint{limit: 40, handle: s.books})
 	route("POST /api/v5/trade/order", endpoint{limit: 60, signed: true, place: true, handle: s.acct.placeOrder})
 	route("POST /api/v5/trade/cancel-order", endpoint{limit: 60, signed: true, handle: s.acct.cancelOrder})
+	route("POST /api/v5/trade/amend-order", endpoint{limit: 60, signed: true, handle: s.acct.amendOrder})
 	route("GET /api/v5/trade/order", endpoint{limit: 60, signed: true, handle: s.acct.getOrder})
 	route("GET /api/v5/trade/orders-pending", endpoint{limit: 60, signed: true, handle: s.acct.ordersPending})
 	route("GET /api/v5/trade/orders-history", endpoint{limit: 40, signed: true, handle: s.acct.ordersHistory})

@@ -117,9 +117,11 @@ func (a *account) push(events []exchange.Event) {
 		e := &events[i]
 		switch e.Kind {
 		case exchange.Accepted, exchange.Ended:
-			a.pushOrder(&e.Order, nil)
+			a.pushOrder(&e.Order, nil, "")
+		case exchange.Amended:
+			a.pushOrder(&e.Order, nil, "0")
 		case exchange.Executed:
-			a.pushOrder(&e.Order, &e.Fill)
+			a.pushOrder(&e.Order, &e.Fill, "")
 			a.pushPosition(&e.Position)
 		case exchange.PositionSet:
 			a.pushPosition(&e.Position)
@@ -127,8 +129,9 @@ func (a *account) push(events []exchange.Event) {
 	}
 }
 
-// pushOrder sends the orders-channel update of o, with the execution ef if any.
-func (a *account) pushOrder(eo *exchange.Order, ef *exchange.Fill) {
+// pushOrder sends the orders-channel update of o, with the execution ef if any; amendResult is "0" on the push of
+// a successful amendment, "" otherwise.
+func (a *account) pushOrder(eo *exchange.Order, ef *exchange.Fill, amendResult string) {
 	o := a.record(eo)
 	var f *fill
 	if ef != nil {
@@ -142,7 +145,7 @@ func (a *account) pushOrder(eo *exchange.Order, ef *exchange.Fill) {
 			m["execType"] = "M"
 		}
 	}
-	m["code"], m["msg"], m["amendResult"], m["reqId"] = "0", "", "", ""
+	m["code"], m["msg"], m["amendResult"], m["reqId"] = "0", "", amendResult, ""
 	a.hub.Publish(map[string]any{"arg": map[string]string{"channel": tagOrders, "instType": "SWAP", "uid": "1"},
 		"data": []any{m}}, mockutil.Tagged(tagOrders))
 }

@@ -8,6 +8,7 @@ import (
 	"log"
 	"net/http"
 	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
@@ -48,7 +49,12 @@ type Adapter struct {
 	clientIDs map[int64]string // orderId → clientOrderId, immutable facts
 }
 
-var _ venues.Venue = (*Adapter)(nil)
+var (
+	_ venues.Venue       = (*Adapter)(nil)
+	_ venues.Quoter      = (*Adapter)(nil)
+	_ venues.OrderFiller = (*Adapter)(nil)
+	_ venues.Amender     = (*Adapter)(nil)
+)
 
 const (
 	exchangeInfoTTL = instcache.DefaultTTL
@@ -198,6 +204,30 @@ func (a *Adapter) Stats(ctx context.Context, instrument string) (venues.Stats, e
 		Time: time.UnixMilli(premium[0].Time).UTC()}, nil
 }
 
+// Quote reads the mark price in one request, GET /fapi/v1/premiumIndex; it gives no bid or ask, so they are zero.
+func (a *Adapter) Quote(ctx context.Context, instrument string) (venues.Quote, error) {
+	info, err := a.symbol(ctx, "quote", instrument)
+	if err != nil {
+		return venues.Quote{}, err
+	}
+	sym := info.rules.Symbol
+	var premium []*futures.PremiumIndex
+	if err := a.do(ctx, "quote", false, func(ctx context.Context, c *futures.Client) (err error) {
+		premium, err = c.NewPremiumIndexService().Symbol(sym).Do(ctx)
+		return err
+	}); err != nil {
+		return venues.Quote{}, err
+	}
+	if len(premium) != 1 || premium[0] == nil {
+		return venues.Quote{}, a.badPayload("quote", false, fmt.Errorf("want one premium index for %s, got %d", sym, len(premium)))
+	}
+	q, err := toQuote(instrument, sym, premium[0])
+	if err != nil {
+		return venues.Quote{}, a.badPayload("quote", false, err)
+	}
+	return q, nil
+}
+
 // clientIDRe is what Binance accepts as newClientOrderId.
 var clientIDRe = regexp.MustCompile(`^[.A-Z:/a-z0-9_-]{1,36}$`)
 
@@ -316,6 +346,89 @@ func (a *Adapter) Cancel(ctx context.Context, instrument, clientOrderID string) 
 	return o, nil
 }
 
+// Amend modifies an open LIMIT order (PUT /fapi/v1/order). Binance's modify needs the side, the quantity and the
+// price, so the order is read first (by client order id) and what the request leaves unchanged is taken from it;
+// the modify then names the order by its orderId. A quantity at or below what has filled makes Binance cancel the
+// order: the cancelled order is returned. When the venue answers -2013/-2011 (not open, or unknown) the order is
+// read again: an order that has ended is a Rejected error, one that does not exist wraps venues.ErrNotFound.
+func (a *Adapter) Amend(ctx context.Context, req venues.AmendRequest) (venues.Order, error) {
+	const op = "amend"
+	info, err := a.symbol(ctx, op, req.Instrument)
+	if err != nil {
+		return venues.Order{}, err
+	}
+	if err := checkAmend(info.rules, req); err != nil {
+		return venues.Order{}, a.invalid(op, err)
+	}
+	cur, err := a.Query(ctx, req.Instrument, req.ClientOrderID)
+	if err != nil {
+		return venues.Order{}, err
+	}
+	if cur.Status.Terminal() {
+		return venues.Order{}, endedError(a.cfg.Name, op, "", cur)
+	}
+	side, err := sideToVenue(cur.Side)
+	if err != nil {
+		return venues.Order{}, a.badPayload(op, false, err)
+	}
+	orderID, err := strconv.ParseInt(cur.VenueOrderID, 10, 64)
+	if err != nil {
+		return venues.Order{}, a.badPayload(op, false, err)
+	}
+	qty, price := cur.Quantity, cur.Price
+	if !req.Quantity.IsZero() {
+		qty = req.Quantity
+	}
+	if !req.Price.IsZero() {
+		price = req.Price
+	}
+	var res *futures.ModifyOrderResponse
+	err = a.do(ctx, op, true, func(ctx context.Context, c *futures.Client) (err error) {
+		res, err = c.NewModifyOrderService().Symbol(info.rules.Symbol).OrderID(orderID).Side(side).
+			Quantity(qty.String()).Price(price.String()).Do(ctx, a.recvWindow())
+		return err
+	})
+	if err != nil {
+		if !venues.IsNotFound(err) {
+			return venues.Order{}, err
+		}
+		var ve *venues.Error
+		errors.As(err, &ve)
+		now, qerr := a.Query(ctx, req.Instrument, req.ClientOrderID)
+		if qerr != nil {
+			return venues.Order{}, qerr
+		}
+		return venues.Order{}, endedError(a.cfg.Name, op, ve.Code, now)
+	}
+	o, err := toOrder(req.Instrument, fieldsOfModify(res))
+	if err != nil {
+		return venues.Order{}, a.badPayload(op, true, err)
+	}
+	return o, nil
+}
+
+// checkAmend validates an amendment against the instrument's rules before anything is sent.
+func checkAmend(r venues.Rules, req venues.AmendRequest) error {
+	switch {
+	case !clientIDRe.MatchString(req.ClientOrderID):
+		return fmt.Errorf("client order id %q is not valid", req.ClientOrderID)
+	case req.Quantity.IsZero() && req.Price.IsZero():
+		return errors.New("an amendment changes the quantity, the price or both")
+	case req.Quantity.IsNegative() || !r.OnLot(req.Quantity):
+		return fmt.Errorf("quantity %s is not a multiple of the lot %s", req.Quantity, r.LotSize)
+	case req.Price.IsNegative() || !r.OnTick(req.Price):
+		return fmt.Errorf("price %s is not a multiple of the tick %s", req.Price, r.TickSize)
+	}
+	return nil
+}
+
+// endedError is the Rejected error for an amendment of order o that is not open (or, if the read-back says it is,
+// that the venue refused as not open): never venues.ErrNotFound, the order exists.
+func endedError(venue, op, code string, o venues.Order) error {
+	return &venues.Error{Venue: venue, Op: op, Class: venues.Rejected, Code: code,
+		Msg: fmt.Sprintf("order %s is %s: it cannot be amended", o.ClientOrderID, o.Status)}
+}
+
 // OpenOrders lists the working orders on an instrument.
 func (a *Adapter) OpenOrders(ctx context.Context, instrument string) ([]venues.Order, error) {
 	info, err := a.symbol(ctx, "open_orders", instrument)
@@ -347,33 +460,12 @@ func (a *Adapter) Fills(ctx context.Context, instrument string, sinceMillis int6
 	if err != nil {
 		return nil, err
 	}
-	const page = 1000
-	var trades []*futures.AccountTrade
-	for fromID := int64(-1); ; {
-		var res []*futures.AccountTrade
-		if err := a.do(ctx, "fills", false, func(ctx context.Context, c *futures.Client) (err error) {
-			s := c.NewListAccountTradeService().Symbol(info.rules.Symbol).Limit(page)
-			if fromID < 0 {
-				s = s.StartTime(sinceMillis)
-			} else {
-				s = s.FromID(fromID)
-			}
-			res, err = s.Do(ctx, a.recvWindow())
-			return err
-		}); err != nil {
-			return nil, err
-		}
-		trades = append(trades, res...)
-		if len(res) < page || res[len(res)-1] == nil {
-			break
-		}
-		fromID = res[len(res)-1].ID + 1
+	trades, err := a.userTrades(ctx, "fills", info.rules.Symbol, 0, sinceMillis)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]venues.Fill, 0, len(trades))
 	for _, t := range trades {
-		if t == nil {
-			return nil, a.badPayload("fills", false, errors.New("null trade"))
-		}
 		cid, err := a.clientIDOf(ctx, info.rules.Symbol, t.OrderID)
 		if err != nil {
 			return nil, err
@@ -385,6 +477,92 @@ func (a *Adapter) Fills(ctx context.Context, instrument string, sinceMillis int6
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// OrderFills returns one order's trades since sinceMillis: userTrades filtered by orderId (Binance's numeric order
+// id, venueOrderID). Without venueOrderID the order is first queried by client order id; without clientOrderID its
+// client id is read from the order. A trade of another order in the answer is an error.
+func (a *Adapter) OrderFills(ctx context.Context, instrument, clientOrderID, venueOrderID string, sinceMillis int64) ([]venues.Fill, error) {
+	const op = "order_fills"
+	info, err := a.symbol(ctx, op, instrument)
+	if err != nil {
+		return nil, err
+	}
+	sym := info.rules.Symbol
+	var orderID int64
+	switch {
+	case venueOrderID != "":
+		if orderID, err = strconv.ParseInt(venueOrderID, 10, 64); err != nil || orderID <= 0 {
+			return nil, a.invalid(op, fmt.Errorf("venue order id %q is not a Binance orderId", venueOrderID))
+		}
+		if clientOrderID == "" {
+			if clientOrderID, err = a.clientIDOf(ctx, sym, orderID); err != nil {
+				return nil, err
+			}
+		}
+	case clientOrderID != "":
+		o, err := a.Query(ctx, instrument, clientOrderID)
+		if err != nil {
+			return nil, err
+		}
+		if orderID, err = strconv.ParseInt(o.VenueOrderID, 10, 64); err != nil {
+			return nil, a.badPayload(op, false, err)
+		}
+	default:
+		return nil, a.invalid(op, errors.New("neither a client nor a venue order id"))
+	}
+	trades, err := a.userTrades(ctx, op, sym, orderID, sinceMillis)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]venues.Fill, 0, len(trades))
+	for _, t := range trades {
+		if t.OrderID != orderID {
+			return nil, a.badPayload(op, false, fmt.Errorf("trade %d of order %d in the trades of order %d", t.ID, t.OrderID, orderID))
+		}
+		f, err := toFill(a.cfg.Name, instrument, clientOrderID, t)
+		if err != nil {
+			return nil, a.badPayload(op, false, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// userTrades reads the account's trades in symbol since sinceMillis, of one order if orderID is not zero: every page
+// of GET /fapi/v1/userTrades, the first from the start time, the next from the id after the last trade.
+func (a *Adapter) userTrades(ctx context.Context, op, symbol string, orderID, sinceMillis int64) ([]*futures.AccountTrade, error) {
+	const page = 1000
+	var trades []*futures.AccountTrade
+	for fromID := int64(-1); ; {
+		var res []*futures.AccountTrade
+		if err := a.do(ctx, op, false, func(ctx context.Context, c *futures.Client) (err error) {
+			s := c.NewListAccountTradeService().Symbol(symbol).Limit(page)
+			if orderID != 0 {
+				s = s.OrderID(orderID)
+			}
+			switch {
+			case fromID >= 0:
+				s = s.FromID(fromID)
+			case sinceMillis > 0: // startTime=0 would ask for the first week after the epoch
+				s = s.StartTime(sinceMillis)
+			}
+			res, err = s.Do(ctx, a.recvWindow())
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		for _, t := range res {
+			if t == nil {
+				return nil, a.badPayload(op, false, errors.New("null trade"))
+			}
+		}
+		trades = append(trades, res...)
+		if len(res) < page {
+			return trades, nil
+		}
+		fromID = res[len(res)-1].ID + 1
+	}
 }
 
 // clientIDOf finds an order's client id: from the cache, else by querying the order by id.

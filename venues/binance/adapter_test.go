@@ -2,6 +2,7 @@ package binance
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,6 +40,7 @@ type env struct {
 	srv  *mockbinance.Server
 	ad   *Adapter
 	book *market.Venue
+	sent *venuetesting.Counter // the requests ad sent
 }
 
 func newEnv(t *testing.T, m *market.Market, name string) env {
@@ -47,12 +49,18 @@ func newEnv(t *testing.T, m *market.Market, name string) env {
 	srv, err := mockbinance.New(mockbinance.Config{Name: name, Book: book, TakerFeeBps: 5, MakerFeeBps: 2,
 		APIKey: key, APISecret: secKey, Clock: m.Clock()})
 	srv = venuetesting.Serve(t, srv, err)
-	return env{srv: srv, ad: newAdapter(t, name, srv, secKey), book: book}
+	sent := &venuetesting.Counter{}
+	return env{srv: srv, ad: newAdapterWith(t, name, srv, secKey, sent.Client()), book: book, sent: sent}
 }
 
 func newAdapter(t *testing.T, name string, srv *mockbinance.Server, sec string) *Adapter {
+	return newAdapterWith(t, name, srv, sec, nil)
+}
+
+func newAdapterWith(t *testing.T, name string, srv *mockbinance.Server, sec string, hc *http.Client) *Adapter {
 	t.Helper()
-	ad, err := New(Config{Name: name, BaseURL: srv.URL(), WSURL: srv.WSURL(), APIKey: key, Secret: secret.New(sec)})
+	ad, err := New(Config{Name: name, BaseURL: srv.URL(), WSURL: srv.WSURL(), APIKey: key, Secret: secret.New(sec),
+		HTTPClient: hc})
 	return venuetesting.Must(t, ad, err)
 }
 
@@ -378,5 +386,72 @@ func TestClassifyTable(t *testing.T) {
 				t.Errorf("code %s: notFound %v, want %v", c.Code, notFound(n), c.NotFound)
 			}
 		}
+	}
+}
+
+// TestQuoteOneRequest: the mark from premiumIndex alone (one request; Stats needs two), no bid or ask.
+func TestQuoteOneRequest(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	if _, err := e.ad.Rules(ctx(t), inst); err != nil {
+		t.Fatal(err)
+	}
+	before := e.sent.Sent()
+	q, err := e.ad.Quote(ctx(t), inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := e.book.Quote()
+	if n := e.sent.Sent() - before; n != 1 {
+		t.Fatalf("%d requests", n)
+	}
+	if q.Instrument != inst || !q.Mark.Equal(want.Mark) || !q.Bid.IsZero() || !q.Ask.IsZero() || !q.Time.Equal(want.Time) {
+		t.Fatalf("quote %+v, book %+v", q, want)
+	}
+	_, err = e.ad.Quote(ctx(t), "ETH-USDT-PERP")
+	wantErr(t, err, venues.Rejected, "")
+}
+
+// partiallyFilledGTC places a GTC buy of three times the best ask's quantity at the best ask: it takes that level
+// and rests the rest, partially filled.
+func partiallyFilledGTC(t *testing.T, v venues.Venue, book *market.Venue, id string) venues.Order {
+	t.Helper()
+	_, asks := book.Depth(1)
+	o, err := v.Place(ctx(t), venues.OrderRequest{ClientOrderID: id, Instrument: inst, Side: venues.Buy, Type: venues.Limit,
+		TimeInForce: venues.GTC, Quantity: asks[0].Qty.Mul(d("3")), Price: asks[0].Price})
+	if err != nil || o.Status != venues.StatusPartiallyFilled || !o.FilledQty.Equal(asks[0].Qty) {
+		t.Fatalf("place %+v %v", o, err)
+	}
+	return o
+}
+
+// TestAmendModifySemantics: Binance's modify refuses an unchanged order (-5027), and cancels an order amended to
+// no more than it has filled; what the adapter cannot express is refused before anything is sent.
+func TestAmendModifySemantics(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	o := partiallyFilledGTC(t, e.ad, e.book, "amb1")
+	_, err := e.ad.Amend(ctx(t), venues.AmendRequest{Instrument: inst, ClientOrderID: "amb1", Quantity: o.Quantity})
+	wantErr(t, err, venues.Rejected, "-5027")
+
+	before := e.sent.Sent()
+	for _, bad := range []venues.AmendRequest{
+		{Instrument: inst, ClientOrderID: "amb1", Quantity: d("0.0005")},
+		{Instrument: inst, ClientOrderID: "amb1", Price: d("10000.05")},
+		{Instrument: inst, ClientOrderID: "amb1"},
+		{Instrument: inst, ClientOrderID: "", Price: d("10000")},
+	} {
+		_, err := e.ad.Amend(ctx(t), bad)
+		wantErr(t, err, venues.Rejected, "")
+	}
+	if n := e.sent.Sent() - before; n != 0 {
+		t.Fatalf("%d requests sent for amendments the adapter cannot express", n)
+	}
+
+	c, err := e.ad.Amend(ctx(t), venues.AmendRequest{Instrument: inst, ClientOrderID: "amb1", Quantity: o.FilledQty})
+	if err != nil || c.Status != venues.StatusCanceled || !c.FilledQty.Equal(o.FilledQty) {
+		t.Fatalf("amend to the filled quantity: %+v %v", c, err)
+	}
+	_, err = e.ad.Amend(ctx(t), venues.AmendRequest{Instrument: inst, ClientOrderID: "amb1", Price: o.Price.Sub(d("1"))})
+	if ve := wantErr(t, err, venues.Rejected, ""); venues.IsNotFound(ve) {
+		t.Fatalf("a cancelled order exists: %v", err)
 	}
 }

@@ -91,6 +91,11 @@ func fieldsOfCreate(o *futures.CreateOrderResponse) orderFields {
 		o.OrigQuantity, o.ExecutedQuantity, o.AvgPrice, o.ReduceOnly, o.UpdateTime}
 }
 
+func fieldsOfModify(o *futures.ModifyOrderResponse) orderFields {
+	return orderFields{o.Symbol, o.ClientOrderID, o.OrderID, o.Side, o.Type, o.TimeInForce, o.Status, o.Price,
+		o.OriginalQuantity, o.ExecutedQuantity, o.AveragePrice, o.ReduceOnly, o.UpdateTime}
+}
+
 // fieldsOfCancel: the cancel answer has no average price; it is computed from cumQuote / executedQty.
 func fieldsOfCancel(o *futures.CancelOrderResponse) (orderFields, error) {
 	f := orderFields{o.Symbol, o.ClientOrderID, o.OrderID, o.Side, o.Type, o.TimeInForce, o.Status, o.Price,
@@ -259,4 +264,22 @@ func toSymbol(s *futures.Symbol) (symbolInfo, error) {
 		return symbolInfo{}, err
 	}
 	return symbolInfo{instrument: inst, rules: r}, nil
+}
+
+// toQuote translates the premium index of symbol: the mark price and the venue's time; it carries no bid or ask.
+func toQuote(instrument, symbol string, p *futures.PremiumIndex) (venues.Quote, error) {
+	if p.Symbol != symbol {
+		return venues.Quote{}, fmt.Errorf("premium index for %q, want %s", p.Symbol, symbol)
+	}
+	mark, err := convert.Dec("markPrice", p.MarkPrice)
+	if err != nil {
+		return venues.Quote{}, err
+	}
+	if !mark.IsPositive() {
+		return venues.Quote{}, fmt.Errorf("markPrice %s is not positive", mark)
+	}
+	if p.Time <= 0 {
+		return venues.Quote{}, fmt.Errorf("premium index of %s: no time", symbol)
+	}
+	return venues.Quote{Instrument: instrument, Mark: mark, Time: time.UnixMilli(p.Time).UTC()}, nil
 }

@@ -60,3 +60,23 @@ func FuzzConvert(f *testing.F) {
 		}
 	})
 }
+
+func TestToQuote(t *testing.T) {
+	p := &futures.PremiumIndex{Symbol: "BTCUSDT", MarkPrice: "10490.12345678", Time: 1700000000000}
+	q, err := toQuote(inst, "BTCUSDT", p)
+	if err != nil || q.Instrument != inst || q.Mark.String() != "10490.12345678" || !q.Bid.IsZero() || !q.Ask.IsZero() ||
+		q.Time.UnixMilli() != 1700000000000 {
+		t.Fatalf("%+v %v", q, err)
+	}
+	for _, bad := range []futures.PremiumIndex{
+		{Symbol: "ETHUSDT", MarkPrice: "1", Time: 1},
+		{Symbol: "BTCUSDT", MarkPrice: "", Time: 1},
+		{Symbol: "BTCUSDT", MarkPrice: "0", Time: 1},
+		{Symbol: "BTCUSDT", MarkPrice: "1x", Time: 1},
+		{Symbol: "BTCUSDT", MarkPrice: "1"},
+	} {
+		if _, err := toQuote(inst, "BTCUSDT", &bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}

@@ -11,6 +11,10 @@
 // the venue did act) and Rejected for reads (retrying a read the adapter cannot parse would loop). Classify holds
 // the status/code table.
 //
+// Beyond venues.Venue it is a venues.Quoter (premiumIndex: the mark, one request), a venues.OrderFiller
+// (userTrades by orderId) and a venues.Amender (order modify, which needs side, quantity and price: the adapter
+// reads the order first and sends what does not change as it is).
+//
 // Translation between venue and canonical types lives in convert.go and fails loudly: an unknown status, type,
 // time in force or a malformed decimal is an error, never a default. Signed URLs, signatures and the secret never
 // reach a log line or an error string: transport errors are stripped of their query. The user-data stream runs on

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -46,7 +47,12 @@ type Adapter struct {
 	subscribed func() // test hook: called after each private-stream subscribe succeeds
 }
 
-var _ venues.Venue = (*Adapter)(nil)
+var (
+	_ venues.Venue       = (*Adapter)(nil)
+	_ venues.Quoter      = (*Adapter)(nil)
+	_ venues.OrderFiller = (*Adapter)(nil)
+	_ venues.Amender     = (*Adapter)(nil)
+)
 
 const (
 	instrumentsTTL = instcache.DefaultTTL
@@ -273,6 +279,31 @@ func (a *Adapter) Stats(ctx context.Context, instrument string) (venues.Stats, e
 	return venues.Stats{}, a.fail(&c, venues.Rejected, http.StatusOK, 0, err.Error(), err)
 }
 
+// Quote reads the mark price and the best bid and ask in one request, GET /v5/market/tickers; its time is the
+// answer's.
+func (a *Adapter) Quote(ctx context.Context, instrument string) (venues.Quote, error) {
+	r, err := a.rulesFor(ctx, "quote", instrument)
+	if err != nil {
+		return venues.Quote{}, err
+	}
+	c := call{op: "quote", method: http.MethodGet, path: "/v5/market/tickers",
+		query: url.Values{"category": {"linear"}, "symbol": {r.Symbol}}}
+	var res listResult[tickerJSON]
+	at, err := a.do(ctx, c, &res)
+	if err != nil {
+		return venues.Quote{}, err
+	}
+	if len(res.List) != 1 || res.List[0].Symbol != r.Symbol {
+		err := fmt.Errorf("want one ticker for %s, got %d", r.Symbol, len(res.List))
+		return venues.Quote{}, a.fail(&c, venues.Rejected, http.StatusOK, 0, err.Error(), err)
+	}
+	q, err := toQuote(instrument, res.List[0], at)
+	if err != nil {
+		return venues.Quote{}, a.fail(&c, venues.Rejected, http.StatusOK, 0, err.Error(), err)
+	}
+	return q, nil
+}
+
 // Place sends a new order. Bybit answers a create with the ids only, so the order is then read back by
 // orderLinkId; if that read fails, the accepted order is returned as new.
 func (a *Adapter) Place(ctx context.Context, req venues.OrderRequest) (venues.Order, error) {
@@ -365,6 +396,41 @@ func (a *Adapter) Cancel(ctx context.Context, instrument, clientOrderID string) 
 	return a.Query(ctx, instrument, clientOrderID)
 }
 
+// Amend changes an open order's qty and/or price by orderLinkId (POST /v5/order/amend; only what changes is sent)
+// and returns the order read back. When the venue answers 110001 (does not exist or too late to replace) the
+// order is queried: an order that has ended is a Rejected error, one that does not exist wraps venues.ErrNotFound.
+// If the amendment was accepted but the read-back fails, the error is Unknown: the order's state must be queried.
+func (a *Adapter) Amend(ctx context.Context, req venues.AmendRequest) (venues.Order, error) {
+	const op = "amend"
+	r, err := a.rulesFor(ctx, op, req.Instrument)
+	if err != nil {
+		return venues.Order{}, err
+	}
+	body, err := amendBody(r, req)
+	if err != nil {
+		return venues.Order{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Msg: err.Error(), Err: err}
+	}
+	_, err = a.do(ctx, call{op: op, method: http.MethodPost, path: "/v5/order/amend", body: body, signed: true,
+		mutating: true}, nil)
+	if err != nil {
+		if !venues.IsNotFound(err) {
+			return venues.Order{}, err
+		}
+		o, qerr := a.Query(ctx, req.Instrument, req.ClientOrderID)
+		if qerr != nil {
+			return venues.Order{}, qerr
+		}
+		return venues.Order{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected,
+			Code: strconv.Itoa(codeNoOrder), Msg: fmt.Sprintf("order %s is %s: it cannot be amended", o.ClientOrderID, o.Status)}
+	}
+	o, err := a.Query(ctx, req.Instrument, req.ClientOrderID)
+	if err != nil {
+		return venues.Order{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Unknown,
+			Msg: "amended, but the order could not be read back", Err: err}
+	}
+	return o, nil
+}
+
 // OpenOrders lists the orders still working on an instrument.
 func (a *Adapter) OpenOrders(ctx context.Context, instrument string) ([]venues.Order, error) {
 	r, err := a.rulesFor(ctx, "open_orders", instrument)
@@ -402,7 +468,41 @@ func (a *Adapter) Fills(ctx context.Context, instrument string, sinceMillis int6
 	if err != nil {
 		return nil, err
 	}
-	q := url.Values{"category": {"linear"}, "symbol": {r.Symbol}, "limit": {strconv.Itoa(fillsPageLimit)}}
+	return a.executions(ctx, "fills", instrument, url.Values{"category": {"linear"}, "symbol": {r.Symbol}}, sinceMillis, nil)
+}
+
+// OrderFills returns one order's executions since sinceMillis: /v5/execution/list filtered by orderLinkId (by
+// orderId when no client order id is given). An execution of another order in the answer is an error.
+func (a *Adapter) OrderFills(ctx context.Context, instrument, clientOrderID, venueOrderID string, sinceMillis int64) ([]venues.Fill, error) {
+	const op = "order_fills"
+	r, err := a.rulesFor(ctx, op, instrument)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{"category": {"linear"}, "symbol": {r.Symbol}}
+	switch {
+	case clientOrderID != "":
+		q.Set("orderLinkId", clientOrderID)
+	case venueOrderID != "":
+		q.Set("orderId", venueOrderID)
+	default:
+		err := errors.New("neither a client nor a venue order id")
+		return nil, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Msg: err.Error(), Err: err}
+	}
+	return a.executions(ctx, op, instrument, q, sinceMillis, func(f *venues.Fill) error {
+		if clientOrderID != "" && f.ClientOrderID != clientOrderID || venueOrderID != "" && f.VenueOrderID != venueOrderID {
+			return fmt.Errorf("execution %s of order %s/%s in the executions of order %s/%s", f.TradeID, f.ClientOrderID,
+				f.VenueOrderID, clientOrderID, venueOrderID)
+		}
+		return nil
+	})
+}
+
+// executions reads every page of /v5/execution/list with q since sinceMillis, checks each fill with check (if not
+// nil) and returns them oldest first.
+func (a *Adapter) executions(ctx context.Context, op, instrument string, q url.Values, sinceMillis int64,
+	check func(*venues.Fill) error) ([]venues.Fill, error) {
+	q.Set("limit", strconv.Itoa(fillsPageLimit))
 	if sinceMillis > 0 {
 		q.Set("startTime", strconv.FormatInt(sinceMillis, 10))
 	}
@@ -411,15 +511,18 @@ func (a *Adapter) Fills(ctx context.Context, instrument string, sinceMillis int6
 		if page == maxFillPages {
 			// Stopping here would drop the oldest executions silently; recovery relies on having all of them.
 			err := fmt.Errorf("more than %d pages of executions since %d", maxFillPages, sinceMillis)
-			return nil, &venues.Error{Venue: a.cfg.Name, Op: "fills", Class: venues.Retryable, Msg: err.Error(), Err: err}
+			return nil, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Retryable, Msg: err.Error(), Err: err}
 		}
-		c := call{op: "fills", method: http.MethodGet, path: "/v5/execution/list", query: q, signed: true}
+		c := call{op: op, method: http.MethodGet, path: "/v5/execution/list", query: q, signed: true}
 		var res listResult[execJSON]
 		if _, err := a.do(ctx, c, &res); err != nil {
 			return nil, err
 		}
 		for _, d := range res.List {
 			f, ok, err := toFill(a.cfg.Name, instrument, d)
+			if err == nil && ok && check != nil {
+				err = check(&f)
+			}
 			if err != nil {
 				return nil, a.fail(&c, venues.Rejected, http.StatusOK, 0, err.Error(), err)
 			}
@@ -432,10 +535,7 @@ func (a *Adapter) Fills(ctx context.Context, instrument string, sinceMillis int6
 		}
 		q.Set("cursor", res.NextPageCursor)
 	}
-	// The venue lists newest first.
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
+	slices.Reverse(out) // the venue lists newest first
 	return out, nil
 }
 

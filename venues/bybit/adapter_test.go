@@ -2,6 +2,7 @@ package bybit
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,6 +28,7 @@ type fixture struct {
 	srv  *mock.Server
 	book *market.Venue
 	ad   *Adapter
+	sent *venuetesting.Counter // the requests ad sent
 }
 
 var (
@@ -44,12 +46,18 @@ func newFixture(t *testing.T) *fixture {
 	srv, err := mock.New(mock.Config{Name: "c", Book: book, TakerFeeBps: 5.5, MakerFeeBps: 2, APIKey: testKey,
 		APISecret: testSec, Clock: m.Clock(), DisableRateLimits: true})
 	srv = venuetesting.Serve(t, srv, err)
-	return &fixture{srv: srv, book: book, ad: newAdapter(t, srv, testSec)}
+	sent := &venuetesting.Counter{}
+	return &fixture{srv: srv, book: book, ad: newAdapterWith(t, srv, testSec, sent.Client()), sent: sent}
 }
 
 func newAdapter(t *testing.T, srv *mock.Server, sec string) *Adapter {
+	return newAdapterWith(t, srv, sec, nil)
+}
+
+func newAdapterWith(t *testing.T, srv *mock.Server, sec string, hc *http.Client) *Adapter {
 	t.Helper()
-	ad, err := New(Config{Name: "c", BaseURL: srv.URL(), WSURL: srv.WSURL(), APIKey: testKey, Secret: secret.New(sec)})
+	ad, err := New(Config{Name: "c", BaseURL: srv.URL(), WSURL: srv.WSURL(), APIKey: testKey, Secret: secret.New(sec),
+		HTTPClient: hc})
 	return venuetesting.Must(t, ad, err)
 }
 
@@ -375,4 +383,52 @@ func TestClassTable(t *testing.T) {
 		}
 		return Classify(status, n)
 	})
+}
+
+// TestQuoteOneRequest: mark, bid and ask from one tickers request.
+func TestQuoteOneRequest(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.ad.Rules(context.Background(), inst); err != nil {
+		t.Fatal(err)
+	}
+	before := f.sent.Sent()
+	q, err := f.ad.Quote(context.Background(), inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := f.book.Quote()
+	if n := f.sent.Sent() - before; n != 1 {
+		t.Fatalf("%d requests", n)
+	}
+	if q.Instrument != inst || !q.Mark.Equal(want.Mark.Round(2)) || !q.Bid.Equal(want.Bid) || !q.Ask.Equal(want.Ask) {
+		t.Fatalf("quote %+v, book %+v", q, want)
+	}
+}
+
+// TestAmendSemantics: Bybit refuses an amendment to no more than has filled (110064) and one that changes
+// nothing (10001); an amendment of a cancelled order (110001) is resolved by query to a Rejected error that is not
+// a not-found.
+func TestAmendSemantics(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, asks := f.book.Depth(1)
+	o, err := f.ad.Place(ctx, venues.OrderRequest{ClientOrderID: "amy1", Instrument: inst, Side: venues.Buy,
+		Type: venues.Limit, TimeInForce: venues.GTC, Quantity: asks[0].Qty.Mul(d("3")), Price: asks[0].Price})
+	if err != nil || o.Status != venues.StatusPartiallyFilled {
+		t.Fatalf("place %+v %v", o, err)
+	}
+	_, err = f.ad.Amend(ctx, venues.AmendRequest{Instrument: inst, ClientOrderID: "amy1", Quantity: o.FilledQty})
+	wantErr(t, err, venues.Rejected, "110064")
+	_, err = f.ad.Amend(ctx, venues.AmendRequest{Instrument: inst, ClientOrderID: "amy1", Price: o.Price})
+	wantErr(t, err, venues.Rejected, "10001")
+	if q, err := f.ad.Query(ctx, inst, "amy1"); err != nil || !q.Quantity.Equal(o.Quantity) || q.Status != venues.StatusPartiallyFilled {
+		t.Fatalf("a refused amendment changes nothing: %+v %v", q, err)
+	}
+	if _, err := f.ad.Cancel(ctx, inst, "amy1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.ad.Amend(ctx, venues.AmendRequest{Instrument: inst, ClientOrderID: "amy1", Price: o.Price.Sub(d("1"))})
+	if ve := wantErr(t, err, venues.Rejected, "110001"); venues.IsNotFound(ve) {
+		t.Fatalf("a cancelled order exists: %v", err)
+	}
 }

@@ -2,6 +2,7 @@ package bybit
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -47,6 +48,8 @@ type instrumentJSON struct {
 type tickerJSON struct {
 	Symbol      string `json:"symbol"`
 	MarkPrice   string `json:"markPrice"`
+	Bid1Price   string `json:"bid1Price"`
+	Ask1Price   string `json:"ask1Price"`
 	Volume24h   string `json:"volume24h"`
 	Turnover24h string `json:"turnover24h"`
 	FundingRate string `json:"fundingRate"`
@@ -169,6 +172,26 @@ func toStats(instrument string, t tickerJSON, at int64) (venues.Stats, error) {
 		return venues.Stats{}, err
 	}
 	return s, nil
+}
+
+// toQuote translates a ticker: mark, best bid and ask (empty when that side of the book is empty: zero), and the
+// answer's time. A crossed book is an error.
+func toQuote(instrument string, t tickerJSON, at time.Time) (venues.Quote, error) {
+	mark, err1 := convert.Dec("markPrice", t.MarkPrice)
+	bid, err2 := convert.DecOpt("bid1Price", t.Bid1Price)
+	ask, err3 := convert.DecOpt("ask1Price", t.Ask1Price)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return venues.Quote{}, fmt.Errorf("ticker %s: %w", t.Symbol, err)
+	}
+	switch {
+	case !mark.IsPositive():
+		return venues.Quote{}, fmt.Errorf("ticker %s: markPrice %s is not positive", t.Symbol, mark)
+	case bid.IsNegative() || ask.IsNegative() || bid.IsPositive() && ask.IsPositive() && !bid.LessThan(ask):
+		return venues.Quote{}, fmt.Errorf("ticker %s: bid %s, ask %s", t.Symbol, bid, ask)
+	case at.IsZero() || at.Unix() <= 0:
+		return venues.Quote{}, fmt.Errorf("ticker %s: no time", t.Symbol)
+	}
+	return venues.Quote{Instrument: instrument, Mark: mark, Bid: bid, Ask: ask, Time: at}, nil
 }
 
 func toSide(s string) (venues.Side, error) {
@@ -432,4 +455,29 @@ func decodeStream(venue string, msg []byte, instOf func(symbol string) (string, 
 		return evs, nil
 	}
 	return nil, nil // position and other topics: not stream events for execd
+}
+
+// amendBody is the JSON body of POST /v5/order/amend for req: qty and price only when they change, or an error for
+// an amendment Bybit cannot express.
+func amendBody(rules venues.Rules, req venues.AmendRequest) (map[string]any, error) {
+	if !linkIDRe.MatchString(req.ClientOrderID) {
+		return nil, fmt.Errorf("client order id %q: want 1-36 of [A-Za-z0-9_-]", req.ClientOrderID)
+	}
+	if req.Quantity.IsZero() && req.Price.IsZero() {
+		return nil, fmt.Errorf("an amendment changes the quantity, the price or both")
+	}
+	body := map[string]any{"category": "linear", "symbol": rules.Symbol, "orderLinkId": req.ClientOrderID}
+	if !req.Quantity.IsZero() {
+		if !req.Quantity.IsPositive() || !rules.OnLot(req.Quantity) {
+			return nil, fmt.Errorf("quantity %s is not a positive multiple of the lot %s", req.Quantity, rules.LotSize)
+		}
+		body["qty"] = req.Quantity.String()
+	}
+	if !req.Price.IsZero() {
+		if !req.Price.IsPositive() || !rules.OnTick(req.Price) {
+			return nil, fmt.Errorf("price %s is not a positive multiple of the tick %s", req.Price, rules.TickSize)
+		}
+		body["price"] = req.Price.String()
+	}
+	return body, nil
 }

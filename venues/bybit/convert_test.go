@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/execd-dev/execd/venues"
 )
@@ -87,4 +88,31 @@ func FuzzConvert(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestToQuote(t *testing.T) {
+	at := time.UnixMilli(1700000000000).UTC()
+	q, err := toQuote("BTC-USDT-PERP", tickerJSON{Symbol: "BTCUSDT", MarkPrice: "10490.5", Bid1Price: "10490.1",
+		Ask1Price: "10490.2"}, at)
+	if err != nil || q.Mark.String() != "10490.5" || q.Bid.String() != "10490.1" || q.Ask.String() != "10490.2" || !q.Time.Equal(at) {
+		t.Fatalf("%+v %v", q, err)
+	}
+	// An empty side of the book is zero.
+	if q, err := toQuote("BTC-USDT-PERP", tickerJSON{Symbol: "BTCUSDT", MarkPrice: "1"}, at); err != nil || !q.Bid.IsZero() || !q.Ask.IsZero() {
+		t.Fatalf("%+v %v", q, err)
+	}
+	for _, bad := range []tickerJSON{
+		{Symbol: "BTCUSDT", MarkPrice: ""},
+		{Symbol: "BTCUSDT", MarkPrice: "0"},
+		{Symbol: "BTCUSDT", MarkPrice: "1", Bid1Price: "x"},
+		{Symbol: "BTCUSDT", MarkPrice: "1", Bid1Price: "2", Ask1Price: "2"},
+		{Symbol: "BTCUSDT", MarkPrice: "1", Bid1Price: "-1"},
+	} {
+		if _, err := toQuote("BTC-USDT-PERP", bad, at); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+	if _, err := toQuote("BTC-USDT-PERP", tickerJSON{Symbol: "BTCUSDT", MarkPrice: "1"}, time.Time{}); err == nil {
+		t.Error("a quote without a time accepted")
+	}
 }

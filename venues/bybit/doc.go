@@ -6,4 +6,7 @@
 // Canonical BASE-QUOTE-PERP instruments map to Bybit symbols (BTC-USDT-PERP ↔ BTCUSDT); quantities are in base
 // units as on Bybit. Orders are placed, queried and cancelled by orderLinkId (the client order id). Every failure is a
 // classified *venues.Error (see Classify); payloads the adapter cannot translate are errors, never guesses.
+//
+// Beyond venues.Venue it is a venues.Quoter (tickers: mark, bid1 and ask1 in one request), a venues.OrderFiller
+// (/v5/execution/list by orderLinkId) and a venues.Amender (/v5/order/amend by orderLinkId, the order read back).
 package bybit

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -49,7 +50,12 @@ type Adapter struct {
 	insts *instcache.Cache[instrument] // public instruments: canonical instrument ↔ instId, contract terms
 }
 
-var _ venues.Venue = (*Adapter)(nil)
+var (
+	_ venues.Venue       = (*Adapter)(nil)
+	_ venues.Quoter      = (*Adapter)(nil)
+	_ venues.OrderFiller = (*Adapter)(nil)
+	_ venues.Amender     = (*Adapter)(nil)
+)
 
 const (
 	instrumentsTTL = instcache.DefaultTTL
@@ -268,6 +274,28 @@ func (a *Adapter) Stats(ctx context.Context, inst string) (venues.Stats, error) 
 	return s, nil
 }
 
+// Quote reads the mark price in one request, GET /api/v5/public/mark-price; it gives no bid or ask, so they are
+// zero.
+func (a *Adapter) Quote(ctx context.Context, inst string) (venues.Quote, error) {
+	in, err := a.instrument(ctx, "quote", inst)
+	if err != nil {
+		return venues.Quote{}, err
+	}
+	id := in.rules.Symbol
+	var m []markRow
+	if err := a.call(ctx, "quote", http.MethodGet, "/api/v5/public/mark-price", url.Values{"instType": {"SWAP"}, "instId": {id}}, nil, false, false, &m); err != nil {
+		return venues.Quote{}, err
+	}
+	if len(m) != 1 {
+		return venues.Quote{}, a.badPayload("quote", false, fmt.Errorf("want one mark price for %s, got %d", id, len(m)))
+	}
+	q, err := toQuote(in, m[0])
+	if err != nil {
+		return venues.Quote{}, a.badPayload("quote", false, err)
+	}
+	return q, nil
+}
+
 // placeRequest is POST /api/v5/trade/order's body.
 type placeRequest struct {
 	InstID     string `json:"instId"`
@@ -375,6 +403,79 @@ func (a *Adapter) Cancel(ctx context.Context, inst, clientOrderID string) (venue
 	return a.Query(ctx, inst, clientOrderID)
 }
 
+// amendRequest is POST /api/v5/trade/amend-order's body.
+type amendRequest struct {
+	InstID  string `json:"instId"`
+	ClOrdID string `json:"clOrdId"`
+	NewSz   string `json:"newSz,omitempty"`
+	NewPx   string `json:"newPx,omitempty"`
+}
+
+// Amend changes an open order's size and/or price by clOrdId (amend-order; only what changes is sent), the
+// quantity converted to contracts exactly or refused before anything is sent, and returns the order read back.
+// When the venue says the order is not open or unknown (51503, 51509, 51510) the order is queried: an order that
+// has ended is a Rejected error, one that does not exist wraps venues.ErrNotFound. If the amendment was accepted
+// but the read-back fails, the error is Unknown: the order's state must be queried.
+func (a *Adapter) Amend(ctx context.Context, req venues.AmendRequest) (venues.Order, error) {
+	const op = "amend"
+	in, err := a.instrument(ctx, op, req.Instrument)
+	if err != nil {
+		return venues.Order{}, err
+	}
+	body, err := buildAmend(in, req)
+	if err != nil {
+		return venues.Order{}, a.reject(op, err)
+	}
+	var rows []sResult
+	err = a.call(ctx, op, http.MethodPost, "/api/v5/trade/amend-order", nil, body, true, true, &rows)
+	var ve *venues.Error
+	if err != nil {
+		if !errors.As(err, &ve) || !amendFailedFinal(ve.Code) {
+			return venues.Order{}, err
+		}
+		o, qerr := a.Query(ctx, req.Instrument, req.ClientOrderID)
+		if qerr != nil {
+			return venues.Order{}, qerr
+		}
+		return venues.Order{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Status: ve.Status,
+			Code: ve.Code, Msg: fmt.Sprintf("order %s is %s: it cannot be amended", o.ClientOrderID, o.Status)}
+	}
+	if len(rows) != 1 || rows[0].ClOrdID != req.ClientOrderID {
+		return venues.Order{}, a.badPayload(op, true, fmt.Errorf("amend answer %+v does not echo clOrdId %s", rows, req.ClientOrderID))
+	}
+	o, err := a.Query(ctx, req.Instrument, req.ClientOrderID)
+	if err != nil {
+		return venues.Order{}, &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Unknown,
+			Msg: "amended, but the order could not be read back", Err: err}
+	}
+	return o, nil
+}
+
+// buildAmend validates and translates an amendment; the new quantity becomes contracts exactly.
+func buildAmend(in instrument, req venues.AmendRequest) (amendRequest, error) {
+	if !clOrdIDRe.MatchString(req.ClientOrderID) {
+		return amendRequest{}, fmt.Errorf("client order id %q is not 1-32 alphanumerics", req.ClientOrderID)
+	}
+	if req.Quantity.IsZero() && req.Price.IsZero() {
+		return amendRequest{}, errors.New("an amendment changes the quantity, the price or both")
+	}
+	b := amendRequest{InstID: in.rules.Symbol, ClOrdID: req.ClientOrderID}
+	if !req.Quantity.IsZero() {
+		sz, err := in.toContracts(req.Quantity)
+		if err != nil {
+			return amendRequest{}, err
+		}
+		b.NewSz = sz.String()
+	}
+	if !req.Price.IsZero() {
+		if !req.Price.IsPositive() || !in.rules.OnTick(req.Price) {
+			return amendRequest{}, fmt.Errorf("price %s is not a positive multiple of tick %s", req.Price, in.rules.TickSize)
+		}
+		b.NewPx = req.Price.String()
+	}
+	return b, nil
+}
+
 // OpenOrders lists the working orders on an instrument (orders-pending, paged).
 func (a *Adapter) OpenOrders(ctx context.Context, inst string) ([]venues.Order, error) {
 	in, err := a.instrument(ctx, "open_orders", inst)
@@ -412,9 +513,49 @@ func (a *Adapter) Fills(ctx context.Context, inst string, sinceMillis int64) ([]
 	if err != nil {
 		return nil, err
 	}
+	return a.fills(ctx, "fills", in, "", sinceMillis)
+}
+
+// OrderFills returns one order's fills since sinceMillis: trade/fills filtered by ordId (venueOrderID). Without
+// venueOrderID the order is first queried by clOrdId for its ordId. A fill of another order in the answer is an
+// error.
+func (a *Adapter) OrderFills(ctx context.Context, inst, clientOrderID, venueOrderID string, sinceMillis int64) ([]venues.Fill, error) {
+	const op = "order_fills"
+	in, err := a.instrument(ctx, op, inst)
+	if err != nil {
+		return nil, err
+	}
+	if venueOrderID == "" {
+		if clientOrderID == "" {
+			return nil, a.reject(op, errors.New("neither a client nor a venue order id"))
+		}
+		o, err := a.Query(ctx, inst, clientOrderID)
+		if err != nil {
+			return nil, err
+		}
+		venueOrderID = o.VenueOrderID
+	}
+	out, err := a.fills(ctx, op, in, venueOrderID, sinceMillis)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range out {
+		if f.VenueOrderID != venueOrderID || clientOrderID != "" && f.ClientOrderID != clientOrderID {
+			return nil, a.badPayload(op, false, fmt.Errorf("fill %s of order %s/%s in the fills of order %s/%s", f.TradeID,
+				f.ClientOrderID, f.VenueOrderID, clientOrderID, venueOrderID))
+		}
+	}
+	return out, nil
+}
+
+// fills reads every page of trade/fills on in since sinceMillis, of one order if ordID is not empty, oldest first.
+func (a *Adapter) fills(ctx context.Context, op string, in instrument, ordID string, sinceMillis int64) ([]venues.Fill, error) {
 	var out []venues.Fill
 	for after := ""; ; {
 		q := url.Values{"instType": {"SWAP"}, "instId": {in.rules.Symbol}, "limit": {strconv.Itoa(pageLimit)}}
+		if ordID != "" {
+			q.Set("ordId", ordID)
+		}
 		if sinceMillis > 0 {
 			q.Set("begin", strconv.FormatInt(sinceMillis, 10))
 		}
@@ -422,13 +563,13 @@ func (a *Adapter) Fills(ctx context.Context, inst string, sinceMillis int64) ([]
 			q.Set("after", after)
 		}
 		var rows []fillRow
-		if err := a.call(ctx, "fills", http.MethodGet, "/api/v5/trade/fills", q, nil, true, false, &rows); err != nil {
+		if err := a.call(ctx, op, http.MethodGet, "/api/v5/trade/fills", q, nil, true, false, &rows); err != nil {
 			return nil, err
 		}
 		for _, r := range rows {
 			f, err := toFill(a.cfg.Name, in, r)
 			if err != nil {
-				return nil, a.badPayload("fills", false, err)
+				return nil, a.badPayload(op, false, err)
 			}
 			out = append(out, f)
 		}
@@ -436,12 +577,10 @@ func (a *Adapter) Fills(ctx context.Context, inst string, sinceMillis int64) ([]
 			break
 		}
 		if after = rows[len(rows)-1].BillID; after == "" {
-			return nil, a.badPayload("fills", false, errors.New("fill without billId"))
+			return nil, a.badPayload(op, false, errors.New("fill without billId"))
 		}
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 { // newest first on the wire
-		out[i], out[j] = out[j], out[i]
-	}
+	slices.Reverse(out) // newest first on the wire
 	return out, nil
 }
 

@@ -42,6 +42,7 @@ type env struct {
 	srv  *mockokx.Server
 	ad   *Adapter
 	book *market.Venue
+	sent *venuetesting.Counter // the requests ad sent
 }
 
 func newEnv(t *testing.T, tweak func(*mockokx.Config)) env {
@@ -55,7 +56,8 @@ func newEnv(t *testing.T, tweak func(*mockokx.Config)) env {
 	}
 	srv, err := mockokx.New(cfg)
 	srv = venuetesting.Serve(t, srv, err)
-	return env{srv: srv, ad: newAdapter(t, srv, secKey, pass, nil), book: book}
+	sent := &venuetesting.Counter{}
+	return env{srv: srv, ad: newAdapter(t, srv, secKey, pass, sent.Client()), book: book, sent: sent}
 }
 
 func newAdapter(t *testing.T, srv *mockokx.Server, sec, passphrase string, hc *http.Client) *Adapter {
@@ -327,7 +329,7 @@ func TestClassifyTable(t *testing.T) {
 func TestConformance(t *testing.T) {
 	venuetest.Run(t, func(t *testing.T) venuetest.Harness {
 		e := newEnv(t, nil)
-		return &venuetesting.Harness{Adapter: e.ad, Book: e.book, Faults: e.srv.Faults(),
+		return &venuetesting.Harness{Adapter: e.ad, Book: e.book, Faults: e.srv.Faults(), Sent: e.sent,
 			SetPos: func(q decimal.Decimal) { e.srv.SetPosition(instID, q.Div(d("0.01"))) },
 			Bad:    func() venues.Venue { return newAdapter(t, e.srv, "wrong-secret", pass, nil) },
 			Stale: func() venues.Venue {
@@ -346,4 +348,61 @@ func TestConformance(t *testing.T) {
 			},
 		}
 	})
+}
+
+// TestQuoteOneRequest: the mark from one mark-price request (Stats needs three), no bid or ask.
+func TestQuoteOneRequest(t *testing.T) {
+	e := newEnv(t, nil)
+	if _, err := e.ad.Rules(ctx(t), inst); err != nil {
+		t.Fatal(err)
+	}
+	before := e.sent.Sent()
+	q, err := e.ad.Quote(ctx(t), inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := e.book.Quote()
+	if n := e.sent.Sent() - before; n != 1 {
+		t.Fatalf("%d requests", n)
+	}
+	if q.Instrument != inst || !q.Mark.Equal(want.Mark) || !q.Bid.IsZero() || !q.Ask.IsZero() || !q.Time.Equal(want.Time) {
+		t.Fatalf("quote %+v, book %+v", q, want)
+	}
+}
+
+// TestAmendSemantics: a quantity that is not a whole number of contracts is refused before anything is sent; OKX
+// refuses a size not above what has filled (51000) and an amendment of a cancelled order (51509, resolved by query
+// to a Rejected error that is not a not-found); newSz goes out in contracts.
+func TestAmendSemantics(t *testing.T) {
+	e := newEnv(t, nil)
+	_, asks := e.book.Depth(1)
+	o, err := e.ad.Place(ctx(t), venues.OrderRequest{ClientOrderID: "amo1", Instrument: inst, Side: venues.Buy,
+		Type: venues.Limit, TimeInForce: venues.GTC, Quantity: asks[0].Qty.Mul(d("3")), Price: asks[0].Price})
+	if err != nil || o.Status != venues.StatusPartiallyFilled {
+		t.Fatalf("place %+v %v", o, err)
+	}
+	before := e.sent.Sent()
+	_, err = e.ad.Amend(ctx(t), venues.AmendRequest{Instrument: inst, ClientOrderID: "amo1", Quantity: o.Quantity.Add(d("0.005"))})
+	wantErr(t, err, venues.Rejected, "")
+	if n := e.sent.Sent() - before; n != 0 {
+		t.Fatalf("%d requests sent for half a contract", n)
+	}
+	_, err = e.ad.Amend(ctx(t), venues.AmendRequest{Instrument: inst, ClientOrderID: "amo1", Quantity: o.FilledQty})
+	wantErr(t, err, venues.Rejected, "51000")
+
+	bigger := o.Quantity.Add(d("0.02"))
+	a, err := e.ad.Amend(ctx(t), venues.AmendRequest{Instrument: inst, ClientOrderID: "amo1", Quantity: bigger})
+	if err != nil || !a.Quantity.Equal(bigger) || a.Status != venues.StatusPartiallyFilled {
+		t.Fatalf("amend to %s: %+v %v", bigger, a, err)
+	}
+	if r := e.srv.Orders()[0]; !r.Sz.Equal(bigger.Div(d("0.01"))) {
+		t.Fatalf("venue size %s contracts, want %s BTC", r.Sz, bigger)
+	}
+	if _, err := e.ad.Cancel(ctx(t), inst, "amo1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.ad.Amend(ctx(t), venues.AmendRequest{Instrument: inst, ClientOrderID: "amo1", Price: o.Price.Sub(d("1"))})
+	if ve := wantErr(t, err, venues.Rejected, "51509"); venues.IsNotFound(ve) {
+		t.Fatalf("a cancelled order exists: %v", err)
+	}
 }

@@ -36,3 +36,10 @@ func notFound(code string) bool { return code == "51603" }
 func cancelFailedFinal(code string) bool {
 	return code == "51400" || code == "51401" || code == "51402" || code == "51603"
 }
+
+// amendFailedFinal reports whether an amendment failed because the order does not exist or has ended (then it is
+// queried): 51503 (does not exist; "filled, canceled or does not exist" in OKX's newer wording), 51509 (canceled),
+// 51510 (completed), 51603.
+func amendFailedFinal(code string) bool {
+	return code == "51503" || code == "51509" || code == "51510" || code == "51603"
+}

@@ -363,3 +363,21 @@ func toStats(in instrument, t tickerRow, m markRow, f fundingRow) (venues.Stats,
 	return venues.Stats{Instrument: in.rules.Instrument, MarkPrice: mark, Volume24h: base,
 		QuoteVol24h: base.Mul(last), FundingRate: rate, Time: ts}, nil
 }
+
+// toQuote translates a mark-price row: the mark and its time; OKX's mark price carries no bid or ask.
+func toQuote(in instrument, m markRow) (venues.Quote, error) {
+	mark, err1 := convert.Dec("markPx", m.MarkPx)
+	ts, err2 := convert.Millis("ts", m.Ts)
+	if err := errors.Join(err1, err2); err != nil {
+		return venues.Quote{}, fmt.Errorf("mark price %s: %w", m.InstID, err)
+	}
+	switch {
+	case m.InstID != in.rules.Symbol:
+		return venues.Quote{}, fmt.Errorf("mark price for %q, want %s", m.InstID, in.rules.Symbol)
+	case !mark.IsPositive():
+		return venues.Quote{}, fmt.Errorf("mark price %s: markPx %s is not positive", m.InstID, mark)
+	case ts.IsZero():
+		return venues.Quote{}, fmt.Errorf("mark price %s: no ts", m.InstID)
+	}
+	return venues.Quote{Instrument: in.rules.Instrument, Mark: mark, Time: ts}, nil
+}

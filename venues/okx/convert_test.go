@@ -100,3 +100,23 @@ func FuzzConvert(f *testing.F) {
 }
 
 func zapNop() *zap.Logger { return zap.NewNop() }
+
+func TestToQuote(t *testing.T) {
+	in := testInstrument(t)
+	q, err := toQuote(in, markRow{InstID: "BTC-USDT-SWAP", MarkPx: "10490.12", Ts: "1700000000000"})
+	if err != nil || q.Instrument != "BTC-USDT-PERP" || q.Mark.String() != "10490.12" || !q.Bid.IsZero() ||
+		q.Time.UnixMilli() != 1700000000000 {
+		t.Fatalf("%+v %v", q, err)
+	}
+	for _, bad := range []markRow{
+		{InstID: "ETH-USDT-SWAP", MarkPx: "1", Ts: "1"},
+		{InstID: "BTC-USDT-SWAP", MarkPx: "", Ts: "1"},
+		{InstID: "BTC-USDT-SWAP", MarkPx: "-1", Ts: "1"},
+		{InstID: "BTC-USDT-SWAP", MarkPx: "1", Ts: ""},
+		{InstID: "BTC-USDT-SWAP", MarkPx: "1", Ts: "x"},
+	} {
+		if _, err := toQuote(in, bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}

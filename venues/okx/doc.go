@@ -15,6 +15,10 @@
 // Retryable, sent without an answer Unknown. A place answer is followed by a query of the order (OKX's place
 // answer carries no state), so Place returns the order's state after matching.
 //
+// Beyond venues.Venue it is a venues.Quoter (public/mark-price: the mark, one request), a venues.OrderFiller
+// (trade/fills by ordId) and a venues.Amender (amend-order by clOrdId, newSz in contracts converted exactly or
+// refused, the order read back).
+//
 // Translation between OKX payloads and canonical types lives in convert.go and fails loudly: an unknown state,
 // order type or position mode, or a malformed decimal, is an error, never a default. The secret and passphrase
 // never reach a log line or an error string.

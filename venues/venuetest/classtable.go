@@ -51,6 +51,8 @@ func ErrorTable() []ClassCase {
 		{b, 400, "-4164", venues.Rejected, false, "notional below the minimum (reduce-only exempt)"},
 		{b, 400, "-2013", venues.Rejected, true, "order does not exist (query)"},
 		{b, 400, "-2011", venues.Rejected, true, "unknown order sent (cancel of unknown or final order)"},
+		{b, 400, "-5025", venues.Rejected, false, "modify: only limit orders can be modified"},
+		{b, 400, "-5027", venues.Rejected, false, "modify: no need to modify the order (nothing changes)"},
 		{b, 404, "", venues.Rejected, false, "not found: wrong path"},
 		// OKX v5 (okx.com/docs-v5, "Error Code"): business errors come with HTTP 200 and a code; per-order ones as sCode.
 		{"okx", 429, "50011", venues.Retryable, false, "rate limit reached"},
@@ -75,6 +77,11 @@ func ErrorTable() []ClassCase {
 		{"okx", 200, "51169", venues.Rejected, false, "reduce-only: no position in this direction to reduce"},
 		{"okx", 200, "51400", venues.Rejected, false, "cancel failed: filled, canceled or does not exist (adapter queries)"},
 		{"okx", 200, "51603", venues.Rejected, true, "order does not exist"},
+		{"okx", 200, "51500", venues.Rejected, false, "amend: either order price or amount is required"},
+		{"okx", 200, "51502", venues.Rejected, false, "amend: insufficient margin"},
+		{"okx", 200, "51503", venues.Rejected, false, "amend: order does not exist (or has ended; adapter queries)"},
+		{"okx", 200, "51509", venues.Rejected, false, "amend: the order has been canceled (adapter queries)"},
+		{"okx", 200, "51510", venues.Rejected, false, "amend: the order has been completed (adapter queries)"},
 		{"okx", 404, "", venues.Rejected, false, "not found: wrong path"},
 		// Bybit v5 (https://bybit-exchange.github.io/docs/v5/error, /v5/rate-limit): business errors come with HTTP 200.
 		{"bybit", 200, "10006", venues.Retryable, false, "per-UID API rate limit: Too many visits"},
@@ -99,7 +106,8 @@ func ErrorTable() []ClassCase {
 		{"bybit", 200, "110017", venues.Rejected, false, "reduce-only rule not satisfied"},
 		{"bybit", 200, "110072", venues.Rejected, false, "orderLinkId duplicate"},
 		{"bybit", 200, "110094", venues.Rejected, false, "order value below the minimum"},
-		{"bybit", 200, "110001", venues.Rejected, true, "order does not exist or too late to cancel"},
+		{"bybit", 200, "110001", venues.Rejected, true, "order does not exist or too late to cancel / replace (amend queries)"},
+		{"bybit", 200, "110064", venues.Rejected, false, "amend: quantity not above the filled quantity"},
 		{"bybit", 404, "", venues.Rejected, false, "wrong path or category"},
 	}
 }

@@ -42,6 +42,8 @@ type Harness interface {
 	// Executed is the base quantity the venue's own record says it executed for a client order id, and whether
 	// it knows the id at all (the judge of every scenario, not the adapter).
 	Executed(clientID string) (decimal.Decimal, bool)
+	// Requests is the number of HTTP requests Venue has sent so far.
+	Requests() int64
 }
 
 // Scenario is one behaviour every adapter must show.
@@ -55,6 +57,7 @@ func Scenarios() []Scenario {
 	return []Scenario{
 		{"instrument-rules", scRules},
 		{"stats", scStats},
+		{"quote-one-request", scQuote},
 		{"place-ioc-fills", scIOCFill},
 		{"partial-fill-ioc-expiry", scPartial},
 		{"ioc-outside-book-expires", scIOCExpiry},
@@ -72,6 +75,13 @@ func Scenarios() []Scenario {
 		{"stream-fills", scStreamFills},
 		{"stream-reconnect-fills", scStreamReconnect},
 		{"positions", scPositions},
+		{"order-fills-one-order", scOrderFills},
+		{"amend-price", scAmendPrice},
+		{"amend-quantity", scAmendQuantity},
+		{"amend-price-crossing-executes", scAmendCrossing},
+		{"amend-filled-rejected", scAmendFilled},
+		{"amend-unknown-not-found", scAmendUnknown},
+		{"amend-stream-update", scAmendStream},
 	}
 }
 
@@ -186,6 +196,36 @@ func scStats(t *testing.T, h Harness) {
 	if !s.MarkPrice.IsPositive() || !s.Volume24h.IsPositive() ||
 		s.MarkPrice.Sub(a).Abs().GreaterThan(a.Mul(decimal.RequireFromString("0.01"))) {
 		t.Fatalf("stats %+v (ask %s)", s, a)
+	}
+}
+
+// scQuote: a Quoter reads the mark (and the touch, where it gives one) in exactly one request once the rules are
+// known.
+func scQuote(t *testing.T, h Harness) {
+	qv, ok := h.Venue().(venues.Quoter)
+	if !ok {
+		t.Skip("not a venues.Quoter")
+	}
+	rules(t, h) // the instrument list is cached: what follows is the quote's own request
+	before := h.Requests()
+	q, err := qv.Quote(cctx(t), h.Instrument())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := h.Requests() - before; n != 1 {
+		t.Fatalf("quote sent %d requests, want 1", n)
+	}
+	a, _ := h.Ask()
+	b, _ := h.Bid()
+	if q.Instrument != h.Instrument() || q.Time.IsZero() || !q.Mark.IsPositive() ||
+		q.Mark.Sub(a).Abs().GreaterThan(a.Mul(decimal.RequireFromString("0.01"))) {
+		t.Fatalf("quote %+v (ask %s)", q, a)
+	}
+	if q.Bid.IsZero() != q.Ask.IsZero() || !q.Bid.IsZero() && (!q.Bid.LessThan(q.Ask) || !q.Bid.Equal(b) || !q.Ask.Equal(a)) {
+		t.Fatalf("quote %+v: want both sides or neither, at the touch (bid %s, ask %s)", q, b, a)
+	}
+	if _, err := qv.Quote(cctx(t), "NOPE-USDT-PERP"); venues.ClassOf(err) != venues.Rejected {
+		t.Fatalf("unknown instrument: %v", err)
 	}
 }
 
@@ -508,4 +548,196 @@ func scPositions(t *testing.T, h Harness) {
 		}
 	}
 	t.Fatalf("no %s position in %+v", h.Instrument(), ps)
+}
+
+// scOrderFills: an OrderFiller returns the fills of the one order asked for, by either of its ids or both, and
+// none of another order's on the same account.
+func scOrderFills(t *testing.T, h Harness) {
+	of, ok := h.Venue().(venues.OrderFiller)
+	if !ok {
+		t.Skip("not a venues.OrderFiller")
+	}
+	px := through(t, h, venues.Buy)
+	var orders []venues.Order
+	for i, n := range []int64{2, 3} {
+		o, err := h.Venue().Place(cctx(t), ioc(idSeq(fmt.Sprint("g", i)), h.Instrument(), venues.Buy, lots(t, h, n, px), px))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !o.FilledQty.IsPositive() || o.VenueOrderID == "" {
+			t.Fatalf("order %+v: want a fill and a venue order id", o)
+		}
+		orders = append(orders, o)
+	}
+	trades := map[string]string{} // trade id → client order id
+	for _, o := range orders {
+		executed, _ := h.Executed(o.ClientOrderID)
+		for _, ids := range [][2]string{{o.ClientOrderID, o.VenueOrderID}, {o.ClientOrderID, ""}, {"", o.VenueOrderID}} {
+			fills, err := of.OrderFills(cctx(t), h.Instrument(), ids[0], ids[1], 0)
+			if err != nil {
+				t.Fatalf("order fills of %q/%q: %v", ids[0], ids[1], err)
+			}
+			sum := decimal.Zero
+			for _, f := range fills {
+				if f.ClientOrderID != o.ClientOrderID || f.VenueOrderID != o.VenueOrderID || f.TradeID == "" ||
+					f.Venue != h.Venue().Name() || f.Instrument != h.Instrument() || f.Side != venues.Buy {
+					t.Fatalf("order fills of %q/%q: fill %+v", ids[0], ids[1], f)
+				}
+				if other, seen := trades[f.TradeID]; seen && other != o.ClientOrderID {
+					t.Fatalf("trade %s reported for %s and %s", f.TradeID, other, o.ClientOrderID)
+				}
+				trades[f.TradeID] = o.ClientOrderID
+				sum = sum.Add(f.Quantity)
+			}
+			if !sum.Equal(executed) || !sum.Equal(o.FilledQty) {
+				t.Fatalf("order fills of %q/%q sum to %s; the venue executed %s", ids[0], ids[1], sum, executed)
+			}
+		}
+	}
+}
+
+// amender is the venue as a venues.Amender; the scenario is skipped for an adapter that is not one.
+func amender(t *testing.T, h Harness) venues.Amender {
+	am, ok := h.Venue().(venues.Amender)
+	if !ok {
+		t.Skip("not a venues.Amender")
+	}
+	return am
+}
+
+// placeResting places a GTC buy 5% under the bid, checks it rests, and cancels it when the test ends.
+func placeResting(t *testing.T, h Harness, prefix string) venues.OrderRequest {
+	t.Helper()
+	req := resting(t, h, prefix)
+	o, err := h.Venue().Place(cctx(t), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Status.Terminal() {
+		t.Fatalf("a GTC far from the touch should rest: %+v", o)
+	}
+	t.Cleanup(func() { _, _ = h.Venue().Cancel(context.Background(), h.Instrument(), req.ClientOrderID) })
+	return req
+}
+
+// wantAmended checks the order the amendment returned, and the same order as Query and OpenOrders report it.
+func wantAmended(t *testing.T, h Harness, o venues.Order, req venues.OrderRequest, qty, price decimal.Decimal) {
+	t.Helper()
+	check := func(what string, o venues.Order) {
+		t.Helper()
+		if o.ClientOrderID != req.ClientOrderID || o.Side != req.Side || o.Type != venues.Limit || o.TimeInForce != venues.GTC ||
+			!o.Quantity.Equal(qty) || !o.Price.Equal(price) || o.Status != venues.StatusNew || !o.FilledQty.IsZero() {
+			t.Fatalf("%s: %+v, want %s at %s resting", what, o, qty, price)
+		}
+	}
+	check("amended", o)
+	q, err := h.Venue().Query(cctx(t), h.Instrument(), req.ClientOrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("queried", q)
+	open, err := h.Venue().OpenOrders(cctx(t), h.Instrument())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, oo := range open {
+		if oo.ClientOrderID == req.ClientOrderID {
+			check("open", oo)
+			return
+		}
+	}
+	t.Fatalf("%s not among the open orders %+v", req.ClientOrderID, open)
+}
+
+// scAmendPrice: a resting order moved to another price that does not cross keeps its id and quantity and rests
+// there.
+func scAmendPrice(t *testing.T, h Harness) {
+	am := amender(t, h)
+	req := placeResting(t, h, "ap")
+	px := req.Price.Sub(rules(t, h).TickSize.Mul(decimal.NewFromInt(10)))
+	o, err := am.Amend(cctx(t), venues.AmendRequest{Instrument: h.Instrument(), ClientOrderID: req.ClientOrderID, Price: px})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAmended(t, h, o, req, req.Quantity, px)
+	wantExecuted(t, h, req.ClientOrderID, decimal.Zero)
+}
+
+// scAmendQuantity: a resting order's quantity raised, then lowered, at an unchanged price.
+func scAmendQuantity(t *testing.T, h Harness) {
+	am := amender(t, h)
+	req := placeResting(t, h, "aq")
+	lot := rules(t, h).LotSize
+	for _, qty := range []decimal.Decimal{req.Quantity.Add(lot.Mul(decimal.NewFromInt(3))), req.Quantity.Add(lot)} {
+		o, err := am.Amend(cctx(t), venues.AmendRequest{Instrument: h.Instrument(), ClientOrderID: req.ClientOrderID, Quantity: qty})
+		if err != nil {
+			t.Fatalf("amend to %s: %v", qty, err)
+		}
+		wantAmended(t, h, o, req, qty, req.Price)
+	}
+}
+
+// scAmendCrossing: a resting buy repriced through the ask takes liquidity at once.
+func scAmendCrossing(t *testing.T, h Harness) {
+	am := amender(t, h)
+	req := placeResting(t, h, "ax")
+	o, err := am.Amend(cctx(t), venues.AmendRequest{Instrument: h.Instrument(), ClientOrderID: req.ClientOrderID,
+		Price: through(t, h, venues.Buy)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.FilledQty.IsPositive() {
+		t.Fatalf("a buy repriced through the ask should execute: %+v", o)
+	}
+	q, err := h.Venue().Query(cctx(t), h.Instrument(), req.ClientOrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantExecuted(t, h, req.ClientOrderID, q.FilledQty)
+}
+
+// scAmendFilled: an amendment of a filled order is Rejected, and is not a not-found (the order exists).
+func scAmendFilled(t *testing.T, h Harness) {
+	am := amender(t, h)
+	px := through(t, h, venues.Buy)
+	q := lots(t, h, 1, px)
+	id := idSeq("af")
+	if o, err := h.Venue().Place(cctx(t), ioc(id, h.Instrument(), venues.Buy, q, px)); err != nil || o.Status != venues.StatusFilled {
+		t.Fatalf("place: %+v %v", o, err)
+	}
+	_, err := am.Amend(cctx(t), venues.AmendRequest{Instrument: h.Instrument(), ClientOrderID: id,
+		Price: px.Add(rules(t, h).TickSize)})
+	wantClass(t, err, venues.Rejected)
+	if venues.IsNotFound(err) {
+		t.Fatalf("a filled order exists: %v", err)
+	}
+	wantExecuted(t, h, id, q)
+}
+
+// scAmendUnknown: an amendment of an order the venue does not know is Rejected and wraps venues.ErrNotFound.
+func scAmendUnknown(t *testing.T, h Harness) {
+	am := amender(t, h)
+	b, _ := h.Bid()
+	px := rules(t, h).PriceFloor(b.Mul(decimal.RequireFromString("0.95")))
+	_, err := am.Amend(cctx(t), venues.AmendRequest{Instrument: h.Instrument(), ClientOrderID: "ctneverplaced3", Price: px})
+	wantClass(t, err, venues.Rejected)
+	if !venues.IsNotFound(err) {
+		t.Fatalf("want a not-found error, got %v", err)
+	}
+}
+
+// scAmendStream: the private stream reports the amended order, at its new price and still working.
+func scAmendStream(t *testing.T, h Harness) {
+	am := amender(t, h)
+	events := streamed(t, h)
+	fillOf(t, h, events, "as") // the stream is live
+	req := placeResting(t, h, "as")
+	px := req.Price.Sub(rules(t, h).TickSize.Mul(decimal.NewFromInt(10)))
+	if _, err := am.Amend(cctx(t), venues.AmendRequest{Instrument: h.Instrument(), ClientOrderID: req.ClientOrderID, Price: px}); err != nil {
+		t.Fatal(err)
+	}
+	NextEvent(t, events, 10*time.Second, func(ev venues.Event) bool {
+		return ev.Order != nil && ev.Order.ClientOrderID == req.ClientOrderID && ev.Order.Price.Equal(px) &&
+			ev.Order.Status == venues.StatusNew && ev.Order.Quantity.Equal(req.Quantity)
+	})
 }

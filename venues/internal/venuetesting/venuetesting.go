@@ -6,6 +6,8 @@ package venuetesting
 import (
 	"context"
 	"errors"
+	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,6 +154,24 @@ func CheckFilledLong(t testing.TB, v venues.Venue, clientID string, qty decimal.
 	return fills
 }
 
+// Counter is an http.RoundTripper that counts the requests an adapter sends (its Client is what the adapter's
+// Config.HTTPClient takes). Safe for concurrent use.
+type Counter struct {
+	n atomic.Int64
+}
+
+// RoundTrip counts req and sends it with http.DefaultTransport.
+func (c *Counter) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// Client is an HTTP client sending through c.
+func (c *Counter) Client() *http.Client { return &http.Client{Transport: c, Timeout: 10 * time.Second} }
+
+// Sent is the number of requests sent so far.
+func (c *Counter) Sent() int64 { return c.n.Load() }
+
 // Faults is the fault injection every mock offers.
 type Faults interface {
 	RateLimitNext(n int)
@@ -173,6 +193,8 @@ type Harness struct {
 	Exec   func(clientID string) (decimal.Decimal, bool)
 	// Small is a quantity the venue refuses as below its minimum.
 	Small decimal.Decimal
+	// Sent counts the requests Adapter has sent (a Counter it sends through).
+	Sent *Counter
 }
 
 var _ venuetest.Harness = (*Harness)(nil)
@@ -196,3 +218,4 @@ func (h *Harness) Fail5xxAfterAccept(n int)                   { h.Faults.Fail5xx
 func (h *Harness) DropResponseAfterAccept(n int)              { h.Faults.DropResponseAfterAccept(n) }
 func (h *Harness) DropStreams()                               { h.Faults.DropUserStreams() }
 func (h *Harness) Executed(id string) (decimal.Decimal, bool) { return h.Exec(id) }
+func (h *Harness) Requests() int64                            { return h.Sent.Sent() }

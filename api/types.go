@@ -1,0 +1,208 @@
+package api
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/execd-dev/execd/engine"
+)
+
+// The API's own bodies (invariant 17): the engine's snapshots are mapped onto these, so the engine's types can
+// change without changing what clients read. Decimals marshal as strings.
+
+// Order is a parent order's state: the body of POST /v1/orders, GET /v1/orders/{id}, DELETE /v1/orders/{id}, an
+// element of GET /v1/orders, and the data of "order" and "report" events.
+type Order struct {
+	ID             string          `json:"id"`
+	State          string          `json:"state"` // working | done | cancelled | failed
+	Instrument     string          `json:"instrument"`
+	Side           string          `json:"side"`
+	Quantity       decimal.Decimal `json:"quantity"`
+	ReduceOnly     bool            `json:"reduce_only"`
+	Duration       string          `json:"duration"`
+	MaxSlippageBps int             `json:"max_slippage_bps"`
+	LimitPrice     *string         `json:"limit_price"`
+	Filled         decimal.Decimal `json:"filled"`
+	Residual       decimal.Decimal `json:"residual"` // the part below one lot that no venue can trade
+	Unfilled       decimal.Decimal `json:"unfilled"` // allocated but not filled (band, cancel, venue failures)
+	AvgPrice       *string         `json:"avg_price"`
+	ArrivalPrice   decimal.Decimal `json:"arrival_price"`
+	ShortfallBps   *string         `json:"shortfall_bps"`
+	Fees           decimal.Decimal `json:"fees"`
+	ChildOrders    int             `json:"child_orders"`
+	CreatedAt      time.Time       `json:"created_at"`
+	Deadline       time.Time       `json:"deadline"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	EndedAt        *time.Time      `json:"ended_at"`
+	Reason         string          `json:"reason,omitempty"`
+	Venues         []OrderVenue    `json:"venues"`
+}
+
+// Order states.
+const (
+	StateWorking   = "working"
+	StateDone      = "done"
+	StateCancelled = "cancelled"
+	StateFailed    = "failed"
+)
+
+// OrderVenue is one venue's part of a parent order.
+type OrderVenue struct {
+	Venue       string          `json:"venue"`
+	VolumeShare decimal.Decimal `json:"volume_share"`
+	Weight      decimal.Decimal `json:"weight"`
+	Allocated   decimal.Decimal `json:"allocated"`
+	Filled      decimal.Decimal `json:"filled"`
+	AvgPrice    *string         `json:"avg_price"`
+	ChildOrders int             `json:"child_orders"`
+	Rejected    int             `json:"rejected"`
+	Out         string          `json:"out,omitempty"` // why the venue was taken out of this parent
+}
+
+// ChildEvent is the data of a "child" event: a child order changed state.
+type ChildEvent struct {
+	Parent        string          `json:"parent"`
+	Venue         string          `json:"venue"`
+	Instrument    string          `json:"instrument"`
+	ClientOrderID string          `json:"client_order_id"`
+	Seq           int             `json:"seq"` // the child's sequence within its parent
+	State         string          `json:"state"`
+	Side          string          `json:"side"`
+	Quantity      decimal.Decimal `json:"quantity"`
+	Price         decimal.Decimal `json:"price"`
+	Filled        decimal.Decimal `json:"filled"`
+	Reason        string          `json:"reason,omitempty"`
+	Time          time.Time       `json:"time"`
+}
+
+// Fill is the data of a "fill" event: a fill booked for a parent.
+type Fill struct {
+	Parent        string          `json:"parent"`
+	Venue         string          `json:"venue"`
+	Instrument    string          `json:"instrument"`
+	ClientOrderID string          `json:"client_order_id"`
+	TradeID       string          `json:"trade_id"`
+	Side          string          `json:"side"`
+	Quantity      decimal.Decimal `json:"quantity"`
+	Price         decimal.Decimal `json:"price"`
+	Fee           decimal.Decimal `json:"fee"`
+	FeeAsset      string          `json:"fee_asset"`
+	Time          time.Time       `json:"time"`
+}
+
+// VenueHealthEvent is the data of a "venue" event: a venue's health for an instrument changed.
+type VenueHealthEvent struct {
+	Venue      string    `json:"venue"`
+	Instrument string    `json:"instrument"`
+	Health     string    `json:"health"` // up | degraded | down
+	Reason     string    `json:"reason,omitempty"`
+	Time       time.Time `json:"time"`
+}
+
+// OpsEvent is the data of an "ops" event: ops changed a venue's settings or the trading state. The daemon
+// publishes it as it is (it is the API's own type), keyed by Actor.
+type OpsEvent struct {
+	Actor   string           `json:"actor"`
+	Change  string           `json:"change"` // OpsVenue or OpsTradingState
+	Venue   string           `json:"venue,omitempty"`
+	Weight  *decimal.Decimal `json:"weight,omitempty"`  // the venue's weight after the change
+	Enabled *bool            `json:"enabled,omitempty"` // the venue's enabled flag after the change
+	State   string           `json:"state,omitempty"`   // the trading state after the change
+	Time    time.Time        `json:"time"`
+}
+
+// Changes an OpsEvent reports.
+const (
+	OpsVenue        = "venue"
+	OpsTradingState = "trading_state"
+)
+
+// Event kinds on GET /v1/events. The engine's kinds are the engine.Event* constants; "ops" is the daemon's; "target"
+// and "reconcile" are reserved for the target and reconcile loops.
+const (
+	KindOrder     = engine.EventOrder
+	KindChild     = engine.EventChild
+	KindFill      = engine.EventFill
+	KindVenue     = engine.EventVenue
+	KindReport    = engine.EventReport
+	KindOps       = "ops"
+	KindTarget    = "target"
+	KindReconcile = "reconcile"
+)
+
+// knownKind reports whether a client may filter on kind k.
+func knownKind(k string) bool {
+	switch k {
+	case KindOrder, KindChild, KindFill, KindVenue, KindReport, KindOps, KindTarget, KindReconcile:
+		return true
+	}
+	return false
+}
+
+func orderFromReport(r engine.Report) Order {
+	o := Order{
+		ID: r.ID, State: string(r.State), Instrument: r.Instrument, Side: string(r.Side), Quantity: r.Quantity,
+		ReduceOnly: r.ReduceOnly, Duration: r.Duration, MaxSlippageBps: r.MaxSlippageBps, LimitPrice: r.LimitPrice,
+		Filled: r.Filled, Residual: r.Residual, Unfilled: r.Unfilled, AvgPrice: r.AvgPrice, ArrivalPrice: r.ArrivalPrice,
+		ShortfallBps: r.ShortfallBps, Fees: r.Fees, ChildOrders: r.ChildOrders, CreatedAt: r.CreatedAt,
+		Deadline: r.Deadline, UpdatedAt: r.UpdatedAt, EndedAt: r.EndedAt, Reason: r.Reason,
+		Venues: make([]OrderVenue, 0, len(r.Venues)),
+	}
+	for _, v := range r.Venues {
+		o.Venues = append(o.Venues, OrderVenue{
+			Venue: v.Venue, VolumeShare: v.VolumeShare, Weight: v.Weight, Allocated: v.Allocated, Filled: v.Filled,
+			AvgPrice: v.AvgPrice, ChildOrders: v.ChildOrders, Rejected: v.Rejected, Out: v.Out,
+		})
+	}
+	return o
+}
+
+func ordersFromReports(rs []engine.Report) []Order {
+	out := make([]Order, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, orderFromReport(r))
+	}
+	return out
+}
+
+func childFromEngine(c engine.ChildEvent) ChildEvent {
+	return ChildEvent{
+		Parent: c.Parent, Venue: c.Venue, Instrument: c.Instrument, ClientOrderID: c.ClientOrderID, Seq: c.Seq,
+		State: string(c.State), Side: c.Side, Quantity: c.Quantity, Price: c.Price, Filled: c.Filled, Reason: c.Reason,
+		Time: c.Time,
+	}
+}
+
+func fillFromEngine(f engine.FillEvent) Fill {
+	return Fill{
+		Parent: f.Parent, Venue: f.Venue, Instrument: f.Instrument, ClientOrderID: f.ClientOrderID, TradeID: f.TradeID,
+		Side: f.Side, Quantity: f.Quantity, Price: f.Price, Fee: f.Fee, FeeAsset: f.FeeAsset, Time: f.Time,
+	}
+}
+
+func venueFromEngine(v engine.VenueEvent) VenueHealthEvent {
+	return VenueHealthEvent{Venue: v.Venue, Instrument: v.Instrument, Health: string(v.Health), Reason: v.Reason, Time: v.Time}
+}
+
+// eventData maps a published payload onto the API's type; ok is false for a payload the API does not know.
+func eventData(data any) (v any, ok bool) {
+	switch d := data.(type) {
+	case engine.Report:
+		return orderFromReport(d), true
+	case *engine.Report:
+		if d == nil {
+			return nil, false
+		}
+		return orderFromReport(*d), true
+	case engine.ChildEvent:
+		return childFromEngine(d), true
+	case engine.FillEvent:
+		return fillFromEngine(d), true
+	case engine.VenueEvent:
+		return venueFromEngine(d), true
+	case OpsEvent:
+		return d, true
+	}
+	return nil, false
+}

@@ -1,0 +1,238 @@
+package engine
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/gateway"
+	"github.com/execd-dev/execd/internal/mailbox"
+	"github.com/execd-dev/execd/positions"
+)
+
+// parent is one parent order's runner: the one goroutine that owns its machine (invariant 7), feeds it events
+// from its inbox and its timer, and carries out its commands. Readers get snapshots.
+type parent struct {
+	e     *Engine
+	req   Request
+	m     *machine // owned by the run goroutine (or by the caller before it starts)
+	log   *zap.Logger
+	inbox *mailbox.Box[Event]
+	snap  atomic.Pointer[Report]
+	done  chan struct{}
+	once  struct{ cancel, stop sync.Once }
+}
+
+var _ gateway.Sink = (*parent)(nil)
+
+func newParent(e *Engine, req Request, m *machine) *parent {
+	p := &parent{e: e, req: req, m: m, log: e.log.With(zap.String("parent", req.ID)), inbox: mailbox.New[Event](),
+		done: make(chan struct{})}
+	r := m.report(e.clk.Now())
+	p.snap.Store(&r)
+	return p
+}
+
+// Deliver takes a gateway's update; it never blocks.
+func (p *parent) Deliver(u gateway.Update) { p.inbox.Put(Event{Kind: EvUpdate, Update: u}) }
+
+func (p *parent) Report() Report { return *p.snap.Load() }
+
+// cancel and stop ask the runner; a parent restored as ended has no runner and nothing to do.
+func (p *parent) cancel() {
+	if p.inbox != nil {
+		p.once.cancel.Do(func() { p.inbox.Put(Event{Kind: EvCancel}) })
+	}
+}
+
+func (p *parent) stop() {
+	if p.inbox != nil {
+		p.once.stop.Do(func() { p.inbox.Put(Event{Kind: EvStop}) })
+	}
+}
+
+// run is the owner loop. It returns when the machine says its work is over (the parent ended, or the engine is
+// stopping and no placement is outstanding).
+func (p *parent) run(ctx context.Context) {
+	defer close(p.done)
+	for _, v := range p.m.venues {
+		p.e.gateway(v.name, p.req.Instrument).Submit(gateway.Request{Kind: gateway.Attach, Parent: p.req.ID, Sink: p})
+	}
+	defer func() {
+		for _, v := range p.m.venues {
+			p.e.gateway(v.name, p.req.Instrument).Submit(gateway.Request{Kind: gateway.Detach, Parent: p.req.ID})
+		}
+	}()
+	p.log.Info("parent working", zap.String("side", string(p.req.Side)), zap.String("quantity", p.req.Quantity.String()),
+		zap.Duration("duration", p.req.Duration))
+	var timer clock.Timer
+	var timerC <-chan time.Time
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	arm := func(at time.Time) {
+		if timer != nil {
+			timer.Stop()
+		}
+		timer = p.e.clk.NewTimer(at.Sub(p.e.clk.Now()))
+		timerC = timer.C()
+	}
+	p.exec(p.m.Step(Event{Kind: EvStart}, p.e.clk.Now()), arm)
+	ctxDone := ctx.Done()
+	var evs []Event
+	for !p.m.done {
+		select {
+		case <-p.inbox.Ready():
+			evs = p.inbox.Drain(evs)
+			for _, ev := range evs {
+				p.observe(&ev)
+				p.exec(p.m.Step(ev, p.e.clk.Now()), arm)
+				if p.m.done {
+					break
+				}
+			}
+		case <-timerC:
+			timerC = nil
+			p.exec(p.m.Step(Event{Kind: EvTimer}, p.e.clk.Now()), arm)
+		case <-ctxDone:
+			ctxDone = nil
+			p.exec(p.m.Step(Event{Kind: EvStop}, p.e.clk.Now()), arm)
+		}
+	}
+}
+
+// observe attaches to an event what the machine may need to move work between venues: the reduce-only room
+// per venue, read from the ledger now.
+func (p *parent) observe(ev *Event) {
+	if !p.req.ReduceOnly {
+		return
+	}
+	moves := ev.Kind == EvParams || (ev.Kind == EvUpdate && (ev.Update.Kind == gateway.HealthChanged || ev.Update.Kind == gateway.Refused))
+	if !moves {
+		return
+	}
+	ev.Caps = make(map[string]decimal.Decimal, len(p.m.venues))
+	for _, v := range p.m.venues {
+		ev.Caps[v.name] = reducible(p.e.ledger.Position(positions.Key{Venue: v.name, Instrument: p.req.Instrument}), p.req.Side)
+	}
+}
+
+// exec carries out the machine's commands, in order.
+func (p *parent) exec(cmds []Command, arm func(time.Time)) {
+	for _, c := range cmds {
+		switch c.Kind {
+		case CmdPlace:
+			r := c.Request
+			r.Sink = p
+			if p.e.decided != nil {
+				r.Decided = time.Now()
+				p.e.decided(r.Order.ClientOrderID, r.Decided)
+			}
+			p.e.gateway(c.Venue, p.req.Instrument).Submit(r)
+		case CmdCancel, CmdResolve:
+			r := c.Request
+			r.Sink = p
+			p.e.gateway(c.Venue, p.req.Instrument).Submit(r)
+		case CmdTimer:
+			arm(c.At)
+		case CmdJournal:
+			if err := p.persist(); err != nil {
+				p.log.Error("parent not journaled; the next change retries", zap.Error(err))
+			}
+		case CmdPublish:
+			p.publish()
+		case CmdChild:
+			p.e.publishEvent(EventChild, p.req.ID, c.Child)
+		case CmdFill:
+			p.e.publishEvent(EventFill, p.req.ID, c.Fill)
+		case CmdDone:
+			if p.m.state != Working {
+				p.log.Info("parent ended", zap.String("state", string(p.m.state)), zap.String("filled", p.m.filled.String()),
+					zap.String("reason", p.m.reason))
+			}
+		}
+	}
+}
+
+// publish stores a fresh snapshot and, if the parent's progress changed, publishes it.
+func (p *parent) publish() {
+	r := p.m.report(p.e.clk.Now())
+	prev := p.snap.Load()
+	p.snap.Store(&r)
+	if prev == nil || !sameProgress(*prev, r) {
+		p.e.publishEvent(EventOrder, r.ID, r)
+		if r.State != Working {
+			p.e.publishEvent(EventReport, r.ID, r)
+		}
+	}
+}
+
+// sameProgress reports whether two snapshots of a parent differ only in their update time.
+func sameProgress(a, b Report) bool {
+	if a.State != b.State || !a.Filled.Equal(b.Filled) || a.ChildOrders != b.ChildOrders || !a.Fees.Equal(b.Fees) ||
+		a.Reason != b.Reason || len(a.Venues) != len(b.Venues) {
+		return false
+	}
+	for i := range a.Venues {
+		x, y := a.Venues[i], b.Venues[i]
+		if !x.Allocated.Equal(y.Allocated) || !x.Filled.Equal(y.Filled) || x.ChildOrders != y.ChildOrders ||
+			x.Rejected != y.Rejected || x.Out != y.Out {
+			return false
+		}
+	}
+	return true
+}
+
+func vwap(notional, qty decimal.Decimal) *string {
+	if !qty.IsPositive() {
+		return nil
+	}
+	s := notional.Div(qty).Round(4).String()
+	return &s
+}
+
+// report is the parent's snapshot: work linear in the venues, not in the children.
+func (m *machine) report(now time.Time) Report {
+	r := Report{
+		ID: m.req.ID, State: m.state, Instrument: m.req.Instrument, Side: m.req.Side, Quantity: m.req.Quantity,
+		ReduceOnly: m.req.ReduceOnly, Duration: m.req.Duration.String(), MaxSlippageBps: m.pl.slippageBps,
+		Residual: m.pl.residual, ArrivalPrice: m.pl.arrival, Fees: m.fees.Round(8),
+		CreatedAt: m.pl.created, Deadline: m.pl.deadline, UpdatedAt: now, EndedAt: m.ended, Reason: m.reason,
+		Filled: m.filled, Unfilled: m.unfilled(), AvgPrice: vwap(m.notional, m.filled),
+	}
+	if m.req.LimitPrice.IsPositive() {
+		s := m.req.LimitPrice.String()
+		r.LimitPrice = &s
+	}
+	for _, v := range m.venues {
+		r.Venues = append(r.Venues, VenueReport{
+			Venue: v.name, VolumeShare: v.share.Round(4), Weight: v.weight, Allocated: v.allocated, Filled: v.filled,
+			AvgPrice: vwap(v.notional, v.filled), ChildOrders: v.sent, Rejected: v.rejected, Out: v.out,
+		})
+		r.ChildOrders += v.sent
+	}
+	if m.filled.IsPositive() && m.pl.arrival.IsPositive() {
+		avg := m.notional.Div(m.filled)
+		bps := avg.Sub(m.pl.arrival).Div(m.pl.arrival).Mul(decimal.NewFromInt(10000)).Mul(m.req.Side.Sign()).Round(2)
+		s := bps.String()
+		r.ShortfallBps = &s
+	}
+	return r
+}
+
+func sortChildren(cs []*mchild) {
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].v.name != cs[j].v.name {
+			return cs[i].v.name < cs[j].v.name
+		}
+		return cs[i].seq < cs[j].seq
+	})
+}

@@ -1,0 +1,1077 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"github.com/execd-dev/execd/internal/mailbox"
+	"github.com/execd-dev/execd/journal"
+	"github.com/execd-dev/execd/lifecycle"
+	"github.com/execd-dev/execd/positions"
+	"github.com/execd-dev/execd/risk"
+	"github.com/execd-dev/execd/twap"
+	"github.com/execd-dev/execd/venues"
+)
+
+// Failpoints a gateway passes to Options.Failpoint (crash tests kill the process there).
+const (
+	FailAfterIntent = "after-intent" // the intent is journaled, the request not sent
+	FailAfterSend   = "after-send"   // the venue answered, the outcome is not journaled
+	FailBeforeFill  = "before-fill"  // a fill arrived, it is not journaled
+)
+
+// Options wire a Gateway.
+type Options struct {
+	Venue      Venue
+	Instrument string
+	Journal    Journal
+	// Ledger is written only by gateways, each for its own (venue, instrument) key: one owner per key.
+	Ledger   *positions.Ledger
+	Breakers *risk.Breakers
+	State    *risk.Switch
+	Retry    Retry
+	Logger   *zap.Logger
+	// Failpoint, if set, is called at the Fail* places.
+	Failpoint func(name string)
+	// OnHealth, if set, is told every change of the venue's health for this instrument, from the gateway's
+	// goroutine (it must not block).
+	OnHealth func(h Health, reason string)
+	// ClientIDPrefix marks the orders this engine sends (recovery cancels stray open orders that carry it).
+	ClientIDPrefix string
+}
+
+// Gateway is the one owner of a (venue, instrument): the only goroutine that sends, cancels and queries orders
+// there. It prices orders from its cached mark, checks them, reserves reduce-only capacity across parents,
+// journals each intent before the send, retries by one table, resolves unknown outcomes by client order id,
+// books fills in the journal and the ledger (its own key only) and routes them to their parent, and reports the
+// venue's health. Its methods are safe for concurrent use; none of them blocks on the venue.
+type Gateway struct {
+	o     Options
+	name  string
+	key   positions.Key
+	log   *zap.Logger
+	retry Retry
+
+	inbox   *mailbox.Box[Request]
+	events  *mailbox.Box[venues.Event]
+	results *mailbox.Box[result]
+
+	rules atomic.Pointer[venues.Rules]
+	quote atomic.Pointer[Quote]
+	hlth  atomic.Value // Health
+	done  chan struct{}
+	calls sync.WaitGroup // venue calls and fill journaling, whose results come back to the loop
+	bg    sync.WaitGroup // synchronous journal writes of outcomes (journals without PutChildAsync)
+
+	// Owned by the run goroutine.
+	orders   map[string]*order
+	parents  map[string]Sink
+	seen     map[string]struct{} // trade ids journaled or being journaled here
+	reserved map[venues.Side]decimal.Decimal
+	waiting  []*order // priced once a fresh mark arrives
+	quoting  bool
+	health   Health
+}
+
+// Quote is the gateway's latest mark and top of book.
+type Quote struct {
+	Mark, Bid, Ask decimal.Decimal
+	At             time.Time // wall clock
+}
+
+// order is one order the gateway knows. Owned by the run goroutine.
+type order struct {
+	parent   string
+	seq      int
+	sink     Sink
+	req      venues.OrderRequest
+	bps      int
+	limit    decimal.Decimal
+	maxNotnl decimal.Decimal
+	decided  time.Time
+	state    lifecycle.State
+	status   venues.OrderStatus
+	venueID  string
+	reported decimal.Decimal // filled quantity as the venue reports it on the order
+	booked   decimal.Decimal // filled quantity from booked fills
+	reserved decimal.Decimal // reduce-only capacity held by this order
+	sentAt   time.Time       // wall
+	fillDue  time.Time       // wall: read missing fills by REST after this
+	reads    int
+	reading  bool
+	settled  bool
+}
+
+type resultKind int
+
+const (
+	resPlace resultKind = iota + 1
+	resUnknown
+	resResolve
+	resCancel
+	resFills
+	resFill
+	resQuote
+	resJournal
+)
+
+type result struct {
+	kind     resultKind
+	id       string
+	order    venues.Order
+	sent     bool
+	notFound bool
+	refusal  Refusal
+	err      error
+	fills    []venues.Fill
+	fill     venues.Fill
+	fresh    bool
+	quote    Quote
+}
+
+// New builds a gateway; Run starts it.
+func New(o Options) (*Gateway, error) {
+	if o.Venue == nil || o.Journal == nil || o.Ledger == nil || o.Breakers == nil || o.State == nil {
+		return nil, errors.New("gateway: venue, journal, ledger, breakers and state are required")
+	}
+	if _, _, err := venues.ParseInstrument(o.Instrument); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	g := &Gateway{
+		o: o, name: o.Venue.Name(), key: positions.Key{Venue: o.Venue.Name(), Instrument: o.Instrument},
+		retry: o.Retry.withDefaults(),
+		inbox: mailbox.New[Request](), events: mailbox.New[venues.Event](), results: mailbox.New[result](),
+		done: make(chan struct{}), orders: map[string]*order{}, parents: map[string]Sink{}, seen: map[string]struct{}{},
+		reserved: map[venues.Side]decimal.Decimal{venues.Buy: decimal.Zero, venues.Sell: decimal.Zero}, health: Up,
+	}
+	g.log = o.Logger.With(zap.String("venue", g.name), zap.String("instrument", o.Instrument))
+	g.hlth.Store(Up)
+	return g, nil
+}
+
+// Venue is the venue's name; Instrument the canonical instrument.
+func (g *Gateway) Venue() string      { return g.name }
+func (g *Gateway) Instrument() string { return g.o.Instrument }
+
+// Submit queues a parent's request. It never blocks; a request submitted after the gateway stopped is refused
+// to its sink (RefusedStopping).
+func (g *Gateway) Submit(r Request) {
+	if !g.inbox.Put(r) && r.Kind == Place && r.Sink != nil {
+		r.Sink.Deliver(Update{Kind: Refused, Venue: g.name, ClientOrderID: r.Order.ClientOrderID,
+			Quantity: r.Order.Quantity, Refusal: RefusedStopping, Reason: "gateway stopped"})
+	}
+}
+
+// OnEvent hands the gateway a private-stream event for its instrument. It never blocks.
+func (g *Gateway) OnEvent(ev venues.Event) { g.events.Put(ev) }
+
+// Health is the venue's current health for the instrument.
+func (g *Gateway) Health() Health { return g.hlth.Load().(Health) }
+
+// Mark is the latest cached quote (zero before the first read).
+func (g *Gateway) Mark() Quote {
+	if q := g.quote.Load(); q != nil {
+		return *q
+	}
+	return Quote{}
+}
+
+// Done is closed when Run has returned.
+func (g *Gateway) Done() <-chan struct{} { return g.done }
+
+func (g *Gateway) failpoint(name string) {
+	if g.o.Failpoint != nil {
+		g.o.Failpoint(name)
+	}
+}
+
+// call runs one venue call behind the breaker with the call timeout. The breaker counts only retryable and
+// unknown failures; an open breaker answers an error wrapping risk.ErrOpen without calling.
+func call[T any](ctx context.Context, g *Gateway, fn func(ctx context.Context) (T, error)) (T, error) {
+	var zero T
+	done, err := g.o.Breakers.Allow(g.name)
+	if err != nil {
+		return zero, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, g.retry.CallTimeout)
+	v, err := fn(cctx)
+	cancel()
+	done(err)
+	return v, err
+}
+
+// Rules returns the instrument's trading rules, read once and cached.
+func (g *Gateway) Rules(ctx context.Context) (venues.Rules, error) {
+	if r := g.rules.Load(); r != nil {
+		return *r, nil
+	}
+	r, err := call(ctx, g, func(ctx context.Context) (venues.Rules, error) { return g.o.Venue.Rules(ctx, g.o.Instrument) })
+	if err != nil {
+		return venues.Rules{}, err
+	}
+	if err := r.Validate(); err != nil {
+		return venues.Rules{}, &venues.Error{Venue: g.name, Op: "rules", Class: venues.Rejected, Msg: err.Error()}
+	}
+	g.rules.Store(&r)
+	return r, nil
+}
+
+// Stats reads the venue's statistics for the instrument (planning: 24 h volume), behind the breaker, and
+// refreshes the cached mark with it.
+func (g *Gateway) Stats(ctx context.Context) (venues.Stats, error) {
+	s, err := call(ctx, g, func(ctx context.Context) (venues.Stats, error) { return g.o.Venue.Stats(ctx, g.o.Instrument) })
+	if err == nil && s.MarkPrice.IsPositive() {
+		g.quote.Store(&Quote{Mark: s.MarkPrice, At: time.Now()})
+	}
+	return s, err
+}
+
+// readQuote reads the mark in one request where the venue can (venues.Quoter), else through Stats.
+func (g *Gateway) readQuote(ctx context.Context) (Quote, error) {
+	if q, ok := g.o.Venue.(quoter); ok {
+		vq, err := call(ctx, g, func(ctx context.Context) (venues.Quote, error) { return q.Quote(ctx, g.o.Instrument) })
+		if err != nil {
+			return Quote{}, err
+		}
+		return Quote{Mark: vq.Mark, Bid: vq.Bid, Ask: vq.Ask, At: time.Now()}, nil
+	}
+	s, err := call(ctx, g, func(ctx context.Context) (venues.Stats, error) { return g.o.Venue.Stats(ctx, g.o.Instrument) })
+	if err != nil {
+		return Quote{}, err
+	}
+	return Quote{Mark: s.MarkPrice, At: time.Now()}, nil
+}
+
+// Prepare runs before Run, on the caller's goroutine: it reads the rules, journals the fills the venue made
+// since `since` (recovery after a restart: they are in the venue's position, so the ledger only marks them
+// seen; pass the zero time when nothing was working), cancels open orders carrying the engine's prefix that
+// keep(id) does not claim, and seeds the ledger's position for this key from the venue. It returns the fills it
+// journaled for the first time, for the parents being restored.
+func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(clientOrderID string) bool) ([]venues.Fill, error) {
+	if _, err := g.Rules(ctx); err != nil {
+		return nil, fmt.Errorf("%s %s: reading rules: %w", g.name, g.o.Instrument, err)
+	}
+	var fresh []venues.Fill
+	if !since.IsZero() {
+		fills, err := call(ctx, g, func(ctx context.Context) ([]venues.Fill, error) {
+			return g.o.Venue.Fills(ctx, g.o.Instrument, since.UnixMilli())
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: recovery: reading fills: %w", g.name, g.o.Instrument, err)
+		}
+		for _, f := range fills {
+			if g.o.ClientIDPrefix == "" || len(f.ClientOrderID) < len(g.o.ClientIDPrefix) ||
+				f.ClientOrderID[:len(g.o.ClientIDPrefix)] != g.o.ClientIDPrefix {
+				continue
+			}
+			if err := positions.Check(f); err != nil {
+				return nil, fmt.Errorf("%s %s: recovery: fill %s: %w", g.name, g.o.Instrument, f.TradeID, err)
+			}
+			isNew, err := g.o.Journal.AddFill(f)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: recovery: journaling fill %s: %w", g.name, g.o.Instrument, f.TradeID, err)
+			}
+			g.o.Ledger.MarkSeen(f.Venue, f.TradeID)
+			g.seen[f.TradeID] = struct{}{}
+			if isNew {
+				fresh = append(fresh, f)
+			}
+		}
+		open, err := call(ctx, g, func(ctx context.Context) ([]venues.Order, error) {
+			return g.o.Venue.OpenOrders(ctx, g.o.Instrument)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: recovery: reading open orders: %w", g.name, g.o.Instrument, err)
+		}
+		for _, o := range open {
+			id := o.ClientOrderID
+			if g.o.ClientIDPrefix == "" || len(id) < len(g.o.ClientIDPrefix) || id[:len(g.o.ClientIDPrefix)] != g.o.ClientIDPrefix {
+				continue
+			}
+			if keep != nil && keep(id) {
+				continue // its parent resolves it (and cancels it if it still works)
+			}
+			_, err := call(ctx, g, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Cancel(ctx, g.o.Instrument, id) })
+			if err != nil && !venues.IsNotFound(err) {
+				return nil, fmt.Errorf("%s %s: recovery: cancelling stray order %s: %w", g.name, g.o.Instrument, id, err)
+			}
+			g.log.Warn("stray open order cancelled", zap.String("child", id))
+		}
+	}
+	ps, err := call(ctx, g, func(ctx context.Context) ([]venues.Position, error) { return g.o.Venue.Positions(ctx) })
+	if err != nil {
+		return nil, fmt.Errorf("venue %s: reading positions: %w", g.name, err)
+	}
+	pos := decimal.Zero
+	for _, p := range ps {
+		if p.Instrument == g.o.Instrument {
+			pos = pos.Add(p.Quantity)
+			if p.MarkPrice.IsPositive() {
+				g.o.Ledger.SetMark(g.key, p.MarkPrice)
+			}
+		}
+	}
+	g.o.Ledger.Set(g.key, pos)
+	return fresh, nil
+}
+
+// Run is the gateway's owner loop; it returns when ctx is done and every call it started has returned.
+func (g *Gateway) Run(ctx context.Context) {
+	defer close(g.done)
+	poll := time.NewTimer(g.retry.HealthPoll)
+	defer poll.Stop()
+	fillTimer := time.NewTimer(time.Hour)
+	defer fillTimer.Stop()
+	var reqs []Request
+	var evs []venues.Event
+	var res []result
+	for {
+		select {
+		case <-g.inbox.Ready():
+			reqs = g.inbox.Drain(reqs)
+			for _, r := range reqs {
+				g.onRequest(ctx, r)
+			}
+		case <-g.events.Ready():
+			evs = g.events.Drain(evs)
+			for _, ev := range evs {
+				g.onEvent(ctx, ev)
+			}
+		case <-g.results.Ready():
+			res = g.results.Drain(res)
+			for _, r := range res {
+				g.onResult(ctx, r)
+			}
+		case <-poll.C:
+			poll.Reset(g.retry.HealthPoll)
+			g.checkHealth()
+		case <-fillTimer.C:
+		case <-ctx.Done():
+			g.inbox.Close()
+			for _, r := range g.inbox.Drain(nil) {
+				g.onRequest(ctx, r)
+			}
+			g.drainCalls(ctx)
+			g.bg.Wait()
+			return
+		}
+		g.readMissingFills(ctx)
+		resetTimer(fillTimer, g.nextFillRead())
+	}
+}
+
+// drainCalls waits for the calls in flight (they end: ctx is done) and carries out their results, so every
+// parent hears how its orders ended, as far as that is known.
+func (g *Gateway) drainCalls(ctx context.Context) {
+	finished := make(chan struct{})
+	go func() { g.calls.Wait(); close(finished) }()
+	for {
+		select {
+		case <-g.results.Ready():
+			for _, r := range g.results.Drain(nil) {
+				g.onResult(ctx, r)
+			}
+		case <-finished:
+			for _, r := range g.results.Drain(nil) {
+				g.onResult(ctx, r)
+			}
+			return
+		}
+	}
+}
+
+func resetTimer(t *time.Timer, d time.Duration) {
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	t.Reset(d)
+}
+
+// spawn runs fn as a call of this gateway; its result comes back to the loop.
+func (g *Gateway) spawn(fn func() result) {
+	g.calls.Add(1)
+	go func() {
+		defer g.calls.Done()
+		g.results.Put(fn())
+	}()
+}
+
+func (g *Gateway) onRequest(ctx context.Context, r Request) {
+	switch r.Kind {
+	case Attach:
+		g.parents[r.Parent] = r.Sink
+		r.Sink.Deliver(Update{Kind: HealthChanged, Venue: g.name, Health: g.health, Reason: "attached"})
+	case Detach:
+		delete(g.parents, r.Parent)
+		for id, o := range g.orders {
+			if o.parent == r.Parent && o.state.Final() && (o.settled || !o.booked.LessThan(o.reported)) {
+				delete(g.orders, id)
+			}
+		}
+	case Place:
+		g.onPlace(ctx, r)
+	case Cancel:
+		g.onCancel(ctx, r)
+	case Resolve:
+		g.onResolve(ctx, r)
+	}
+}
+
+func (g *Gateway) refuse(r Request, why Refusal, reason string) {
+	r.Sink.Deliver(Update{Kind: Refused, Venue: g.name, ClientOrderID: r.Order.ClientOrderID,
+		Quantity: r.Order.Quantity, Refusal: why, Reason: reason})
+}
+
+// reducible is how much of the position an order on side may still reduce, net of the reservations of every
+// open reduce-only order on that side.
+func (g *Gateway) reducible(side venues.Side) decimal.Decimal {
+	pos := g.o.Ledger.Position(g.key)
+	var room decimal.Decimal
+	switch {
+	case side == venues.Buy && pos.IsNegative():
+		room = pos.Neg()
+	case side == venues.Sell && pos.IsPositive():
+		room = pos
+	}
+	return decimal.Max(room.Sub(g.reserved[side]), decimal.Zero)
+}
+
+func (g *Gateway) reserve(o *order, q decimal.Decimal) {
+	if !o.req.ReduceOnly {
+		return
+	}
+	q = decimal.Max(q, decimal.Zero)
+	g.reserved[o.req.Side] = g.reserved[o.req.Side].Sub(o.reserved).Add(q)
+	o.reserved = q
+}
+
+// holdFor is what a reduce-only order still holds: its unfilled quantity while it may trade, and afterwards
+// the fills the venue reported that are not booked yet.
+func holdFor(o *order) decimal.Decimal {
+	if o.state.Final() {
+		if o.settled {
+			return decimal.Zero
+		}
+		return o.reported.Sub(o.booked)
+	}
+	return o.req.Quantity.Sub(o.booked)
+}
+
+func (g *Gateway) onPlace(ctx context.Context, r Request) {
+	id := r.Order.ClientOrderID
+	if ctx.Err() != nil {
+		g.refuse(r, RefusedStopping, "gateway stopping")
+		return
+	}
+	if r.Order.Instrument != g.o.Instrument {
+		g.refuse(r, RefusedRisk, fmt.Sprintf("instrument %s sent to the %s gateway", r.Order.Instrument, g.o.Instrument))
+		return
+	}
+	if _, dup := g.orders[id]; dup {
+		g.refuse(r, RefusedRisk, "client order id "+id+" used twice")
+		return
+	}
+	rules := g.rules.Load()
+	if rules == nil {
+		g.refuse(r, RefusedNotSent, "rules not read yet")
+		return
+	}
+	req := r.Order
+	if req.ReduceOnly {
+		room := rules.FloorQty(g.reducible(req.Side))
+		if req.Quantity.GreaterThan(room) {
+			if room.LessThan(rules.MinQty) || !room.IsPositive() {
+				g.refuse(r, RefusedCapacity, fmt.Sprintf("reduce-only: %s %s asked, %s left to reduce after other open orders",
+					req.Side, req.Quantity, room))
+				return
+			}
+			req.Quantity = room
+		}
+	}
+	o := &order{parent: r.Parent, seq: r.Seq, sink: r.Sink, req: req, bps: r.SlippageBps, limit: r.LimitPrice,
+		maxNotnl: r.MaxChildNotional, decided: r.Decided, state: lifecycle.Intent}
+	g.orders[id] = o
+	g.reserve(o, req.Quantity)
+	if q := g.quote.Load(); q != nil && q.Mark.IsPositive() && time.Since(q.At) <= g.retry.QuoteMaxAge {
+		g.send(ctx, o, *rules, *q)
+		return
+	}
+	g.waiting = append(g.waiting, o)
+	if !g.quoting {
+		g.quoting = true
+		g.spawn(func() result {
+			q, err := g.readQuote(ctx)
+			return result{kind: resQuote, quote: q, err: err}
+		})
+	}
+}
+
+// send prices and checks an order and starts its placement: journal the intent (the one durable write before
+// the send), then place, retrying by the table, resolving an unknown outcome by query.
+func (g *Gateway) send(ctx context.Context, o *order, rules venues.Rules, q Quote) {
+	id := o.req.ClientOrderID
+	fail := func(why Refusal, reason string) {
+		o.state = lifecycle.NotSent
+		g.reserve(o, decimal.Zero)
+		delete(g.orders, id)
+		o.sink.Deliver(Update{Kind: Refused, Venue: g.name, ClientOrderID: id, Quantity: o.req.Quantity, Price: o.req.Price,
+			Refusal: why, Reason: reason})
+	}
+	if o.req.Price.IsZero() {
+		px, err := twap.LimitPrice(o.req.Side, q.Mark, o.bps, o.limit, rules)
+		if err != nil {
+			fail(RefusedRisk, err.Error())
+			return
+		}
+		o.req.Price = px
+	}
+	chk := risk.Child{Venue: g.name, Instrument: g.o.Instrument, Side: o.req.Side, Quantity: o.req.Quantity,
+		Price: o.req.Price, Mark: q.Mark, ReduceOnly: o.req.ReduceOnly, Position: g.o.Ledger.Position(g.key)}
+	if o.req.ReduceOnly {
+		chk.OpenReducing = g.reserved[o.req.Side].Sub(o.reserved)
+	}
+	if err := risk.Check(risk.Limits{MaxChildNotional: o.maxNotnl, MaxSlippageBps: o.bps}, g.o.State.Get(), chk); err != nil {
+		fail(RefusedRisk, err.Error())
+		return
+	}
+	rec := g.record(o, lifecycle.Intent)
+	req := o.req
+	o.state = lifecycle.Sent
+	o.sentAt = time.Now()
+	g.spawn(func() result { return g.place(ctx, req, rec) })
+}
+
+// place journals the intent and places the order; it returns only with the outcome known, or unknown when ctx
+// ends first. An unknown outcome is reported to the loop as soon as it happens, then resolved.
+func (g *Gateway) place(ctx context.Context, req venues.OrderRequest, rec journal.Child) result {
+	id := req.ClientOrderID
+	if err := g.o.Journal.PutChild(rec); err != nil {
+		return result{kind: resPlace, id: id, refusal: RefusedNotSent, err: fmt.Errorf("journaling the intent: %w", err)}
+	}
+	g.failpoint(FailAfterIntent)
+	o, err := g.sendWithRetry(ctx, req)
+	g.failpoint(FailAfterSend)
+	switch {
+	case errors.Is(err, risk.ErrOpen):
+		return result{kind: resPlace, id: id, refusal: RefusedBreaker, err: err}
+	case err != nil && venues.ClassOf(err) == venues.Rejected:
+		return result{kind: resPlace, id: id, sent: true, refusal: RefusedVenue, err: err}
+	case err != nil && venues.ClassOf(err) == venues.Retryable:
+		return result{kind: resPlace, id: id, refusal: RefusedNotSent, err: err}
+	case err != nil:
+		g.results.Put(result{kind: resUnknown, id: id, err: err})
+		o, err = g.resolve(ctx, req)
+		if errors.Is(err, risk.ErrOpen) {
+			// The venue said the order does not exist and the breaker forbids sending it again.
+			return result{kind: resPlace, id: id, refusal: RefusedBreaker, err: err}
+		}
+		if err != nil {
+			return result{kind: resResolve, id: id, sent: true, err: err}
+		}
+	}
+	if !o.Status.Terminal() && req.TimeInForce == venues.IOC {
+		fo, ferr := g.finish(ctx, req.ClientOrderID, o)
+		if ferr != nil {
+			g.results.Put(result{kind: resPlace, id: id, order: o, sent: true})
+			return result{kind: resResolve, id: id, sent: true, err: ferr}
+		}
+		o = fo
+	}
+	return result{kind: resPlace, id: id, order: o, sent: true}
+}
+
+// sendWithRetry places an order, retrying a retryable failure with the same client order id (safe: a retryable
+// failure means the venue did not act on it), by the retry table.
+func (g *Gateway) sendWithRetry(ctx context.Context, req venues.OrderRequest) (venues.Order, error) {
+	backoff := g.retry.PlaceBackoff
+	for attempt := 1; ; attempt++ {
+		o, err := call(ctx, g, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Place(ctx, req) })
+		if err == nil || venues.ClassOf(err) != venues.Retryable || attempt >= g.retry.PlaceAttempts {
+			return o, err
+		}
+		if !sleep(ctx, backoff) {
+			return o, err
+		}
+		backoff *= 2
+	}
+}
+
+// resolve finds out what happened to an order whose placement outcome is unknown: by query; "does not exist"
+// is believed only when repeated, then the same order (same id) is sent again; a refusal of that resend as a
+// duplicate means the first one exists after all.
+func (g *Gateway) resolve(ctx context.Context, req venues.OrderRequest) (venues.Order, error) {
+	backoff := g.retry.ResolveBackoff
+	notFound := 0
+	for {
+		o, err := call(ctx, g, func(ctx context.Context) (venues.Order, error) {
+			return g.o.Venue.Query(ctx, req.Instrument, req.ClientOrderID)
+		})
+		switch {
+		case err == nil:
+			return o, nil
+		case venues.IsNotFound(err):
+			if notFound++; notFound < g.retry.NotFoundConfirms {
+				break
+			}
+			notFound = 0
+			o, err = g.sendWithRetry(ctx, req)
+			if err == nil || errors.Is(err, risk.ErrOpen) {
+				return o, err
+			}
+			if venues.ClassOf(err) == venues.Rejected {
+				q, qerr := call(ctx, g, func(ctx context.Context) (venues.Order, error) {
+					return g.o.Venue.Query(ctx, req.Instrument, req.ClientOrderID)
+				})
+				if qerr == nil {
+					return q, nil
+				}
+				return o, err
+			}
+		}
+		if !sleep(ctx, backoff) {
+			return venues.Order{}, &venues.Error{Venue: g.name, Op: "resolve", Class: venues.Unknown,
+				Msg: "outcome of " + req.ClientOrderID + " still unknown", Err: ctx.Err()}
+		}
+		backoff = min(backoff*2, g.retry.ResolveMax)
+	}
+}
+
+// finish waits for an accepted order that is still working to end, cancelling it after FinishWait; a cancel
+// whose outcome is unknown is resolved by querying until the venue reports a final state.
+func (g *Gateway) finish(ctx context.Context, id string, last venues.Order) (venues.Order, error) {
+	deadline := time.Now().Add(g.retry.FinishWait)
+	backoff := g.retry.ResolveBackoff
+	for {
+		o, err := call(ctx, g, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Query(ctx, g.o.Instrument, id) })
+		if err == nil && o.Status.Terminal() {
+			return o, nil
+		}
+		if !time.Now().Before(deadline) {
+			co, cerr := call(ctx, g, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Cancel(ctx, g.o.Instrument, id) })
+			if cerr == nil && co.Status.Terminal() {
+				return co, nil
+			}
+			if cerr != nil && !venues.IsNotFound(cerr) {
+				g.log.Warn("cancel failed; resolving by query", zap.String("child", id), zap.Error(cerr))
+			}
+		}
+		if !sleep(ctx, backoff) {
+			return last, &venues.Error{Venue: g.name, Op: "cancel", Class: venues.Unknown,
+				Msg: "final state of " + id + " still unknown", Err: ctx.Err()}
+		}
+		backoff = min(backoff*2, g.retry.ResolveMax)
+	}
+}
+
+func (g *Gateway) onCancel(ctx context.Context, r Request) {
+	id := r.Order.ClientOrderID
+	o, ok := g.orders[id]
+	if !ok || o.state.Final() || o.state == lifecycle.CancelPending {
+		return
+	}
+	if o.state == lifecycle.Intent || o.state == lifecycle.Sent || o.state == lifecycle.Unknown {
+		return // its placement call ends it (IOC) or resolves it; a cancel now could race the send
+	}
+	o.state = lifecycle.CancelPending
+	g.spawn(func() result {
+		fo, err := g.finish(ctx, id, venues.Order{})
+		if err != nil {
+			return result{kind: resResolve, id: id, sent: true, err: err}
+		}
+		return result{kind: resCancel, id: id, order: fo, sent: true}
+	})
+}
+
+// onResolve asks the venue what became of a restored order whose outcome was not journaled. An order the venue
+// does not know was never taken: it is not resent (its request died with the process).
+func (g *Gateway) onResolve(ctx context.Context, r Request) {
+	id := r.Order.ClientOrderID
+	if _, ok := g.orders[id]; ok {
+		return
+	}
+	o := &order{parent: r.Parent, seq: r.Seq, sink: r.Sink, req: r.Order, state: lifecycle.Unknown, sentAt: time.Now()}
+	g.orders[id] = o
+	g.reserve(o, holdFor(o))
+	g.spawn(func() result {
+		backoff := g.retry.ResolveBackoff
+		for {
+			vo, err := call(ctx, g, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Query(ctx, g.o.Instrument, id) })
+			switch {
+			case err == nil && vo.Status.Terminal():
+				return result{kind: resResolve, id: id, order: vo, sent: true}
+			case err == nil:
+				fo, ferr := g.finish(ctx, id, vo)
+				if ferr == nil {
+					return result{kind: resResolve, id: id, order: fo, sent: true}
+				}
+			case venues.IsNotFound(err):
+				return result{kind: resResolve, id: id, notFound: true}
+			}
+			if !sleep(ctx, backoff) {
+				return result{kind: resResolve, id: id, sent: true, err: &venues.Error{Venue: g.name, Op: "resolve",
+					Class: venues.Unknown, Msg: "outcome of " + id + " still unknown", Err: ctx.Err()}}
+			}
+			backoff = min(backoff*2, g.retry.ResolveMax)
+		}
+	})
+}
+
+func (g *Gateway) onResult(ctx context.Context, r result) {
+	defer g.checkHealth()
+	switch r.kind {
+	case resQuote:
+		g.quoting = false
+		waiting := g.waiting
+		g.waiting = nil
+		if r.err != nil || !r.quote.Mark.IsPositive() {
+			why, reason := RefusedNotSent, "mark not read"
+			if r.err != nil {
+				reason = "mark not read: " + r.err.Error()
+				if errors.Is(r.err, risk.ErrOpen) {
+					why = RefusedBreaker
+				}
+			}
+			for _, o := range waiting {
+				o.state = lifecycle.NotSent
+				g.reserve(o, decimal.Zero)
+				delete(g.orders, o.req.ClientOrderID)
+				o.sink.Deliver(Update{Kind: Refused, Venue: g.name, ClientOrderID: o.req.ClientOrderID,
+					Quantity: o.req.Quantity, Refusal: why, Reason: reason})
+			}
+			return
+		}
+		q := r.quote
+		g.quote.Store(&q)
+		g.o.Ledger.SetMark(g.key, q.Mark)
+		rules := g.rules.Load()
+		for _, o := range waiting {
+			g.send(ctx, o, *rules, q)
+		}
+		return
+	case resFill:
+		g.onJournaledFill(r)
+		return
+	case resFills:
+		g.onFillsRead(ctx, r)
+		return
+	case resJournal:
+		if r.err != nil {
+			g.log.Error("child outcome not journaled", zap.String("child", r.id), zap.Error(r.err))
+		}
+		return
+	}
+	o, ok := g.orders[r.id]
+	if !ok {
+		return
+	}
+	up := Update{Venue: g.name, ClientOrderID: r.id, Price: o.req.Price, Quantity: o.req.Quantity}
+	switch {
+	case r.kind == resUnknown:
+		o.state = lifecycle.Unknown
+		up.Kind, up.Reason = Unknown, r.err.Error()
+		g.log.Warn("child outcome unknown; resolving by query", zap.String("child", r.id), zap.Error(r.err))
+		g.journalOutcome(o)
+		o.sink.Deliver(up)
+		return
+	case r.err != nil && r.refusal == 0:
+		// Still unknown when the gateway stopped: a restart resolves it.
+		o.state = lifecycle.Unknown
+		up.Kind, up.Reason = Unknown, r.err.Error()
+		g.journalOutcome(o)
+		o.sink.Deliver(up)
+		return
+	case r.refusal != 0:
+		if r.sent {
+			o.state = lifecycle.Rejected
+		} else {
+			o.state = lifecycle.NotSent
+		}
+		o.settled = true
+		g.reserve(o, decimal.Zero)
+		up.Kind, up.Refusal, up.Reason = Refused, r.refusal, r.err.Error()
+		if r.refusal == RefusedVenue {
+			g.log.Warn("child rejected by the venue", zap.String("child", r.id), zap.Error(r.err))
+		}
+		g.journalOutcome(o)
+		o.sink.Deliver(up)
+		return
+	case r.notFound:
+		o.state, o.settled = lifecycle.NotSent, true
+		g.reserve(o, decimal.Zero)
+		up.Kind, up.NotFound = Resolved, true
+		g.journalOutcome(o)
+		o.sink.Deliver(up)
+		return
+	}
+	g.applyOrder(o, r.order)
+	switch r.kind {
+	case resPlace:
+		up.Kind = Accepted
+	default:
+		up.Kind = Resolved
+	}
+	up.Order = r.order
+	g.journalOutcome(o)
+	o.sink.Deliver(up)
+}
+
+// applyOrder takes a venue's report of an order into the gateway's view of it.
+func (g *Gateway) applyOrder(o *order, vo venues.Order) {
+	if vo.VenueOrderID != "" {
+		o.venueID = vo.VenueOrderID
+	}
+	if vo.FilledQty.GreaterThan(o.reported) {
+		o.reported = vo.FilledQty
+		o.fillDue = time.Now().Add(g.retry.FillWait)
+	}
+	if o.state.Final() {
+		return
+	}
+	o.status = vo.Status
+	switch vo.Status {
+	case venues.StatusFilled:
+		o.state = lifecycle.Filled
+	case venues.StatusCanceled:
+		o.state = lifecycle.Cancelled
+	case venues.StatusExpired:
+		o.state = lifecycle.Expired
+	case venues.StatusRejected:
+		o.state = lifecycle.Rejected
+	default:
+		if o.state != lifecycle.CancelPending {
+			o.state = lifecycle.Open
+		}
+	}
+	if o.state.Final() && o.fillDue.IsZero() {
+		o.fillDue = time.Now().Add(g.retry.FillWait)
+	}
+	g.reserve(o, holdFor(o))
+}
+
+// journalOutcome records what the gateway now knows of an order, without waiting for it to be durable: the
+// intent is already durable, and a restart resolves anything the journal lacks by query.
+func (g *Gateway) journalOutcome(o *order) {
+	rec := g.record(o, o.state)
+	id := o.req.ClientOrderID
+	if aj, ok := g.o.Journal.(asyncJournal); ok {
+		aj.PutChildAsync(rec, func(err error) {
+			if err != nil {
+				g.results.Put(result{kind: resJournal, id: id, err: err})
+			}
+		})
+		return
+	}
+	g.bg.Add(1)
+	go func() {
+		defer g.bg.Done()
+		if err := g.o.Journal.PutChild(rec); err != nil {
+			g.results.Put(result{kind: resJournal, id: id, err: err})
+		}
+	}()
+}
+
+func (g *Gateway) record(o *order, st lifecycle.State) journal.Child {
+	return journal.Child{
+		Parent: o.parent, Venue: g.name, Seq: o.seq, ClientID: o.req.ClientOrderID, Quantity: o.req.Quantity,
+		Price: o.req.Price, State: st, Filled: o.reported, VenueOrderID: o.venueID, TimeInForce: string(o.req.TimeInForce),
+		Updated: time.Now(),
+	}
+}
+
+// onEvent takes a private-stream event: an order update for an order of ours, a fill to journal and book.
+func (g *Gateway) onEvent(ctx context.Context, ev venues.Event) {
+	if ev.Reconnected {
+		g.log.Info("venue stream reconnected; missing fills are read by order")
+		now := time.Now()
+		for _, o := range g.orders {
+			if !o.settled && o.state.Final() && o.booked.LessThan(o.reported) {
+				o.fillDue = now
+			}
+		}
+		return
+	}
+	if ev.Order != nil && ev.Order.Instrument == g.o.Instrument {
+		if o, ok := g.orders[ev.Order.ClientOrderID]; ok {
+			wasFinal := o.state.Final()
+			g.applyOrder(o, *ev.Order)
+			kind := OrderUpdate
+			if o.state.Final() && !wasFinal {
+				kind = Resolved
+				g.journalOutcome(o)
+			}
+			o.sink.Deliver(Update{Kind: kind, Venue: g.name, ClientOrderID: o.req.ClientOrderID, Order: *ev.Order,
+				Price: o.req.Price, Quantity: o.req.Quantity})
+		}
+	}
+	if ev.Fill != nil && ev.Fill.Instrument == g.o.Instrument {
+		g.takeFill(*ev.Fill)
+	}
+}
+
+// takeFill journals a fill once (by trade id) on a call of its own, then books it (onJournaledFill).
+func (g *Gateway) takeFill(f venues.Fill) {
+	if _, dup := g.seen[f.TradeID]; dup {
+		return
+	}
+	if err := positions.Check(f); err != nil {
+		g.log.Error("fill refused: it cannot be booked", zap.String("trade", f.TradeID), zap.Error(err))
+		return
+	}
+	g.seen[f.TradeID] = struct{}{}
+	g.calls.Add(1)
+	go func() {
+		defer g.calls.Done()
+		g.failpoint(FailBeforeFill)
+		fresh, err := g.o.Journal.AddFill(f)
+		g.results.Put(result{kind: resFill, fill: f, fresh: fresh, err: err})
+	}()
+}
+
+func (g *Gateway) onJournaledFill(r result) {
+	f := r.fill
+	if r.err != nil {
+		delete(g.seen, f.TradeID) // a later read may bring it again
+		g.log.Error("fill not journaled; it will be read again from the venue", zap.String("trade", f.TradeID), zap.Error(r.err))
+		return
+	}
+	if !r.fresh {
+		return // booked before (perhaps before a restart)
+	}
+	if _, err := g.o.Ledger.Book(f); err != nil {
+		g.log.Error("fill not booked", zap.String("trade", f.TradeID), zap.Error(err))
+		return
+	}
+	o, ok := g.orders[f.ClientOrderID]
+	if !ok {
+		if sink := g.parentOf(f.ClientOrderID); sink != nil {
+			sink.Deliver(Update{Kind: Filled, Venue: g.name, ClientOrderID: f.ClientOrderID, Fill: f})
+		}
+		return
+	}
+	o.booked = o.booked.Add(f.Quantity)
+	g.reserve(o, holdFor(o))
+	o.sink.Deliver(Update{Kind: Filled, Venue: g.name, ClientOrderID: f.ClientOrderID, Fill: f})
+}
+
+// parentOf finds no owner for a fill of an order this process never placed; those fills are in the ledger and
+// reach their parent through recovery's journal read. Kept as a hook for the reconcile loop.
+func (g *Gateway) parentOf(string) Sink { return nil }
+
+// nextFillRead is how long until some order's missing fills are due to be read.
+func (g *Gateway) nextFillRead() time.Duration {
+	d := time.Hour
+	now := time.Now()
+	for _, o := range g.orders {
+		if o.state.Final() && !o.settled && !o.reading && o.booked.LessThan(o.reported) {
+			if left := o.fillDue.Sub(now); left < d {
+				d = left
+			}
+		}
+	}
+	return max(d, 0)
+}
+
+// readMissingFills reads, by REST and bounded to the order's own trades, the fills the venue reported on a
+// final order that the stream has not delivered within FillWait.
+func (g *Gateway) readMissingFills(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	now := time.Now()
+	for id, o := range g.orders {
+		if !o.state.Final() || o.settled || o.reading || !o.booked.LessThan(o.reported) || now.Before(o.fillDue) {
+			continue
+		}
+		if o.reads >= g.retry.FillReads {
+			o.settled = true
+			g.reserve(o, decimal.Zero)
+			g.log.Warn("fills reported by the venue never arrived", zap.String("child", id),
+				zap.String("reported", o.reported.String()), zap.String("booked", o.booked.String()))
+			o.sink.Deliver(Update{Kind: Settled, Venue: g.name, ClientOrderID: id})
+			continue
+		}
+		o.reading = true
+		o.reads++
+		id, venueID, since := id, o.venueID, o.sentAt.Add(-time.Minute).UnixMilli()
+		g.spawn(func() result {
+			var fills []venues.Fill
+			var err error
+			if of, ok := g.o.Venue.(orderFiller); ok {
+				fills, err = call(ctx, g, func(ctx context.Context) ([]venues.Fill, error) {
+					return of.OrderFills(ctx, g.o.Instrument, id, venueID, since)
+				})
+			} else {
+				fills, err = call(ctx, g, func(ctx context.Context) ([]venues.Fill, error) {
+					return g.o.Venue.Fills(ctx, g.o.Instrument, since)
+				})
+			}
+			return result{kind: resFills, id: id, fills: fills, err: err}
+		})
+	}
+}
+
+func (g *Gateway) onFillsRead(ctx context.Context, r result) {
+	o, ok := g.orders[r.id]
+	if ok {
+		o.reading = false
+		o.fillDue = time.Now().Add(g.retry.FillWait)
+	}
+	if r.err != nil {
+		g.log.Warn("reading fills failed", zap.String("child", r.id), zap.Error(r.err))
+		return
+	}
+	for _, f := range r.fills {
+		if f.ClientOrderID == r.id {
+			g.takeFill(f)
+		}
+	}
+}
+
+// checkHealth compares the breaker's state with the last one reported and tells every attached parent.
+func (g *Gateway) checkHealth() {
+	h := Up
+	switch g.o.Breakers.State(g.name) {
+	case "open":
+		h = Down
+	case "half-open":
+		h = Degraded
+	}
+	if h == g.health {
+		return
+	}
+	reason := "circuit breaker " + g.o.Breakers.State(g.name)
+	g.log.Warn("venue health changed", zap.String("from", string(g.health)), zap.String("to", string(h)))
+	g.health = h
+	g.hlth.Store(h)
+	for _, s := range g.parents {
+		s.Deliver(Update{Kind: HealthChanged, Venue: g.name, Health: h, Reason: reason})
+	}
+	if g.o.OnHealth != nil {
+		g.o.OnHealth(h, reason)
+	}
+}
+
+// sleep waits d of wall time; false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,67 @@
+package lifecycle
+
+import "testing"
+
+func TestParseRoundTrip(t *testing.T) {
+	for _, s := range All {
+		got, err := Parse(string(s))
+		if err != nil || got != s {
+			t.Fatalf("Parse(%q) = %q, %v", s, got, err)
+		}
+	}
+	for _, bad := range []string{"", "final", "FILLED", "open "} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%q): want an error", bad)
+		}
+	}
+}
+
+func TestFinalStatesAreNeverLeft(t *testing.T) {
+	for _, from := range All {
+		if !from.Final() {
+			continue
+		}
+		for _, to := range All {
+			if to != from && CanMove(from, to) {
+				t.Errorf("%s → %s allowed; a final state must not be left", from, to)
+			}
+		}
+	}
+}
+
+func TestEveryLiveStateCanEnd(t *testing.T) {
+	// From every non-final state some path reaches a final state, and every state is reachable from Intent.
+	reach := map[State]bool{Intent: true}
+	for changed := true; changed; {
+		changed = false
+		for from := range reach {
+			for _, to := range moves[from] {
+				if !reach[to] {
+					reach[to], changed = true, true
+				}
+			}
+		}
+	}
+	for _, s := range All {
+		if !reach[s] {
+			t.Errorf("%s is not reachable from intent", s)
+		}
+		if !s.Final() && len(moves[s]) == 0 {
+			t.Errorf("%s is a dead end", s)
+		}
+	}
+}
+
+func TestLiveAndFinalPartition(t *testing.T) {
+	for _, s := range All {
+		if s.Live() && s.Final() {
+			t.Errorf("%s is both live and final", s)
+		}
+		if s != Intent && !s.Live() && !s.Final() {
+			t.Errorf("%s is neither live nor final", s)
+		}
+	}
+	if Intent.MayHaveReached() || NotSent.MayHaveReached() || !Unknown.MayHaveReached() {
+		t.Error("MayHaveReached wrong")
+	}
+}
