@@ -264,7 +264,6 @@ func hasMock(cfg *config.Config) bool {
 	return false
 }
 
-
 func engineParams(cfg *config.Config) engine.Params {
 	p := engine.Params{
 		MeanInterval: cfg.TWAP.MeanInterval, TimeJitter: cfg.TWAP.TimeJitter, SizeJitter: cfg.TWAP.SizeJitter,
