@@ -412,3 +412,51 @@ func TestUnknownOutcomeWithLaggingReadsIsNotResent(t *testing.T) {
 		r.checkVenueTruth(t, rep)
 	})
 }
+
+// Two reduce-only parents on one venue and instrument that together ask for more than the position: the
+// gateway reserves the position across them, so the venue never sees a reduce-only order larger than what is
+// left to reduce, and by its own records the position never crosses zero.
+func TestReduceOnlyParentsShareThePosition(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 12, nil)
+		r.a.placeDelay = 300 * time.Millisecond // the two parents' children overlap at the venue
+		// venue a holds -4.795: each parent asks 3.5 of it, 7 in all.
+		var ids []string
+		for _, id := range []string{"p-ro-1", "p-ro-2"} {
+			req := Request{ID: id, Instrument: "BTC-USDT-PERP", Side: venues.Buy, Quantity: dec("3.5"),
+				Duration: time.Minute, ReduceOnly: true, MaxSlippageBps: 50, Venues: []string{"a"}}
+			if _, _, err := r.e.Submit(context.Background(), req); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		filled := decimal.Zero
+		for _, id := range ids {
+			rep, err := r.e.Wait(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			filled = filled.Add(rep.Filled)
+		}
+		r.a.mu.Lock()
+		over, crossed, pos := r.a.overAsked, r.a.crossed, r.a.pos
+		r.a.mu.Unlock()
+		if crossed || pos.IsPositive() {
+			t.Fatalf("the venue's position crossed zero: now %s", pos)
+		}
+		if over != 0 {
+			t.Fatalf("the venue got %d reduce-only orders larger than the position left", over)
+		}
+		if filled.GreaterThan(dec("4.795")) {
+			t.Fatalf("filled %s, more than the position", filled)
+		}
+		if got := r.ledger.Position(positions.Key{Venue: "a", Instrument: "BTC-USDT-PERP"}); !got.Equal(pos) {
+			t.Fatalf("ledger %s, venue %s", got, pos)
+		}
+		if !filled.Equal(dec("4.795")) {
+			t.Logf("filled %s of 4.795 (the rest was cut by the reservations or the band)", filled)
+		}
+	})
+}

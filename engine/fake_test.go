@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -38,6 +39,13 @@ type fakeVenue struct {
 	lagCount int
 	// statsFail makes the next n Stats calls fail with an Unknown error (a GET timed out after it was written).
 	statsFail int
+	// The venue's own record of reduce-only orders: how many asked for more than the position left to reduce
+	// (the venue cut them), and whether the position ever crossed zero.
+	overAsked int
+	crossed   bool
+	// placeDelay holds every Place this long before the venue acts on it (tests run in a synctest bubble: it is
+	// the bubble's time), so children of different parents are in flight together.
+	placeDelay time.Duration
 }
 
 var _ Trader = (*fakeVenue)(nil)
@@ -76,6 +84,12 @@ func (f *fakeVenue) Stats(ctx context.Context, instrument string) (venues.Stats,
 }
 
 func (f *fakeVenue) Place(ctx context.Context, req venues.OrderRequest) (venues.Order, error) {
+	f.mu.Lock()
+	delay := f.placeDelay
+	f.mu.Unlock()
+	if delay > 0 {
+		time.Sleep(delay)
+	}
 	f.mu.Lock()
 	f.n++
 	fate := "ok"
@@ -116,6 +130,9 @@ func (f *fakeVenue) Place(ctx context.Context, req venues.OrderRequest) (venues.
 			f.mu.Unlock()
 			return venues.Order{}, &venues.Error{Venue: f.name, Op: "place", Class: venues.Rejected, Code: "-2022"}
 		}
+		if req.Quantity.GreaterThan(red) {
+			f.overAsked++
+		}
 		qty = decimal.Min(qty, red)
 	}
 	side := market.Buy
@@ -136,7 +153,11 @@ func (f *fakeVenue) Place(ctx context.Context, req venues.OrderRequest) (venues.
 		f.fills = append(f.fills, fl)
 		o.FilledQty = o.FilledQty.Add(x.Qty)
 		notional = notional.Add(x.Qty.Mul(x.Price))
+		before := f.pos
 		f.pos = f.pos.Add(req.Side.Sign().Mul(x.Qty))
+		if before.Sign()*f.pos.Sign() < 0 {
+			f.crossed = true
+		}
 		flc := fl
 		evs = append(evs, venues.Event{Venue: f.name, Fill: &flc})
 	}

@@ -445,25 +445,42 @@ func (a *account) listFilter(r *request, typeRequired bool) (limit int, ok bool,
 }
 
 // listOrders serves orders-pending (open, instType optional) and orders-history (closed, instType required): newest
-// first, at most limit.
+// first, at most limit, paged by ordId (after: older than; before: newer than).
 func (a *account) listOrders(r *request, open bool) (any, *apiError) {
 	limit, ok, aerr := a.listFilter(r, !open)
 	if aerr != nil || !ok {
 		return []any{}, aerr
 	}
+	// after: older than that ordId; before: newer than it (the pages of both lists).
+	var after, before int64
+	if v := r.query.Get("after"); v != "" {
+		after = seqOf(v)
+	}
+	if v := r.query.Get("before"); v != "" {
+		before = seqOf(v)
+	}
+	keep := func(o *exchange.Order) bool {
+		return o.Open() == open && (after == 0 || o.Seq < after) && (before == 0 || o.Seq > before)
+	}
 	var sel []exchange.Order
 	if open {
-		sel = a.ex.OpenOrders()
-		slices.Reverse(sel)
+		for _, o := range slices.Backward(a.ex.OpenOrders()) {
+			if keep(&o) {
+				sel = append(sel, o)
+			}
+		}
 	} else {
 		// Closed orders, newest first: read back page by page only as far as needed.
 		for skip, more := 0, true; more && len(sel) < limit; skip += limit {
 			var page []exchange.Order
 			page, more = a.ex.Recent(skip, limit)
 			for _, o := range page {
-				if !o.Open() {
+				if keep(&o) {
 					sel = append(sel, o)
 				}
+			}
+			if n := len(page); n > 0 && before != 0 && page[n-1].Seq <= before {
+				break
 			}
 		}
 	}
