@@ -60,7 +60,7 @@ type Health string
 
 const (
 	HealthUp       Health = "up"       // orders go out
-	HealthDegraded Health = "degraded" // orders go out, but failures are being counted (breaker half-open, stream down)
+	HealthDegraded Health = "degraded" // breaker half-open: probes only
 	HealthDown     Health = "down"     // nothing goes out: breaker open
 )
 

@@ -37,8 +37,9 @@ type Event struct {
 	Kind   EventKind
 	Update gateway.Update
 	Params Params
-	// Caps is the reduce-only room per venue as observed when the event was made (the position less the other
-	// parents' reservations), used if the event moves work between venues; nil when not reduce-only.
+	// Caps is the reduce-only room per venue as observed when the event was made (the ledger's position; the
+	// gateway's reservations cut any child beyond what other parents hold), used if the event moves work between
+	// venues; nil when not reduce-only.
 	Caps map[string]decimal.Decimal
 }
 

@@ -75,7 +75,8 @@ type Gateway struct {
 	parents  map[string]Sink
 	seen     map[string]struct{} // trade ids journaled or being journaled here
 	reserved map[venues.Side]decimal.Decimal
-	waiting  []*order // priced once a fresh mark arrives
+	waiting  []*order                 // priced once a fresh mark arrives
+	orphans  map[string][]venues.Fill // booked fills of orders not registered here yet (a restart's race)
 	quoting  bool
 	health   Health
 }
@@ -153,6 +154,7 @@ func New(o Options) (*Gateway, error) {
 		inbox: mailbox.New[Request](), events: mailbox.New[venues.Event](), results: mailbox.New[result](),
 		done: make(chan struct{}), orders: map[string]*order{}, parents: map[string]Sink{}, seen: map[string]struct{}{},
 		reserved: map[venues.Side]decimal.Decimal{venues.Buy: decimal.Zero, venues.Sell: decimal.Zero}, health: Up,
+		orphans: map[string][]venues.Fill{},
 	}
 	g.log = o.Logger.With(zap.String("venue", g.name), zap.String("instrument", o.Instrument))
 	g.hlth.Store(Up)
@@ -704,6 +706,11 @@ func (g *Gateway) onResolve(ctx context.Context, r Request) {
 	}
 	o := &order{parent: r.Parent, seq: r.Seq, sink: r.Sink, req: r.Order, state: lifecycle.Unknown, sentAt: time.Now()}
 	g.orders[id] = o
+	for _, f := range g.orphans[id] {
+		o.booked = o.booked.Add(f.Quantity)
+		o.sink.Deliver(Update{Kind: Filled, Venue: g.name, ClientOrderID: id, Fill: f})
+	}
+	delete(g.orphans, id)
 	g.reserve(o, holdFor(o))
 	g.spawn(func() result {
 		backoff := g.retry.ResolveBackoff
@@ -956,8 +963,11 @@ func (g *Gateway) onJournaledFill(r result) {
 	}
 	o, ok := g.orders[f.ClientOrderID]
 	if !ok {
-		if sink := g.parentOf(f.ClientOrderID); sink != nil {
-			sink.Deliver(Update{Kind: Filled, Venue: g.name, ClientOrderID: f.ClientOrderID, Fill: f})
+		// A fill of an order this gateway does not know (yet): after a restart, a restored child's fill can come
+		// on the stream before its parent asks to resolve it. Kept for that parent; an external order's fills stay
+		// here, booked in the ledger (the reconcile loop accounts for them).
+		if len(g.orphans[f.ClientOrderID]) < 1000 {
+			g.orphans[f.ClientOrderID] = append(g.orphans[f.ClientOrderID], f)
 		}
 		return
 	}
@@ -965,10 +975,6 @@ func (g *Gateway) onJournaledFill(r result) {
 	g.reserve(o, holdFor(o))
 	o.sink.Deliver(Update{Kind: Filled, Venue: g.name, ClientOrderID: f.ClientOrderID, Fill: f})
 }
-
-// parentOf finds no owner for a fill of an order this process never placed; those fills are in the ledger and
-// reach their parent through recovery's journal read. Kept as a hook for the reconcile loop.
-func (g *Gateway) parentOf(string) Sink { return nil }
 
 // nextFillRead is how long until some order's missing fills are due to be read.
 func (g *Gateway) nextFillRead() time.Duration {
