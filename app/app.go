@@ -208,7 +208,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	bgCtx, cancel := context.WithCancel(context.Background())
 	a.bgStop = cancel
-	a.stats = newStatsCache(a.venues, cfg.Instruments, a.ledger)
+	a.stats = newStatsCache(a.eng.VenueNames(), cfg.Instruments, a.eng.Stats)
 	a.bg.Add(1)
 	go func() {
 		defer a.bg.Done()

@@ -5,15 +5,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/execd-dev/execd/positions"
 	"github.com/execd-dev/execd/venues"
 )
 
-// statsCache polls each venue's market statistics for the venues report and the ledger's marks.
+// statsReader reads a venue's statistics for an instrument: through the engine's gateway for that pair, so the
+// read is behind the venue's breaker and refreshes the gateway's mark (which sets the ledger's).
+type statsReader func(ctx context.Context, venue, instrument string) (venues.Stats, error)
+
+// statsCache polls each venue's market statistics for the venues report.
 type statsCache struct {
-	venues      []venues.Venue
+	venues      []string
 	instruments []string
-	ledger      *positions.Ledger
+	read        statsReader
 	mu          sync.Mutex
 	last        map[string]statsEntry
 }
@@ -23,8 +26,8 @@ type statsEntry struct {
 	err error
 }
 
-func newStatsCache(vs []venues.Venue, instruments []string, l *positions.Ledger) *statsCache {
-	return &statsCache{venues: vs, instruments: instruments, ledger: l, last: map[string]statsEntry{}}
+func newStatsCache(names []string, instruments []string, read statsReader) *statsCache {
+	return &statsCache{venues: names, instruments: instruments, read: read, last: map[string]statsEntry{}}
 }
 
 func (s *statsCache) run(ctx context.Context, every time.Duration) {
@@ -40,19 +43,17 @@ func (s *statsCache) run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// poll reads the first instrument's stats per venue (the venues report) and every instrument's mark.
+// poll reads the first instrument's stats per venue (the venues report) and every instrument's (which keeps the
+// marks fresh).
 func (s *statsCache) poll(ctx context.Context) {
 	for _, v := range s.venues {
 		for i, in := range s.instruments {
 			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			st, err := v.Stats(cctx, in)
+			st, err := s.read(cctx, v, in)
 			cancel()
-			if err == nil && st.MarkPrice.IsPositive() {
-				s.ledger.SetMark(positions.Key{Venue: v.Name(), Instrument: in}, st.MarkPrice)
-			}
 			if i == 0 && ctx.Err() == nil {
 				s.mu.Lock()
-				s.last[v.Name()] = statsEntry{Stats: st, err: err}
+				s.last[v] = statsEntry{Stats: st, err: err}
 				s.mu.Unlock()
 			}
 		}

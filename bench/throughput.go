@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,8 @@ type ThroughputOptions struct {
 	Concurrency int           // parents worked at once by the engine, and goroutines in the bare loop (same number); default 8
 	Window      time.Duration // wall time each phase is measured over; default 5s, at most 10s
 	Logger      *zap.Logger   // nil: nop
+	// Profile, if set, receives a CPU profile (runtime/pprof) of the full-path window only.
+	Profile io.Writer
 }
 
 // ThroughputRequests is one kind of venue HTTP request the daemon made inside the full-path window.
@@ -212,10 +215,18 @@ func Throughput(ctx context.Context, o ThroughputOptions) (ThroughputResult, err
 	if !tpSleep(ctx, tpWarmup) {
 		return res, ctx.Err()
 	}
+	if o.Profile != nil {
+		if err := pprof.StartCPUProfile(o.Profile); err != nil {
+			return res, fmt.Errorf("throughput: profile: %w", err)
+		}
+	}
 	n0, cpu0, t0 := len(mv.Control.Orders()), tpCPU(), time.Now()
 	tr.count(true)
 	tpSleep(ctx, o.Window)
 	tr.count(false)
+	if o.Profile != nil {
+		pprof.StopCPUProfile()
+	}
 	end := time.Now()
 	recs, cpu1, t1 := mv.Control.Orders(), tpCPU(), time.Now()
 	var late []string

@@ -223,6 +223,16 @@ func (e *Engine) broadcastParams() {
 // VenueNames lists the venues in config order.
 func (e *Engine) VenueNames() []string { return append([]string(nil), e.order...) }
 
+// Stats reads a venue's statistics for an instrument through its gateway (behind the venue's breaker; the
+// gateway's mark and the ledger's are refreshed with it).
+func (e *Engine) Stats(ctx context.Context, venue, instrument string) (venues.Stats, error) {
+	gw := e.gateway(venue, instrument)
+	if gw == nil {
+		return venues.Stats{}, errorf(KindNotFound, "%s is not traded on %s", instrument, venue)
+	}
+	return gw.Stats(ctx)
+}
+
 // Health is a venue's health for an instrument as its gateway sees it ("" if the pair is not traded).
 func (e *Engine) Health(venue, instrument string) Health {
 	if gw := e.gateway(venue, instrument); gw != nil {
@@ -473,7 +483,7 @@ func (e *Engine) Submit(ctx context.Context, req Request) (Report, bool, error) 
 	e.mu.Lock()
 	e.parents[req.ID] = p
 	e.mu.Unlock()
-	p.publish()
+	e.publishEvent(EventOrder, req.ID, p.Report()) // the parent exists: its first event
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()

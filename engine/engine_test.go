@@ -329,7 +329,7 @@ func TestCancelOutcomeUnknownResolvedByQuery(t *testing.T) {
 		r.a.cancelHook = func() string { return "unknown-after" }
 		rep := r.run(t, seedRequest("p-cancel-unknown"))
 		if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
-			t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+			t.Fatalf("state %s filled %s (%s) %+v", rep.State, rep.Filled, rep.Reason, rep.Venues)
 		}
 		r.a.mu.Lock()
 		cancels := r.a.cancels

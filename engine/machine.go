@@ -68,6 +68,11 @@ type Command struct {
 	Fill    FillEvent
 }
 
+// maxPlacing is how many children of one parent may be awaiting their venue's answer on one venue at once: a
+// slice that falls due while an earlier child is in flight goes out without waiting for it (what is in flight
+// counts as committed, so nothing is sized twice).
+const maxPlacing = 2
+
 // machine is a parent order's decisions: Step is a pure function of (state, event, now) → (state, commands). It
 // starts no goroutine, reads no clock, logs nothing and does no I/O; the runner feeds it and carries out its
 // commands. Work per event is constant in the number of children and slices (running totals), linear only in
@@ -402,8 +407,20 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 			Quantity: f.Quantity, Price: f.Price, Fee: f.Fee, FeeAsset: f.FeeAsset, Time: f.Time}})
 	case gateway.Settled:
 		c.settled = true
+	case gateway.Amended:
+		if u.Order.Quantity.IsPositive() {
+			c.qty = u.Order.Quantity
+		}
+		if u.Order.Price.IsPositive() {
+			c.price = u.Order.Price
+		}
+		m.applyOrder(c, u.Order)
+	case gateway.AmendRefused:
 	}
 	m.touch(c)
+	if v.out != "" && !m.stopping {
+		m.moveRemainder(v, now, ev.Caps, out) // a child of a venue taken out ended short: its rest moves on
+	}
 	if c.state != before {
 		*out = append(*out, Command{Kind: CmdChild, Child: m.childEvent(c, u.Reason, now)})
 	}
@@ -451,7 +468,7 @@ func (m *machine) startDue(now time.Time, out *[]Command) {
 		return
 	}
 	for _, v := range m.venues {
-		if v.out != "" || v.awaiting > 0 || v.unknown > 0 || v.dust || now.Before(v.retryAt) || v.health == gateway.Down {
+		if v.out != "" || v.awaiting >= maxPlacing || v.unknown > 0 || v.dust || now.Before(v.retryAt) || v.health == gateway.Down {
 			continue
 		}
 		left := v.remaining()
@@ -522,19 +539,26 @@ func (m *machine) startChild(v *vstate, qty decimal.Decimal, now time.Time, out 
 	*out = append(*out, Command{Kind: CmdChild, Child: m.childEvent(c, "", now)})
 }
 
-// takeOut removes a venue from the parent and hands its unsent remainder to the healthy venues.
+// takeOut removes a venue from the parent and hands its unsent remainder to the healthy venues. What its children
+// still in flight do not fill is moved the same way when they end (moveRemainder).
 func (m *machine) takeOut(v *vstate, why string, now time.Time, caps map[string]decimal.Decimal, out *[]Command) {
 	if v.out != "" {
 		return
 	}
 	v.out = why
-	rem := v.remaining()
-	v.allocated = v.committed
 	v.slices, v.cum, v.next = nil, nil, 0
 	*out = append(*out, Command{Kind: CmdJournal})
+	m.moveRemainder(v, now, caps, out)
+}
+
+// moveRemainder moves what an out venue holds beyond its committed children to the healthy venues; what no venue
+// can take is stranded.
+func (m *machine) moveRemainder(v *vstate, now time.Time, caps map[string]decimal.Decimal, out *[]Command) {
+	rem := v.remaining()
 	if !rem.IsPositive() {
 		return
 	}
+	v.allocated = v.committed
 	var inputs []router.VenueInput
 	for _, o := range m.venues {
 		if o.out != "" || o.unknown > 0 || o.health == gateway.Down {
@@ -561,6 +585,7 @@ func (m *machine) takeOut(v *vstate, why string, now time.Time, caps map[string]
 	if len(inputs) == 0 || err != nil {
 		m.stranded = m.stranded.Add(rem)
 		m.reason = fmt.Sprintf("%s remainder %s has no healthy venue", v.name, rem)
+		*out = append(*out, Command{Kind: CmdJournal})
 		return
 	}
 	moved := decimal.Zero
@@ -575,6 +600,7 @@ func (m *machine) takeOut(v *vstate, why string, now time.Time, caps map[string]
 		}
 	}
 	m.stranded = m.stranded.Add(rem.Sub(moved))
+	*out = append(*out, Command{Kind: CmdJournal})
 }
 
 // finish decides whether the parent's work is over, and its final state. It reports whether anything changed.
@@ -647,7 +673,9 @@ func (m *machine) unfilled() decimal.Decimal {
 	return decimal.Max(m.req.Quantity.Sub(m.pl.residual).Sub(m.filled), decimal.Zero)
 }
 
-// nextWake is the next simulated time something may be due.
+// nextWake is the next simulated time something may be due: per venue that can act, the later of its next slice
+// (or catch-up attempt) and its retry time. It runs after startDue, so nothing is due now; a wake-up is never
+// set at or before now (a timer re-armed at the same instant would spin).
 func (m *machine) nextWake(now time.Time) time.Time {
 	next := m.pl.deadline.Add(m.pl.params.Catchup)
 	if !next.After(now) {
@@ -658,22 +686,25 @@ func (m *machine) nextWake(now time.Time) time.Time {
 	}
 	for _, v := range m.venues {
 		// Venues startDue skips whatever the time are not a reason to wake: an update wakes the parent for them.
-		if v.out != "" || v.awaiting > 0 || v.unknown > 0 || v.dust || v.health == gateway.Down {
+		if v.out != "" || v.awaiting >= maxPlacing || v.unknown > 0 || v.dust || v.health == gateway.Down ||
+			!v.remaining().IsPositive() {
 			continue
 		}
-		if v.retryAt.After(now) && v.retryAt.Before(next) {
-			next = v.retryAt
-		}
+		var at time.Time
 		if v.next < len(v.slices) {
-			if at := v.slices[v.next].At; at.Before(next) {
-				next = at
-			}
-		} else if v.remaining().IsPositive() && v.catchupAt.Before(next) {
-			next = v.catchupAt
+			at = v.slices[v.next].At
+		} else {
+			at = v.catchupAt
+		}
+		if v.retryAt.After(at) {
+			at = v.retryAt
+		}
+		if at.Before(next) {
+			next = at
 		}
 	}
-	if next.Before(now) {
-		next = now
+	if !next.After(now) {
+		next = now.Add(time.Millisecond)
 	}
 	return next
 }

@@ -64,11 +64,6 @@ func (p *parent) run(ctx context.Context) {
 	for _, v := range p.m.venues {
 		p.e.gateway(v.name, p.req.Instrument).Submit(gateway.Request{Kind: gateway.Attach, Parent: p.req.ID, Sink: p})
 	}
-	defer func() {
-		for _, v := range p.m.venues {
-			p.e.gateway(v.name, p.req.Instrument).Submit(gateway.Request{Kind: gateway.Detach, Parent: p.req.ID})
-		}
-	}()
 	p.log.Info("parent working", zap.String("side", string(p.req.Side)), zap.String("quantity", p.req.Quantity.String()),
 		zap.Duration("duration", p.req.Duration))
 	var timer clock.Timer
@@ -115,8 +110,7 @@ func (p *parent) observe(ev *Event) {
 	if !p.req.ReduceOnly {
 		return
 	}
-	moves := ev.Kind == EvParams || (ev.Kind == EvUpdate && (ev.Update.Kind == gateway.HealthChanged || ev.Update.Kind == gateway.Refused))
-	if !moves {
+	if ev.Kind != EvParams && ev.Kind != EvUpdate {
 		return
 	}
 	ev.Caps = make(map[string]decimal.Decimal, len(p.m.venues))

@@ -17,3 +17,8 @@ type quoter interface {
 type orderFiller interface {
 	OrderFills(ctx context.Context, instrument, clientOrderID, venueOrderID string, sinceMillis int64) ([]venues.Fill, error)
 }
+
+// amender is the optional capability of a venue to change an open order's price or quantity in place.
+type amender interface {
+	Amend(ctx context.Context, req venues.AmendRequest) (venues.Order, error)
+}

@@ -45,6 +45,36 @@ type Options struct {
 	OnHealth func(h Health, reason string)
 	// ClientIDPrefix marks the orders this engine sends (recovery cancels stray open orders that carry it).
 	ClientIDPrefix string
+	// Limiter, if set, paces every venue call: it is asked for a token of the call's class before the breaker.
+	Limiter Limiter
+}
+
+// CallClass is the kind of a venue call, for rate limits that count them apart.
+type CallClass int
+
+const (
+	OrderEntry CallClass = iota + 1 // place, cancel, amend
+	Account                         // order queries, open orders, fills, positions
+	MarketData                      // rules, stats, quotes
+)
+
+func (c CallClass) String() string {
+	switch c {
+	case OrderEntry:
+		return "order entry"
+	case Account:
+		return "account"
+	case MarketData:
+		return "market data"
+	}
+	return "call"
+}
+
+// Limiter paces a gateway's calls to its venue (the venue's published request and order limits). Wait blocks
+// until a call of the class may go, or returns ctx's error. It must be safe for concurrent use: the gateway's
+// call goroutines ask for tokens concurrently.
+type Limiter interface {
+	Wait(ctx context.Context, class CallClass) error
 }
 
 // Gateway is the one owner of a (venue, instrument): the only goroutine that sends, cancels and queries orders
@@ -77,6 +107,7 @@ type Gateway struct {
 	reserved map[venues.Side]decimal.Decimal
 	waiting  []*order                 // priced once a fresh mark arrives
 	orphans  map[string][]venues.Fill // booked fills of orders not registered here yet (a restart's race)
+	watch    map[string]*order        // final orders whose reported fills are not all booked: read by REST if late
 	quoting  bool
 	health   Health
 }
@@ -121,6 +152,7 @@ const (
 	resFill
 	resQuote
 	resJournal
+	resAmend
 )
 
 type result struct {
@@ -154,7 +186,7 @@ func New(o Options) (*Gateway, error) {
 		inbox: mailbox.New[Request](), events: mailbox.New[venues.Event](), results: mailbox.New[result](),
 		done: make(chan struct{}), orders: map[string]*order{}, parents: map[string]Sink{}, seen: map[string]struct{}{},
 		reserved: map[venues.Side]decimal.Decimal{venues.Buy: decimal.Zero, venues.Sell: decimal.Zero}, health: Up,
-		orphans: map[string][]venues.Fill{},
+		orphans: map[string][]venues.Fill{}, watch: map[string]*order{},
 	}
 	g.log = o.Logger.With(zap.String("venue", g.name), zap.String("instrument", o.Instrument))
 	g.hlth.Store(Up)
@@ -199,8 +231,14 @@ func (g *Gateway) failpoint(name string) {
 
 // call runs one venue call behind the breaker with the call timeout. The breaker counts only retryable and
 // unknown failures; an open breaker answers an error wrapping risk.ErrOpen without calling.
-func call[T any](ctx context.Context, g *Gateway, fn func(ctx context.Context) (T, error)) (T, error) {
+func call[T any](ctx context.Context, g *Gateway, class CallClass, fn func(ctx context.Context) (T, error)) (T, error) {
 	var zero T
+	if g.o.Limiter != nil {
+		if err := g.o.Limiter.Wait(ctx, class); err != nil {
+			return zero, &venues.Error{Venue: g.name, Op: class.String(), Class: venues.Retryable,
+				Msg: "rate limiter: no token before the call was abandoned", Err: err}
+		}
+	}
 	done, err := g.o.Breakers.Allow(g.name)
 	if err != nil {
 		return zero, err
@@ -217,7 +255,7 @@ func (g *Gateway) Rules(ctx context.Context) (venues.Rules, error) {
 	if r := g.rules.Load(); r != nil {
 		return *r, nil
 	}
-	r, err := call(ctx, g, func(ctx context.Context) (venues.Rules, error) { return g.o.Venue.Rules(ctx, g.o.Instrument) })
+	r, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Rules, error) { return g.o.Venue.Rules(ctx, g.o.Instrument) })
 	if err != nil {
 		return venues.Rules{}, err
 	}
@@ -231,9 +269,10 @@ func (g *Gateway) Rules(ctx context.Context) (venues.Rules, error) {
 // Stats reads the venue's statistics for the instrument (planning: 24 h volume), behind the breaker, and
 // refreshes the cached mark with it.
 func (g *Gateway) Stats(ctx context.Context) (venues.Stats, error) {
-	s, err := call(ctx, g, func(ctx context.Context) (venues.Stats, error) { return g.o.Venue.Stats(ctx, g.o.Instrument) })
+	s, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Stats, error) { return g.o.Venue.Stats(ctx, g.o.Instrument) })
 	if err == nil && s.MarkPrice.IsPositive() {
 		g.quote.Store(&Quote{Mark: s.MarkPrice, At: time.Now()})
+		g.o.Ledger.SetMark(g.key, s.MarkPrice)
 	}
 	return s, err
 }
@@ -241,13 +280,13 @@ func (g *Gateway) Stats(ctx context.Context) (venues.Stats, error) {
 // readQuote reads the mark in one request where the venue can (venues.Quoter), else through Stats.
 func (g *Gateway) readQuote(ctx context.Context) (Quote, error) {
 	if q, ok := g.o.Venue.(quoter); ok {
-		vq, err := call(ctx, g, func(ctx context.Context) (venues.Quote, error) { return q.Quote(ctx, g.o.Instrument) })
+		vq, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Quote, error) { return q.Quote(ctx, g.o.Instrument) })
 		if err != nil {
 			return Quote{}, err
 		}
 		return Quote{Mark: vq.Mark, Bid: vq.Bid, Ask: vq.Ask, At: time.Now()}, nil
 	}
-	s, err := call(ctx, g, func(ctx context.Context) (venues.Stats, error) { return g.o.Venue.Stats(ctx, g.o.Instrument) })
+	s, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Stats, error) { return g.o.Venue.Stats(ctx, g.o.Instrument) })
 	if err != nil {
 		return Quote{}, err
 	}
@@ -265,7 +304,7 @@ func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(client
 	}
 	var fresh []venues.Fill
 	if !since.IsZero() {
-		fills, err := call(ctx, g, func(ctx context.Context) ([]venues.Fill, error) {
+		fills, err := call(ctx, g, Account, func(ctx context.Context) ([]venues.Fill, error) {
 			return g.o.Venue.Fills(ctx, g.o.Instrument, since.UnixMilli())
 		})
 		if err != nil {
@@ -289,7 +328,7 @@ func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(client
 				fresh = append(fresh, f)
 			}
 		}
-		open, err := call(ctx, g, func(ctx context.Context) ([]venues.Order, error) {
+		open, err := call(ctx, g, Account, func(ctx context.Context) ([]venues.Order, error) {
 			return g.o.Venue.OpenOrders(ctx, g.o.Instrument)
 		})
 		if err != nil {
@@ -303,14 +342,14 @@ func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(client
 			if keep != nil && keep(id) {
 				continue // its parent resolves it (and cancels it if it still works)
 			}
-			_, err := call(ctx, g, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Cancel(ctx, g.o.Instrument, id) })
+			_, err := call(ctx, g, OrderEntry, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Cancel(ctx, g.o.Instrument, id) })
 			if err != nil && !venues.IsNotFound(err) {
 				return nil, fmt.Errorf("%s %s: recovery: cancelling stray order %s: %w", g.name, g.o.Instrument, id, err)
 			}
 			g.log.Warn("stray open order cancelled", zap.String("child", id))
 		}
 	}
-	ps, err := call(ctx, g, func(ctx context.Context) ([]venues.Position, error) { return g.o.Venue.Positions(ctx) })
+	ps, err := call(ctx, g, Account, func(ctx context.Context) ([]venues.Position, error) { return g.o.Venue.Positions(ctx) })
 	if err != nil {
 		return nil, fmt.Errorf("venue %s: reading positions: %w", g.name, err)
 	}
@@ -429,7 +468,102 @@ func (g *Gateway) onRequest(ctx context.Context, r Request) {
 		g.onCancel(ctx, r)
 	case Resolve:
 		g.onResolve(ctx, r)
+	case Amend:
+		g.onAmend(ctx, r)
 	}
+}
+
+// onAmend changes an open order in place. A reduce-only order may grow only into the room other orders leave.
+func (g *Gateway) onAmend(ctx context.Context, r Request) {
+	id := r.Order.ClientOrderID
+	refuse := func(reason string) {
+		r.Sink.Deliver(Update{Kind: AmendRefused, Venue: g.name, ClientOrderID: id, Reason: reason})
+	}
+	am, can := g.o.Venue.(amender)
+	o, ok := g.orders[id]
+	switch {
+	case !can:
+		refuse("the venue cannot amend orders")
+		return
+	case !ok || o.state != lifecycle.Open:
+		refuse("the order is not open")
+		return
+	case r.Order.Quantity.IsNegative() || r.Order.Price.IsNegative() || (r.Order.Quantity.IsZero() && r.Order.Price.IsZero()):
+		refuse("nothing to amend")
+		return
+	}
+	if rules := g.rules.Load(); rules != nil {
+		if !r.Order.Price.IsZero() && !rules.OnTick(r.Order.Price) {
+			refuse(fmt.Sprintf("price %s is not on the tick %s", r.Order.Price, rules.TickSize))
+			return
+		}
+		if !r.Order.Quantity.IsZero() && !rules.OnLot(r.Order.Quantity) {
+			refuse(fmt.Sprintf("quantity %s is not on the lot %s", r.Order.Quantity, rules.LotSize))
+			return
+		}
+	}
+	if o.req.ReduceOnly && r.Order.Quantity.GreaterThan(o.req.Quantity) {
+		more := r.Order.Quantity.Sub(o.req.Quantity)
+		if more.GreaterThan(g.reducible(o.req.Side)) {
+			refuse(fmt.Sprintf("reduce-only: %s more than the room left to reduce", more))
+			return
+		}
+	}
+	o.state = lifecycle.AmendPending
+	req := venues.AmendRequest{Instrument: g.o.Instrument, ClientOrderID: id, Quantity: r.Order.Quantity, Price: r.Order.Price}
+	g.spawn(func() result {
+		vo, err := call(ctx, g, OrderEntry, func(ctx context.Context) (venues.Order, error) { return am.Amend(ctx, req) })
+		switch {
+		case err == nil:
+			return result{kind: resAmend, id: id, order: vo, sent: true}
+		case errors.Is(err, risk.ErrOpen):
+			return result{kind: resAmend, id: id, refusal: RefusedBreaker, err: err}
+		case venues.ClassOf(err) == venues.Rejected:
+			return result{kind: resAmend, id: id, refusal: RefusedVenue, err: err}
+		case venues.ClassOf(err) == venues.Retryable:
+			return result{kind: resAmend, id: id, refusal: RefusedNotSent, err: err}
+		}
+		// Unknown: the amend may or may not have acted; the order as the venue has it says which.
+		backoff := g.retry.ResolveBackoff
+		for {
+			q, qerr := call(ctx, g, Account, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Query(ctx, g.o.Instrument, id) })
+			if qerr == nil {
+				return result{kind: resAmend, id: id, order: q, sent: true}
+			}
+			if !sleep(ctx, backoff) {
+				return result{kind: resAmend, id: id, refusal: RefusedNotSent, err: err}
+			}
+			backoff = min(backoff*2, g.retry.ResolveMax)
+		}
+	})
+}
+
+func (g *Gateway) onAmended(r result) {
+	o, ok := g.orders[r.id]
+	if !ok {
+		return
+	}
+	if o.state == lifecycle.AmendPending {
+		o.state = lifecycle.Open
+	}
+	if r.refusal != 0 {
+		if r.refusal == RefusedVenue {
+			g.log.Warn("amend refused by the venue", zap.String("child", r.id), zap.Error(r.err))
+		}
+		o.sink.Deliver(Update{Kind: AmendRefused, Venue: g.name, ClientOrderID: r.id, Reason: r.err.Error()})
+		return
+	}
+	if r.order.Quantity.IsPositive() {
+		o.req.Quantity = r.order.Quantity
+	}
+	if r.order.Price.IsPositive() {
+		o.req.Price = r.order.Price
+	}
+	g.applyOrder(o, r.order)
+	g.reserve(o, holdFor(o))
+	g.journalOutcome(o)
+	o.sink.Deliver(Update{Kind: Amended, Venue: g.name, ClientOrderID: r.id, Order: r.order, Price: o.req.Price,
+		Quantity: o.req.Quantity})
 }
 
 func (g *Gateway) refuse(r Request, why Refusal, reason string) {
@@ -452,12 +586,24 @@ func (g *Gateway) reducible(side venues.Side) decimal.Decimal {
 }
 
 func (g *Gateway) reserve(o *order, q decimal.Decimal) {
+	g.rewatch(o)
 	if !o.req.ReduceOnly {
 		return
 	}
 	q = decimal.Max(q, decimal.Zero)
 	g.reserved[o.req.Side] = g.reserved[o.req.Side].Sub(o.reserved).Add(q)
 	o.reserved = q
+}
+
+// rewatch keeps the set of orders whose missing fills may have to be read in step with one order's state, so
+// the loop's per-event work does not grow with the number of orders it has seen.
+func (g *Gateway) rewatch(o *order) {
+	id := o.req.ClientOrderID
+	if o.state.Final() && !o.settled && o.booked.LessThan(o.reported) {
+		g.watch[id] = o
+	} else {
+		delete(g.watch, id)
+	}
 }
 
 // holdFor is what a reduce-only order still holds: its unfilled quantity while it may trade, and afterwards
@@ -580,6 +726,10 @@ func (g *Gateway) place(ctx context.Context, req venues.OrderRequest, rec journa
 			// The venue said the order does not exist and the breaker forbids sending it again.
 			return result{kind: resPlace, id: id, refusal: RefusedBreaker, err: err}
 		}
+		if err != nil && venues.ClassOf(err) == venues.Rejected {
+			// The venue does not have it and refused it for good when it was sent again: nothing traded.
+			return result{kind: resPlace, id: id, sent: true, refusal: RefusedVenue, err: err}
+		}
 		if err != nil {
 			return result{kind: resResolve, id: id, sent: true, err: err}
 		}
@@ -600,7 +750,7 @@ func (g *Gateway) place(ctx context.Context, req venues.OrderRequest, rec journa
 func (g *Gateway) sendWithRetry(ctx context.Context, req venues.OrderRequest) (venues.Order, error) {
 	backoff := g.retry.PlaceBackoff
 	for attempt := 1; ; attempt++ {
-		o, err := call(ctx, g, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Place(ctx, req) })
+		o, err := call(ctx, g, OrderEntry, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Place(ctx, req) })
 		if err == nil || venues.ClassOf(err) != venues.Retryable || attempt >= g.retry.PlaceAttempts {
 			return o, err
 		}
@@ -613,12 +763,14 @@ func (g *Gateway) sendWithRetry(ctx context.Context, req venues.OrderRequest) (v
 
 // resolve finds out what happened to an order whose placement outcome is unknown: by query; "does not exist"
 // is believed only when repeated, then the same order (same id) is sent again; a refusal of that resend as a
-// duplicate means the first one exists after all.
+// duplicate means the first one exists after all, and a refusal the venue's reads keep denying (NotFoundConfirms
+// more "does not exist" answers) is a real one.
 func (g *Gateway) resolve(ctx context.Context, req venues.OrderRequest) (venues.Order, error) {
 	backoff := g.retry.ResolveBackoff
 	notFound := 0
+	var refused error // the resend's rejection, while the venue's reads still say the order does not exist
 	for {
-		o, err := call(ctx, g, func(ctx context.Context) (venues.Order, error) {
+		o, err := call(ctx, g, Account, func(ctx context.Context) (venues.Order, error) {
 			return g.o.Venue.Query(ctx, req.Instrument, req.ClientOrderID)
 		})
 		switch {
@@ -629,18 +781,21 @@ func (g *Gateway) resolve(ctx context.Context, req venues.OrderRequest) (venues.
 				break
 			}
 			notFound = 0
+			if refused != nil {
+				return venues.Order{}, refused // confirmed again: the rejection was not a duplicate's
+			}
 			o, err = g.sendWithRetry(ctx, req)
 			if err == nil || errors.Is(err, risk.ErrOpen) {
 				return o, err
 			}
 			if venues.ClassOf(err) == venues.Rejected {
-				q, qerr := call(ctx, g, func(ctx context.Context) (venues.Order, error) {
+				q, qerr := call(ctx, g, Account, func(ctx context.Context) (venues.Order, error) {
 					return g.o.Venue.Query(ctx, req.Instrument, req.ClientOrderID)
 				})
 				if qerr == nil {
 					return q, nil
 				}
-				return o, err
+				refused = err
 			}
 		}
 		if !sleep(ctx, backoff) {
@@ -656,25 +811,38 @@ func (g *Gateway) resolve(ctx context.Context, req venues.OrderRequest) (venues.
 func (g *Gateway) finish(ctx context.Context, id string, last venues.Order) (venues.Order, error) {
 	deadline := time.Now().Add(g.retry.FinishWait)
 	backoff := g.retry.ResolveBackoff
+	cancelled := false
 	for {
-		o, err := call(ctx, g, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Query(ctx, g.o.Instrument, id) })
+		o, err := call(ctx, g, Account, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Query(ctx, g.o.Instrument, id) })
 		if err == nil && o.Status.Terminal() {
 			return o, nil
 		}
 		if !time.Now().Before(deadline) {
-			co, cerr := call(ctx, g, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Cancel(ctx, g.o.Instrument, id) })
+			co, cerr := call(ctx, g, OrderEntry, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Cancel(ctx, g.o.Instrument, id) })
 			if cerr == nil && co.Status.Terminal() {
 				return co, nil
 			}
 			if cerr != nil && !venues.IsNotFound(cerr) {
 				g.log.Warn("cancel failed; resolving by query", zap.String("child", id), zap.Error(cerr))
 			}
+			if !cancelled {
+				// The cancel went out: its effect shows at the next query; the back-off starts again from there.
+				cancelled, backoff = true, g.retry.ResolveBackoff
+			}
 		}
-		if !sleep(ctx, backoff) {
+		wait := backoff
+		if !cancelled {
+			// Before the cancel, poll at the first step: the order may end by itself, and the cancel is due at
+			// the deadline, not a doubled back-off after it.
+			wait = min(g.retry.ResolveBackoff, max(time.Until(deadline), time.Millisecond))
+		}
+		if !sleep(ctx, wait) {
 			return last, &venues.Error{Venue: g.name, Op: "cancel", Class: venues.Unknown,
 				Msg: "final state of " + id + " still unknown", Err: ctx.Err()}
 		}
-		backoff = min(backoff*2, g.retry.ResolveMax)
+		if cancelled {
+			backoff = min(backoff*2, g.retry.ResolveMax)
+		}
 	}
 }
 
@@ -715,7 +883,7 @@ func (g *Gateway) onResolve(ctx context.Context, r Request) {
 	g.spawn(func() result {
 		backoff := g.retry.ResolveBackoff
 		for {
-			vo, err := call(ctx, g, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Query(ctx, g.o.Instrument, id) })
+			vo, err := call(ctx, g, Account, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Query(ctx, g.o.Instrument, id) })
 			switch {
 			case err == nil && vo.Status.Terminal():
 				return result{kind: resResolve, id: id, order: vo, sent: true}
@@ -773,6 +941,9 @@ func (g *Gateway) onResult(ctx context.Context, r result) {
 		return
 	case resFills:
 		g.onFillsRead(ctx, r)
+		return
+	case resAmend:
+		g.onAmended(r)
 		return
 	case resJournal:
 		if r.err != nil {
@@ -903,10 +1074,8 @@ func (g *Gateway) onEvent(ctx context.Context, ev venues.Event) {
 	if ev.Reconnected {
 		g.log.Info("venue stream reconnected; missing fills are read by order")
 		now := time.Now()
-		for _, o := range g.orders {
-			if !o.settled && o.state.Final() && o.booked.LessThan(o.reported) {
-				o.fillDue = now
-			}
+		for _, o := range g.watch {
+			o.fillDue = now
 		}
 		return
 	}
@@ -980,8 +1149,8 @@ func (g *Gateway) onJournaledFill(r result) {
 func (g *Gateway) nextFillRead() time.Duration {
 	d := time.Hour
 	now := time.Now()
-	for _, o := range g.orders {
-		if o.state.Final() && !o.settled && !o.reading && o.booked.LessThan(o.reported) {
+	for _, o := range g.watch {
+		if !o.reading {
 			if left := o.fillDue.Sub(now); left < d {
 				d = left
 			}
@@ -997,8 +1166,8 @@ func (g *Gateway) readMissingFills(ctx context.Context) {
 		return
 	}
 	now := time.Now()
-	for id, o := range g.orders {
-		if !o.state.Final() || o.settled || o.reading || !o.booked.LessThan(o.reported) || now.Before(o.fillDue) {
+	for id, o := range g.watch {
+		if o.reading || now.Before(o.fillDue) {
 			continue
 		}
 		if o.reads >= g.retry.FillReads {
@@ -1016,11 +1185,11 @@ func (g *Gateway) readMissingFills(ctx context.Context) {
 			var fills []venues.Fill
 			var err error
 			if of, ok := g.o.Venue.(orderFiller); ok {
-				fills, err = call(ctx, g, func(ctx context.Context) ([]venues.Fill, error) {
+				fills, err = call(ctx, g, Account, func(ctx context.Context) ([]venues.Fill, error) {
 					return of.OrderFills(ctx, g.o.Instrument, id, venueID, since)
 				})
 			} else {
-				fills, err = call(ctx, g, func(ctx context.Context) ([]venues.Fill, error) {
+				fills, err = call(ctx, g, Account, func(ctx context.Context) ([]venues.Fill, error) {
 					return g.o.Venue.Fills(ctx, g.o.Instrument, since)
 				})
 			}

@@ -65,6 +65,10 @@ const (
 	Settled
 	// HealthChanged: the venue's health for this instrument changed (Health, Reason).
 	HealthChanged
+	// Amended: an amend was applied (Order: the order as the venue now has it, new price and quantity).
+	Amended
+	// AmendRefused: an amend did not happen (Reason); the order is as it was (or ended meanwhile).
+	AmendRefused
 )
 
 // Refusal says why an order was refused.
@@ -132,6 +136,9 @@ const (
 	// Resolve asks the venue what became of an order whose outcome the journal does not hold (after a restart):
 	// Resolved with its final state (cancelling it first if it still works), or NotFound. Never resent.
 	Resolve
+	// Amend changes an open order's price and/or quantity (Order.Price, Order.Quantity: zero unchanged; the
+	// quantity is the new total including what has filled) on a venue that can (venues.Amender).
+	Amend
 	// Attach registers a parent for health updates and for updates of orders it did not place in this process
 	// (restored ones); Detach removes it.
 	Attach

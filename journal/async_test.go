@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	berrors "go.etcd.io/bbolt/errors"
@@ -106,146 +108,189 @@ func TestPutChildAsyncDurableAfterFlush(t *testing.T) {
 
 // Close commits the asynchronous writes still queued and calls their done before it returns.
 func TestCloseFlushesAsyncWrites(t *testing.T) {
-	dir := t.TempDir()
-	s := openT(t, dir)
-	g := gateEarly(s) // the first group waits before its transaction, so that Close finds writes queued
-	blocked := block(t, s, g)
-	out := newOutcomes(t)
-	const n = 10
-	for i := range n {
-		id := fmt.Sprintf("c%d", i)
-		s.PutChildAsync(sampleChild("p1", id, "a", i), out.done(id))
-	}
-	if queued(s) != n || out.count() != 0 {
-		t.Fatalf("%d queued, %d done: PutChildAsync waited", queued(s), out.count())
-	}
-	closed := make(chan error, 1)
-	go func() { closed <- s.Close() }()
-	waitClosing(t, s)
-	late := make(chan error, 1)
-	s.PutChildAsync(sampleChild("p1", "late", "a", 99), func(err error) { late <- err })
-	select { // refused at once, before PutChildAsync returned
-	case err := <-late:
-		if !errors.Is(err, berrors.ErrDatabaseNotOpen) || !strings.HasPrefix(err.Error(), "journal: put child late") {
-			t.Fatalf("write after Close began: %v", err)
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		s := openT(t, dir)
+		g := gateEarly(s) // the first group waits before its transaction, so that Close finds writes queued
+		blocked := block(t, s, g)
+		out := newOutcomes(t)
+		const n = 10
+		for i := range n {
+			id := fmt.Sprintf("c%d", i)
+			s.PutChildAsync(sampleChild("p1", id, "a", i), out.done(id))
 		}
-	default:
-		t.Fatal("a write after Close began was not refused at once")
-	}
-	select {
-	case err := <-closed:
-		t.Fatalf("Close returned (%v) with async writes queued", err)
-	case <-time.After(50 * time.Millisecond):
-	}
-	g.release()
-	if err := <-closed; err != nil {
-		t.Fatal(err)
-	}
-	if err := <-blocked; err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		if err, called := out.get(fmt.Sprintf("c%d", i)); !called || err != nil {
-			t.Fatalf("c%d: done called %v (before Close returned), err %v", i, called, err)
+		if queued(s) != n || out.count() != 0 {
+			t.Fatalf("%d queued, %d done: PutChildAsync waited", queued(s), out.count())
 		}
-	}
-	s = openT(t, dir)
-	defer s.Close()
-	if cs, err := s.Children("p1"); err != nil || len(cs) != n {
-		t.Fatalf("children after reopen: %d %v", len(cs), err)
-	}
+		closed := make(chan error, 1)
+		go func() { closed <- s.Close() }()
+		waitClosing(t, s) // Close waits for the queued writes, or has returned
+		late := make(chan error, 1)
+		s.PutChildAsync(sampleChild("p1", "late", "a", 99), func(err error) { late <- err })
+		select { // refused at once, before PutChildAsync returned
+		case err := <-late:
+			if !errors.Is(err, berrors.ErrDatabaseNotOpen) || !strings.HasPrefix(err.Error(), "journal: put child late") {
+				t.Fatalf("write after Close began: %v", err)
+			}
+		default:
+			t.Fatal("a write after Close began was not refused at once")
+		}
+		synctest.Wait()
+		select { // all else is blocked: a Close that did not wait for the queued writes would have returned
+		case err := <-closed:
+			t.Fatalf("Close returned (%v) with async writes queued", err)
+		default:
+		}
+		g.release()
+		if err := <-closed; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if err, called := out.get(fmt.Sprintf("c%d", i)); !called || err != nil {
+				t.Fatalf("c%d: done called %v (before Close returned), err %v", i, called, err)
+			}
+		}
+		s = openT(t, dir)
+		defer s.Close()
+		if cs, err := s.Children("p1"); err != nil || len(cs) != n {
+			t.Fatalf("children after reopen: %d %v", len(cs), err)
+		}
+	})
 }
 
-// waitFlushers waits until n Flush calls are waiting.
+// waitFlushers waits until every other goroutine of the test's synctest bubble is blocked, then checks that n Flush
+// calls are waiting. It must run inside a synctest bubble.
 func waitFlushers(t *testing.T, s *Bolt, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		s.group.mu.Lock()
-		got := len(s.group.flushers)
-		s.group.mu.Unlock()
-		if got == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d Flush calls waiting, want %d", got, n)
-		}
+	synctest.Wait()
+	s.group.mu.Lock()
+	got := len(s.group.flushers)
+	s.group.mu.Unlock()
+	if got != n {
+		t.Fatalf("%d Flush calls waiting, want %d", got, n)
 	}
 }
 
+// waitClosing waits until every other goroutine of the test's synctest bubble is blocked, then checks that Close
+// has begun (it refuses new writes). It must run inside a synctest bubble.
 func waitClosing(t *testing.T, s *Bolt) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		s.group.mu.Lock()
-		c := s.group.closed
-		s.group.mu.Unlock()
-		if c {
-			return
+	synctest.Wait()
+	s.group.mu.Lock()
+	c := s.group.closed
+	s.group.mu.Unlock()
+	if !c {
+		t.Fatal("Close never started")
+	}
+}
+
+// bubbleHeader matches the state of a goroutine in a stack dump, which names its synctest bubble, if any:
+// "goroutine 7 [chan receive (durable), synctest bubble 3]:".
+var bubbleHeader = regexp.MustCompile(`^goroutine \d+ \[.*, synctest bubble (\d+)\b`)
+
+// bubbleGoroutines waits until every other goroutine of the test's synctest bubble has exited or is blocked for
+// good, and returns the stack dumps of those that have not exited, the caller excepted. It must run inside a
+// synctest bubble.
+func bubbleGoroutines(t *testing.T) []string {
+	t.Helper()
+	synctest.Wait()
+	// runtime.Stack lists every goroutine that has not exited, the calling one first.
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("Close never started")
+		buf = make([]byte, 2*len(buf))
+	}
+	dumps := strings.Split(string(buf), "\n\n")
+	self := bubbleHeader.FindStringSubmatch(dumps[0])
+	if self == nil {
+		t.Fatalf("no synctest bubble in the state of the calling goroutine: %.200q", dumps[0])
+	}
+	var in []string
+	for _, d := range dumps[1:] {
+		if m := bubbleHeader.FindStringSubmatch(d); m != nil && m[1] == self[1] {
+			in = append(in, d)
 		}
+	}
+	return in
+}
+
+// noGoroutineLeft fails the test if its synctest bubble holds more goroutines than before (from bubbleGoroutines,
+// which this calls again): one (a committer, say) was left behind.
+func noGoroutineLeft(t *testing.T, before []string) {
+	t.Helper()
+	if now := bubbleGoroutines(t); len(now) > len(before) {
+		t.Fatalf("%d goroutines, %d before: left behind among\n%s", len(now), len(before), strings.Join(now, "\n\n"))
 	}
 }
 
 // A commit that fails reports its error to every done of the group (and every synchronous writer in it), stores
 // none of their records, and Flush reports it too.
 func TestAsyncCommitFailureReportsEveryDone(t *testing.T) {
-	dir := t.TempDir()
-	s := openT(t, dir)
-	g := gate(s)
-	injected := errors.New("injected: fsync failed")
-	g.fail[1] = injected
-	blocked := block(t, s, g)
-	out := newOutcomes(t)
-	const n = 6
-	for i := range n {
-		id := fmt.Sprintf("c%d", i)
-		s.PutChildAsync(sampleChild("p1", id, "a", i), out.done(id))
-	}
-	var flushErr error
-	wait := inOrder(t, s,
-		func() error { return s.PutChild(sampleChild("p1", "sync", "a", 99)) },
-	)
-	flushed := make(chan struct{})
-	go func() { flushErr = s.Flush(); close(flushed) }()
-	waitFlushers(t, s, 1)
-	g.release()
-	if errs := wait(); !errors.Is(errs[0], injected) {
-		t.Fatalf("sync write: %v", errs[0])
-	}
-	<-flushed
-	if !errors.Is(flushErr, injected) || !strings.Contains(flushErr.Error(), "flush: put child c0") {
-		t.Fatalf("flush: %v, want the injected error of c0", flushErr)
-	}
-	if err := <-blocked; err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		id := fmt.Sprintf("c%d", i)
-		err, called := out.get(id)
-		if !called || !errors.Is(err, injected) || !strings.HasPrefix(err.Error(), "journal: put child "+id+": ") {
-			t.Fatalf("%s: done called %v with %v, want the injected error", id, called, err)
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		s := openT(t, dir)
+		g := gate(s)
+		injected := errors.New("injected: fsync failed")
+		g.fail[1] = injected
+		blocked := block(t, s, g)
+		out := newOutcomes(t)
+		const n = 6
+		for i := range n {
+			id := fmt.Sprintf("c%d", i)
+			s.PutChildAsync(sampleChild("p1", id, "a", i), out.done(id))
 		}
-	}
-	if sizes := g.groupSizes(); !slices.Equal(sizes, []int{1, n + 1}) {
-		t.Fatalf("group sizes %v, want [1 %d]", sizes, n+1)
-	}
-	if cs, err := s.Children("p1"); err != nil || len(cs) != 0 {
-		t.Fatalf("records of a failed group were stored: %d %v", len(cs), err)
-	}
-	// A later Flush has nothing pending: the failures were delivered already.
-	if err := s.Flush(); err != nil {
-		t.Fatalf("flush after: %v", err)
-	}
-	// The store goes on.
-	ok := make(chan error, 1)
-	s.PutChildAsync(sampleChild("p1", "after", "a", 100), func(err error) { ok <- err })
-	if err := s.Flush(); err != nil || <-ok != nil {
-		t.Fatalf("write after the failure: %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+		var flushErr error
+		wait := inOrder(t, s,
+			func() error { return s.PutChild(sampleChild("p1", "sync", "a", 99)) },
+		)
+		flushed := make(chan struct{})
+		go func() { flushErr = s.Flush(); close(flushed) }()
+		waitFlushers(t, s, 1)
+		g.release()
+		if errs := wait(); !errors.Is(errs[0], injected) {
+			t.Fatalf("sync write: %v", errs[0])
+		}
+		<-flushed
+		if !errors.Is(flushErr, injected) || !strings.Contains(flushErr.Error(), "flush: put child c0") {
+			t.Fatalf("flush: %v, want the injected error of c0", flushErr)
+		}
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			id := fmt.Sprintf("c%d", i)
+			err, called := out.get(id)
+			if !called || !errors.Is(err, injected) || !strings.HasPrefix(err.Error(), "journal: put child "+id+": ") {
+				t.Fatalf("%s: done called %v with %v, want the injected error", id, called, err)
+			}
+		}
+		if sizes := g.groupSizes(); !slices.Equal(sizes, []int{1, n + 1}) {
+			t.Fatalf("group sizes %v, want [1 %d]", sizes, n+1)
+		}
+		if cs, err := s.Children("p1"); err != nil || len(cs) != 0 {
+			t.Fatalf("records of a failed group were stored: %d %v", len(cs), err)
+		}
+		// A later Flush has nothing pending: the failures were delivered already.
+		if err := s.Flush(); err != nil {
+			t.Fatalf("flush after: %v", err)
+		}
+		// The store goes on.
+		ok := make(chan error, 1)
+		s.PutChildAsync(sampleChild("p1", "after", "a", 100), func(err error) { ok <- err })
+		if err := s.Flush(); err != nil || <-ok != nil {
+			t.Fatalf("write after the failure: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // An invalid record is refused at once: done is called before PutChildAsync returns and nothing is queued.
@@ -282,127 +327,129 @@ func TestPutChildAsyncRefusesInvalidAtOnce(t *testing.T) {
 // Asynchronous writes queued behind a commit form the next group, committed by a goroutine started for them,
 // which exits once nothing is queued; one queued behind them with a synchronous writer joins the same group.
 func TestAsyncWritesGroup(t *testing.T) {
-	before := runtime.NumGoroutine()
-	s := openT(t, t.TempDir())
-	g := gate(s)
-	blocked := block(t, s, g)
-	out := newOutcomes(t)
-	const n = 8
-	for i := range n {
-		id := fmt.Sprintf("c%d", i)
-		s.PutChildAsync(sampleChild("p1", id, "a", i), out.done(id))
-	}
-	wait := inOrder(t, s, func() error { return s.PutChild(sampleChild("p1", "sync", "a", 99)) })
-	for i := range n {
-		id := fmt.Sprintf("d%d", i)
-		s.PutChildAsync(sampleChild("p1", id, "a", 100+i), out.done(id))
-	}
-	g.release()
-	if err := wait()[0]; err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-blocked; err != nil {
-		t.Fatal(err)
-	}
-	if sizes := g.groupSizes(); !slices.Equal(sizes, []int{1, 2*n + 1}) {
-		t.Fatalf("group sizes %v, want [1 %d]", sizes, 2*n+1)
-	}
-	// Now only async writes, with nothing committing: a goroutine is started for them.
-	for i := range n {
-		id := fmt.Sprintf("e%d", i)
-		s.PutChildAsync(sampleChild("p1", id, "a", 200+i), out.done(id))
-	}
-	if err := s.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if out.count() != 3*n {
-		t.Fatalf("%d done calls, want %d", out.count(), 3*n)
-	}
-	if cs, err := s.Children("p1"); err != nil || len(cs) != 3*n+1 {
-		t.Fatalf("children: %d %v", len(cs), err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines, %d before: a committer was left behind", runtime.NumGoroutine(), before)
+	synctest.Test(t, func(t *testing.T) {
+		before := bubbleGoroutines(t)
+		s := openT(t, t.TempDir())
+		g := gate(s)
+		blocked := block(t, s, g)
+		out := newOutcomes(t)
+		const n = 8
+		for i := range n {
+			id := fmt.Sprintf("c%d", i)
+			s.PutChildAsync(sampleChild("p1", id, "a", i), out.done(id))
 		}
-	}
+		wait := inOrder(t, s, func() error { return s.PutChild(sampleChild("p1", "sync", "a", 99)) })
+		for i := range n {
+			id := fmt.Sprintf("d%d", i)
+			s.PutChildAsync(sampleChild("p1", id, "a", 100+i), out.done(id))
+		}
+		g.release()
+		if err := wait()[0]; err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		if sizes := g.groupSizes(); !slices.Equal(sizes, []int{1, 2*n + 1}) {
+			t.Fatalf("group sizes %v, want [1 %d]", sizes, 2*n+1)
+		}
+		// Now only async writes, with nothing committing: a goroutine is started for them.
+		for i := range n {
+			id := fmt.Sprintf("e%d", i)
+			s.PutChildAsync(sampleChild("p1", id, "a", 200+i), out.done(id))
+		}
+		if err := s.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if out.count() != 3*n {
+			t.Fatalf("%d done calls, want %d", out.count(), 3*n)
+		}
+		if cs, err := s.Children("p1"); err != nil || len(cs) != 3*n+1 {
+			t.Fatalf("children: %d %v", len(cs), err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		noGoroutineLeft(t, before) // a committer left behind fails here
+	})
 }
 
 // A done may write to the journal, and a group delivered after a later one (its done is slow) holds Flush until it
 // is delivered too.
 func TestDoneMayWriteAndFlushWaitsForSlowDone(t *testing.T) {
-	s := openT(t, t.TempDir())
-	defer s.Close()
-	unblock := make(chan struct{})
-	inDone := make(chan struct{})
-	var nested error
-	s.PutChildAsync(sampleChild("p1", "slow", "a", 1), func(err error) {
-		close(inDone)
-		<-unblock
-		nested = s.PutChild(sampleChild("p1", "from-done", "a", 2)) // a synchronous write inside a done
+	synctest.Test(t, func(t *testing.T) {
+		s := openT(t, t.TempDir())
+		defer s.Close()
+		unblock := make(chan struct{})
+		inDone := make(chan struct{})
+		var nested error
+		s.PutChildAsync(sampleChild("p1", "slow", "a", 1), func(err error) {
+			close(inDone)
+			<-unblock
+			nested = s.PutChild(sampleChild("p1", "from-done", "a", 2)) // a synchronous write inside a done
+		})
+		<-inDone
+		// The slow group is committed, its done still running: a later group commits and is delivered meanwhile.
+		if err := s.PutChild(sampleChild("p1", "later", "a", 3)); err != nil {
+			t.Fatal(err)
+		}
+		flushed := make(chan error, 1)
+		go func() { flushed <- s.Flush() }()
+		waitFlushers(t, s, 1) // a Flush that returned is no longer counted: this fails at once
+		select {
+		case err := <-flushed:
+			t.Fatalf("Flush returned (%v) before the slow done", err)
+		default:
+		}
+		close(unblock)
+		if err := <-flushed; err != nil {
+			t.Fatal(err)
+		}
+		if nested != nil {
+			t.Fatalf("write from a done: %v", nested)
+		}
+		if cs, err := s.Children("p1"); err != nil || len(cs) != 3 {
+			t.Fatalf("children: %v %v", clientIDs(cs), err)
+		}
 	})
-	<-inDone
-	// The slow group is committed, its done still running: a later group commits and is delivered meanwhile.
-	if err := s.PutChild(sampleChild("p1", "later", "a", 3)); err != nil {
-		t.Fatal(err)
-	}
-	flushed := make(chan error, 1)
-	go func() { flushed <- s.Flush() }()
-	waitFlushers(t, s, 1) // a Flush that returned would never be counted: this fails after 10 s
-	select {
-	case err := <-flushed:
-		t.Fatalf("Flush returned (%v) before the slow done", err)
-	case <-time.After(50 * time.Millisecond):
-	}
-	close(unblock)
-	if err := <-flushed; err != nil {
-		t.Fatal(err)
-	}
-	if nested != nil {
-		t.Fatalf("write from a done: %v", nested)
-	}
-	if cs, err := s.Children("p1"); err != nil || len(cs) != 3 {
-		t.Fatalf("children: %v %v", clientIDs(cs), err)
-	}
 }
 
 // A panic inside bbolt while a goroutine started for async writes commits: every done gets the error, the
 // goroutine does not crash the process, and the store goes on.
 func TestAsyncCommitPanic(t *testing.T) {
-	s := openT(t, t.TempDir())
-	defer s.Close()
-	g := gate(s)
-	g.panics[1] = true
-	blocked := block(t, s, g)
-	out := newOutcomes(t)
-	for i := range 3 {
-		id := fmt.Sprintf("c%d", i)
-		s.PutChildAsync(sampleChild("p1", id, "a", i), out.done(id))
-	}
-	flushed := make(chan error, 1)
-	go func() { flushed <- s.Flush() }()
-	waitFlushers(t, s, 1)
-	g.release()
-	if err := <-blocked; err != nil {
-		t.Fatal(err)
-	}
-	if err := <-flushed; err == nil || !strings.Contains(err.Error(), "commit panicked") {
-		t.Fatalf("flush: %v", err)
-	}
-	for i := range 3 {
-		if err, called := out.get(fmt.Sprintf("c%d", i)); !called || err == nil || !strings.Contains(err.Error(), "commit panicked") {
-			t.Fatalf("c%d: %v %v", i, called, err)
+	synctest.Test(t, func(t *testing.T) {
+		s := openT(t, t.TempDir())
+		defer s.Close()
+		g := gate(s)
+		g.panics[1] = true
+		blocked := block(t, s, g)
+		out := newOutcomes(t)
+		for i := range 3 {
+			id := fmt.Sprintf("c%d", i)
+			s.PutChildAsync(sampleChild("p1", id, "a", i), out.done(id))
 		}
-	}
-	if err := s.PutChild(sampleChild("p1", "after", "a", 9)); err != nil {
-		t.Fatal(err)
-	}
+		flushed := make(chan error, 1)
+		go func() { flushed <- s.Flush() }()
+		waitFlushers(t, s, 1)
+		g.release()
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-flushed; err == nil || !strings.Contains(err.Error(), "commit panicked") {
+			t.Fatalf("flush: %v", err)
+		}
+		for i := range 3 {
+			if err, called := out.get(fmt.Sprintf("c%d", i)); !called || err == nil || !strings.Contains(err.Error(), "commit panicked") {
+				t.Fatalf("c%d: %v %v", i, called, err)
+			}
+		}
+		if err := s.PutChild(sampleChild("p1", "after", "a", 9)); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // Many goroutines mixing asynchronous and synchronous writes and flushes (run with -race): every done is called

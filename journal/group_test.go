@@ -3,11 +3,11 @@ package journal
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -98,20 +98,20 @@ func queued(s *Bolt) int {
 	return len(s.group.queue)
 }
 
-// waitQueued waits until n writes wait for the next group.
+// waitQueued waits until every other goroutine of the test's synctest bubble is blocked (a queued synchronous
+// writer waits on its wake channel, the gated committer on the gate), then checks that n writes wait for the next
+// group. It must run inside a synctest bubble.
 func waitQueued(t *testing.T, s *Bolt, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for queued(s) != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d writes queued, want %d", queued(s), n)
-		}
-		time.Sleep(time.Millisecond)
+	synctest.Wait()
+	if got := queued(s); got != n {
+		t.Fatalf("%d writes queued, want %d", got, n)
 	}
 }
 
 // inOrder runs each write in its own goroutine, starting the next only once the previous one is queued, so that
-// they are queued in the order given. It returns their errors, in the same order, once all have returned.
+// they are queued in the order given. It returns their errors, in the same order, once all have returned. It must
+// run inside a synctest bubble.
 func inOrder(t *testing.T, s *Bolt, writes ...func() error) func() []error {
 	t.Helper()
 	errs := make([]error, len(writes))
@@ -218,354 +218,355 @@ func TestGroupLoneWriterCommitsAlone(t *testing.T) {
 }
 
 func TestGroupForms(t *testing.T) {
-	s := openT(t, t.TempDir())
-	defer s.Close()
-	g := gate(s)
-	blocked := block(t, s, g)
-	const n = 10
-	var writes []func() error
-	for i := range n {
-		writes = append(writes, func() error { return s.PutChild(sampleChild("p1", fmt.Sprintf("c%d", i), "a", i)) })
-	}
-	wait := inOrder(t, s, writes...)
-	g.release()
-	for i, err := range wait() {
-		if err != nil {
-			t.Fatalf("write %d: %v", i, err)
+	synctest.Test(t, func(t *testing.T) {
+		s := openT(t, t.TempDir())
+		defer s.Close()
+		g := gate(s)
+		blocked := block(t, s, g)
+		const n = 10
+		var writes []func() error
+		for i := range n {
+			writes = append(writes, func() error { return s.PutChild(sampleChild("p1", fmt.Sprintf("c%d", i), "a", i)) })
 		}
-	}
-	if err := <-blocked; err != nil {
-		t.Fatal(err)
-	}
-	if sizes := g.groupSizes(); !slices.Equal(sizes, []int{1, n}) {
-		t.Fatalf("group sizes %v, want [1 %d]", sizes, n)
-	}
-	if commits, written := s.groupStats(); commits != 2 || written != n+1 {
-		t.Fatalf("%d commits for %d writes, want 2 for %d", commits, written, n+1)
-	}
-	if cs, err := s.Children("p1"); err != nil || len(cs) != n {
-		t.Fatalf("children: %d %v", len(cs), err)
-	}
+		wait := inOrder(t, s, writes...)
+		g.release()
+		for i, err := range wait() {
+			if err != nil {
+				t.Fatalf("write %d: %v", i, err)
+			}
+		}
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		if sizes := g.groupSizes(); !slices.Equal(sizes, []int{1, n}) {
+			t.Fatalf("group sizes %v, want [1 %d]", sizes, n)
+		}
+		if commits, written := s.groupStats(); commits != 2 || written != n+1 {
+			t.Fatalf("%d commits for %d writes, want 2 for %d", commits, written, n+1)
+		}
+		if cs, err := s.Children("p1"); err != nil || len(cs) != n {
+			t.Fatalf("children: %d %v", len(cs), err)
+		}
+	})
 }
 
 // Within one group, writes apply in the order they were queued, each seeing the ones before it: as if sequential.
 func TestGroupSequentialSemantics(t *testing.T) {
-	s := openT(t, t.TempDir())
-	defer s.Close()
-	g := gate(s)
-	blocked := block(t, s, g)
+	synctest.Test(t, func(t *testing.T) {
+		s := openT(t, t.TempDir())
+		defer s.Close()
+		g := gate(s)
+		blocked := block(t, s, g)
 
-	f := sampleFill("a", "t1", "c1")
-	dup := f
-	dup.ClientOrderID, dup.Quantity = "c2", dec("9") // a duplicate, though other fields differ
-	other := sampleFill("b", "t1", "c2")             // the same trade id on another venue is not one
-	var fresh [3]bool
-	var seqs [2]uint64
-	child := sampleChild("p1", "c1", "a", 1)
-	final := child
-	final.State, final.Filled = lifecycle.Filled, dec("0.443")
-	wait := inOrder(t, s,
-		func() (err error) { fresh[0], err = s.AddFill(f); return err },
-		func() (err error) { fresh[1], err = s.AddFill(dup); return err },
-		func() (err error) { fresh[2], err = s.AddFill(other); return err },
-		func() (err error) { seqs[0], err = s.AppendOps(sampleOps()); return err },
-		func() (err error) { seqs[1], err = s.AppendOps(sampleOps()); return err },
-		func() error { return s.PutChild(child) },
-		func() error { return s.PutChild(final) }, // replaces the intent queued just before it
-	)
-	g.release()
-	for i, err := range wait() {
-		if err != nil {
-			t.Fatalf("write %d: %v", i, err)
+		f := sampleFill("a", "t1", "c1")
+		dup := f
+		dup.ClientOrderID, dup.Quantity = "c2", dec("9") // a duplicate, though other fields differ
+		other := sampleFill("b", "t1", "c2")             // the same trade id on another venue is not one
+		var fresh [3]bool
+		var seqs [2]uint64
+		child := sampleChild("p1", "c1", "a", 1)
+		final := child
+		final.State, final.Filled = lifecycle.Filled, dec("0.443")
+		wait := inOrder(t, s,
+			func() (err error) { fresh[0], err = s.AddFill(f); return err },
+			func() (err error) { fresh[1], err = s.AddFill(dup); return err },
+			func() (err error) { fresh[2], err = s.AddFill(other); return err },
+			func() (err error) { seqs[0], err = s.AppendOps(sampleOps()); return err },
+			func() (err error) { seqs[1], err = s.AppendOps(sampleOps()); return err },
+			func() error { return s.PutChild(child) },
+			func() error { return s.PutChild(final) }, // replaces the intent queued just before it
+		)
+		g.release()
+		for i, err := range wait() {
+			if err != nil {
+				t.Fatalf("write %d: %v", i, err)
+			}
 		}
-	}
-	if err := <-blocked; err != nil {
-		t.Fatal(err)
-	}
-	if sizes := g.groupSizes(); !slices.Equal(sizes, []int{1, 7}) {
-		t.Fatalf("group sizes %v, want [1 7]", sizes)
-	}
-	if fresh != [3]bool{true, false, true} {
-		t.Fatalf("fresh %v, want [true false true]", fresh)
-	}
-	if seqs != [2]uint64{1, 2} {
-		t.Fatalf("ops seqs %v, want [1 2]", seqs)
-	}
-	fs, err := s.FillsFor("c1")
-	if err != nil || len(fs) != 1 || !fs[0].Quantity.Equal(f.Quantity) {
-		t.Fatalf("fills of c1: %+v %v", fs, err)
-	}
-	if fs, err := s.FillsFor("c2"); err != nil || len(fs) != 1 || fs[0].Venue != "b" {
-		t.Fatalf("fills of c2: %+v %v", fs, err)
-	}
-	if cs, err := s.Children("p1"); err != nil || len(cs) != 1 || cs[0].State != lifecycle.Filled {
-		t.Fatalf("children: %+v %v", cs, err)
-	}
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		if sizes := g.groupSizes(); !slices.Equal(sizes, []int{1, 7}) {
+			t.Fatalf("group sizes %v, want [1 7]", sizes)
+		}
+		if fresh != [3]bool{true, false, true} {
+			t.Fatalf("fresh %v, want [true false true]", fresh)
+		}
+		if seqs != [2]uint64{1, 2} {
+			t.Fatalf("ops seqs %v, want [1 2]", seqs)
+		}
+		fs, err := s.FillsFor("c1")
+		if err != nil || len(fs) != 1 || !fs[0].Quantity.Equal(f.Quantity) {
+			t.Fatalf("fills of c1: %+v %v", fs, err)
+		}
+		if fs, err := s.FillsFor("c2"); err != nil || len(fs) != 1 || fs[0].Venue != "b" {
+			t.Fatalf("fills of c2: %+v %v", fs, err)
+		}
+		if cs, err := s.Children("p1"); err != nil || len(cs) != 1 || cs[0].State != lifecycle.Filled {
+			t.Fatalf("children: %+v %v", cs, err)
+		}
+	})
 }
 
 // A record that fails validation or encoding is refused before it joins a group: it fails alone, at once, and the
 // writes around it are committed together.
 func TestGroupBadRecordFailsAlone(t *testing.T) {
-	s := openT(t, t.TempDir())
-	defer s.Close()
-	g := gate(s)
-	blocked := block(t, s, g)
+	synctest.Test(t, func(t *testing.T) {
+		s := openT(t, t.TempDir())
+		defer s.Close()
+		g := gate(s)
+		blocked := block(t, s, g)
 
-	wait := inOrder(t, s,
-		func() error { return s.PutChild(sampleChild("p1", "c1", "a", 1)) },
-		func() error { _, err := s.AddFill(sampleFill("a", "t1", "c1")); return err },
-	)
-	unencodable := sampleChild("p1", "bad", "a", 2)
-	unencodable.Price = decimal.New(1, 2000) // valid, but refused by Encode
-	if err := s.PutChild(unencodable); err == nil || !strings.Contains(err.Error(), "exponent") {
-		t.Fatalf("unencodable child: %v", err)
-	}
-	huge := decimal.New(5, -2000)
-	badOps := sampleOps()
-	badOps.Weight = &huge
-	if _, err := s.AppendOps(badOps); err == nil || !strings.Contains(err.Error(), "exponent") {
-		t.Fatalf("unencodable ops: %v", err)
-	}
-	if err := s.PutChild(sampleChild("p1", "", "a", 3)); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("invalid child: %v", err)
-	}
-	if queued(s) != 2 {
-		t.Fatalf("%d writes queued, want 2: a bad record joined the group", queued(s))
-	}
-	wait2 := inOrder(t, s, func() error { _, err := s.AppendOps(sampleOps()); return err })
-	g.release()
-	for i, err := range append(wait(), wait2()...) {
-		if err != nil {
-			t.Fatalf("write %d: %v", i, err)
+		wait := inOrder(t, s,
+			func() error { return s.PutChild(sampleChild("p1", "c1", "a", 1)) },
+			func() error { _, err := s.AddFill(sampleFill("a", "t1", "c1")); return err },
+		)
+		unencodable := sampleChild("p1", "bad", "a", 2)
+		unencodable.Price = decimal.New(1, 2000) // valid, but refused by Encode
+		if err := s.PutChild(unencodable); err == nil || !strings.Contains(err.Error(), "exponent") {
+			t.Fatalf("unencodable child: %v", err)
 		}
-	}
-	if err := <-blocked; err != nil {
-		t.Fatal(err)
-	}
-	if sizes := g.groupSizes(); !slices.Equal(sizes, []int{1, 3}) {
-		t.Fatalf("group sizes %v, want [1 3]", sizes)
-	}
-	if cs, err := s.Children("p1"); err != nil || len(cs) != 1 || cs[0].ClientID != "c1" {
-		t.Fatalf("children: %+v %v", cs, err)
-	}
-	if ops, err := s.Ops(); err != nil || len(ops) != 1 || ops[0].Seq != 1 {
-		t.Fatalf("ops: %+v %v", ops, err)
-	}
+		huge := decimal.New(5, -2000)
+		badOps := sampleOps()
+		badOps.Weight = &huge
+		if _, err := s.AppendOps(badOps); err == nil || !strings.Contains(err.Error(), "exponent") {
+			t.Fatalf("unencodable ops: %v", err)
+		}
+		if err := s.PutChild(sampleChild("p1", "", "a", 3)); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("invalid child: %v", err)
+		}
+		if queued(s) != 2 {
+			t.Fatalf("%d writes queued, want 2: a bad record joined the group", queued(s))
+		}
+		wait2 := inOrder(t, s, func() error { _, err := s.AppendOps(sampleOps()); return err })
+		g.release()
+		for i, err := range append(wait(), wait2()...) {
+			if err != nil {
+				t.Fatalf("write %d: %v", i, err)
+			}
+		}
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		if sizes := g.groupSizes(); !slices.Equal(sizes, []int{1, 3}) {
+			t.Fatalf("group sizes %v, want [1 3]", sizes)
+		}
+		if cs, err := s.Children("p1"); err != nil || len(cs) != 1 || cs[0].ClientID != "c1" {
+			t.Fatalf("children: %+v %v", cs, err)
+		}
+		if ops, err := s.Ops(); err != nil || len(ops) != 1 || ops[0].Seq != 1 {
+			t.Fatalf("ops: %+v %v", ops, err)
+		}
+	})
 }
 
 // Should a write fail inside the transaction after all (validation makes that impossible for the exported writes),
 // it is dropped alone and the rest of its group is committed without it.
 func TestGroupFailingApplyIsDroppedAlone(t *testing.T) {
-	s := openT(t, t.TempDir())
-	defer s.Close()
-	g := gate(s)
-	blocked := block(t, s, g)
-	own := errors.New("this write cannot be made")
-	wait := inOrder(t, s,
-		func() error { return s.PutChild(sampleChild("p1", "c1", "a", 1)) },
-		func() error {
-			return s.write("half a write", func(tx *bbolt.Tx) error {
-				if err := tx.Bucket([]byte(bucketChildren)).Put(key("p1", "half"), []byte("x")); err != nil {
-					return err
-				}
-				return own // after a partial write, which must not survive
-			})
-		},
-		func() error { _, err := s.AddFill(sampleFill("a", "t1", "c1")); return err },
-	)
-	g.release()
-	errs := wait()
-	if errs[0] != nil || errs[2] != nil || !errors.Is(errs[1], own) {
-		t.Fatalf("errors %v, want [nil %v nil]", errs, own)
-	}
-	if err := <-blocked; err != nil {
-		t.Fatal(err)
-	}
-	if sizes := g.groupSizes(); !slices.Equal(sizes, []int{1, 2}) {
-		t.Fatalf("group sizes %v, want [1 2]", sizes)
-	}
-	cs, err := s.Children("p1") // would be ErrCorrupt if the partial write had survived
-	if err != nil || len(cs) != 1 || cs[0].ClientID != "c1" {
-		t.Fatalf("children: %+v %v", cs, err)
-	}
-	if fs, err := s.FillsFor("c1"); err != nil || len(fs) != 1 {
-		t.Fatalf("fills: %+v %v", fs, err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		s := openT(t, t.TempDir())
+		defer s.Close()
+		g := gate(s)
+		blocked := block(t, s, g)
+		own := errors.New("this write cannot be made")
+		wait := inOrder(t, s,
+			func() error { return s.PutChild(sampleChild("p1", "c1", "a", 1)) },
+			func() error {
+				return s.write("half a write", func(tx *bbolt.Tx) error {
+					if err := tx.Bucket([]byte(bucketChildren)).Put(key("p1", "half"), []byte("x")); err != nil {
+						return err
+					}
+					return own // after a partial write, which must not survive
+				})
+			},
+			func() error { _, err := s.AddFill(sampleFill("a", "t1", "c1")); return err },
+		)
+		g.release()
+		errs := wait()
+		if errs[0] != nil || errs[2] != nil || !errors.Is(errs[1], own) {
+			t.Fatalf("errors %v, want [nil %v nil]", errs, own)
+		}
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		if sizes := g.groupSizes(); !slices.Equal(sizes, []int{1, 2}) {
+			t.Fatalf("group sizes %v, want [1 2]", sizes)
+		}
+		cs, err := s.Children("p1") // would be ErrCorrupt if the partial write had survived
+		if err != nil || len(cs) != 1 || cs[0].ClientID != "c1" {
+			t.Fatalf("children: %+v %v", cs, err)
+		}
+		if fs, err := s.FillsFor("c1"); err != nil || len(fs) != 1 {
+			t.Fatalf("fills: %+v %v", fs, err)
+		}
+	})
 }
 
 // A commit that fails fails every write of its group, and leaves none of their records.
 func TestGroupCommitFailureFailsTheWholeGroup(t *testing.T) {
-	dir := t.TempDir()
-	s := openT(t, dir)
-	g := gate(s)
-	injected := errors.New("injected: fsync failed")
-	g.fail[1] = injected
-	blocked := block(t, s, g)
-	f := sampleFill("a", "t1", "c1")
-	wait := inOrder(t, s,
-		func() error { return s.PutChild(sampleChild("p1", "c1", "a", 1)) },
-		func() error {
-			fresh, err := s.AddFill(f)
-			if fresh {
-				return errors.New("a failed fill reported fresh")
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		s := openT(t, dir)
+		g := gate(s)
+		injected := errors.New("injected: fsync failed")
+		g.fail[1] = injected
+		blocked := block(t, s, g)
+		f := sampleFill("a", "t1", "c1")
+		wait := inOrder(t, s,
+			func() error { return s.PutChild(sampleChild("p1", "c1", "a", 1)) },
+			func() error {
+				fresh, err := s.AddFill(f)
+				if fresh {
+					return errors.New("a failed fill reported fresh")
+				}
+				return err
+			},
+			func() error {
+				seq, err := s.AppendOps(sampleOps())
+				if seq != 0 {
+					return fmt.Errorf("a failed append returned seq %d", seq)
+				}
+				return err
+			},
+			func() error { return s.PutParent(sampleParent("p1")) },
+		)
+		g.release()
+		for i, err := range wait() {
+			if !errors.Is(err, injected) || !strings.HasPrefix(err.Error(), "journal: ") {
+				t.Errorf("write %d: %v, want the injected error", i, err)
 			}
-			return err
-		},
-		func() error {
-			seq, err := s.AppendOps(sampleOps())
-			if seq != 0 {
-				return fmt.Errorf("a failed append returned seq %d", seq)
+		}
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		if commits, written := s.groupStats(); commits != 1 || written != 1 {
+			t.Fatalf("%d commits of %d writes, want 1 of 1", commits, written)
+		}
+		checkEmpty := func(s *Bolt) {
+			t.Helper()
+			ps, err := s.Parents()
+			if err != nil || len(ps) != 1 || ps[0].ID != "blocker" {
+				t.Fatalf("parents: %v %v", ids(ps), err)
 			}
-			return err
-		},
-		func() error { return s.PutParent(sampleParent("p1")) },
-	)
-	g.release()
-	for i, err := range wait() {
-		if !errors.Is(err, injected) || !strings.HasPrefix(err.Error(), "journal: ") {
-			t.Errorf("write %d: %v, want the injected error", i, err)
+			cs, _ := s.Children("p1")
+			fs, _ := s.FillsFor("c1")
+			ops, _ := s.Ops()
+			if len(cs)+len(fs)+len(ops) != 0 {
+				t.Fatalf("records of a failed group were stored: %d %d %d", len(cs), len(fs), len(ops))
+			}
 		}
-	}
-	if err := <-blocked; err != nil {
-		t.Fatal(err)
-	}
-	if commits, written := s.groupStats(); commits != 1 || written != 1 {
-		t.Fatalf("%d commits of %d writes, want 1 of 1", commits, written)
-	}
-	checkEmpty := func(s *Bolt) {
-		t.Helper()
-		ps, err := s.Parents()
-		if err != nil || len(ps) != 1 || ps[0].ID != "blocker" {
-			t.Fatalf("parents: %v %v", ids(ps), err)
+		checkEmpty(s)
+		// The store goes on: the failed group consumed no sequence number, and its fill is still new.
+		if fresh, err := s.AddFill(f); err != nil || !fresh {
+			t.Fatalf("re-add the fill: %v %v", fresh, err)
 		}
-		cs, _ := s.Children("p1")
-		fs, _ := s.FillsFor("c1")
-		ops, _ := s.Ops()
-		if len(cs)+len(fs)+len(ops) != 0 {
-			t.Fatalf("records of a failed group were stored: %d %d %d", len(cs), len(fs), len(ops))
+		if seq, err := s.AppendOps(sampleOps()); err != nil || seq != 1 {
+			t.Fatalf("append after the failure: %d %v", seq, err)
 		}
-	}
-	checkEmpty(s)
-	// The store goes on: the failed group consumed no sequence number, and its fill is still new.
-	if fresh, err := s.AddFill(f); err != nil || !fresh {
-		t.Fatalf("re-add the fill: %v %v", fresh, err)
-	}
-	if seq, err := s.AppendOps(sampleOps()); err != nil || seq != 1 {
-		t.Fatalf("append after the failure: %d %v", seq, err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s = openT(t, dir)
-	defer s.Close()
-	if cs, err := s.Children("p1"); err != nil || len(cs) != 0 {
-		t.Fatalf("children after reopen: %v %v", cs, err)
-	}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s = openT(t, dir)
+		defer s.Close()
+		if cs, err := s.Children("p1"); err != nil || len(cs) != 0 {
+			t.Fatalf("children after reopen: %v %v", cs, err)
+		}
+	})
 }
 
 // A panic inside a commit (bbolt panics on some damaged pages) reaches the committer's caller, as before; the other
 // writes of its group fail rather than hang, and the store goes on.
 func TestGroupCommitPanic(t *testing.T) {
-	s := openT(t, t.TempDir())
-	defer s.Close()
-	g := gate(s)
-	g.panics[1] = true
-	blocked := block(t, s, g)
-	recovered := make(chan any, 1)
-	wait := inOrder(t, s,
-		func() error { // first queued: the committer of the next group
-			defer func() { recovered <- recover() }()
-			return s.PutChild(sampleChild("p1", "c1", "a", 1))
-		},
-		func() error { return s.PutChild(sampleChild("p1", "c2", "a", 2)) },
-		func() error { _, err := s.AddFill(sampleFill("a", "t1", "c1")); return err },
-	)
-	g.release()
-	errs := wait()
-	if r := <-recovered; r == nil {
-		t.Fatal("the committer did not panic")
-	}
-	for i, err := range errs[1:] {
-		if err == nil || !strings.Contains(err.Error(), "commit panicked") {
-			t.Fatalf("write %d: %v, want a commit panic", i+1, err)
+	synctest.Test(t, func(t *testing.T) {
+		s := openT(t, t.TempDir())
+		defer s.Close()
+		g := gate(s)
+		g.panics[1] = true
+		blocked := block(t, s, g)
+		recovered := make(chan any, 1)
+		wait := inOrder(t, s,
+			func() error { // first queued: the committer of the next group
+				defer func() { recovered <- recover() }()
+				return s.PutChild(sampleChild("p1", "c1", "a", 1))
+			},
+			func() error { return s.PutChild(sampleChild("p1", "c2", "a", 2)) },
+			func() error { _, err := s.AddFill(sampleFill("a", "t1", "c1")); return err },
+		)
+		g.release()
+		errs := wait()
+		if r := <-recovered; r == nil {
+			t.Fatal("the committer did not panic")
 		}
-	}
-	if err := <-blocked; err != nil {
-		t.Fatal(err)
-	}
-	if cs, _ := s.Children("p1"); len(cs) != 0 {
-		t.Fatalf("children of a panicked group were stored: %d", len(cs))
-	}
-	if err := s.PutChild(sampleChild("p1", "c3", "a", 3)); err != nil {
-		t.Fatalf("write after the panic: %v", err)
-	}
+		for i, err := range errs[1:] {
+			if err == nil || !strings.Contains(err.Error(), "commit panicked") {
+				t.Fatalf("write %d: %v, want a commit panic", i+1, err)
+			}
+		}
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		if cs, _ := s.Children("p1"); len(cs) != 0 {
+			t.Fatalf("children of a panicked group were stored: %d", len(cs))
+		}
+		if err := s.PutChild(sampleChild("p1", "c3", "a", 3)); err != nil {
+			t.Fatalf("write after the panic: %v", err)
+		}
+	})
 }
 
 // Close commits the writes already waiting, refuses later ones, and leaves no goroutine behind. The first group is
 // held before its transaction begins: bbolt's own Close would not wait for it there.
 func TestGroupCloseWithPendingWriters(t *testing.T) {
-	before := runtime.NumGoroutine()
-	dir := t.TempDir()
-	s := openT(t, dir)
-	g := gateEarly(s)
-	blocked := block(t, s, g)
-	const n = 5
-	var writes []func() error
-	for i := range n {
-		writes = append(writes, func() error { return s.PutChild(sampleChild("p1", fmt.Sprintf("c%d", i), "a", i)) })
-	}
-	wait := inOrder(t, s, writes...)
-	closed := make(chan error, 1)
-	go func() { closed <- s.Close() }()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		s.group.mu.Lock()
-		c := s.group.closed
-		s.group.mu.Unlock()
-		if c {
-			break
+	synctest.Test(t, func(t *testing.T) {
+		before := bubbleGoroutines(t)
+		dir := t.TempDir()
+		s := openT(t, dir)
+		g := gateEarly(s)
+		blocked := block(t, s, g)
+		const n = 5
+		var writes []func() error
+		for i := range n {
+			writes = append(writes, func() error { return s.PutChild(sampleChild("p1", fmt.Sprintf("c%d", i), "a", i)) })
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("Close never started")
+		wait := inOrder(t, s, writes...)
+		closed := make(chan error, 1)
+		go func() { closed <- s.Close() }()
+		waitClosing(t, s) // Close waits for the pending writes, or has returned
+		if err := s.PutChild(sampleChild("p1", "late", "a", 99)); !errors.Is(err, berrors.ErrDatabaseNotOpen) {
+			t.Fatalf("write after Close began: %v, want ErrDatabaseNotOpen", err)
 		}
-	}
-	if err := s.PutChild(sampleChild("p1", "late", "a", 99)); !errors.Is(err, berrors.ErrDatabaseNotOpen) {
-		t.Fatalf("write after Close began: %v, want ErrDatabaseNotOpen", err)
-	}
-	select {
-	case err := <-closed:
-		t.Fatalf("Close returned (%v) with writes pending", err)
-	case <-time.After(50 * time.Millisecond):
-	}
-	g.release()
-	for i, err := range wait() {
-		if err != nil {
-			t.Fatalf("pending write %d: %v", i, err)
+		synctest.Wait()
+		select { // all else is blocked: a Close that did not wait for the pending writes would have returned
+		case err := <-closed:
+			t.Fatalf("Close returned (%v) with writes pending", err)
+		default:
 		}
-	}
-	if err := <-blocked; err != nil {
-		t.Fatal(err)
-	}
-	if err := <-closed; err != nil {
-		t.Fatalf("close: %v", err)
-	}
-	if err := s.PutChild(sampleChild("p1", "later", "a", 100)); !errors.Is(err, berrors.ErrDatabaseNotOpen) {
-		t.Fatalf("write after Close: %v, want ErrDatabaseNotOpen", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("second close: %v", err)
-	}
-	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines, %d before", runtime.NumGoroutine(), before)
+		g.release()
+		for i, err := range wait() {
+			if err != nil {
+				t.Fatalf("pending write %d: %v", i, err)
+			}
 		}
-	}
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-closed; err != nil {
+			t.Fatalf("close: %v", err)
+		}
+		if err := s.PutChild(sampleChild("p1", "later", "a", 100)); !errors.Is(err, berrors.ErrDatabaseNotOpen) {
+			t.Fatalf("write after Close: %v, want ErrDatabaseNotOpen", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("second close: %v", err)
+		}
+		noGoroutineLeft(t, before)
 
-	s = openT(t, dir)
-	defer s.Close()
-	cs, err := s.Children("p1")
-	if err != nil || len(cs) != n {
-		t.Fatalf("children after reopen: %d %v", len(cs), err)
-	}
+		s = openT(t, dir)
+		defer s.Close()
+		cs, err := s.Children("p1")
+		if err != nil || len(cs) != n {
+			t.Fatalf("children after reopen: %d %v", len(cs), err)
+		}
+	})
 }
 
 // Close while writers keep writing: every write that returned nil is stored, every other one failed with
@@ -576,12 +577,16 @@ func TestGroupCloseUnderLoad(t *testing.T) {
 	const workers = 8
 	var mu sync.Mutex
 	stored := map[string]bool{}
+	started := make(chan struct{}, workers) // a writer's first write returned
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				id := fmt.Sprintf("c%d-%d", w, i)
 				err := s.PutChild(sampleChild("p1", id, "a", i))
+				if i == 0 {
+					started <- struct{}{}
+				}
 				if err != nil {
 					if !errors.Is(err, berrors.ErrDatabaseNotOpen) {
 						t.Errorf("write %s: %v", id, err)
@@ -594,7 +599,10 @@ func TestGroupCloseUnderLoad(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(50 * time.Millisecond)
+	// Close once every writer's first write has returned: all of them are busy writing.
+	for range workers {
+		<-started
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	configPath := fs.String("config", "", "daemon config to benchmark (default: the embedded configs/execd.yaml)")
 	doc := fs.String("doc", "", "also write this markdown file (docs/BENCHMARKS.md) and cost.png beside it")
 	render := fs.Bool("render", false, "measure nothing: redraw cost.png, report.md (and -doc) from -out's results.json")
+	profile := fs.String("tp-profile", "", "throughput: write a CPU profile (pprof) of the full-path window to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,13 +89,22 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
+	tpOpts := bench.ThroughputOptions{Concurrency: *conc, Window: *window}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		tpOpts.Profile = f
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
 	res, err := bench.Run(ctx, bench.Options{
 		Config: cfg, Seeds: *seeds, Horizon: *horizon, Fractions: []float64{0.001, 0.01, 0.05}, BandBps: 50,
 		Speed: *speed, Parallel: *parallel, FloorIters: 2000, Lags: 3,
-		Throughput: bench.ThroughputOptions{Concurrency: *conc, Window: *window},
+		Throughput: tpOpts,
 		Progress:   stderr,
 	})
 	if err != nil {
