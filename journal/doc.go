@@ -4,9 +4,10 @@
 // The engine writes ahead (DESIGN.md invariant 3). A parent order is stored when it is accepted and again on every
 // change of state, with its request, its allocation across venues, their slice schedules and, once it ends, its
 // final report as a Summary (the journal's own type, not the API's: invariant 17). A child order is stored in the
-// shared child lifecycle (package lifecycle): as an intent before a single byte of it goes to a venue, then again
-// at each move (sent, open, cancel or amend pending, unknown, and a final state); a restarted engine therefore
-// knows every client order id it may have sent and can query the venue instead of guessing. Fills are stored once per (venue, trade id) — AddFill
+// shared child lifecycle (package lifecycle): as an intent, with its price, before a single byte of it goes to a
+// venue, then again whenever its gateway learns its outcome (open, amended, unknown, or a final state); a restarted
+// engine therefore knows every client order id it may have sent and can query the venue instead of guessing.
+// Fills are stored once per (venue, trade id) — AddFill
 // reports whether a fill is new, so a fill delivered by both the stream and a query is counted once (invariant 5) —
 // and indexed by client order id. Ops changes (venue weights, trading state) are appended to a numbered log.
 //
