@@ -79,6 +79,18 @@ func (a *Adapter) Stream(ctx context.Context, out chan<- venues.Event) error {
 
 // decode translates one stream message; ok is false for events execd does not consume.
 func (a *Adapter) decode(msg []byte) (venues.Event, bool, error) {
+	// Most pushes (ACCOUNT_UPDATE, margin calls, config changes) carry nothing execd books: read only their type
+	// first, and decode in full the two kinds it acts on.
+	var head struct {
+		Event futures.UserDataEventType `json:"e"`
+		Time  int64                     `json:"E"` // named, or encoding/json's case-insensitive match puts "E" in Event
+	}
+	if err := json.Unmarshal(msg, &head); err != nil {
+		return venues.Event{}, false, err
+	}
+	if head.Event != futures.UserDataEventTypeOrderTradeUpdate && head.Event != futures.UserDataEventTypeListenKeyExpired {
+		return venues.Event{}, false, nil
+	}
 	var ev futures.WsUserDataEvent
 	if err := json.Unmarshal(msg, &ev); err != nil {
 		if strings.Contains(err.Error(), "unexpected event type") {
