@@ -136,7 +136,7 @@ func New(o Options) (*Engine, error) {
 			name, inst := v.Name(), inst
 			gw, err := gateway.New(gateway.Options{
 				Venue: v, Instrument: inst, Journal: o.Journal, Ledger: o.Ledger, Breakers: o.Breakers, State: o.State,
-				Retry: retry, Logger: o.Logger, Failpoint: o.Failpoint, ClientIDPrefix: ClientIDPrefix,
+				Retry: retry, Logger: o.Logger, Failpoint: o.Failpoint, ClientIDPrefix: ClientIDPrefix, Clock: o.Clock,
 				OnHealth: func(h gateway.Health, reason string) {
 					e.publishEvent(EventVenue, name, VenueEvent{Venue: name, Instrument: inst, Health: Health(h),
 						Reason: reason, Time: e.clk.Now()})

@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
+	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/internal/mailbox"
 	"github.com/execd-dev/execd/journal"
 	"github.com/execd-dev/execd/lifecycle"
@@ -47,6 +48,10 @@ type Options struct {
 	ClientIDPrefix string
 	// Limiter, if set, paces every venue call: it is asked for a token of the call's class before the breaker.
 	Limiter Limiter
+	// Clock is the market's clock (the simulated one in a simulation): a mark's age is measured on it, since what
+	// makes a mark stale is how far the market has moved. Nil: the wall clock. Retries and timeouts stay on the
+	// wall clock: they pace requests to the venue.
+	Clock clock.Clock
 }
 
 // CallClass is the kind of a venue call, for rate limits that count them apart.
@@ -84,6 +89,7 @@ type Limiter interface {
 // venue's health. Its methods are safe for concurrent use; none of them blocks on the venue.
 type Gateway struct {
 	o     Options
+	clk   clock.Clock
 	name  string
 	key   positions.Key
 	log   *zap.Logger
@@ -180,8 +186,11 @@ func New(o Options) (*Gateway, error) {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
 	g := &Gateway{
-		o: o, name: o.Venue.Name(), key: positions.Key{Venue: o.Venue.Name(), Instrument: o.Instrument},
+		o: o, clk: o.Clock, name: o.Venue.Name(), key: positions.Key{Venue: o.Venue.Name(), Instrument: o.Instrument},
 		retry: o.Retry.withDefaults(),
 		inbox: mailbox.New[Request](), events: mailbox.New[venues.Event](), results: mailbox.New[result](),
 		done: make(chan struct{}), orders: map[string]*order{}, parents: map[string]Sink{}, seen: map[string]struct{}{},
@@ -271,7 +280,7 @@ func (g *Gateway) Rules(ctx context.Context) (venues.Rules, error) {
 func (g *Gateway) Stats(ctx context.Context) (venues.Stats, error) {
 	s, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Stats, error) { return g.o.Venue.Stats(ctx, g.o.Instrument) })
 	if err == nil && s.MarkPrice.IsPositive() {
-		g.quote.Store(&Quote{Mark: s.MarkPrice, At: time.Now()})
+		g.quote.Store(&Quote{Mark: s.MarkPrice, At: g.clk.Now()})
 		g.o.Ledger.SetMark(g.key, s.MarkPrice)
 	}
 	return s, err
@@ -284,13 +293,13 @@ func (g *Gateway) readQuote(ctx context.Context) (Quote, error) {
 		if err != nil {
 			return Quote{}, err
 		}
-		return Quote{Mark: vq.Mark, Bid: vq.Bid, Ask: vq.Ask, At: time.Now()}, nil
+		return Quote{Mark: vq.Mark, Bid: vq.Bid, Ask: vq.Ask, At: g.clk.Now()}, nil
 	}
 	s, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Stats, error) { return g.o.Venue.Stats(ctx, g.o.Instrument) })
 	if err != nil {
 		return Quote{}, err
 	}
-	return Quote{Mark: s.MarkPrice, At: time.Now()}, nil
+	return Quote{Mark: s.MarkPrice, At: g.clk.Now()}, nil
 }
 
 // Prepare runs before Run, on the caller's goroutine: it reads the rules, journals the fills the venue made
@@ -653,7 +662,7 @@ func (g *Gateway) onPlace(ctx context.Context, r Request) {
 		maxNotnl: r.MaxChildNotional, decided: r.Decided, state: lifecycle.Intent}
 	g.orders[id] = o
 	g.reserve(o, req.Quantity)
-	if q := g.quote.Load(); q != nil && q.Mark.IsPositive() && time.Since(q.At) <= g.retry.QuoteMaxAge {
+	if q := g.quote.Load(); q != nil && q.Mark.IsPositive() && g.clk.Now().Sub(q.At) <= g.retry.QuoteMaxAge {
 		g.send(ctx, o, *rules, *q)
 		return
 	}

@@ -162,7 +162,8 @@ type Request struct {
 }
 
 // Retry is the one table of retries, back-offs and waits for every call a gateway makes. Durations are wall
-// time: they pace requests to a venue, whatever the simulated clock does.
+// time, they pace requests to a venue whatever the simulated clock does, except QuoteMaxAge, which is market
+// time (Options.Clock).
 type Retry struct {
 	PlaceAttempts    int           // attempts of a retryable place failure, same client order id
 	PlaceBackoff     time.Duration // before the second attempt; doubles
@@ -172,7 +173,7 @@ type Retry struct {
 	FinishWait       time.Duration // an accepted order that is still working after this is cancelled (IOC)
 	FillWait         time.Duration // fills the venue reported but the stream did not deliver are read after this
 	FillReads        int           // REST reads of one order's missing fills before giving up (Settled)
-	QuoteMaxAge      time.Duration // a mark older than this is read again before pricing an order
+	QuoteMaxAge      time.Duration // a mark older than this (on Options.Clock) is read again before pricing an order
 	HealthPoll       time.Duration // how often the breaker's state is looked at between calls
 	CallTimeout      time.Duration // one venue call
 }

@@ -134,6 +134,11 @@ func rerender(out, doc string, stdout io.Writer) error {
 	if res.Command == "" || len(res.Cost) == 0 {
 		return fmt.Errorf("%s/results.json: not an execbench result", out)
 	}
+	// The goals are judged again from the stored figures (the targets may have changed since the run).
+	res.Goals = bench.Goals(&res)
+	if err := writeJSON(filepath.Join(out, "results.json"), &res); err != nil {
+		return err
+	}
 	if err := writeAll(&res, out, doc); err != nil {
 		return err
 	}
