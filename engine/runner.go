@@ -27,6 +27,7 @@ type parent struct {
 	snap  atomic.Pointer[Report]
 	done  chan struct{}
 	once  struct{ cancel, stop sync.Once }
+	dirty bool // owned by the run goroutine: the snapshot is behind the machine
 }
 
 var _ gateway.Sink = (*parent)(nil)
@@ -81,6 +82,7 @@ func (p *parent) run(ctx context.Context) {
 		timerC = timer.C()
 	}
 	p.exec(p.m.Step(Event{Kind: EvStart}, p.e.clk.Now()), arm)
+	p.flush()
 	ctxDone := ctx.Done()
 	var evs []Event
 	for !p.m.done {
@@ -94,12 +96,15 @@ func (p *parent) run(ctx context.Context) {
 					break
 				}
 			}
+			p.flush()
 		case <-timerC:
 			timerC = nil
 			p.exec(p.m.Step(Event{Kind: EvTimer}, p.e.clk.Now()), arm)
+			p.flush()
 		case <-ctxDone:
 			ctxDone = nil
 			p.exec(p.m.Step(Event{Kind: EvStop}, p.e.clk.Now()), arm)
+			p.flush()
 		}
 	}
 }
@@ -142,7 +147,7 @@ func (p *parent) exec(cmds []Command, arm func(time.Time)) {
 				p.log.Error("parent not journaled; the next change retries", zap.Error(err))
 			}
 		case CmdPublish:
-			p.publish()
+			p.dirty = true // published once the events at hand are all taken (flush)
 		case CmdChild:
 			p.e.publishEvent(EventChild, p.req.ID, c.Child)
 		case CmdFill:
@@ -153,6 +158,15 @@ func (p *parent) exec(cmds []Command, arm func(time.Time)) {
 					zap.String("reason", p.m.reason))
 			}
 		}
+	}
+}
+
+// flush publishes the snapshot if the machine changed since the last one: once per batch of events, not once per
+// event.
+func (p *parent) flush() {
+	if p.dirty {
+		p.dirty = false
+		p.publish()
 	}
 }
 

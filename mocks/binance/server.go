@@ -1,6 +1,7 @@
 package binance
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -110,6 +111,13 @@ func (s *Server) Close() error { return s.life.Close(s.acct.hub.Close) }
 
 // Faults is the fault injector of this server.
 func (s *Server) Faults() *mockutil.Faults { return &s.faults }
+
+// WaitSubscribed blocks until at least n user-data stream connections are open (connected on a live listenKey:
+// from then on they get every push of the account), or until ctx ends or the server closes (the error). Tests
+// call it after starting a stream and before placing the order whose events they expect.
+func (s *Server) WaitSubscribed(ctx context.Context, n int) error {
+	return s.acct.hub.WaitTagged(ctx, mockutil.TagSubscribed, n)
+}
 
 // SetPosition sets the account's signed position and entry price, for scenario setup.
 func (s *Server) SetPosition(symbol string, qty, entryPrice decimal.Decimal) {

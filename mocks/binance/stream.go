@@ -92,6 +92,8 @@ func (a *account) serveStream(w http.ResponseWriter, r *http.Request) {
 		c.Close()
 		return
 	}
+	// A user-data stream gets every push of the account once connected: it is subscribed (WaitSubscribed).
+	c.Tag(mockutil.TagSubscribed)
 	for { // the reader answers pings (gorilla does) and notices the close
 		if _, err := c.Read(); err != nil {
 			break

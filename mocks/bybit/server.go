@@ -1,6 +1,7 @@
 package bybit
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -115,6 +116,13 @@ func (s *Server) Close() error { return s.life.Close(s.acct.hub.Close) }
 
 // Faults is the fault injector of this server.
 func (s *Server) Faults() *mockutil.Faults { return &s.faults }
+
+// WaitSubscribed blocks until at least n private connections are subscribed (authenticated, and a subscribe
+// request answered), or until ctx ends or the server closes (the error). Tests call it after starting a stream
+// and before placing the order whose events they expect.
+func (s *Server) WaitSubscribed(ctx context.Context, n int) error {
+	return s.acct.hub.WaitTagged(ctx, mockutil.TagSubscribed, n)
+}
 
 // SetPosition sets the account's signed position and entry price, for scenario setup.
 func (s *Server) SetPosition(symbol string, qty, entryPrice decimal.Decimal) {

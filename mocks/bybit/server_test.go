@@ -1,6 +1,7 @@
 package bybit
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -111,6 +112,11 @@ func TestPrivateStreamHandshake(t *testing.T) {
 	if m := read(); m["success"] != false {
 		t.Fatalf("unauthenticated subscribe: %v", m)
 	}
+	ended, end := context.WithCancel(context.Background())
+	end() // a wait on an ended context only reports the state now
+	if err := s.WaitSubscribed(ended, 1); err == nil {
+		t.Fatal("subscribed after a refused subscribe")
+	}
 	exp := time.Now().Add(10 * time.Second).UnixMilli()
 	expS := decimal.NewFromInt(exp).String()
 	_ = c.WriteJSON(map[string]any{"op": "auth", "args": []any{"k", exp, mockutil.HMACHex("s", "GET/realtime"+expS)}})
@@ -120,6 +126,11 @@ func TestPrivateStreamHandshake(t *testing.T) {
 	_ = c.WriteJSON(map[string]any{"op": "subscribe", "args": []string{"order", "execution", "position"}})
 	if m := read(); m["success"] != true {
 		t.Fatalf("subscribe: %v", m)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.WaitSubscribed(ctx, 1); err != nil {
+		t.Fatalf("not subscribed after the subscribe answer: %v", err)
 	}
 	_ = c.WriteJSON(map[string]any{"op": "ping"})
 	if m := read(); m["op"] != "pong" {

@@ -76,10 +76,12 @@ func (a *account) serveStream(w http.ResponseWriter, r *http.Request) {
 				ack(&req, false, "error:topic invalid")
 				continue
 			}
-			// Tag and ack in order with the pushes: the ack precedes every push the tags let through.
+			// Tag and ack in order with the pushes: the ack precedes every push the tags let through. The connection
+			// counts as subscribed (WaitSubscribed) once the ack is queued.
 			a.ex.Serialize(func() {
 				c.Tag(topics...)
 				ack(&req, true, "")
+				c.Tag(mockutil.TagSubscribed)
 			})
 		default:
 			ack(&req, false, "error:op invalid")

@@ -6,7 +6,9 @@
 //     (TakeRateLimit, TakeBeforeAccept, TakeAfterAccept, AfterAccept.Apply);
 //   - Window, a fixed-interval request counter on the wall clock, as venues count their rate limits;
 //   - Hub, the set of a server's open private websocket connections: upgrade, per-connection tags (listen key,
-//     authenticated, subscribed topics), JSON publish, cut or drain;
+//     authenticated, subscribed topics), JSON publish, cut or drain, and WaitTagged, which blocks until enough
+//     connections carry a tag (TagSubscribed: a server's private connections ready for pushes) — what tests
+//     synchronize on instead of sleeping;
 //   - HMACHex and HMACBase64 for request signatures, and WriteJSON for answers;
 //   - Lifecycle, a server's listener, HTTP server and wall-clock ticker (the resting-order sweep): Start, Addr,
 //     Done (for the after-accept delays), Hold (for handler goroutines Close waits for) and Close.

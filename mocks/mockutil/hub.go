@@ -1,6 +1,7 @@
 package mockutil
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -13,8 +14,12 @@ import (
 // sendQueue is how many messages a connection may have queued; a connection that falls further behind is cut.
 const sendQueue = 4096
 
-// ErrHubClosed is returned by Upgrade after Close.
+// ErrHubClosed is returned by Upgrade after Close, and by WaitTagged once the hub closes.
 var ErrHubClosed = errors.New("mockutil: hub closed")
+
+// TagSubscribed is the tag a server puts on a private connection once it is subscribed to the account's pushes
+// (whatever that takes on its venue: connected, logged in, subscribe answered); tests wait for it with WaitTagged.
+const TagSubscribed = "subscribed"
 
 // Hub is the set of a mock server's open websocket connections. Each connection has a writer goroutine fed by a
 // queue, so Publish does not block on a slow connection (the caller keeps the order of events: the account engine
@@ -29,11 +34,14 @@ type Hub struct {
 	mu     sync.Mutex
 	conns  map[*Conn]struct{}
 	closed bool
+	// changed is closed, and replaced, whenever a connection is added or removed, a connection is tagged, or the
+	// hub closes: WaitTagged waits on it instead of polling.
+	changed chan struct{}
 }
 
 // NewHub returns an empty hub that accepts connections from any origin.
 func NewHub() *Hub {
-	return &Hub{conns: map[*Conn]struct{}{},
+	return &Hub{conns: map[*Conn]struct{}{}, changed: make(chan struct{}),
 		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}}
 }
 
@@ -78,6 +86,7 @@ func (h *Hub) Upgrade(w http.ResponseWriter, r *http.Request, tags ...string) (*
 	}
 	h.conns[c] = struct{}{}
 	h.wg.Add(1)
+	h.notifyLocked()
 	h.mu.Unlock()
 	go c.writer()
 	return c, nil
@@ -127,13 +136,14 @@ func (c *Conn) sendRaw(msg []byte) bool {
 	}
 }
 
-// Tag adds tags to the connection.
+// Tag adds tags to the connection and wakes the hub's WaitTagged callers.
 func (c *Conn) Tag(tags ...string) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, t := range tags {
 		c.tags[t] = true
 	}
+	c.mu.Unlock()
+	c.hub.notify() // after c.mu: the hub takes its lock before a connection's
 }
 
 // Has reports whether the connection carries tag.
@@ -165,6 +175,7 @@ func (c *Conn) end() {
 func (h *Hub) remove(c *Conn, drain bool) {
 	h.mu.Lock()
 	delete(h.conns, c)
+	h.notifyLocked()
 	h.mu.Unlock()
 	if !drain {
 		c.cut()
@@ -229,11 +240,53 @@ func (h *Hub) Len() int {
 	return len(h.conns)
 }
 
+// WaitTagged blocks until at least n open connections carry tag, and returns nil; or until ctx ends (ctx.Err()) or
+// the hub closes (ErrHubClosed). It wakes on every change of the hub's connections or their tags; it does not
+// poll. A connection cut or closed no longer counts, so after Cut a caller can wait for the reconnections.
+func (h *Hub) WaitTagged(ctx context.Context, tag string, n int) error {
+	for {
+		h.mu.Lock()
+		count := 0
+		for c := range h.conns {
+			if c.Has(tag) {
+				count++
+			}
+		}
+		closed, changed := h.closed, h.changed
+		h.mu.Unlock()
+		switch {
+		case count >= n:
+			return nil
+		case closed:
+			return ErrHubClosed
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// notify wakes the WaitTagged callers.
+func (h *Hub) notify() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.notifyLocked()
+}
+
+// notifyLocked is notify with h.mu held.
+func (h *Hub) notifyLocked() {
+	close(h.changed)
+	h.changed = make(chan struct{})
+}
+
 // Close cuts every connection, refuses new ones and waits for the writers to finish. The server's read loops end
 // on their own when their sockets close.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true
+	h.notifyLocked()
 	h.mu.Unlock()
 	h.Cut(nil)
 	h.wg.Wait()

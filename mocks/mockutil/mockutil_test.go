@@ -1,7 +1,9 @@
 package mockutil
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -123,5 +125,66 @@ func TestHubPublishTagsAndCut(t *testing.T) {
 	h.Cut(nil)
 	if _, _, err := b.ReadMessage(); err == nil {
 		t.Fatal("b not cut")
+	}
+}
+
+// TestHubWaitTagged: WaitTagged returns once enough open connections carry the tag, woken by the tagging itself;
+// a cut connection stops counting; Close ends the wait.
+func TestHubWaitTagged(t *testing.T) {
+	h := NewHub()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := h.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		for {
+			msg, err := c.Read()
+			if err != nil {
+				break
+			}
+			c.Send(map[string]string{"ack": string(msg)})
+			c.Tag(string(msg)) // after the answer is queued, as the mocks tag TagSubscribed
+		}
+		c.Close()
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done, stop := context.WithCancel(context.Background())
+	stop() // a wait on an ended context reports whether the condition holds now, without blocking
+	if err := h.WaitTagged(done, TagSubscribed, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("no connection: %v", err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- h.WaitTagged(ctx, TagSubscribed, 1) }()
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.WriteMessage(websocket.TextMessage, []byte(TagSubscribed)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-waited; err != nil { // bounded by ctx
+		t.Fatalf("wait for the tag: %v", err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, msg, err := c.ReadMessage(); err != nil || !strings.Contains(string(msg), `"ack":"subscribed"`) {
+		t.Fatalf("the answer queued before the tag: %s %v", msg, err)
+	}
+	if err := h.WaitTagged(done, TagSubscribed, 1); err != nil {
+		t.Fatalf("one tagged connection, want 1: %v", err)
+	}
+	if err := h.WaitTagged(done, TagSubscribed, 2); !errors.Is(err, context.Canceled) {
+		t.Fatalf("one tagged connection, want 2: %v", err)
+	}
+	h.Cut(nil)
+	if err := h.WaitTagged(done, TagSubscribed, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cut connection still counts: %v", err)
+	}
+	go func() { waited <- h.WaitTagged(ctx, TagSubscribed, 1) }()
+	h.Close()
+	if err := <-waited; !errors.Is(err, ErrHubClosed) {
+		t.Fatalf("wait across Close: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package okx
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -108,6 +109,13 @@ func (s *Server) Close() error { return s.life.Close(s.hub.Close) }
 
 // Faults is the fault injector of this server.
 func (s *Server) Faults() *mockutil.Faults { return &s.faults }
+
+// WaitSubscribed blocks until at least n private connections are subscribed (logged in, and a subscribe request
+// for the orders channel answered), or until ctx ends or the server closes (the error). Tests call it after
+// starting a stream and before placing the order whose events they expect.
+func (s *Server) WaitSubscribed(ctx context.Context, n int) error {
+	return s.hub.WaitTagged(ctx, mockutil.TagSubscribed, n)
+}
 
 // SetPosition sets the account's signed position in instID, in contracts, at the current mark as entry price.
 func (s *Server) SetPosition(instID string, contracts decimal.Decimal) {

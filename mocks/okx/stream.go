@@ -83,6 +83,9 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 				c.Tag(a.Channel)
 				c.Send(map[string]any{"event": "subscribe", "arg": map[string]string{"channel": a.Channel, "instType": a.InstType}, "connId": connID})
 			}
+			if c.Has(tagOrders) { // logged in, subscribe answered: orders and fills reach it (WaitSubscribed)
+				c.Tag(mockutil.TagSubscribed)
+			}
 		default:
 			wsErr("60019", "Invalid op: "+op.Op)
 		}

@@ -308,32 +308,20 @@ func nextEvent(t *testing.T, ch <-chan venues.Event, pred func(venues.Event) boo
 func TestStreamFillsAndReconnect(t *testing.T) {
 	e := newEnv(t, newMarket(t), "a")
 	events := venuetest.Stream(t, e.ad, 64)
-	placeUntilSeen := func(cid string) venues.Event {
-		// The stream may not be subscribed yet when the first order goes out; orders are cheap, so place until a
-		// NEW for one of them shows up, then wait for its fill.
-		for i := 0; ; i++ {
-			id := cid + strconv.Itoa(i)
-			if _, err := e.ad.Place(ctx(t), ioc(id, venues.Buy, d("0.01"), e.book.Quote().Ask.Add(d("10")))); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case ev := <-events:
-				return nextEventFrom(t, ev, events, func(ev venues.Event) bool { return ev.Fill != nil })
-			case <-time.After(200 * time.Millisecond):
-				if i > 20 {
-					t.Fatal("no stream events")
-				}
-			}
-		}
+	// The user-data websocket is connected at the mock: every event of the order below reaches the stream.
+	venuetesting.WaitSubscribed(t, e.srv, 1)
+	if _, err := e.ad.Place(ctx(t), ioc("s0", venues.Buy, d("0.01"), e.book.Quote().Ask.Add(d("10")))); err != nil {
+		t.Fatal(err)
 	}
-	ev := placeUntilSeen("s")
+	ev := nextEvent(t, events, func(ev venues.Event) bool { return ev.Fill != nil })
 	f := ev.Fill
 	if f.TradeID == "" || !f.Quantity.IsPositive() || !f.Price.IsPositive() || !f.Fee.IsPositive() ||
-		f.FeeAsset != "USDT" || f.Instrument != inst || ev.Order == nil {
+		f.FeeAsset != "USDT" || f.Instrument != inst || ev.Order == nil || f.ClientOrderID != "s0" {
 		t.Fatalf("fill %+v", f)
 	}
 	e.srv.Faults().DropUserStreams()
 	nextEvent(t, events, func(ev venues.Event) bool { return ev.Reconnected })
+	venuetesting.WaitSubscribed(t, e.srv, 1) // the new connection, as the mock sees it
 	if _, err := e.ad.Place(ctx(t), ioc("after1", venues.Buy, d("0.01"), e.book.Quote().Ask.Add(d("10")))); err != nil {
 		t.Fatal(err)
 	}
@@ -341,14 +329,6 @@ func TestStreamFillsAndReconnect(t *testing.T) {
 	if ev.Order.ClientOrderID != "after1" {
 		t.Fatalf("event %+v", ev)
 	}
-}
-
-func nextEventFrom(t *testing.T, first venues.Event, ch <-chan venues.Event, pred func(venues.Event) bool) venues.Event {
-	t.Helper()
-	if pred(first) {
-		return first
-	}
-	return nextEvent(t, ch, pred)
 }
 
 func TestTwoServersIndependent(t *testing.T) {

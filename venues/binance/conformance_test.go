@@ -15,7 +15,7 @@ import (
 func TestConformance(t *testing.T) {
 	venuetest.Run(t, func(t *testing.T) venuetest.Harness {
 		e := newEnv(t, newMarket(t), "a")
-		return &venuetesting.Harness{Adapter: e.ad, Book: e.book, Faults: e.srv.Faults(), Sent: e.sent,
+		return &venuetesting.Harness{Adapter: e.ad, Book: e.book, Faults: e.srv.Faults(), Streams: e.srv, Sent: e.sent,
 			SetPos: func(q decimal.Decimal) { e.srv.SetPosition("BTCUSDT", q, decimal.NewFromInt(10490)) },
 			Bad:    func() venues.Venue { return newAdapter(t, "a", e.srv, "wrong-secret") },
 			Stale: func() venues.Venue {

@@ -14,7 +14,7 @@ import (
 func TestConformance(t *testing.T) {
 	venuetest.Run(t, func(t *testing.T) venuetest.Harness {
 		f := newFixture(t)
-		return &venuetesting.Harness{Adapter: f.ad, Book: f.book, Faults: f.srv.Faults(), Sent: f.sent,
+		return &venuetesting.Harness{Adapter: f.ad, Book: f.book, Faults: f.srv.Faults(), Streams: f.srv, Sent: f.sent,
 			SetPos: func(q decimal.Decimal) { f.srv.SetPosition("BTCUSDT", q, decimal.NewFromInt(10490)) },
 			Bad:    func() venues.Venue { return newAdapter(t, f.srv, "wrong-secret") },
 			Stale: func() venues.Venue {

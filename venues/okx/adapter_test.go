@@ -267,36 +267,19 @@ func nextEvent(t *testing.T, ch <-chan venues.Event, pred func(venues.Event) boo
 func TestStreamFillsInBTCAndReconnect(t *testing.T) {
 	e := newEnv(t, nil)
 	events := venuetest.Stream(t, e.ad, 256)
-	// The stream may not be subscribed when the first order goes out: place until one shows up.
-	fillFor := func(prefix string) venues.Fill {
-		for i := 0; ; i++ {
-			id := prefix + string(rune('a'+i))
-			if _, err := e.ad.Place(ctx(t), ioc(id, venues.Buy, d("0.03"), e.book.Quote().Ask.Add(d("20")))); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case ev := <-events:
-				ev = func() venues.Event {
-					if ev.Fill != nil && ev.Fill.ClientOrderID == id {
-						return ev
-					}
-					return nextEvent(t, events, func(ev venues.Event) bool { return ev.Fill != nil && ev.Fill.ClientOrderID == id })
-				}()
-				return *ev.Fill
-			case <-time.After(300 * time.Millisecond):
-				if i > 20 {
-					t.Fatal("no stream events")
-				}
-			}
-		}
+	// Logged in and the subscribe answered at the mock: every event of the order below reaches the stream.
+	venuetesting.WaitSubscribed(t, e.srv, 1)
+	if _, err := e.ad.Place(ctx(t), ioc("sa", venues.Buy, d("0.03"), e.book.Quote().Ask.Add(d("20")))); err != nil {
+		t.Fatal(err)
 	}
-	f := fillFor("s")
+	f := *nextEvent(t, events, func(ev venues.Event) bool { return ev.Fill != nil && ev.Fill.ClientOrderID == "sa" }).Fill
 	if f.TradeID == "" || f.Instrument != inst || !f.Fee.IsPositive() || f.FeeAsset != "USDT" || f.Venue != "okx" ||
 		!f.Quantity.IsPositive() || f.Quantity.GreaterThan(d("0.03")) || !f.Quantity.Mod(d("0.01")).IsZero() {
 		t.Fatalf("fill %+v", f)
 	}
 	e.srv.Faults().DropUserStreams()
 	nextEvent(t, events, func(ev venues.Event) bool { return ev.Reconnected })
+	venuetesting.WaitSubscribed(t, e.srv, 1) // the new connection, as the mock sees it
 	if _, err := e.ad.Place(ctx(t), ioc("after1", venues.Buy, d("0.01"), e.book.Quote().Ask.Add(d("20")))); err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +312,7 @@ func TestClassifyTable(t *testing.T) {
 func TestConformance(t *testing.T) {
 	venuetest.Run(t, func(t *testing.T) venuetest.Harness {
 		e := newEnv(t, nil)
-		return &venuetesting.Harness{Adapter: e.ad, Book: e.book, Faults: e.srv.Faults(), Sent: e.sent,
+		return &venuetesting.Harness{Adapter: e.ad, Book: e.book, Faults: e.srv.Faults(), Streams: e.srv, Sent: e.sent,
 			SetPos: func(q decimal.Decimal) { e.srv.SetPosition(instID, q.Div(d("0.01"))) },
 			Bad:    func() venues.Venue { return newAdapter(t, e.srv, "wrong-secret", pass, nil) },
 			Stale: func() venues.Venue {

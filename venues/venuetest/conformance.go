@@ -39,6 +39,11 @@ type Harness interface {
 	Fail5xxAfterAccept(n int)
 	DropResponseAfterAccept(n int)
 	DropStreams()
+	// WaitSubscribed blocks until at least n private-stream connections are open at the mock and subscribed to
+	// the account's pushes (what that takes is the venue's: connected, logged in, subscribe answered), or until
+	// ctx ends (its error). A dropped connection no longer counts. Scenarios call it after starting a stream and
+	// before placing the order whose events they expect, instead of retrying on a timer.
+	WaitSubscribed(ctx context.Context, n int) error
 	// Executed is the base quantity the venue's own record says it executed for a client order id, and whether
 	// it knows the id at all (the judge of every scenario, not the adapter).
 	Executed(clientID string) (decimal.Decimal, bool)
@@ -425,8 +430,23 @@ func scDropped(t *testing.T, h Harness) {
 	}
 }
 
-// streamed starts the adapter's stream and returns its events; it ends with the test.
-func streamed(t *testing.T, h Harness) <-chan venues.Event { return Stream(t, h.Venue(), 256) }
+// streamed starts the adapter's stream, waits until the mock has it subscribed, and returns its events; the
+// stream ends with the test.
+func streamed(t *testing.T, h Harness) <-chan venues.Event {
+	t.Helper()
+	events := Stream(t, h.Venue(), 256)
+	waitSubscribed(t, h)
+	return events
+}
+
+// waitSubscribed waits until one private-stream connection of the mock is subscribed; the test fails if none is
+// within 10 s (a bound on a broken stream, not a pace).
+func waitSubscribed(t *testing.T, h Harness) {
+	t.Helper()
+	if err := h.WaitSubscribed(cctx(t), 1); err != nil {
+		t.Fatalf("the private stream was not subscribed at the venue: %v", err)
+	}
+}
 
 // Stream starts v's private stream with an event buffer of size buf and returns its events. When the test ends the
 // stream's context is cancelled, and the test fails unless Stream then returns context.Canceled within 5 s.
@@ -465,34 +485,20 @@ func NextEvent(t testing.TB, ch <-chan venues.Event, timeout time.Duration, pred
 	}
 }
 
-// fillOf places IOCs until the stream delivers a fill for one of them (the stream may not be subscribed when the
-// first goes out; the wait is a deadline, not a synchronization), and returns that fill.
+// fillOf places one IOC through the ask and returns the first fill the stream delivers for it; the test fails if
+// none arrives within 10 s. The stream must be subscribed at the mock already (streamed, or WaitSubscribed after a
+// reconnect), so the order's events cannot be missed.
 func fillOf(t *testing.T, h Harness, events <-chan venues.Event, prefix string) venues.Fill {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	placed := map[string]bool{}
-	for i := 0; ; i++ {
-		px := through(t, h, venues.Buy)
-		id := idSeq(prefix)
-		if _, err := h.Venue().Place(cctx(t), ioc(id, h.Instrument(), venues.Buy, lots(t, h, 1, px), px)); err != nil {
-			t.Fatal(err)
-		}
-		placed[id] = true
-		tick := time.After(300 * time.Millisecond)
-		for {
-			select {
-			case ev := <-events:
-				if ev.Fill != nil && placed[ev.Fill.ClientOrderID] {
-					return *ev.Fill
-				}
-				continue
-			case <-tick:
-			case <-deadline:
-				t.Fatal("no fill arrived on the stream")
-			}
-			break
-		}
+	px := through(t, h, venues.Buy)
+	id := idSeq(prefix)
+	if _, err := h.Venue().Place(cctx(t), ioc(id, h.Instrument(), venues.Buy, lots(t, h, 1, px), px)); err != nil {
+		t.Fatal(err)
 	}
+	ev := NextEvent(t, events, 10*time.Second, func(ev venues.Event) bool {
+		return ev.Fill != nil && ev.Fill.ClientOrderID == id
+	})
+	return *ev.Fill
 }
 
 func scStreamFills(t *testing.T, h Harness) {
@@ -521,6 +527,7 @@ func scStreamReconnect(t *testing.T, h Harness) {
 			t.Fatal("no Reconnected event after the stream was dropped")
 		}
 	}
+	waitSubscribed(t, h) // Reconnected follows the adapter's own open; this is the venue's side of it
 	fillOf(t, h, events, "z")
 }
 
@@ -730,7 +737,7 @@ func scAmendUnknown(t *testing.T, h Harness) {
 func scAmendStream(t *testing.T, h Harness) {
 	am := amender(t, h)
 	events := streamed(t, h)
-	fillOf(t, h, events, "as") // the stream is live
+	fillOf(t, h, events, "as") // the stream delivers
 	req := placeResting(t, h, "as")
 	px := req.Price.Sub(rules(t, h).TickSize.Mul(decimal.NewFromInt(10)))
 	if _, err := am.Amend(cctx(t), venues.AmendRequest{Instrument: h.Instrument(), ClientOrderID: req.ClientOrderID, Price: px}); err != nil {

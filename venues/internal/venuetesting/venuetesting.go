@@ -180,11 +180,28 @@ type Faults interface {
 	DropUserStreams()
 }
 
+// Streams is what every mock server offers to wait for its private-stream connections: WaitSubscribed blocks until
+// at least n are subscribed to the account's pushes, or ctx ends.
+type Streams interface {
+	WaitSubscribed(ctx context.Context, n int) error
+}
+
+// WaitSubscribed waits until at least n private-stream connections of s are subscribed; the test fails if they are
+// not within 10 s (a bound on a broken stream, not a pace).
+func WaitSubscribed(t testing.TB, s Streams, n int) {
+	t.Helper()
+	if err := s.WaitSubscribed(Ctx(t), n); err != nil {
+		t.Fatalf("waiting for %d subscribed private stream(s) at the mock: %v", n, err)
+	}
+}
+
 // Harness is a venuetest.Harness from the parts each adapter supplies.
 type Harness struct {
 	Adapter venues.Venue
 	Book    *market.Venue
 	Faults  Faults
+	// Streams is the mock server, for WaitSubscribed.
+	Streams Streams
 	// SetPos sets the account's position in base units; Bad and Stale build adapters on the same mock with a
 	// wrong secret and a clock outside the venue's window; Exec reads the mock's executed base quantity.
 	SetPos func(qty decimal.Decimal)
@@ -219,3 +236,8 @@ func (h *Harness) DropResponseAfterAccept(n int)              { h.Faults.DropRes
 func (h *Harness) DropStreams()                               { h.Faults.DropUserStreams() }
 func (h *Harness) Executed(id string) (decimal.Decimal, bool) { return h.Exec(id) }
 func (h *Harness) Requests() int64                            { return h.Sent.Sent() }
+
+// WaitSubscribed waits on the mock (Streams) for n subscribed private-stream connections.
+func (h *Harness) WaitSubscribed(ctx context.Context, n int) error {
+	return h.Streams.WaitSubscribed(ctx, n)
+}
