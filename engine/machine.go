@@ -237,7 +237,7 @@ func (m *machine) Step(ev Event, now time.Time) []Command {
 		}
 		for _, c := range m.childrenToResolve() {
 			out = append(out, Command{Kind: CmdResolve, Venue: c.v.name, Request: gateway.Request{
-				Kind: gateway.Resolve, Parent: m.req.ID, Seq: c.seq,
+				Kind: gateway.Resolve, Parent: m.req.ID, Seq: c.seq, Booked: c.booked,
 				Order: venues.OrderRequest{ClientOrderID: c.id, Instrument: m.req.Instrument, Side: m.req.Side,
 					Quantity: c.qty, Price: c.price, ReduceOnly: m.req.ReduceOnly, Type: venues.Limit, TimeInForce: venues.IOC},
 			}})

@@ -881,7 +881,8 @@ func (g *Gateway) onResolve(ctx context.Context, r Request) {
 	if _, ok := g.orders[id]; ok {
 		return
 	}
-	o := &order{parent: r.Parent, seq: r.Seq, sink: r.Sink, req: r.Order, state: lifecycle.Unknown, sentAt: time.Now()}
+	o := &order{parent: r.Parent, seq: r.Seq, sink: r.Sink, req: r.Order, state: lifecycle.Unknown, sentAt: time.Now(),
+		booked: decimal.Max(r.Booked, decimal.Zero)}
 	g.orders[id] = o
 	for _, f := range g.orphans[id] {
 		o.booked = o.booked.Add(f.Quantity)

@@ -159,6 +159,9 @@ type Request struct {
 	// Cancel, Resolve: Order.ClientOrderID. Resolve also takes Seq and Order.Quantity for the journal.
 	// Decided is the wall time the parent decided to send (benchmarks: decision to wire); zero if unknown.
 	Decided time.Time
+	// Booked is, for Resolve, the quantity of the order's fills its parent already holds from the journal, so the
+	// gateway looks only for the fills beyond it.
+	Booked decimal.Decimal
 }
 
 // Retry is the one table of retries, back-offs and waits for every call a gateway makes. Durations are wall
