@@ -1,11 +1,13 @@
-// Package engine owns the lifecycle of parent orders. Each parent has one owner goroutine (invariant 7): it plans
-// the parent once (router allocation over the venues' volume shares × ops weights, a randomized TWAP schedule per
-// venue), then reacts to timers, child results, fills and cancels arriving on channels, and publishes an immutable
-// Report snapshot after every change for readers. Venue I/O for a child runs in a short-lived goroutine the owner
-// starts and waits for; its outcome comes back on a channel. A child whose outcome is unknown is resolved by
-// querying the venue by its client order id and is resent, with the same id, only if the venue says it does not
-// exist (invariant 4); until then nothing else is sent for that parent on that venue. A venue that keeps failing
-// (breaker open, or rejections in a row) is taken out of the parent and its remainder is reallocated to the
-// healthy venues. Fills from the venues' private streams are booked once in the positions ledger and routed to
-// their parent by client order id.
+// Package engine owns the lifecycle of parent orders. Submit plans a parent once (router allocation over the
+// venues' volume shares × ops weights, read through the gateways; a randomized TWAP schedule per venue) and
+// journals it. From then on its decisions are a pure state machine (machine.Step: state, event, now → state,
+// commands; no clock, goroutine, logger or I/O inside) and one runner goroutine owns it (invariant 7): the runner
+// feeds the machine the gateways' updates (accepted, refused, unknown, resolved, fills, health), its timer on the
+// simulated clock, cancels and ops changes, and carries out the commands — requests to the gateway of a venue and
+// instrument, journal writes, events on the bus, snapshots for readers. A child whose outcome is unknown blocks
+// its venue for that parent until its gateway resolves it (invariant 4); a venue whose breaker opens, that keeps
+// rejecting, or that ops disable is taken out of the parent and its unsent remainder moved to the healthy
+// venues. Start recovers the journal (ended parents as their summaries, working ones as machines), prepares each
+// gateway (fills made while down, stray orders, the ledger's positions) and resumes; Stop stops new children,
+// waits for those being placed, then stops the gateways.
 package engine
