@@ -88,22 +88,18 @@ func (a *Adapter) decode(msg []byte) (venues.Event, bool, error) {
 	if err := json.Unmarshal(msg, &head); err != nil {
 		return venues.Event{}, false, err
 	}
-	if head.Event != futures.UserDataEventTypeOrderTradeUpdate && head.Event != futures.UserDataEventTypeListenKeyExpired {
-		return venues.Event{}, false, nil
-	}
-	var ev futures.WsUserDataEvent
-	if err := json.Unmarshal(msg, &ev); err != nil {
-		if strings.Contains(err.Error(), "unexpected event type") {
-			return venues.Event{}, false, nil
-		}
-		return venues.Event{}, false, err
-	}
-	switch ev.Event {
+	switch head.Event {
 	case futures.UserDataEventTypeListenKeyExpired:
 		return venues.Event{}, false, errors.Join(errStreamBroken, errors.New("listenKey expired"))
 	case futures.UserDataEventTypeOrderTradeUpdate:
 	default:
 		return venues.Event{}, false, nil
+	}
+	// The order update's own part of go-binance's event type, decoded straight from the message (WsUserDataEvent's
+	// UnmarshalJSON parses the whole message once more into a generic tree before doing the same).
+	ev := futures.WsUserDataEvent{Event: head.Event, Time: head.Time}
+	if err := json.Unmarshal(msg, &ev.WsUserDataOrderTradeUpdate); err != nil {
+		return venues.Event{}, false, err
 	}
 	u := &ev.OrderTradeUpdate
 	inst, ok := a.instrumentOf(u.Symbol)
