@@ -435,15 +435,8 @@ func (m *machine) applyOrder(c *mchild, o venues.Order) {
 	if c.state.Final() {
 		return
 	}
-	switch o.Status {
-	case venues.StatusFilled:
-		c.state = lifecycle.Filled
-	case venues.StatusCanceled:
-		c.state = lifecycle.Cancelled
-	case venues.StatusExpired:
-		c.state = lifecycle.Expired
-	case venues.StatusRejected:
-		c.state = lifecycle.Rejected
+	if st, ended := lifecycle.Ended(string(o.Status)); ended {
+		c.state = st
 	}
 }
 

@@ -1029,19 +1029,10 @@ func (g *Gateway) applyOrder(o *order, vo venues.Order) {
 		return
 	}
 	o.status = vo.Status
-	switch vo.Status {
-	case venues.StatusFilled:
-		o.state = lifecycle.Filled
-	case venues.StatusCanceled:
-		o.state = lifecycle.Cancelled
-	case venues.StatusExpired:
-		o.state = lifecycle.Expired
-	case venues.StatusRejected:
-		o.state = lifecycle.Rejected
-	default:
-		if o.state != lifecycle.CancelPending {
-			o.state = lifecycle.Open
-		}
+	if st, ended := lifecycle.Ended(string(vo.Status)); ended {
+		o.state = st
+	} else if o.state != lifecycle.CancelPending {
+		o.state = lifecycle.Open
 	}
 	if o.state.Final() && o.fillDue.IsZero() {
 		o.fillDue = time.Now().Add(g.retry.FillWait)

@@ -108,3 +108,20 @@ func Move(from, to State) (State, error) {
 	}
 	return to, nil
 }
+
+// Ended maps a venue's normalized final order status (venues.OrderStatus: "filled", "canceled", "expired",
+// "rejected") onto the final state it means; ok is false for a status that is not final ("new",
+// "partially_filled") or not known.
+func Ended(status string) (st State, ok bool) {
+	switch status {
+	case "filled":
+		return Filled, true
+	case "canceled":
+		return Cancelled, true
+	case "expired":
+		return Expired, true
+	case "rejected":
+		return Rejected, true
+	}
+	return "", false
+}

@@ -65,3 +65,16 @@ func TestLiveAndFinalPartition(t *testing.T) {
 		t.Error("MayHaveReached wrong")
 	}
 }
+
+func TestEnded(t *testing.T) {
+	for status, want := range map[string]State{"filled": Filled, "canceled": Cancelled, "expired": Expired, "rejected": Rejected} {
+		if got, ok := Ended(status); !ok || got != want || !got.Final() {
+			t.Errorf("Ended(%q) = %s, %v; want %s", status, got, ok, want)
+		}
+	}
+	for _, status := range []string{"new", "partially_filled", "", "cancelled", "FILLED"} {
+		if _, ok := Ended(status); ok {
+			t.Errorf("Ended(%q) says final", status)
+		}
+	}
+}
