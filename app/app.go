@@ -106,6 +106,14 @@ func (a *App) Clock() clock.Clock { return a.clk }
 // Mocks are the mock venues the app runs (nil if none).
 func (a *App) Mocks() *Mocks { return a.mocks }
 
+// JournalStats are the journal's group-commit counters (zero before Start).
+func (a *App) JournalStats() journal.CommitStats {
+	if a.jrnl == nil {
+		return journal.CommitStats{}
+	}
+	return a.jrnl.CommitStats()
+}
+
 // Engine is the app's engine (for embedding tests).
 func (a *App) Engine() *engine.Engine { return a.eng }
 

@@ -123,7 +123,7 @@ func TestSeedRebalanceEndToEnd(t *testing.T) {
 	if len(before.Aggregate) != 1 || !before.Aggregate[0].Position.Equal(d("-11.988")) {
 		t.Fatalf("starting aggregate = %+v, want -11.988", before.Aggregate)
 	}
-	var created engine.Report
+	var created api.Order
 	if code := call(t, a, rebalancerToken, "POST", "/v1/orders", seedOrder("rb-e2e"), &created); code != http.StatusCreated {
 		t.Fatalf("create: status %d", code)
 	}
@@ -137,9 +137,9 @@ func TestSeedRebalanceEndToEnd(t *testing.T) {
 		t.Fatalf("changed body: status %d, want 409", code)
 	}
 	waitDone(t, a, "rb-e2e", 45*time.Second)
-	var rep engine.Report
+	var rep api.Order
 	call(t, a, viewerToken, "GET", "/v1/orders/rb-e2e", nil, &rep)
-	if rep.State != engine.Done {
+	if rep.State != api.StateDone {
 		t.Fatalf("state %s (%s)", rep.State, rep.Reason)
 	}
 	if !rep.Filled.Equal(d("2.216")) || !rep.Residual.Equal(d("0.0006")) {
@@ -255,7 +255,7 @@ func TestAPIRejectsBadInputAndChangesNothing(t *testing.T) {
 			}
 		})
 	}
-	var list struct{ Orders []engine.Report }
+	var list api.OrderList
 	call(t, a, viewerToken, "GET", "/v1/orders", nil, &list)
 	if len(list.Orders) != 0 {
 		t.Fatalf("bad requests created orders: %+v", list.Orders)
@@ -281,18 +281,19 @@ func TestOpsWeightsHaltAndCancel(t *testing.T) {
 	}
 	o := seedOrder("rb-b-only")
 	o.Quantity = "0.5"
-	var rep engine.Report
-	if code := call(t, a, rebalancerToken, "POST", "/v1/orders", o, &rep); code != 201 {
+	var created api.Order
+	if code := call(t, a, rebalancerToken, "POST", "/v1/orders", o, &created); code != 201 {
 		t.Fatalf("create: %d", code)
 	}
-	if len(rep.Venues) != 1 || rep.Venues[0].Venue != "b" || !rep.Venues[0].Allocated.Equal(d("0.5")) {
-		t.Fatalf("allocation with a at weight 0: %+v", rep.Venues)
+	if len(created.Venues) != 1 || created.Venues[0].Venue != "b" || !created.Venues[0].Allocated.Equal(d("0.5")) {
+		t.Fatalf("allocation with a at weight 0: %+v", created.Venues)
 	}
 	// Cancel it: it ends cancelled, what filled stays filled, nothing is left open at the venue.
-	if code := call(t, a, rebalancerToken, "DELETE", "/v1/orders/rb-b-only", nil, &rep); code != http.StatusAccepted {
+	var cancelled api.Order
+	if code := call(t, a, rebalancerToken, "DELETE", "/v1/orders/rb-b-only", nil, &cancelled); code != http.StatusAccepted {
 		t.Fatalf("cancel: %d", code)
 	}
-	rep = waitDone(t, a, "rb-b-only", 20*time.Second)
+	rep := waitDone(t, a, "rb-b-only", 20*time.Second)
 	if rep.State != engine.Cancelled {
 		t.Fatalf("state %s after cancel", rep.State)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/execd-dev/execd/api"
 	"github.com/execd-dev/execd/app"
 	"github.com/execd-dev/execd/engine"
 )
@@ -36,12 +37,7 @@ func checkAgainstVenues(t *testing.T, a *app.App, rep engine.Report) {
 	if !executed.Equal(rep.Filled) {
 		t.Errorf("venues executed %s, report filled %s", executed, rep.Filled)
 	}
-	var pos struct {
-		Venues []struct {
-			Venue    string
-			Position decimal.Decimal
-		}
-	}
+	var pos api.PositionsView
 	call(t, a, viewerToken, "GET", "/v1/positions", nil, &pos)
 	for _, p := range pos.Venues {
 		if got := a.Mocks().Venue(p.Venue).Control.Position("BTC-USDT-PERP"); !got.Equal(p.Position) {

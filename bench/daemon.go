@@ -16,7 +16,6 @@ import (
 	"github.com/execd-dev/execd/app"
 	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/config"
-	"github.com/execd-dev/execd/engine"
 )
 
 // DaemonRun is how strategy (d) runs: the whole daemon (API, engine, router, randomized TWAP, risk, journal,
@@ -87,13 +86,13 @@ func (s *Setup) RunDaemon(ctx context.Context, o DaemonRun, seed int64, side int
 	}
 	req := api.OrderRequest{ID: fmt.Sprintf("bench-%d-%s-%s", seed, sideName, qty), Instrument: cfg.Instruments[0],
 		Side: sideName, Quantity: qty.String(), Duration: s.Horizon.String(), MaxSlippageBps: &band}
-	var rep engine.Report
+	var rep api.Order
 	if err := cl.Do(ctx, http.MethodPost, "/v1/orders", req, &rep); err != nil {
 		return Execution{}, err
 	}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	for rep.State == engine.Working {
+	for rep.State == api.StateWorking {
 		select {
 		case <-ctx.Done():
 			return Execution{}, fmt.Errorf("bench: seed %d %s %s still working after %v (filled %s)", seed, sideName, qty,
@@ -104,7 +103,7 @@ func (s *Setup) RunDaemon(ctx context.Context, o DaemonRun, seed int64, side int
 			return Execution{}, err
 		}
 	}
-	if rep.State != engine.Done {
+	if rep.State != api.StateDone {
 		return Execution{}, fmt.Errorf("bench: seed %d %s %s ended %s: %s", seed, sideName, qty, rep.State, rep.Reason)
 	}
 	return s.measure(mocks.Market.Takes(), a, side, qty.InexactFloat64())

@@ -221,6 +221,7 @@ func Throughput(ctx context.Context, o ThroughputOptions) (ThroughputResult, err
 		}
 	}
 	n0, cpu0, t0 := len(mv.Control.Orders()), tpCPU(), time.Now()
+	j0 := d.JournalStats()
 	tr.count(true)
 	tpSleep(ctx, o.Window)
 	tr.count(false)
@@ -229,6 +230,7 @@ func Throughput(ctx context.Context, o ThroughputOptions) (ThroughputResult, err
 	}
 	end := time.Now()
 	recs, cpu1, t1 := mv.Control.Orders(), tpCPU(), time.Now()
+	j1 := d.JournalStats()
 	var late []string
 	if d := t1.Sub(end); d > 100*time.Millisecond {
 		late = append(late, fmt.Sprintf("Reading the mock's order records at the end of the full-path window took %.1f s "+
@@ -287,6 +289,12 @@ func Throughput(ctx context.Context, o ThroughputOptions) (ThroughputResult, err
 		res.Ratio = res.FullPathPerSecond / res.BarePerSecond
 	}
 	res.Notes = append(tpNotes(res), late...)
+	if commits := j1.Commits - j0.Commits; commits > 0 && res.FullPathChildren > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("Journal in the full-path window: %d commits (one fsync each) of %d records: "+
+			"%.2f commits and %.2f records per child, %.1f records per commit.", commits, j1.Written-j0.Written,
+			float64(commits)/float64(res.FullPathChildren), float64(j1.Written-j0.Written)/float64(res.FullPathChildren),
+			float64(j1.Written-j0.Written)/float64(commits)))
+	}
 	if res.FullPathChildren == 0 || res.BareOrders == 0 {
 		return res, fmt.Errorf("throughput: no orders measured (full path %d, bare %d)", res.FullPathChildren, res.BareOrders)
 	}

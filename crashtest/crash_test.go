@@ -20,11 +20,11 @@ import (
 	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
+	"github.com/execd-dev/execd/api"
 	"github.com/execd-dev/execd/app"
 	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/config"
 	"github.com/execd-dev/execd/configs"
-	"github.com/execd-dev/execd/engine"
 )
 
 const (
@@ -272,13 +272,13 @@ func trial(t *testing.T, seed uint64, kind string) (mode string, crashed bool, e
 	if err != nil || (code != http.StatusOK && code != http.StatusCreated) {
 		return mode, crashed, fmt.Errorf("retry after restart: %d %v", code, err)
 	}
-	var rep engine.Report
+	var rep api.Order
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if _, err := call(d.addr, viewerToken, "GET", "/v1/orders/rb-crash", nil, &rep); err != nil {
 			return mode, crashed, err
 		}
-		if rep.State != engine.Working {
+		if rep.State != api.StateWorking {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -290,9 +290,9 @@ func trial(t *testing.T, seed uint64, kind string) (mode string, crashed bool, e
 }
 
 // judge compares the final order with the venues' own records.
-func judge(d *daemon, ms *app.Mocks, rep engine.Report) error {
+func judge(d *daemon, ms *app.Mocks, rep api.Order) error {
 	var problems []string
-	if rep.State != engine.Done || !rep.Filled.Equal(decimal.RequireFromString("2.216")) {
+	if rep.State != api.StateDone || !rep.Filled.Equal(decimal.RequireFromString("2.216")) {
 		problems = append(problems, fmt.Sprintf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason))
 	}
 	executed := decimal.Zero
@@ -312,12 +312,7 @@ func judge(d *daemon, ms *app.Mocks, rep engine.Report) error {
 	if !executed.Equal(rep.Filled) {
 		problems = append(problems, fmt.Sprintf("venues executed %s, report filled %s", executed, rep.Filled))
 	}
-	var pos struct {
-		Venues []struct {
-			Venue    string
-			Position decimal.Decimal
-		}
-	}
+	var pos api.PositionsView
 	if _, err := call(d.addr, viewerToken, "GET", "/v1/positions", nil, &pos); err != nil {
 		return err
 	}

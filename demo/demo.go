@@ -24,7 +24,6 @@ import (
 	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/config"
 	"github.com/execd-dev/execd/configs"
-	"github.com/execd-dev/execd/engine"
 )
 
 // Scenario is a demo: a config derived from the default one and the order the rebalancer submits.
@@ -89,10 +88,9 @@ type Options struct {
 	WallLimit time.Duration
 }
 
-// Result is what `demo -json` prints. Order holds the API's order body (api.Order); it is decoded into
-// engine.Report, whose JSON names are the same, for the callers that compare it with the engine's states.
+// Result is what `demo -json` prints: the final order as the API sent it, and the positions after.
 type Result struct {
-	Order     engine.Report     `json:"order"`
+	Order     api.Order         `json:"order"`
 	Positions api.PositionsView `json:"positions"`
 }
 

@@ -123,8 +123,8 @@ func TestFollowerResumesAfterDrop(t *testing.T) {
 	if r.err != nil || r.o.State != api.StateDone || !r.o.Filled.Equal(decimal.NewFromInt(1)) {
 		t.Fatalf("follow: %+v %v", r.o, r.err)
 	}
-	var final engine.Report
-	if err := json.Unmarshal(r.raw, &final); err != nil || final.State != engine.Done {
+	var final api.Order
+	if err := json.Unmarshal(r.raw, &final); err != nil || final.State != api.StateDone {
 		t.Fatalf("final JSON %s: %v", r.raw, err)
 	}
 	// 0.1 and 0.2 from the first stream, 0.3 from the GET after the drop, 0.3 again replayed, then the report.

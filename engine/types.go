@@ -48,44 +48,46 @@ const (
 	Failed    State = "failed"
 )
 
-// Report is an immutable snapshot of a parent order (the body of GET /v1/orders/{id}).
+// Report is an immutable snapshot of a parent order, in memory: the engine's bus events carry it as a Go value,
+// the API maps it onto its own api.Order and the journal keeps journal.Summary (invariant 17). Nothing marshals it,
+// so it has no JSON tags.
 type Report struct {
-	ID             string          `json:"id"`
-	State          State           `json:"state"`
-	Instrument     string          `json:"instrument"`
-	Side           venues.Side     `json:"side"`
-	Quantity       decimal.Decimal `json:"quantity"`
-	ReduceOnly     bool            `json:"reduce_only"`
-	Duration       string          `json:"duration"`
-	MaxSlippageBps int             `json:"max_slippage_bps"`
-	LimitPrice     *string         `json:"limit_price"`
-	Filled         decimal.Decimal `json:"filled"`
-	Residual       decimal.Decimal `json:"residual"`
-	Unfilled       decimal.Decimal `json:"unfilled"` // allocated but not filled (band, cancel, venue failures)
-	AvgPrice       *string         `json:"avg_price"`
-	ArrivalPrice   decimal.Decimal `json:"arrival_price"`
-	ShortfallBps   *string         `json:"shortfall_bps"`
-	Fees           decimal.Decimal `json:"fees"`
-	ChildOrders    int             `json:"child_orders"`
-	CreatedAt      time.Time       `json:"created_at"`
-	Deadline       time.Time       `json:"deadline"`
-	UpdatedAt      time.Time       `json:"updated_at"`
-	EndedAt        *time.Time      `json:"ended_at"`
-	Reason         string          `json:"reason,omitempty"`
-	Venues         []VenueReport   `json:"venues"`
+	ID             string
+	State          State
+	Instrument     string
+	Side           venues.Side
+	Quantity       decimal.Decimal
+	ReduceOnly     bool
+	Duration       string
+	MaxSlippageBps int
+	LimitPrice     *string
+	Filled         decimal.Decimal
+	Residual       decimal.Decimal
+	Unfilled       decimal.Decimal // allocated but not filled (band, cancel, venue failures)
+	AvgPrice       *string
+	ArrivalPrice   decimal.Decimal
+	ShortfallBps   *string
+	Fees           decimal.Decimal
+	ChildOrders    int
+	CreatedAt      time.Time
+	Deadline       time.Time
+	UpdatedAt      time.Time
+	EndedAt        *time.Time
+	Reason         string
+	Venues         []VenueReport
 }
 
 // VenueReport is one venue's part of a parent.
 type VenueReport struct {
-	Venue       string          `json:"venue"`
-	VolumeShare decimal.Decimal `json:"volume_share"`
-	Weight      decimal.Decimal `json:"weight"`
-	Allocated   decimal.Decimal `json:"allocated"`
-	Filled      decimal.Decimal `json:"filled"`
-	AvgPrice    *string         `json:"avg_price"`
-	ChildOrders int             `json:"child_orders"`
-	Rejected    int             `json:"rejected"`
-	Out         string          `json:"out,omitempty"` // why the venue was taken out of this parent
+	Venue       string
+	VolumeShare decimal.Decimal
+	Weight      decimal.Decimal
+	Allocated   decimal.Decimal
+	Filled      decimal.Decimal
+	AvgPrice    *string
+	ChildOrders int
+	Rejected    int
+	Out         string // why the venue was taken out of this parent
 }
 
 // ErrorKind says what went wrong with a request, for the API's status codes.

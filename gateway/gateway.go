@@ -145,6 +145,12 @@ type order struct {
 	reads    int
 	reading  bool
 	settled  bool
+	// what was last journaled of it: an outcome already recorded is not written again (the stream and the REST
+	// answer usually both report the end of an order)
+	jState  lifecycle.State
+	jFilled decimal.Decimal
+	jPrice  decimal.Decimal
+	jQty    decimal.Decimal
 }
 
 type resultKind int
@@ -1043,6 +1049,10 @@ func (g *Gateway) applyOrder(o *order, vo venues.Order) {
 // journalOutcome records what the gateway now knows of an order, without waiting for it to be durable: the
 // intent is already durable, and a restart resolves anything the journal lacks by query.
 func (g *Gateway) journalOutcome(o *order) {
+	if o.jState == o.state && o.jFilled.Equal(o.reported) && o.jPrice.Equal(o.req.Price) && o.jQty.Equal(o.req.Quantity) {
+		return
+	}
+	o.jState, o.jFilled, o.jPrice, o.jQty = o.state, o.reported, o.req.Price, o.req.Quantity
 	rec := g.record(o, o.state)
 	id := o.req.ClientOrderID
 	if aj, ok := g.o.Journal.(asyncJournal); ok {

@@ -355,3 +355,15 @@ func (s *Bolt) groupStats() (commits, written uint64) {
 	defer s.group.mu.Unlock()
 	return s.group.commits, s.group.written
 }
+
+// CommitStats are the journal's group-commit counters since it was opened.
+type CommitStats struct {
+	Commits uint64 // transactions committed (each one fsync)
+	Written uint64 // records they wrote
+}
+
+// CommitStats returns the counters; Written / Commits is the mean group size.
+func (s *Bolt) CommitStats() CommitStats {
+	c, w := s.groupStats()
+	return CommitStats{Commits: c, Written: w}
+}

@@ -159,8 +159,9 @@ func TestChildEveryStateRoundTrips(t *testing.T) {
 	}
 }
 
-// oldReport is engine.Report as the engine marshalled it into version 1 parent records (engine/types.go: the
-// field names are its json tags; prices and basis points are decimal strings or null).
+// oldReport is engine.Report as the engine marshalled it into version 1 parent records (the field names were the
+// json tags engine/types.go carried until the engine stopped marshalling it; prices and basis points are decimal
+// strings or null).
 type oldReport struct {
 	ID             string           `json:"id"`
 	State          string           `json:"state"`

@@ -8,8 +8,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/execd-dev/execd/api"
 	"github.com/execd-dev/execd/demo"
-	"github.com/execd-dev/execd/engine"
 )
 
 // TestDemoSeedJSON runs `execd demo -scenario seed -json` in-process and checks the figures the issue asks for:
@@ -29,7 +29,7 @@ func TestDemoSeedJSON(t *testing.T) {
 		t.Fatal("stdout holds more than one JSON value")
 	}
 	o := res.Order
-	if o.State != engine.Done || !o.Filled.Equal(decimal.RequireFromString("2.216")) || !o.Residual.Equal(decimal.RequireFromString("0.0006")) {
+	if o.State != api.StateDone || !o.Filled.Equal(decimal.RequireFromString("2.216")) || !o.Residual.Equal(decimal.RequireFromString("0.0006")) {
 		t.Fatalf("order: state %s filled %s residual %s", o.State, o.Filled, o.Residual)
 	}
 	shares := map[string]string{"a": "0.4", "b": "0.6"}
@@ -55,7 +55,7 @@ func TestDemoDefaultThreeVenues(t *testing.T) {
 		t.Fatalf("stdout: %v\n%s", err, out.String())
 	}
 	o := res.Order
-	if o.State != engine.Done || !o.Filled.Equal(decimal.RequireFromString("2.216")) || len(o.Venues) != 3 {
+	if o.State != api.StateDone || !o.Filled.Equal(decimal.RequireFromString("2.216")) || len(o.Venues) != 3 {
 		t.Fatalf("order: state %s filled %s venues %d", o.State, o.Filled, len(o.Venues))
 	}
 	for _, v := range o.Venues {
