@@ -207,9 +207,6 @@ func (e *Engine) SetVenue(name string, vp VenueParams) error {
 }
 
 func (e *Engine) broadcastParams() {
-	if e.parents == nil {
-		return
-	}
 	prm := e.Params()
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -346,7 +343,9 @@ func (e *Engine) Start(ctx context.Context) error {
 // its instrument (a reconnect to every gateway of the venue).
 func (e *Engine) stream(name string, s Streamer) {
 	events := make(chan venues.Event, 1024)
-	go func() {
+	e.gwg.Add(1)
+	go func() { // the router: ends with the gateways' context, waited for by Stop
+		defer e.gwg.Done()
 		for {
 			select {
 			case ev := <-events:

@@ -159,11 +159,7 @@ type mchild struct {
 }
 
 func newMachine(req Request, pl *plan, prm Params, salt []byte) *machine {
-	m := &machine{req: req, pl: pl, prm: prm, salt: salt, byID: map[string]*mchild{}, state: Working}
-	for _, w := range pl.work {
-		m.venues = append(m.venues, w)
-	}
-	return m
+	return &machine{req: req, pl: pl, prm: prm, salt: salt, venues: pl.work, byID: map[string]*mchild{}, state: Working}
 }
 
 // contribution is what a child commits of its venue's allocation: all of it while it may trade, what traded

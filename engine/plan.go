@@ -185,15 +185,9 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 	return pl, nil
 }
 
-// reducible is how much of a position an order on side may reduce: the size of a position on the other side.
+// reducible is how much of a position an order on side may reduce (gateway.Reducible).
 func reducible(pos decimal.Decimal, side venues.Side) decimal.Decimal {
-	if side == venues.Buy && pos.IsNegative() {
-		return pos.Neg()
-	}
-	if side == venues.Sell && pos.IsPositive() {
-		return pos
-	}
-	return decimal.Zero
+	return gateway.Reducible(pos, side)
 }
 
 func describeExcluded(ex []router.Excluded) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,9 @@ import (
 	"github.com/execd-dev/execd/twap"
 	"github.com/execd-dev/execd/venues"
 )
+
+// maxOrphans bounds the client order ids whose fills are kept for a parent that has not claimed them yet.
+const maxOrphans = 10_000
 
 // Failpoints a gateway passes to Options.Failpoint (crash tests kill the process there).
 const (
@@ -326,8 +330,7 @@ func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(client
 			return nil, fmt.Errorf("%s %s: recovery: reading fills: %w", g.name, g.o.Instrument, err)
 		}
 		for _, f := range fills {
-			if g.o.ClientIDPrefix == "" || len(f.ClientOrderID) < len(g.o.ClientIDPrefix) ||
-				f.ClientOrderID[:len(g.o.ClientIDPrefix)] != g.o.ClientIDPrefix {
+			if !g.ours(f.ClientOrderID) {
 				continue
 			}
 			if err := positions.Check(f); err != nil {
@@ -351,7 +354,7 @@ func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(client
 		}
 		for _, o := range open {
 			id := o.ClientOrderID
-			if g.o.ClientIDPrefix == "" || len(id) < len(g.o.ClientIDPrefix) || id[:len(g.o.ClientIDPrefix)] != g.o.ClientIDPrefix {
+			if !g.ours(id) {
 				continue
 			}
 			if keep != nil && keep(id) {
@@ -589,15 +592,23 @@ func (g *Gateway) refuse(r Request, why Refusal, reason string) {
 // reducible is how much of the position an order on side may still reduce, net of the reservations of every
 // open reduce-only order on that side.
 func (g *Gateway) reducible(side venues.Side) decimal.Decimal {
-	pos := g.o.Ledger.Position(g.key)
-	var room decimal.Decimal
-	switch {
-	case side == venues.Buy && pos.IsNegative():
-		room = pos.Neg()
-	case side == venues.Sell && pos.IsPositive():
-		room = pos
+	return decimal.Max(Reducible(g.o.Ledger.Position(g.key), side).Sub(g.reserved[side]), decimal.Zero)
+}
+
+// Reducible is how much of a position an order on side may reduce: the size of a position on the other side.
+func Reducible(pos decimal.Decimal, side venues.Side) decimal.Decimal {
+	if side == venues.Buy && pos.IsNegative() {
+		return pos.Neg()
 	}
-	return decimal.Max(room.Sub(g.reserved[side]), decimal.Zero)
+	if side == venues.Sell && pos.IsPositive() {
+		return pos
+	}
+	return decimal.Zero
+}
+
+// ours reports whether a client order id carries this engine's prefix.
+func (g *Gateway) ours(id string) bool {
+	return g.o.ClientIDPrefix != "" && strings.HasPrefix(id, g.o.ClientIDPrefix)
 }
 
 func (g *Gateway) reserve(o *order, q decimal.Decimal) {
@@ -1146,7 +1157,9 @@ func (g *Gateway) onJournaledFill(r result) {
 		// A fill of an order this gateway does not know (yet): after a restart, a restored child's fill can come
 		// on the stream before its parent asks to resolve it. Kept for that parent; an external order's fills stay
 		// here, booked in the ledger (the reconcile loop accounts for them).
-		if len(g.orphans[f.ClientOrderID]) < 1000 {
+		// Only orders of ours can be claimed (without a prefix nothing tells them apart); the map is bounded so a flood of unclaimed fills cannot grow it.
+		claimable := g.o.ClientIDPrefix == "" || g.ours(f.ClientOrderID)
+		if claimable && len(g.orphans) < maxOrphans && len(g.orphans[f.ClientOrderID]) < 1000 {
 			g.orphans[f.ClientOrderID] = append(g.orphans[f.ClientOrderID], f)
 		}
 		return

@@ -198,8 +198,9 @@ func newRig(t *testing.T, v *fakeVenue, c rigConfig) *rig {
 	if c.capable {
 		venue = capableVenue{v}
 	}
+	// Every client order id in these tests ("c1", "c9", ...) is one of the engine's own: prefix "c".
 	r.g, err = gateway.New(gateway.Options{Venue: venue, Instrument: inst, Journal: r.cj, Ledger: r.ledger, Breakers: r.brk,
-		State: r.state, Retry: retry, ClientIDPrefix: "x", Limiter: c.limiter,
+		State: r.state, Retry: retry, ClientIDPrefix: "c", Limiter: c.limiter,
 		OnHealth: func(h gateway.Health, reason string) {
 			r.hmu.Lock()
 			r.health = append(r.health, h)
