@@ -104,6 +104,9 @@ type Server struct {
 	closed  bool
 	done    chan struct{} // closed by Close: event streams end
 	streams sync.WaitGroup
+	// streamEnded, set only by tests before any stream starts, is called when an event stream's handler has
+	// released everything it held (its subscription included).
+	streamEnded func()
 }
 
 // New builds the handler.

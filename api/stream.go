@@ -119,7 +119,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	}
 	s.streams.Add(1)
 	s.mu.Unlock()
-	defer s.streams.Done()
+	defer func() {
+		s.streams.Done()
+		if s.streamEnded != nil {
+			s.streamEnded()
+		}
+	}()
 	sub, err := s.o.Events.Subscribe(so)
 	var tooOld *events.TooOldError
 	switch {

@@ -331,6 +331,8 @@ func TestEventsEndOnClose(t *testing.T) {
 func TestEventsClientGoesAway(t *testing.T) {
 	bus := events.New(events.Options{})
 	s, hs := streamServer(t, bus, nil)
+	ended := make(chan struct{})
+	s.streamEnded = func() { close(ended) }
 	c, _, err := dial(t, hs, "view", "")
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +342,12 @@ func TestEventsClientGoesAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
-	s.Close() // waits for the handler: it must end although the client sent no close frame
+	// The handler must end by itself although the client sent no close frame (the server is not closing).
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not end after its client left")
+	}
 	if st := bus.Stats(); st.Subscribers != 0 {
 		t.Fatalf("subscribers after the client left: %+v", st)
 	}

@@ -72,6 +72,7 @@ type App struct {
 
 	ln      net.Listener
 	srv     *http.Server
+	apiSrv  *api.Server // its event streams end, and are waited for, in Stop
 	srvDone chan error
 	bgStop  context.CancelFunc
 	bg      sync.WaitGroup
@@ -242,7 +243,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("listen: %w", err)
 	}
 	a.srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second}
-	a.srv.RegisterOnShutdown(h.Close) // Shutdown does not wait for websockets: end the event streams
+	a.apiSrv = h // Shutdown does not wait for websockets: Stop ends the event streams and waits for them
 	a.srvDone = make(chan error, 1)
 	go func() { a.srvDone <- a.srv.Serve(a.ln) }()
 	close(a.ready)
@@ -302,6 +303,9 @@ func (a *App) Stop(ctx context.Context) error {
 		if err := a.srv.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http: %w", err))
 		}
+	}
+	if a.apiSrv != nil {
+		a.apiSrv.Close() // every /v1/events handler has returned when this does
 	}
 	if a.eng != nil {
 		if err := a.eng.Stop(ctx); err != nil {

@@ -63,15 +63,12 @@ func childStateV1(state, status string) (lifecycle.State, error) {
 	case "not_sent":
 		return lifecycle.NotSent, nil
 	case "final":
+		if st, ended := lifecycle.Ended(status); ended {
+			return st, nil
+		}
 		switch status {
-		case "filled":
-			return lifecycle.Filled, nil
-		case "canceled", "cancelled":
+		case "cancelled": // not a status venues.OrderStatus has; accepted as the spelling it means
 			return lifecycle.Cancelled, nil
-		case "expired":
-			return lifecycle.Expired, nil
-		case "rejected":
-			return lifecycle.Rejected, nil
 		case "new", "partially_filled":
 			// Version 1 called a child "final" once the engine stopped working it, and it worked only IOC orders,
 			// so it never expected this. But the venue's last word was that the order was still working: it may

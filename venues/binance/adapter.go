@@ -392,13 +392,15 @@ func (a *Adapter) Amend(ctx context.Context, req venues.AmendRequest) (venues.Or
 		if !venues.IsNotFound(err) {
 			return venues.Order{}, err
 		}
-		var ve *venues.Error
-		errors.As(err, &ve)
+		code := ""
+		if ve := (*venues.Error)(nil); errors.As(err, &ve) {
+			code = ve.Code
+		}
 		now, qerr := a.Query(ctx, req.Instrument, req.ClientOrderID)
 		if qerr != nil {
 			return venues.Order{}, qerr
 		}
-		return venues.Order{}, endedError(a.cfg.Name, op, ve.Code, now)
+		return venues.Order{}, endedError(a.cfg.Name, op, code, now)
 	}
 	o, err := toOrder(req.Instrument, fieldsOfModify(res))
 	if err != nil {

@@ -97,8 +97,8 @@ func (a *Adapter) decode(msg []byte) (venues.Event, bool, error) {
 	}
 	// The order update's own part of go-binance's event type, decoded straight from the message (WsUserDataEvent's
 	// UnmarshalJSON parses the whole message once more into a generic tree before doing the same).
-	ev := futures.WsUserDataEvent{Event: head.Event, Time: head.Time}
-	if err := json.Unmarshal(msg, &ev.WsUserDataOrderTradeUpdate); err != nil {
+	var ev futures.WsUserDataOrderTradeUpdate
+	if err := json.Unmarshal(msg, &ev); err != nil {
 		return venues.Event{}, false, err
 	}
 	u := &ev.OrderTradeUpdate
