@@ -105,10 +105,10 @@ type ThroughputResult struct {
 // Concurrency parents (half buys, half sells: the account stays near flat and the price does not run away) of
 // 5000 BTC over the API's shortest horizon, 10s, non-reduce-only, in a 100 bps band, submitted with POST
 // /v1/orders: the schedule is spent within a millisecond of wall time, and the engine then works the remainder
-// with its catch-up policy (twap.catchup, set to 1000h here), one child of the max child size whenever the last
-// one has resolved (catch-up attempts fall due every simulated second, 0.1 ms of wall time). These children go
-// through the same step → startChild → placeChild path as scheduled slices; only the sizing branch of
-// dueQuantity differs. Not a long schedule of due slices, as one would first try: the engine's per-child work
+// with its catch-up policy (twap.catchup, set to 1000h here), one child of the max child size whenever fewer than
+// two of its children await an answer (catch-up attempts fall due every simulated second, 0.1 ms of wall time).
+// These children go through the same machine → runner → gateway path as scheduled slices; only the sizing of the
+// slice differs. Not a long schedule of due slices, as one would first try: the engine's per-child work
 // grows with the schedule's length (twap.ChildQuantity sums every slice in decimal, the parent record carries
 // every slice), and a schedule that always has a slice due at this speed needs ~10⁵ slices, which would measure
 // that rather than the path. max_child_notional is 1000 USDT, so children are 0.094 BTC, the size of the seed
@@ -126,8 +126,9 @@ type ThroughputResult struct {
 // decides to send it; app.Options.WrapTransport wraps the venues' transport with an httptrace WroteRequest hook on
 // POST /fapi/v1/order, reading the newClientOrderId from the form body (go-binance puts the order's parameters in
 // the form body and only recvWindow, timestamp and signature in the query string). So the latency covers the
-// intent's journal write, the mark price read (two REST calls), the risk check, the "sent" journal write, signing
-// and the write to the socket. The same wrapper times every venue request (FullPathRequests).
+// parent's runner, the gateway loop's queue, the mark (from the gateway's cache; one REST read when it is older
+// than 500 ms of simulated time), the risk check, the intent's group-committed journal write, signing, waiting
+// for a connection and the write to the socket. The same wrapper times every venue request (FullPathRequests).
 //
 // Two caveats. The mock keeps every order and scans them all
 // on each placement under its account lock, so a phase placing more orders pays more per order — the bare loop,

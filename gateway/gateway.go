@@ -1119,7 +1119,8 @@ func (g *Gateway) onEvent(ctx context.Context, ev venues.Event) {
 	}
 }
 
-// takeFill journals a fill once (by trade id) on a call of its own, then books it (onJournaledFill).
+// takeFill journals a fill once (by trade id), without waiting where the journal can (it joins a group commit),
+// else on a call of its own, then books it once durable (onJournaledFill).
 func (g *Gateway) takeFill(f venues.Fill) {
 	if _, dup := g.seen[f.TradeID]; dup {
 		return
@@ -1129,6 +1130,15 @@ func (g *Gateway) takeFill(f venues.Fill) {
 		return
 	}
 	g.seen[f.TradeID] = struct{}{}
+	if aj, ok := g.o.Journal.(asyncFillJournal); ok {
+		g.failpoint(FailBeforeFill)
+		g.calls.Add(1)
+		aj.AddFillAsync(f, func(fresh bool, err error) {
+			g.results.Put(result{kind: resFill, fill: f, fresh: fresh, err: err})
+			g.calls.Done()
+		})
+		return
+	}
 	g.calls.Add(1)
 	go func() {
 		defer g.calls.Done()

@@ -117,7 +117,8 @@ func kindName(k gateway.UpdateKind) string {
 		gateway.AmendRefused: "AmendRefused"}[k]
 }
 
-// countingJournal is the real journal, counting AddFill calls per trade id (the gateway writes a fill once).
+// countingJournal is the real journal, counting AddFill and AddFillAsync calls per trade id (the gateway writes a
+// fill once).
 type countingJournal struct {
 	*journal.Bolt
 	mu   sync.Mutex
@@ -129,6 +130,13 @@ func (c *countingJournal) AddFill(f venues.Fill) (bool, error) {
 	c.adds[f.TradeID]++
 	c.mu.Unlock()
 	return c.Bolt.AddFill(f)
+}
+
+func (c *countingJournal) AddFillAsync(f venues.Fill, done func(bool, error)) {
+	c.mu.Lock()
+	c.adds[f.TradeID]++
+	c.mu.Unlock()
+	c.Bolt.AddFillAsync(f, done)
 }
 
 func (c *countingJournal) addFills() map[string]int {
@@ -337,7 +345,7 @@ func TestPlaceHappyPath(t *testing.T) {
 		}
 		s := &sink{}
 		r.place("p1", "c1", "0.5", s)
-		settle(0)
+		settle(journal.AsyncWindow) // a fill is booked once durable: its commit may wait that long for company
 		imu.Lock()
 		defer imu.Unlock()
 		if intentErr != nil {

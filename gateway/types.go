@@ -38,6 +38,12 @@ type asyncJournal interface {
 	PutChildAsync(c journal.Child, done func(error))
 }
 
+// asyncFillJournal is the optional capability of a journal to store a fill without waiting (it joins a group
+// commit); done is called once with fresh as AddFill would return it, or with the error.
+type asyncFillJournal interface {
+	AddFillAsync(f venues.Fill, done func(fresh bool, err error))
+}
+
 // Sink receives a parent's updates from a gateway. Deliver must not block (a mailbox).
 type Sink interface {
 	Deliver(u Update)

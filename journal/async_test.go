@@ -576,3 +576,99 @@ func BenchmarkPutChildAsyncParallel(b *testing.B) {
 		b.ReportMetric(float64(written)/float64(commits), "writes/commit")
 	}
 }
+
+// Asynchronous writes wait up to AsyncWindow for a synchronous one to carry them: one arriving inside the window
+// commits them all in its own group; none arriving, they commit alone when the window ends.
+func TestAsyncWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		before := bubbleGoroutines(t)
+		s := openT(t, t.TempDir())
+		g := gate(s)
+		out := newOutcomes(t)
+		const n = 5
+		for i := range n {
+			id := fmt.Sprintf("a%d", i)
+			s.PutChildAsync(sampleChild("p1", id, "a", i), out.done(id))
+		}
+		time.Sleep(AsyncWindow / 2)
+		synctest.Wait()
+		if out.count() != 0 || len(g.groupSizes()) != 0 {
+			t.Fatalf("inside the window: %d done, groups %v; want nothing committed", out.count(), g.groupSizes())
+		}
+		g.release()
+		if err := s.PutChild(sampleChild("p1", "sync", "a", 50)); err != nil {
+			t.Fatal(err)
+		}
+		if sizes := g.groupSizes(); !slices.Equal(sizes, []int{n + 1}) {
+			t.Fatalf("group sizes %v, want [%d]: the synchronous write carries the waiting ones", sizes, n+1)
+		}
+		if out.count() != n {
+			t.Fatalf("%d done calls after the synchronous write, want %d", out.count(), n)
+		}
+		// Alone, they wait out the window, then commit as one group.
+		for i := range n {
+			id := fmt.Sprintf("b%d", i)
+			s.AddFillAsync(sampleFill("a", id, "c1"), func(fresh bool, err error) {
+				if !fresh || err != nil {
+					t.Errorf("fill %s: fresh %v, err %v", id, fresh, err)
+				}
+				out.done(id)(err)
+			})
+		}
+		time.Sleep(AsyncWindow - time.Nanosecond)
+		synctest.Wait()
+		if out.count() != n {
+			t.Fatalf("%d done calls before the window ended, want %d", out.count(), n)
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if out.count() != 2*n {
+			t.Fatalf("%d done calls once the window ended, want %d", out.count(), 2*n)
+		}
+		if sizes := g.groupSizes(); !slices.Equal(sizes, []int{n + 1, n}) {
+			t.Fatalf("group sizes %v, want [%d %d]", sizes, n+1, n)
+		}
+		// A duplicate fill is not fresh; Flush does not wait out the window.
+		dup := make(chan bool, 1)
+		s.AddFillAsync(sampleFill("a", "b0", "c1"), func(fresh bool, err error) {
+			if err != nil {
+				t.Errorf("duplicate fill: %v", err)
+			}
+			dup <- fresh
+		})
+		start := time.Now()
+		if err := s.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(start); waited >= AsyncWindow {
+			t.Fatalf("Flush waited %v: it should commit at once", waited)
+		}
+		if <-dup {
+			t.Fatal("a stored trade id was fresh again")
+		}
+		if fills, err := s.FillsFor("c1"); err != nil || len(fills) != n {
+			t.Fatalf("fills of c1: %d, %v; want %d", len(fills), err, n)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		noGoroutineLeft(t, before)
+	})
+}
+
+func TestAddFillAsyncRefusesInvalidAtOnce(t *testing.T) {
+	s := openT(t, t.TempDir())
+	defer s.Close()
+	f := sampleFill("a", "t1", "c1")
+	f.Quantity = dec("-1")
+	called := false
+	s.AddFillAsync(f, func(fresh bool, err error) {
+		called = true
+		if fresh || err == nil {
+			t.Errorf("invalid fill: fresh %v, err %v; want an error", fresh, err)
+		}
+	})
+	if !called {
+		t.Fatal("done not called before AddFillAsync returned")
+	}
+}

@@ -27,7 +27,10 @@ type Store interface {
 	// lock, when the record is durable (nil) or failed. An invalid record is refused at once, by a call to done
 	// before PutChildAsync returns.
 	PutChildAsync(c Child, done func(error))
-	AddFill(f venues.Fill) (fresh bool, err error)   // false if (f.Venue, f.TradeID) is already stored
+	AddFill(f venues.Fill) (fresh bool, err error) // false if (f.Venue, f.TradeID) is already stored
+	// AddFillAsync is AddFill without waiting: done (may be nil) is called exactly once, holding no journal lock,
+	// with fresh once the fill is durable, or with the error; an invalid fill is refused at once.
+	AddFillAsync(f venues.Fill, done func(fresh bool, err error))
 	AppendOps(o Ops) (seq uint64, err error)         // assigns o.Seq (monotonic from 1)
 	Flush() error                                    // waits until every write queued before it is durable or failed
 	Parents() ([]Parent, error)                      // all parents, sorted by Created then ID
@@ -84,7 +87,7 @@ func Open(dir string) (*Bolt, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
 	}
-	return &Bolt{db: db, group: newGroup()}, nil
+	return &Bolt{db: db, group: newGroup(AsyncWindow)}, nil
 }
 
 // openBolt opens the file, turning a panic inside bbolt on a damaged file into ErrCorrupt.
@@ -94,7 +97,7 @@ func openBolt(path string) (db *bbolt.DB, err error) {
 			db, err = nil, fmt.Errorf("%w: bbolt panicked opening the file: %v", ErrCorrupt, r)
 		}
 	}()
-	db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: OpenTimeout})
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: OpenTimeout, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType})
 	if err != nil {
 		return nil, err
 	}
@@ -243,8 +246,8 @@ func childWrite(c Child) (what string, apply func(tx *bbolt.Tx) error, err error
 // Flush waits until every write queued before it (by any goroutine, synchronous or not) is durable or has failed,
 // and its outcome delivered (every done called). It returns nil, or the first failure among the writes whose
 // outcome had not been delivered when Flush was called (a write whose done already ran is reported there only). It
-// does not start a commit of its own and returns at once when nothing is queued or committing. A done callback must
-// not call Flush.
+// returns at once when nothing is queued or committing; asynchronous writes waiting for a synchronous one to carry
+// them (AsyncWindow) are committed at once. A done callback must not call Flush.
 func (s *Bolt) Flush() error {
 	return s.flush()
 }
@@ -252,15 +255,45 @@ func (s *Bolt) Flush() error {
 // AddFill stores f unless a fill with the same (venue, trade id) is stored already; fresh says which.
 // A duplicate changes nothing, even if its other fields differ.
 func (s *Bolt) AddFill(f venues.Fill) (fresh bool, err error) {
+	what, apply, fresh1, err := fillWrite(f)
+	if err != nil {
+		return false, err
+	}
+	if err := s.update(what, apply); err != nil {
+		return false, err
+	}
+	return *fresh1, nil
+}
+
+// AddFillAsync is AddFill without waiting: the fill joins a group commit and done, if not nil, is called exactly
+// once — with fresh as AddFill would return it once the fill is durable, or with the error that kept it from being
+// stored — under the same rules as PutChildAsync's done. A fill that fails validation never joins a group: done is
+// called with the error before AddFillAsync returns.
+func (s *Bolt) AddFillAsync(f venues.Fill, done func(fresh bool, err error)) {
+	if done == nil {
+		done = func(bool, error) {}
+	}
+	what, apply, fresh, err := fillWrite(f)
+	if err != nil {
+		done(false, err)
+		return
+	}
+	s.writeAsync(what, apply, func(err error) { done(err == nil && *fresh, err) })
+}
+
+// fillWrite validates and encodes f and returns the write that stores it unless its (venue, trade id) is stored;
+// *fresh says, after the write committed, whether it stored it.
+func fillWrite(f venues.Fill) (what string, apply func(tx *bbolt.Tx) error, fresh *bool, err error) {
 	if err := validateFill(f); err != nil {
-		return false, fmt.Errorf("journal: add fill: %w", err)
+		return "", nil, nil, fmt.Errorf("journal: add fill: %w", err)
 	}
 	b, err := encodeValue(f)
 	if err != nil {
-		return false, fmt.Errorf("journal: add fill %s/%s: %w", f.Venue, f.TradeID, err)
+		return "", nil, nil, fmt.Errorf("journal: add fill %s/%s: %w", f.Venue, f.TradeID, err)
 	}
-	err = s.update("add fill "+f.Venue+"/"+f.TradeID, func(tx *bbolt.Tx) error {
-		fresh = false
+	fresh = new(bool)
+	return "add fill " + f.Venue + "/" + f.TradeID, func(tx *bbolt.Tx) error {
+		*fresh = false
 		fills := tx.Bucket([]byte(bucketFills))
 		k := key(f.Venue, f.TradeID)
 		if fills.Get(k) != nil { // stored before, or earlier in this group
@@ -272,13 +305,9 @@ func (s *Bolt) AddFill(f venues.Fill) (fresh bool, err error) {
 		if err := tx.Bucket([]byte(bucketChildFills)).Put(key(f.ClientOrderID, f.Venue, f.TradeID), []byte{}); err != nil {
 			return err
 		}
-		fresh = true
+		*fresh = true
 		return nil
-	})
-	if err != nil {
-		return false, err
-	}
-	return fresh, nil
+	}, fresh, nil
 }
 
 // AppendOps appends o to the ops log with the next sequence number, which it returns.

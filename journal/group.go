@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -27,6 +28,14 @@ import (
 // transaction — which validation before queueing should make impossible — is dropped with its own error, and the
 // rest of its group is applied again in a fresh transaction: no other op pays for it, and nothing of the failed
 // attempt was written.
+//
+// Asynchronous ops do not call for a commit of their own at once: nobody waits for them, and a synchronous write
+// (an intent, on the critical path before a send) usually follows within a millisecond. When only asynchronous ops
+// are queued and no commit is in progress, the committer's role is held by a timer of g.window; a synchronous
+// write arriving meanwhile stops the timer and commits the whole queue itself, so asynchronous records ride along
+// with it. An asynchronous record is thus durable at most g.window (plus one commit) after it was queued, and a
+// busy journal commits about once per synchronous group instead of once per burst of each kind. Flush and Close
+// do not wait out the window: they start the commit at once.
 //
 // Flush and Close wait for outcomes to be delivered, not just committed. Each queued op takes a ticket, in queue
 // order; a group holds consecutive tickets; g.settled is the ticket below which every op's outcome has been
@@ -85,6 +94,10 @@ type group struct {
 	queue      []*writeOp // waiting for the next group, in arrival (ticket) order
 	committing bool       // a committer holds the role; invariant: len(queue) > 0 implies committing
 	closed     bool       // Close was called: no new op is queued
+	// window is how long asynchronous ops may wait for a synchronous one to carry them (0: not at all); pending,
+	// when not nil, is the timer holding the committer's role meanwhile (committing is true).
+	window  time.Duration
+	pending *time.Timer
 
 	tickets  uint64            // tickets handed out
 	settled  uint64            // every op with a lower ticket has had its outcome delivered
@@ -103,8 +116,11 @@ type group struct {
 	beforeCommit func(n int) error
 }
 
-func newGroup() *group {
-	g := &group{early: map[uint64]uint64{}}
+// AsyncWindow is how long an asynchronous write may wait for a synchronous one to share its commit.
+const AsyncWindow = time.Millisecond
+
+func newGroup(window time.Duration) *group {
+	g := &group{early: map[uint64]uint64{}, window: window}
 	g.changed = sync.NewCond(&g.mu)
 	return g
 }
@@ -127,10 +143,15 @@ func (s *Bolt) write(what string, apply func(tx *bbolt.Tx) error) error {
 		return wrapWrite(what, berrors.ErrDatabaseNotOpen)
 	}
 	g.enqueue(op)
-	if !g.committing {
+	switch {
+	case !g.committing:
 		g.committing = true
 		s.lead(true) // unlocks g.mu
-	} else {
+	case g.pending != nil && g.pending.Stop():
+		// Only asynchronous ops were waiting for their window: this write carries them now.
+		g.pending = nil
+		s.lead(true)
+	default:
 		g.mu.Unlock()
 	}
 	for {
@@ -156,9 +177,37 @@ func (s *Bolt) writeAsync(what string, apply func(tx *bbolt.Tx) error, done func
 	g.enqueue(&writeOp{apply: apply, what: what, done: done})
 	if !g.committing {
 		g.committing = true
-		go s.leadAsync()
+		s.startAsync()
 	}
 	g.mu.Unlock()
+}
+
+// startAsync hands the committer's role to a goroutine that commits the queue, of asynchronous ops only, after the
+// window (see above), or at once without one. Called with g.mu held and g.committing set.
+func (s *Bolt) startAsync() {
+	g := s.group
+	if g.window <= 0 {
+		go s.leadAsync()
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(g.window, func() {
+		g.mu.Lock()
+		if g.pending == t {
+			g.pending = nil
+		}
+		s.lead(false)
+	})
+	g.pending = t
+}
+
+// hurry commits at once a queue waiting for its window. Called with g.mu held.
+func (s *Bolt) hurry() {
+	g := s.group
+	if g.pending != nil && g.pending.Stop() {
+		g.pending = nil
+		go s.leadAsync()
+	}
 }
 
 func wrapWrite(what string, err error) error {
@@ -223,7 +272,7 @@ func (s *Bolt) finish(ops []*writeOp, errs []error, committed int) {
 		if i := slices.IndexFunc(g.queue, func(op *writeOp) bool { return op.wake != nil }); i >= 0 {
 			g.queue[i].wake <- wakeMsg{lead: true}
 		} else {
-			go s.leadAsync()
+			s.startAsync()
 		}
 	} else {
 		g.committing = false
@@ -323,6 +372,7 @@ func (s *Bolt) closeWrites() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.closed = true
+	s.hurry()
 	for g.committing || g.settled < g.tickets {
 		g.changed.Wait()
 	}
@@ -337,6 +387,7 @@ func (s *Bolt) flush() error {
 	if g.settled >= g.tickets {
 		return nil
 	}
+	s.hurry()
 	f := &flushWaiter{from: g.settled, to: g.tickets}
 	g.flushers = append(g.flushers, f)
 	for g.settled < f.to {

@@ -49,6 +49,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	doc := fs.String("doc", "", "also write this markdown file (docs/BENCHMARKS.md) and cost.png beside it")
 	render := fs.Bool("render", false, "measure nothing: redraw cost.png, report.md (and -doc) from -out's results.json")
 	profile := fs.String("tp-profile", "", "throughput: write a CPU profile (pprof) of the full-path window to this file")
+	tpOnly := fs.Bool("throughput-only", false, "measure only the engine overhead and print it; writes nothing but -out/throughput.json")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,6 +101,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *tpOnly {
+		return throughputOnly(ctx, tpOpts, *out, stdout)
+	}
 	start := time.Now()
 	res, err := bench.Run(ctx, bench.Options{
 		Config: cfg, Seeds: *seeds, Horizon: *horizon, Fractions: []float64{0.001, 0.01, 0.05}, BandBps: 50,
@@ -188,4 +192,25 @@ func writeMarkdown(path string, res *bench.Results, command, chart string) error
 		return err
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// throughputOnly measures the engine overhead alone, for work on the engine's cost per child: it prints the
+// figures and writes them to out/throughput.json. It regenerates no report: the goals are judged on a full run.
+func throughputOnly(ctx context.Context, o bench.ThroughputOptions, out string, stdout io.Writer) error {
+	tr, err := bench.Throughput(ctx, o)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(tr, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "throughput.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "full path %.0f children/s, bare %.0f orders/s, ratio %.3f; CPU per child %.3f ms vs %.3f ms (%.2f×); "+
+		"decision-to-wire p50 %.2f ms, p99 %.2f ms\n", tr.FullPathPerSecond, tr.BarePerSecond, tr.Ratio,
+		tr.FullPathCPUPerChildMs, tr.BareCPUPerOrderMs, tr.FullPathCPUPerChildMs/tr.BareCPUPerOrderMs,
+		tr.DecisionToWireP50Ms, tr.DecisionToWireP99Ms)
+	return err
 }
