@@ -48,12 +48,21 @@ type PositionsView struct {
 	Aggregate []AggregatePosition `json:"aggregate"`
 }
 
-// VenuePosition is one venue's position in one instrument.
+// VenuePosition is one venue's position in one instrument: the ledger's (Position: execd's fills and booked
+// external changes), and the venue's own figure as the reconcile loop last read it.
 type VenuePosition struct {
 	Venue      string          `json:"venue"`
 	Instrument string          `json:"instrument"`
 	Position   decimal.Decimal `json:"position"`
 	Notional   decimal.Decimal `json:"notional"`
+	// VenuePosition is the venue's position as last read (null before the first pass); Difference is venue −
+	// ledger at that read; ReadAt when it was read. Flagged: the last pass could not read the venue (Error says
+	// why), so the figure is old.
+	VenuePosition *decimal.Decimal `json:"venue_position"`
+	Difference    *decimal.Decimal `json:"difference"`
+	ReadAt        *time.Time       `json:"read_at"`
+	Flagged       bool             `json:"flagged"`
+	Error         string           `json:"error,omitempty"`
 }
 
 // AggregatePosition is an instrument's position over all venues, with its target if one is set.
@@ -86,6 +95,8 @@ type Options struct {
 	Hash func(string) string
 	// Events is the event bus GET /v1/events streams from; nil: that route answers 503.
 	Events EventSource
+	// Targets keeps target positions; nil: PUT /v1/targets answers 503.
+	Targets Targets
 	// StreamBuffer is each event stream's buffer of live events; 0: the bus's default. A stream whose client reads
 	// too slowly to keep it from filling is closed (1013) with the seq to resume from.
 	StreamBuffer int
@@ -146,6 +157,9 @@ func New(o Options) (*Server, error) {
 	s.mux.HandleFunc("GET /v1/orders/{id}", s.auth(roleAny, s.getOrder))
 	s.mux.HandleFunc("DELETE /v1/orders/{id}", s.auth(roleRebalancer, s.cancelOrder))
 	s.mux.HandleFunc("GET /v1/positions", s.auth(roleAny, s.positions))
+	s.mux.HandleFunc("PUT /v1/targets/{instrument}", s.auth(roleRebalancer, s.putTarget))
+	s.mux.HandleFunc("GET /v1/targets", s.auth(roleAny, s.listTargets))
+	s.mux.HandleFunc("GET /v1/targets/{instrument}", s.auth(roleAny, s.getTarget))
 	s.mux.HandleFunc("GET /v1/venues", s.auth(roleAny, s.venues))
 	s.mux.HandleFunc("PUT /v1/venues/{venue}", s.auth(roleOps, s.putVenue))
 	s.mux.HandleFunc("GET /v1/trading-state", s.auth(roleAny, s.getState))

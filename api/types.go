@@ -201,7 +201,7 @@ func eventData(data any) (v any, ok bool) {
 		return fillFromEngine(d), true
 	case engine.VenueEvent:
 		return venueFromEngine(d), true
-	case OpsEvent:
+	case OpsEvent, TargetEvent, ReconcileEvent:
 		return d, true
 	}
 	return nil, false

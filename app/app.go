@@ -20,6 +20,7 @@ import (
 	"github.com/execd-dev/execd/events"
 	"github.com/execd-dev/execd/journal"
 	"github.com/execd-dev/execd/positions"
+	"github.com/execd-dev/execd/reconcile"
 	"github.com/execd-dev/execd/risk"
 	"github.com/execd-dev/execd/secret"
 	"github.com/execd-dev/execd/venues"
@@ -69,6 +70,10 @@ type App struct {
 	jrnl    *journal.Bolt
 	stats   *statsCache
 	bus     *events.Bus
+	loop    *reconcile.Loop
+	keeper  *reconcile.Keeper
+	recStop context.CancelFunc
+	recWG   sync.WaitGroup
 
 	ln      net.Listener
 	srv     *http.Server
@@ -205,8 +210,12 @@ func (a *App) Start(ctx context.Context) (err error) {
 		Clock: a.clk, Logger: a.log, Venues: traders, Ledger: a.ledger, Breakers: a.brk, State: a.state,
 		Params: engineParams(cfg), Salt: []byte(cfg.ClientIDSalt), Journal: a.jrnl, Failpoint: a.opts.Failpoint,
 		CallTimeout: timeout, Instruments: cfg.Instruments, OnChildDecision: a.opts.OnChildDecision, Events: a.bus,
+		OnReconnect: func(venue string) { a.loop.Trigger(venue) },
 	})
 	if err != nil {
+		return err
+	}
+	if err := a.buildReconcile(cfg); err != nil {
 		return err
 	}
 	if err := a.replayOps(); err != nil {
@@ -215,6 +224,10 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.eng.Start(ctx); err != nil {
 		return err
 	}
+	if err := a.buildKeeper(cfg); err != nil {
+		return err
+	}
+	a.runReconcile()
 	bgCtx, cancel := context.WithCancel(context.Background())
 	a.bgStop = cancel
 	a.stats = newStatsCache(a.eng.VenueNames(), cfg.Instruments, a.eng.Stats)
@@ -229,7 +242,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	h, err := api.New(api.Options{
 		Orders: a.eng, Ops: a, Tokens: tokens, Instruments: cfg.Instruments, Logger: a.log, Hash: config.HashToken,
-		Events: a.bus,
+		Events: a.bus, Targets: a,
 	})
 	if err != nil {
 		return err
@@ -307,6 +320,7 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.apiSrv != nil {
 		a.apiSrv.Close() // every /v1/events handler has returned when this does
 	}
+	a.stopReconcile() // no pass or corrective parent while the engine stops
 	if a.eng != nil {
 		if err := a.eng.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("engine: %w", err))
@@ -317,6 +331,7 @@ func (a *App) Stop(ctx context.Context) error {
 }
 
 func (a *App) teardown() {
+	a.stopReconcile()
 	if a.bgStop != nil {
 		a.bgStop()
 		a.bg.Wait()
@@ -459,17 +474,38 @@ func (a *App) SetVenue(name string, weight *decimal.Decimal, enabled *bool) (api
 	return api.VenueStatus{}, errors.New("venue vanished")
 }
 
-// Positions is the ledger per venue and in aggregate.
+// Positions is the ledger per venue and in aggregate, beside the venues' own figures as the reconcile loop last
+// read them, and each instrument's target.
 func (a *App) Positions() api.PositionsView {
 	snap := a.ledger.Snapshot()
+	rs := a.reconStatus()
 	var v api.PositionsView
 	v.Venues = []api.VenuePosition{}
 	for _, e := range snap {
-		v.Venues = append(v.Venues, api.VenuePosition{Venue: e.Venue, Instrument: e.Instrument, Position: e.Quantity, Notional: e.Notional().Round(2)})
+		vp := api.VenuePosition{Venue: e.Venue, Instrument: e.Instrument, Position: e.Quantity, Notional: e.Notional().Round(2)}
+		if st, ok := rs[[2]string{e.Venue, e.Instrument}]; ok {
+			vp.Flagged, vp.Error = st.Flagged, st.Err
+			if !st.LastAt.IsZero() {
+				obs, at := st.Last.Observed, st.LastAt
+				diff := obs.Sub(st.Last.Ledger)
+				if !st.Last.Adjusted.IsZero() {
+					diff = obs.Sub(st.Last.Ledger.Add(st.Last.Adjusted))
+				}
+				vp.VenuePosition, vp.Difference, vp.ReadAt = &obs, &diff, &at
+			}
+		}
+		v.Venues = append(v.Venues, vp)
 	}
 	v.Aggregate = []api.AggregatePosition{}
 	for _, g := range positions.Aggregates(snap) {
-		v.Aggregate = append(v.Aggregate, api.AggregatePosition{Instrument: g.Instrument, Position: g.Quantity, Notional: g.Notional.Round(2)})
+		ap := api.AggregatePosition{Instrument: g.Instrument, Position: g.Quantity, Notional: g.Notional.Round(2)}
+		if a.keeper != nil {
+			if t, ok := a.keeper.Current(g.Instrument); ok {
+				pos, drift := t.Target.Position, g.Quantity.Sub(t.Target.Position)
+				ap.Target, ap.Drift = &pos, &drift
+			}
+		}
+		v.Aggregate = append(v.Aggregate, ap)
 	}
 	return v
 }

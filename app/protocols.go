@@ -39,6 +39,9 @@ type MockControl interface {
 	Position(instrument string) decimal.Decimal
 	SetPosition(instrument string, qty, entry decimal.Decimal) error
 	Faults() *mockutil.Faults
+	// ExternalTrade trades qty (base units) at market on the account for another program under clientID — a
+	// manual trade, or with a liquidation's client id a liquidation — as if execd were not there.
+	ExternalTrade(instrument string, side venues.Side, qty decimal.Decimal, clientID string) error
 }
 
 type mockServer interface {
@@ -148,6 +151,18 @@ func (c okxControl) SetPosition(instrument string, qty, _ decimal.Decimal) error
 
 func (c okxControl) Faults() *mockutil.Faults { return c.s.Faults() }
 
+func (c okxControl) ExternalTrade(instrument string, side venues.Side, qty decimal.Decimal, clientID string) error {
+	id, err := okxInstID(instrument)
+	if err != nil {
+		return err
+	}
+	contracts := qty.Div(okxContract)
+	if !contracts.IsInteger() {
+		return fmt.Errorf("okx: %s BTC is not a whole number of %s BTC contracts", qty, okxContract)
+	}
+	return c.s.ExternalTrade(id, side == venues.Buy, contracts, clientID)
+}
+
 // symbolOf maps a canonical instrument to the BASEQUOTE symbol Binance and Bybit use.
 func symbolOf(instrument string) (string, error) {
 	base, quote, err := venues.ParseInstrument(instrument)
@@ -160,7 +175,16 @@ type symbolControl struct {
 	orders   func() []MockOrder
 	position func(symbol string) decimal.Decimal
 	set      func(symbol string, qty, entry decimal.Decimal)
+	trade    func(symbol string, buy bool, qty decimal.Decimal, clientID string) error
 	faults   *mockutil.Faults
+}
+
+func (c symbolControl) ExternalTrade(instrument string, side venues.Side, qty decimal.Decimal, clientID string) error {
+	s, err := symbolOf(instrument)
+	if err != nil {
+		return err
+	}
+	return c.trade(s, side == venues.Buy, qty, clientID)
 }
 
 func (c symbolControl) Orders() []MockOrder      { return c.orders() }
@@ -199,7 +223,7 @@ func startBinance(p mockParams) (mockServer, MockControl, error) {
 		}
 		return out
 	}
-	return s, symbolControl{orders: orders, position: s.Position, set: s.SetPosition, faults: s.Faults()}, nil
+	return s, symbolControl{orders: orders, position: s.Position, set: s.SetPosition, trade: s.ExternalTrade, faults: s.Faults()}, nil
 }
 
 func startBybit(p mockParams) (mockServer, MockControl, error) {
@@ -218,7 +242,7 @@ func startBybit(p mockParams) (mockServer, MockControl, error) {
 		}
 		return out
 	}
-	return s, symbolControl{orders: orders, position: s.Position, set: s.SetPosition, faults: s.Faults()}, nil
+	return s, symbolControl{orders: orders, position: s.Position, set: s.SetPosition, trade: s.ExternalTrade, faults: s.Faults()}, nil
 }
 
 func unknownProtocol(name string) error {

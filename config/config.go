@@ -20,16 +20,17 @@ import (
 
 // Config is the whole daemon configuration.
 type Config struct {
-	Listen      string        `yaml:"listen"`
-	LogLevel    string        `yaml:"log_level"`
-	Instruments []string      `yaml:"instruments"`
-	Clock       ClockConfig   `yaml:"clock"`
-	Journal     JournalConfig `yaml:"journal"`
-	Market      *MarketConfig `yaml:"market"` // the simulated market; required when any venue is a mock
-	Venues      []VenueConfig `yaml:"venues"`
-	TWAP        TWAPConfig    `yaml:"twap"`
-	Risk        RiskConfig    `yaml:"risk"`
-	Auth        AuthConfig    `yaml:"auth"`
+	Listen      string          `yaml:"listen"`
+	LogLevel    string          `yaml:"log_level"`
+	Instruments []string        `yaml:"instruments"`
+	Clock       ClockConfig     `yaml:"clock"`
+	Journal     JournalConfig   `yaml:"journal"`
+	Market      *MarketConfig   `yaml:"market"` // the simulated market; required when any venue is a mock
+	Venues      []VenueConfig   `yaml:"venues"`
+	TWAP        TWAPConfig      `yaml:"twap"`
+	Risk        RiskConfig      `yaml:"risk"`
+	Reconcile   ReconcileConfig `yaml:"reconcile"`
+	Auth        AuthConfig      `yaml:"auth"`
 	// ClientIDSalt makes client order ids opaque: they are a keyed hash of parent id, venue and sequence.
 	ClientIDSalt string `yaml:"client_id_salt"`
 }
@@ -118,6 +119,26 @@ type RiskConfig struct {
 	BreakerOpenTimeout    time.Duration   `yaml:"breaker_open_timeout"`
 	MaxConsecutiveRejects int             `yaml:"max_consecutive_rejects"`
 }
+
+// ReconcileConfig sets the reconcile loop and how targets are kept. Times are on the simulated clock.
+type ReconcileConfig struct {
+	// Interval is the time between two passes of one (venue, instrument) pair (default 10s).
+	Interval time.Duration `yaml:"interval"`
+	// AutoCorrect opens a corrective parent when an instrument's aggregate stands beyond tolerance of its target
+	// after the target's parent has ended; off, an alert event is raised instead (default on).
+	AutoCorrect *bool `yaml:"auto_correct"`
+	// ToleranceBase (base units) and ToleranceNotional (quote units at the mark): a difference from the target
+	// below either needs no corrective parent; one below the smallest lot never does (default 0 and 0).
+	ToleranceBase     decimal.Decimal `yaml:"tolerance_base"`
+	ToleranceNotional decimal.Decimal `yaml:"tolerance_notional"`
+	// CorrectDuration is a corrective parent's horizon (default 2m); MaxCorrections the corrective parents one
+	// target may have before it is declared failed (default 3).
+	CorrectDuration time.Duration `yaml:"correct_duration"`
+	MaxCorrections  int           `yaml:"max_corrections"`
+}
+
+// IsAutoCorrect is AutoCorrect with its default (on).
+func (r ReconcileConfig) IsAutoCorrect() bool { return r.AutoCorrect == nil || *r.AutoCorrect }
 
 // AuthConfig lists API tokens by the SHA-256 of the token, so the file holds no secret.
 type AuthConfig struct {
@@ -261,6 +282,16 @@ func (c *Config) applyDefaults() {
 	if r.MaxConsecutiveRejects == 0 {
 		r.MaxConsecutiveRejects = 3
 	}
+	rc := &c.Reconcile
+	if rc.Interval == 0 {
+		rc.Interval = 10 * time.Second
+	}
+	if rc.CorrectDuration == 0 {
+		rc.CorrectDuration = 2 * time.Minute
+	}
+	if rc.MaxCorrections == 0 {
+		rc.MaxCorrections = 3
+	}
 }
 
 var (
@@ -298,6 +329,18 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Venues) == 0 {
 		add("venues: at least one venue is required")
+	}
+	if rc := c.Reconcile; rc.Interval < time.Second || rc.Interval > time.Hour {
+		add("reconcile.interval %s: want 1s..1h", rc.Interval)
+	}
+	if rc := c.Reconcile; rc.ToleranceBase.IsNegative() || rc.ToleranceNotional.IsNegative() {
+		add("reconcile: tolerances must not be negative")
+	}
+	if rc := c.Reconcile; rc.CorrectDuration < 10*time.Second || rc.CorrectDuration > 24*time.Hour {
+		add("reconcile.correct_duration %s: want 10s..24h", rc.CorrectDuration)
+	}
+	if rc := c.Reconcile; rc.MaxCorrections < 0 || rc.MaxCorrections > 100 {
+		add("reconcile.max_corrections %d: want 0..100 (0: the default, 3)", rc.MaxCorrections)
 	}
 	seen := map[string]bool{}
 	anyMock := false

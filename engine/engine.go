@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
 	"github.com/execd-dev/execd/clock"
@@ -57,6 +58,9 @@ type Options struct {
 	OnChildDecision func(clientOrderID string, wall time.Time)
 	// Events receives every change of a parent, child, fill and venue (see the Event* kinds). Nil: none.
 	Events Publisher
+	// OnReconnect, if set, is told each time a venue's private stream is re-established (on the venue's router
+	// goroutine; it must not block): what happened while it was down must be reconciled.
+	OnReconnect func(venue string)
 }
 
 type gwKey struct{ venue, instrument string }
@@ -76,6 +80,7 @@ type Engine struct {
 	fail     func(string)
 	decided  func(clientOrderID string, wall time.Time)
 	events   Publisher
+	reconn   func(venue string)
 	params   atomic.Pointer[Params]
 	gws      map[gwKey]*gateway.Gateway
 
@@ -123,7 +128,7 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		clk: o.Clock, log: o.Logger, venues: map[string]Trader{}, ledger: o.Ledger, breakers: o.Breakers,
 		state: o.State, salt: append([]byte(nil), o.Salt...), timeout: retry.CallTimeout,
-		journal: o.Journal, fail: o.Failpoint, decided: o.OnChildDecision, events: o.Events,
+		journal: o.Journal, fail: o.Failpoint, decided: o.OnChildDecision, events: o.Events, reconn: o.OnReconnect,
 		parents: map[string]*parent{}, pending: map[string]chan struct{}{}, gws: map[gwKey]*gateway.Gateway{},
 	}
 	for _, v := range o.Venues {
@@ -228,6 +233,51 @@ func (e *Engine) Stats(ctx context.Context, venue, instrument string) (venues.St
 		return venues.Stats{}, errorf(KindNotFound, "%s is not traded on %s", instrument, venue)
 	}
 	return gw.Stats(ctx)
+}
+
+// Gateways returns the gateway of every (venue, instrument) pair, venues in config order, then by instrument:
+// the reconcile loop's pairs.
+func (e *Engine) Gateways() []*gateway.Gateway {
+	out := make([]*gateway.Gateway, 0, len(e.gws))
+	for _, name := range e.order {
+		var gs []*gateway.Gateway
+		for k, gw := range e.gws {
+			if k.venue == name {
+				gs = append(gs, gw)
+			}
+		}
+		sort.Slice(gs, func(i, j int) bool { return gs[i].Instrument() < gs[j].Instrument() })
+		out = append(out, gs...)
+	}
+	return out
+}
+
+// Instruments lists the instruments traded, sorted.
+func (e *Engine) Instruments() []string {
+	set := map[string]bool{}
+	for k := range e.gws {
+		set[k.instrument] = true
+	}
+	out := make([]string, 0, len(set))
+	for i := range set {
+		out = append(out, i)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// MinLot is the smallest lot of an instrument among the venues whose rules its gateways have read; zero if none.
+func (e *Engine) MinLot(instrument string) decimal.Decimal {
+	lot := decimal.Zero
+	for k, gw := range e.gws {
+		if k.instrument != instrument {
+			continue
+		}
+		if r, ok := gw.CachedRules(); ok && (lot.IsZero() || r.LotSize.LessThan(lot)) {
+			lot = r.LotSize
+		}
+	}
+	return lot
 }
 
 // Health is a venue's health for an instrument as its gateway sees it ("" if the pair is not traded).
@@ -377,6 +427,9 @@ func (e *Engine) route(venue string, ev venues.Event) {
 			if k.venue == venue {
 				gw.OnEvent(ev)
 			}
+		}
+		if e.reconn != nil {
+			e.reconn(venue)
 		}
 		return
 	}

@@ -86,6 +86,9 @@ type fakeVenue struct {
 	honorCtx   bool
 	// onPlace, when set, runs at the start of every Place call (outside the venue's lock).
 	onPlace func(req venues.OrderRequest)
+	// onPositions, when set, is told when a Positions call enters and leaves; positionsDelay holds it that long.
+	onPositions    func(enter bool)
+	positionsDelay time.Duration
 }
 
 func newFake() *fakeVenue {
@@ -405,6 +408,13 @@ func (f *fakeVenue) Fills(ctx context.Context, instrument string, since int64) (
 }
 
 func (f *fakeVenue) Positions(ctx context.Context) ([]venues.Position, error) {
+	if f.onPositions != nil {
+		f.onPositions(true)
+		defer f.onPositions(false)
+	}
+	if f.positionsDelay > 0 {
+		time.Sleep(f.positionsDelay)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.fate("positions", "", decimal.Zero)
@@ -463,4 +473,31 @@ func (c capableVenue) Amend(ctx context.Context, req venues.AmendRequest) (venue
 		return venues.Order{}, f.errorf("amend", venues.Unknown, nil, "timeout after send")
 	}
 	return *o, nil
+}
+
+// externalTrade makes a trade of another program's order (client id id, without the engine's prefix) on the
+// account, as a manual trade would: the position moves and the venue records the fill, which the private stream
+// delivers when the fake has one and stream is set.
+func (f *fakeVenue) externalTrade(id string, side venues.Side, qty string, stream bool) venues.Fill {
+	f.mu.Lock()
+	f.trade++
+	fl := venues.Fill{Venue: f.name, Instrument: inst, ClientOrderID: id, VenueOrderID: "x" + strconv.Itoa(f.trade),
+		TradeID: "t" + strconv.Itoa(f.trade), Side: side, Quantity: dec(qty), Price: f.mark, Fee: dec("0.01"),
+		FeeAsset: "USDT", Time: time.Now()}
+	f.fills = append(f.fills, fl)
+	f.pos = f.pos.Add(side.Sign().Mul(fl.Quantity))
+	out := f.stream
+	f.mu.Unlock()
+	if stream && out != nil {
+		out(venues.Event{Venue: f.name, Fill: &fl})
+	}
+	return fl
+}
+
+// cut moves the position by delta with no trade on record, as a liquidation or auto-deleveraging the venue
+// reports only in the position would.
+func (f *fakeVenue) cut(delta string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pos = f.pos.Add(dec(delta))
 }

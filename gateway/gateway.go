@@ -120,6 +120,12 @@ type Gateway struct {
 	watch    map[string]*order        // final orders whose reported fills are not all booked: read by REST if late
 	quoting  bool
 	health   Health
+	// epoch counts changes of execd's orders and fills here; a reconcile pass compares positions only if it did
+	// not move during the reads. ownPending counts fills of execd's orders being journaled.
+	epoch      uint64
+	ownPending int
+	rc         reconState
+	started    time.Time // market clock, when the gateway was built
 }
 
 // Quote is the gateway's latest mark and top of book.
@@ -169,6 +175,8 @@ const (
 	resQuote
 	resJournal
 	resAmend
+	resRecon
+	resAdjust
 )
 
 type result struct {
@@ -182,7 +190,10 @@ type result struct {
 	fills    []venues.Fill
 	fill     venues.Fill
 	fresh    bool
+	external bool // fill: another program's trade
 	quote    Quote
+	recon    *reconRead
+	since    time.Time
 }
 
 // New builds a gateway; Run starts it.
@@ -206,10 +217,19 @@ func New(o Options) (*Gateway, error) {
 		done: make(chan struct{}), orders: map[string]*order{}, parents: map[string]Sink{}, seen: map[string]struct{}{},
 		reserved: map[venues.Side]decimal.Decimal{venues.Buy: decimal.Zero, venues.Sell: decimal.Zero}, health: Up,
 		orphans: map[string][]venues.Fill{}, watch: map[string]*order{},
+		rc: reconState{external: map[string]venues.Fill{}}, started: o.Clock.Now(),
 	}
 	g.log = o.Logger.With(zap.String("venue", g.name), zap.String("instrument", o.Instrument))
 	g.hlth.Store(Up)
 	return g, nil
+}
+
+// CachedRules returns the instrument's rules as last read, if they were.
+func (g *Gateway) CachedRules() (venues.Rules, bool) {
+	if r := g.rules.Load(); r != nil {
+		return *r, true
+	}
+	return venues.Rules{}, false
 }
 
 // Venue is the venue's name; Instrument the canonical instrument.
@@ -470,6 +490,10 @@ func (g *Gateway) spawn(fn func() result) {
 
 func (g *Gateway) onRequest(ctx context.Context, r Request) {
 	switch r.Kind {
+	case Place, Cancel, Resolve, Amend:
+		g.epoch++
+	}
+	switch r.Kind {
 	case Attach:
 		g.parents[r.Parent] = r.Sink
 		r.Sink.Deliver(Update{Kind: HealthChanged, Venue: g.name, Health: g.health, Reason: "attached"})
@@ -488,6 +512,8 @@ func (g *Gateway) onRequest(ctx context.Context, r Request) {
 		g.onResolve(ctx, r)
 	case Amend:
 		g.onAmend(ctx, r)
+	case reconcile:
+		g.onReconcile(ctx, r.recon)
 	}
 }
 
@@ -970,7 +996,14 @@ func (g *Gateway) onResult(ctx context.Context, r result) {
 		g.onFillsRead(ctx, r)
 		return
 	case resAmend:
+		g.epoch++
 		g.onAmended(r)
+		return
+	case resRecon:
+		g.onReconRead(ctx, r)
+		return
+	case resAdjust:
+		g.onAdjusted(ctx, r)
 		return
 	case resJournal:
 		if r.err != nil {
@@ -978,6 +1011,7 @@ func (g *Gateway) onResult(ctx context.Context, r result) {
 		}
 		return
 	}
+	g.epoch++
 	o, ok := g.orders[r.id]
 	if !ok {
 		return
@@ -1103,6 +1137,7 @@ func (g *Gateway) onEvent(ctx context.Context, ev venues.Event) {
 	}
 	if ev.Order != nil && ev.Order.Instrument == g.o.Instrument {
 		if o, ok := g.orders[ev.Order.ClientOrderID]; ok {
+			g.epoch++
 			wasFinal := o.state.Final()
 			g.applyOrder(o, *ev.Order)
 			kind := OrderUpdate
@@ -1130,11 +1165,21 @@ func (g *Gateway) takeFill(f venues.Fill) {
 		return
 	}
 	g.seen[f.TradeID] = struct{}{}
+	ext := g.external(f.ClientOrderID)
+	if ext {
+		g.takeExternal(f)
+		if f.ClientOrderID == "" {
+			return // nothing to index it by in the journal; reported, and booked by the position comparison
+		}
+	} else {
+		g.epoch++
+		g.ownPending++
+	}
 	if aj, ok := g.o.Journal.(asyncFillJournal); ok {
 		g.failpoint(FailBeforeFill)
 		g.calls.Add(1)
 		aj.AddFillAsync(f, func(fresh bool, err error) {
-			g.results.Put(result{kind: resFill, fill: f, fresh: fresh, err: err})
+			g.results.Put(result{kind: resFill, fill: f, fresh: fresh, err: err, external: ext})
 			g.calls.Done()
 		})
 		return
@@ -1144,19 +1189,23 @@ func (g *Gateway) takeFill(f venues.Fill) {
 		defer g.calls.Done()
 		g.failpoint(FailBeforeFill)
 		fresh, err := g.o.Journal.AddFill(f)
-		g.results.Put(result{kind: resFill, fill: f, fresh: fresh, err: err})
+		g.results.Put(result{kind: resFill, fill: f, fresh: fresh, err: err, external: ext})
 	}()
 }
 
 func (g *Gateway) onJournaledFill(r result) {
 	f := r.fill
+	if !r.external {
+		g.ownPending--
+		g.epoch++
+	}
 	if r.err != nil {
 		delete(g.seen, f.TradeID) // a later read may bring it again
 		g.log.Error("fill not journaled; it will be read again from the venue", zap.String("trade", f.TradeID), zap.Error(r.err))
 		return
 	}
-	if !r.fresh {
-		return // booked before (perhaps before a restart)
+	if !r.fresh || r.external {
+		return // booked before (perhaps before a restart); or another program's, booked by reconciliation
 	}
 	if _, err := g.o.Ledger.Book(f); err != nil {
 		g.log.Error("fill not booked", zap.String("trade", f.TradeID), zap.Error(err))
@@ -1164,12 +1213,10 @@ func (g *Gateway) onJournaledFill(r result) {
 	}
 	o, ok := g.orders[f.ClientOrderID]
 	if !ok {
-		// A fill of an order this gateway does not know (yet): after a restart, a restored child's fill can come
-		// on the stream before its parent asks to resolve it. Kept for that parent; an external order's fills stay
-		// here, booked in the ledger (the reconcile loop accounts for them).
-		// Only orders of ours can be claimed (without a prefix nothing tells them apart); the map is bounded so a flood of unclaimed fills cannot grow it.
-		claimable := g.o.ClientIDPrefix == "" || g.ours(f.ClientOrderID)
-		if claimable && len(g.orphans) < maxOrphans && len(g.orphans[f.ClientOrderID]) < 1000 {
+		// A fill of an order of ours this gateway does not know (yet): after a restart, a restored child's fill
+		// can come on the stream before its parent asks to resolve it. Kept for that parent; the map is bounded
+		// so a flood of unclaimed fills cannot grow it.
+		if len(g.orphans) < maxOrphans && len(g.orphans[f.ClientOrderID]) < 1000 {
 			g.orphans[f.ClientOrderID] = append(g.orphans[f.ClientOrderID], f)
 		}
 		return

@@ -30,6 +30,8 @@ type Venue interface {
 type Journal interface {
 	PutChild(c journal.Child) error
 	AddFill(f venues.Fill) (fresh bool, err error)
+	// AppendAdjustment records an external change of a position that reconciliation books.
+	AppendAdjustment(a journal.Adjustment) (seq uint64, err error)
 }
 
 // asyncJournal is the optional capability of a journal to take a record without waiting for it to be durable
@@ -149,6 +151,8 @@ const (
 	// (restored ones); Detach removes it.
 	Attach
 	Detach
+
+	reconcile // a reconcile pass (Gateway.Reconcile)
 )
 
 // Request is one parent's request to a gateway.
@@ -168,6 +172,8 @@ type Request struct {
 	// Booked is, for Resolve, the quantity of the order's fills its parent already holds from the journal, so the
 	// gateway looks only for the fills beyond it.
 	Booked decimal.Decimal
+
+	recon chan<- reconReply // reconcile
 }
 
 // Retry is the one table of retries, back-offs and waits for every call a gateway makes. Durations are wall

@@ -31,13 +31,17 @@ type Store interface {
 	// AddFillAsync is AddFill without waiting: done (may be nil) is called exactly once, holding no journal lock,
 	// with fresh once the fill is durable, or with the error; an invalid fill is refused at once.
 	AddFillAsync(f venues.Fill, done func(fresh bool, err error))
-	AppendOps(o Ops) (seq uint64, err error)         // assigns o.Seq (monotonic from 1)
-	Flush() error                                    // waits until every write queued before it is durable or failed
-	Parents() ([]Parent, error)                      // all parents, sorted by Created then ID
-	Children(parentID string) ([]Child, error)       // sorted by Venue then Seq
-	FillsFor(clientID string) ([]venues.Fill, error) // fills of one child order, sorted by Time then TradeID
-	Ops() ([]Ops, error)                             // in Seq order
-	Close() error                                    // flushes queued writes, then closes
+	AppendOps(o Ops) (seq uint64, err error)               // assigns o.Seq (monotonic from 1)
+	Flush() error                                          // waits until every write queued before it is durable or failed
+	Parents() ([]Parent, error)                            // all parents, sorted by Created then ID
+	Children(parentID string) ([]Child, error)             // sorted by Venue then Seq
+	FillsFor(clientID string) ([]venues.Fill, error)       // fills of one child order, sorted by Time then TradeID
+	Ops() ([]Ops, error)                                   // in Seq order
+	PutTarget(t Target) error                              // insert or replace by t.ID
+	Targets() ([]Target, error)                            // sorted by Created then ID
+	AppendAdjustment(a Adjustment) (seq uint64, err error) // assigns a.Seq (monotonic from 1)
+	Adjustments() ([]Adjustment, error)                    // in Seq order
+	Close() error                                          // flushes queued writes, then closes
 }
 
 var _ Store = (*Bolt)(nil)
@@ -55,13 +59,17 @@ const (
 	bucketFills      = "fills"
 	bucketChildFills = "child_fills"
 	bucketOps        = "ops"
+	// Added after layout version 1 was first written: Open creates them in an existing database (an empty bucket
+	// means the same as no bucket), so the layout version did not change.
+	bucketTargets     = "targets"
+	bucketAdjustments = "adjustments"
 
 	// versionKey holds the database's FormatVersion in the meta bucket, a 4-byte big-endian integer.
 	versionKey = "format_version"
 )
 
 func dataBuckets() []string {
-	return []string{bucketParents, bucketChildren, bucketFills, bucketChildFills, bucketOps}
+	return []string{bucketParents, bucketChildren, bucketFills, bucketChildFills, bucketOps, bucketTargets, bucketAdjustments}
 }
 
 // Bolt is the bbolt implementation of Store.

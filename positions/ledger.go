@@ -50,6 +50,14 @@ func (l *Ledger) Set(k Key, qty decimal.Decimal) {
 	l.pos[k] = qty
 }
 
+// Adjust moves a position by delta: an external change that reconciliation found (the venue's position
+// differed from the ledger's with nothing in flight). Relative, so fills booked meanwhile are kept.
+func (l *Ledger) Adjust(k Key, delta decimal.Decimal) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pos[k] = l.pos[k].Add(delta)
+}
+
 // SetMark records the latest mark price of a position's instrument at its venue.
 func (l *Ledger) SetMark(k Key, mark decimal.Decimal) {
 	l.mu.Lock()

@@ -90,9 +90,10 @@ type listenKey struct {
 // Binance wire format, and the user-data streams. mu guards the listen keys; the engine reports its changes to
 // push, after its own lock is released and in order.
 type account struct {
-	cfg *Config
-	ex  *exchange.Account
-	hub *mockutil.Hub
+	cfg    *Config
+	faults *mockutil.Faults // the server's: lost stream fills
+	ex     *exchange.Account
+	hub    *mockutil.Hub
 
 	mu         sync.Mutex
 	keys       map[string]*listenKey

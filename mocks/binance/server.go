@@ -14,6 +14,7 @@ import (
 
 	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/mocks/exchange"
+	"github.com/execd-dev/execd/mocks/market"
 	"github.com/execd-dev/execd/mocks/mockutil"
 )
 
@@ -84,6 +85,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger.With(zap.String("mock", "binance"), zap.String("venue", cfg.Name)),
 		limits: newLimiter(!cfg.DisableRateLimits)}
 	s.acct = newAccount(&s.cfg)
+	s.acct.faults = &s.faults
 	s.faults.OnDropUserStreams(s.acct.closeStreams)
 	s.tail = mockutil.Tail[*apiError]{Faults: &s.faults, Done: s.life.Done(), Sweep: s.acct.ex.Sweep, Before: errInternal,
 		After: errTimeout, Fail: s.writeErr, OK: func(w http.ResponseWriter, v any) { s.writeJSON(w, http.StatusOK, v) }}
@@ -328,4 +330,16 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	if err := mockutil.WriteJSON(w, status, v); err != nil {
 		s.log.Debug("write response", zap.Error(err))
 	}
+}
+
+// ExternalTrade executes a market order on the account for another program (a manual trade, or with the venue's
+// liquidation client id, a liquidation): the position moves, the venue records the order and its trades, and the
+// private stream pushes them like any other. qty is in base units; buy false sells.
+func (s *Server) ExternalTrade(symbol string, buy bool, qty decimal.Decimal, clientID string) error {
+	side := market.Sell
+	if buy {
+		side = market.Buy
+	}
+	_, _, err := s.acct.ex.Place(exchange.Request{ClientID: clientID, Symbol: symbol, Side: side, Qty: qty})
+	return err
 }

@@ -113,6 +113,9 @@ func (a *account) push(events []exchange.Event) {
 		case exchange.Accepted:
 			a.pushOrder(&o, "NEW", nil)
 		case exchange.Executed:
+			if a.faults != nil && a.faults.TakeLostFill() {
+				continue
+			}
 			t := tradeOf(&e.Fill)
 			a.pushOrder(&o, "TRADE", &t)
 			a.pushAccount(&e.Position, e.Wallet, "ORDER")

@@ -86,9 +86,10 @@ func executionOf(f *exchange.Fill) execution {
 // account is the one account of a mock venue: the shared engine (orders, executions, positions, wallet) behind the
 // v5 wire format, and the private streams. The engine reports its changes to push, in order.
 type account struct {
-	cfg *Config
-	hub *mockutil.Hub
-	ex  *exchange.Account
+	cfg    *Config
+	faults *mockutil.Faults // the server's: lost stream fills
+	hub    *mockutil.Hub
+	ex     *exchange.Account
 
 	mu        sync.Mutex // guards nextMsg
 	nextMsg   int64

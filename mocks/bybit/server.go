@@ -15,6 +15,7 @@ import (
 
 	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/mocks/exchange"
+	"github.com/execd-dev/execd/mocks/market"
 	"github.com/execd-dev/execd/mocks/mockutil"
 )
 
@@ -92,6 +93,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger.With(zap.String("mock", "bybit"), zap.String("venue", cfg.Name)),
 		ipLim: mockutil.NewWindow(5 * time.Second), limits: map[string]*mockutil.Window{}}
 	s.acct = newAccount(&s.cfg)
+	s.acct.faults = &s.faults
 	s.faults.OnDropUserStreams(func() { s.acct.hub.Cut(nil) })
 	s.tail = mockutil.Tail[*apiError]{Faults: &s.faults, Done: s.life.Done(), Sweep: s.acct.ex.Sweep, Before: errServer,
 		After: errServer, Fail: s.writeErr, OK: func(w http.ResponseWriter, v any) { s.write(w, http.StatusOK, 0, "OK", v) }}
@@ -275,4 +277,16 @@ func (s *Server) write(w http.ResponseWriter, status, code int, msg string, resu
 		"retExtInfo": struct{}{}, "time": time.Now().UnixMilli()}); err != nil {
 		s.log.Debug("write response", zap.Error(err))
 	}
+}
+
+// ExternalTrade executes a market order on the account for another program (a manual trade, or with the venue's
+// liquidation client id, a liquidation): the position moves, the venue records the order and its trades, and the
+// private stream pushes them like any other. qty is in base units; buy false sells.
+func (s *Server) ExternalTrade(symbol string, buy bool, qty decimal.Decimal, clientID string) error {
+	side := market.Sell
+	if buy {
+		side = market.Buy
+	}
+	_, _, err := s.acct.ex.Place(exchange.Request{ClientID: clientID, Symbol: symbol, Side: side, Qty: qty})
+	return err
 }

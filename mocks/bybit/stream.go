@@ -129,6 +129,9 @@ func (a *account) push(events []exchange.Event) {
 		case exchange.Accepted, exchange.Ended, exchange.Amended:
 			a.pushOrder(&e.Order)
 		case exchange.Executed:
+			if a.faults != nil && a.faults.TakeLostFill() {
+				continue
+			}
 			a.pushExecution(&e.Fill)
 			a.pushOrder(&e.Order)
 			a.pushPosition(&e.Position)

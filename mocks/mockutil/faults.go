@@ -16,6 +16,7 @@ type Faults struct {
 	fail5xxAfter int
 	fail5xxFirst int
 	rateLimit    int
+	lostFills    int
 	dropStreams  func()
 }
 
@@ -38,6 +39,14 @@ func (f *Faults) Fail5xxBeforeAccept(n int) { f.add(&f.fail5xxFirst, n) }
 
 // RateLimitNext makes the next n requests of any kind answer with the venue's rate-limit error.
 func (f *Faults) RateLimitNext(n int) { f.add(&f.rateLimit, n) }
+
+// LoseStreamFills makes the private stream drop the next n executions (the trade and the order update it comes
+// with), as a stream that misses a message would; the venue's REST records keep them.
+func (f *Faults) LoseStreamFills(n int) { f.add(&f.lostFills, n) }
+
+// TakeLostFill consumes one injected lost execution; the server calls it for every execution it would push and,
+// when it reports true, pushes nothing for it.
+func (f *Faults) TakeLostFill() bool { return f.take(&f.lostFills) }
 
 // DropUserStreams cuts every open private websocket connection of the server now.
 func (f *Faults) DropUserStreams() {

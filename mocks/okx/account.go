@@ -81,6 +81,7 @@ func (a *account) fillOf(f *exchange.Fill) fill {
 // The engine reports its changes to push, in order.
 type account struct {
 	cfg     *Config
+	faults  *mockutil.Faults // the server's: lost stream fills
 	hub     *mockutil.Hub
 	ex      *exchange.Account
 	clOrdRe *regexp.Regexp

@@ -14,6 +14,7 @@ import (
 
 	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/mocks/exchange"
+	"github.com/execd-dev/execd/mocks/market"
 	"github.com/execd-dev/execd/mocks/mockutil"
 )
 
@@ -83,6 +84,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger.With(zap.String("mock", "okx"), zap.String("venue", cfg.Name)),
 		limits: map[string]*limit{}, hub: mockutil.NewHub()}
 	s.acct = newAccount(&s.cfg, s.hub)
+	s.acct.faults = &s.faults
 	s.faults.OnDropUserStreams(func() { s.hub.Cut(nil) })
 	s.tail = mockutil.Tail[*apiError]{Faults: &s.faults, Done: s.life.Done(), Sweep: s.acct.ex.Sweep, Before: errUnavailable,
 		After: errUnavailable, Fail: s.writeErr, OK: func(w http.ResponseWriter, v any) {
@@ -270,4 +272,16 @@ func (s *Server) checkInst(q url.Values, optional bool) *apiError {
 		return errInstrument
 	}
 	return nil
+}
+
+// ExternalTrade executes a market order of contracts on the account for another program (a manual trade, or a
+// liquidation): the position moves, the venue records the order and its trades, and the private stream pushes
+// them like any other. buy false sells.
+func (s *Server) ExternalTrade(instID string, buy bool, contracts decimal.Decimal, clientID string) error {
+	side := market.Sell
+	if buy {
+		side = market.Buy
+	}
+	_, _, err := s.acct.ex.Place(exchange.Request{ClientID: clientID, Symbol: instID, Side: side, Qty: s.acct.base(contracts)})
+	return err
 }

@@ -124,6 +124,9 @@ func (a *account) push(events []exchange.Event) {
 		case exchange.Amended:
 			a.pushOrder(&e.Order, nil, "0")
 		case exchange.Executed:
+			if a.faults != nil && a.faults.TakeLostFill() {
+				continue
+			}
 			a.pushOrder(&e.Order, &e.Fill, "")
 			a.pushPosition(&e.Position)
 		case exchange.PositionSet:

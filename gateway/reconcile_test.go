@@ -1,0 +1,221 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/execd-dev/execd/gateway"
+	"github.com/execd-dev/execd/venues"
+)
+
+func (r *rig) reconcile() gateway.Observation {
+	r.t.Helper()
+	obs, err := r.g.Reconcile(context.Background())
+	if err != nil {
+		r.t.Fatalf("reconcile: %v", err)
+	}
+	return obs
+}
+
+func (r *rig) adjustments() int {
+	r.t.Helper()
+	as, err := r.j.Adjustments()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return len(as)
+}
+
+// An external trade on the account (delivered on the stream or not) is not booked as a fill of execd's; the
+// next quiet pass books the position difference once, explained by that trade, and the pass after finds nothing.
+func TestReconcileExternalTrade(t *testing.T) {
+	for _, streamed := range []bool{true, false} {
+		t.Run(map[bool]string{true: "streamed", false: "not streamed"}[streamed], func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				v := newFake()
+				r := newRig(t, v, rigConfig{stream: true, pos: "2"})
+				s := &sink{}
+				r.place("p1", "c1", "1", s)
+				settle(time.Second)
+				if obs := r.reconcile(); !obs.Quiet || !obs.Drift().IsZero() || !obs.Adjusted.IsZero() {
+					t.Fatalf("before: %+v", obs)
+				}
+				ext := v.externalTrade("web_1", venues.Sell, "0.5", streamed)
+				settle(10 * time.Millisecond)
+				wantQty(t, "ledger after the external trade, before a pass", r.position(), "3")
+				obs := r.reconcile()
+				if !obs.Quiet || len(obs.ExternalFills) != 1 || obs.ExternalFills[0].TradeID != ext.TradeID {
+					t.Fatalf("pass: %+v", obs)
+				}
+				wantQty(t, "observed", obs.Observed, "2.5")
+				wantQty(t, "ledger compared", obs.Ledger, "3")
+				wantQty(t, "adjusted", obs.Adjusted, "-0.5")
+				if !obs.Explained || len(obs.LostFills) != 0 {
+					t.Fatalf("explained %v, lost %v", obs.Explained, obs.LostFills)
+				}
+				wantQty(t, "ledger after", r.position(), "2.5")
+				if n := r.adjustments(); n != 1 {
+					t.Fatalf("adjustments journaled: %d", n)
+				}
+				if obs := r.reconcile(); !obs.Quiet || !obs.Adjusted.IsZero() || len(obs.ExternalFills) != 0 {
+					t.Fatalf("second pass: %+v", obs)
+				}
+				wantQty(t, "ledger after the second pass", r.position(), "2.5")
+				if n := r.adjustments(); n != 1 {
+					t.Fatalf("adjustments journaled after the second pass: %d", n)
+				}
+				if len(s.of("", gateway.Filled)) != 1 {
+					t.Fatalf("the parent heard of fills that are not its own: %s", s.dump(""))
+				}
+			})
+		})
+	}
+}
+
+// A liquidation that the venue shows only in the position is an unexplained adjustment.
+func TestReconcileLiquidation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := newFake()
+		r := newRig(t, v, rigConfig{stream: true, pos: "-3"})
+		v.cut("1.2")
+		obs := r.reconcile()
+		wantQty(t, "adjusted", obs.Adjusted, "1.2")
+		if obs.Explained {
+			t.Fatal("a cut with no trade on record was explained")
+		}
+		wantQty(t, "ledger", r.position(), "-1.8")
+	})
+}
+
+// A fill of execd's order whose stream event was lost is booked from the venue's record, once: by the pass that
+// finds it, not again by the missing-fill reads or a later pass; the pass that booked it compares nothing.
+func TestReconcileLostFill(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := newFake()
+		r := newRig(t, v, rigConfig{stream: true, capable: true, retry: func(rt *gateway.Retry) { rt.FillWait = time.Hour }})
+		v.streamFilter = func(f venues.Fill) bool { return f.ClientOrderID != "c1" }
+		s := &sink{}
+		r.place("p1", "c1", "1", s)
+		settle(time.Second)
+		wantQty(t, "ledger before the pass", r.position(), "0")
+		obs := r.reconcile()
+		if len(obs.LostFills) != 1 || obs.Quiet || !obs.Adjusted.IsZero() {
+			t.Fatalf("pass: %+v", obs)
+		}
+		settle(time.Second)
+		wantQty(t, "ledger", r.position(), "1")
+		if len(s.of("c1", gateway.Filled)) != 1 {
+			t.Fatalf("fills delivered: %s", s.dump("c1"))
+		}
+		obs = r.reconcile()
+		if !obs.Quiet || !obs.Adjusted.IsZero() || len(obs.LostFills) != 0 {
+			t.Fatalf("second pass: %+v", obs)
+		}
+		for id, n := range r.cj.addFills() {
+			if n != 1 {
+				t.Fatalf("fill %s journaled %d times", id, n)
+			}
+		}
+		if r.adjustments() != 0 {
+			t.Fatal("a lost fill was booked as an external change")
+		}
+	})
+}
+
+// While an order of execd's is in flight the pass compares nothing, whatever the venue shows.
+func TestReconcileBusyComparesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := newFake()
+		r := newRig(t, v, rigConfig{stream: true})
+		v.placeDelay = 5 * time.Second
+		s := &sink{}
+		r.place("p1", "c1", "1", s)
+		settle(time.Second) // the place is in flight
+		v.cut("-0.3")
+		obs := r.reconcile()
+		if obs.Quiet || obs.Busy == "" || !obs.Adjusted.IsZero() {
+			t.Fatalf("busy pass: %+v", obs)
+		}
+		settle(10 * time.Second)
+		obs = r.reconcile()
+		wantQty(t, "adjusted once quiet", obs.Adjusted, "-0.3")
+		wantQty(t, "ledger", r.position(), "0.7")
+	})
+}
+
+// A failed read fails the pass and changes nothing; the next pass reads the fills the failed one missed.
+func TestReconcileReadFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := newFake()
+		r := newRig(t, v, rigConfig{stream: true, pos: "1"})
+		v.externalTrade("web_1", venues.Buy, "0.25", false)
+		v.script("fills", "unknown")
+		if _, err := r.g.Reconcile(context.Background()); err == nil {
+			t.Fatal("a pass whose fills read failed succeeded")
+		}
+		wantQty(t, "ledger after the failed pass", r.position(), "1")
+		obs := r.reconcile()
+		if len(obs.ExternalFills) != 1 || !obs.Explained {
+			t.Fatalf("after the failure: %+v", obs)
+		}
+		wantQty(t, "ledger", r.position(), "1.25")
+	})
+}
+
+// Concurrent callers share passes; passes never overlap; every caller is answered.
+func TestReconcileSerialized(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := newFake()
+		r := newRig(t, v, rigConfig{stream: true})
+		var mu sync.Mutex
+		inside, most := 0, 0
+		v.onPositions = func(enter bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			if enter {
+				inside++
+				most = max(most, inside)
+			} else {
+				inside--
+			}
+		}
+		v.positionsDelay = 100 * time.Millisecond
+		var wg sync.WaitGroup
+		errs := make(chan error, 5)
+		for i := 0; i < 5; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := r.g.Reconcile(context.Background())
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if most != 1 {
+			t.Fatalf("%d passes read positions at once", most)
+		}
+	})
+}
+
+// A stopped gateway answers at once.
+func TestReconcileStopped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := newFake()
+		r := newRig(t, v, rigConfig{})
+		r.stop()
+		<-r.g.Done()
+		if _, err := r.g.Reconcile(context.Background()); !errors.Is(err, gateway.ErrStopped) {
+			t.Fatalf("after stop: %v", err)
+		}
+	})
+}
