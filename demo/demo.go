@@ -35,6 +35,10 @@ type Scenario struct {
 	// Config is the scenario's config (one of the embedded configs).
 	Config []byte
 	Order  api.OrderRequest
+	// Target, when set, is what the rebalancer asks for instead of Order: an aggregate position on Instrument,
+	// which execd works as a parent of its own.
+	Target     *api.TargetRequest
+	Instrument string
 }
 
 // Scenarios lists the demos by name.
@@ -51,6 +55,15 @@ func Scenarios() map[string]Scenario {
 				Instrument: "BTC-USDT-PERP", Side: "buy", Quantity: "2.2166", Duration: "5m", ReduceOnly: true,
 				MaxSlippageBps: &slip,
 			},
+		},
+		"seed-target": {
+			Name: "seed-target",
+			Description: "the seed as a target: BTC3S must hold -9.7734 BTC across exchange a (40% of volume, -4.795) " +
+				"and b (60%, -7.193); execd reconciles the venues, computes the difference and works it",
+			Speed:      30,
+			Config:     configs.Seed,
+			Instrument: "BTC-USDT-PERP",
+			Target:     &api.TargetRequest{Position: "-9.7734", Duration: "5m", MaxSlippageBps: &slip},
 		},
 		"seed": {
 			Name: "seed",
@@ -146,6 +159,9 @@ func Run(ctx context.Context, o Options) error {
 	if err := cl.Do(ctx, "GET", "/v1/positions", nil, &before); err != nil {
 		return err
 	}
+	if sc.Target != nil {
+		return runTarget(ctx, o, sc, d, cl, clk, before)
+	}
 	order := sc.Order
 	order.ID = fmt.Sprintf("rb-%s-btc3s-%d", clk.Now().Format("2006-01-02"), o.Seed)
 	if !o.JSON {
@@ -164,18 +180,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	wallStart := time.Now()
-	var bar *progressbar.ProgressBar
-	if !o.JSON {
-		bar = progressbar.NewOptions(1000, progressbar.OptionSetWriter(o.Stderr), progressbar.OptionSetWidth(30),
-			progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionSetPredictTime(false),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-	}
-	progress := func(r api.Order) {
-		if bar != nil {
-			bar.Describe(progressLine(r, clk.Now()))
-			_ = bar.Set(permille(r.Filled, r.Quantity))
-		}
-	}
+	bar, progress := newProgress(o, clk)
 	rep, raw, err := f.follow(rep, progress)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -208,6 +213,22 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("the rebalance ended %s: %s", rep.State, rep.Reason)
 	}
 	return nil
+}
+
+// newProgress is the demo's progress bar (none with -json) and the function that moves it.
+func newProgress(o Options, clk clock.Clock) (*progressbar.ProgressBar, func(api.Order)) {
+	var bar *progressbar.ProgressBar
+	if !o.JSON {
+		bar = progressbar.NewOptions(1000, progressbar.OptionSetWriter(o.Stderr), progressbar.OptionSetWidth(30),
+			progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionSetPredictTime(false),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+	}
+	return bar, func(r api.Order) {
+		if bar != nil {
+			bar.Describe(progressLine(r, clk.Now()))
+			_ = bar.Set(permille(r.Filled, r.Quantity))
+		}
+	}
 }
 
 func permille(filled, total decimal.Decimal) int {

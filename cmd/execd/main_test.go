@@ -44,6 +44,34 @@ func TestDemoSeedJSON(t *testing.T) {
 	}
 }
 
+// TestDemoSeedTargetJSON runs `execd demo -scenario seed-target -json`: the venues hold -4.795 and -7.193, the
+// target is -9.7734; the aggregate ends within one lot of -9.773 (the lot grid), split by volume share, and the
+// target reads reached.
+func TestDemoSeedTargetJSON(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"demo", "-scenario", "seed-target", "-json", "-seed", "3"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var res demo.TargetResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("stdout: %v\n%s", err, out.String())
+	}
+	if res.Target.State != "reached" || len(res.Target.Parents) == 0 || res.Order.ID != res.Target.Parents[0] {
+		t.Fatalf("target %+v, order %s", res.Target, res.Order.ID)
+	}
+	agg := res.Positions.Aggregate[0].Position
+	if agg.Sub(decimal.RequireFromString("-9.773")).Abs().GreaterThan(decimal.RequireFromString("0.001")) {
+		t.Fatalf("aggregate %s: not within one lot of -9.773", agg)
+	}
+	shares := map[string]string{"a": "0.4", "b": "0.6"}
+	for _, v := range res.Order.Venues {
+		got := v.Filled.Div(res.Order.Filled)
+		if got.Sub(decimal.RequireFromString(shares[v.Venue])).Abs().GreaterThan(decimal.RequireFromString("0.05")) {
+			t.Errorf("venue %s filled share %s", v.Venue, got)
+		}
+	}
+}
+
 // TestDemoDefaultThreeVenues runs the default demo (three venues, three protocols) and checks its figures.
 func TestDemoDefaultThreeVenues(t *testing.T) {
 	var out, errOut bytes.Buffer
