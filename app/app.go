@@ -293,9 +293,14 @@ func engineParams(cfg *config.Config) engine.Params {
 		MaxChildNotional: cfg.Risk.MaxChildNotional, MaxOrderNotional: cfg.Risk.MaxOrderNotional,
 		DefaultSlippageBps: cfg.Risk.DefaultMaxSlippageBps, MaxSlippageBps: cfg.Risk.MaxSlippageBps,
 		MaxConsecutiveRejects: cfg.Risk.MaxConsecutiveRejects, Venues: map[string]engine.VenueParams{},
+		Caps: map[engine.CapKey]engine.Caps{},
 	}
 	for _, v := range cfg.Venues {
 		p.Venues[v.Name] = engine.VenueParams{Weight: *v.Weight, Enabled: v.IsEnabled()}
+		for inst, c := range v.Caps {
+			p.Caps[engine.CapKey{Venue: v.Name, Instrument: inst}] = engine.Caps{MaxPosition: c.MaxPosition,
+				MaxParticipation: c.MaxParticipation}
+		}
 	}
 	return p
 }

@@ -76,6 +76,17 @@ type VenueConfig struct {
 	APISecretEnv string `yaml:"api_secret_env"`
 	// APIPassphraseEnv names the variable holding the API passphrase (OKX).
 	APIPassphraseEnv string `yaml:"api_passphrase_env"`
+	// Caps bound what the router gives this venue, per instrument (reloadable).
+	Caps map[string]CapConfig `yaml:"caps"`
+}
+
+// CapConfig bounds one venue's part of any parent in one instrument. Zero (or absent) is no bound.
+type CapConfig struct {
+	// MaxPosition is the largest absolute position (base units) a parent may leave at the venue.
+	MaxPosition decimal.Decimal `yaml:"max_position"`
+	// MaxParticipation is the largest share (0..1] of the venue's volume over a parent's horizon (its 24 h
+	// volume × horizon / 24 h) that a parent may trade there.
+	MaxParticipation decimal.Decimal `yaml:"max_participation"`
 }
 
 // IsEnabled is Enabled with its default (true).
@@ -358,6 +369,17 @@ func (c *Config) Validate() error {
 		}
 		if v.Weight.IsNegative() || v.Weight.GreaterThan(decimal.NewFromInt(100)) {
 			add("%s: weight %s: want 0..100", where, v.Weight)
+		}
+		for inst, cp := range v.Caps {
+			if !seenInst[inst] {
+				add("%s: caps for %s, which is not in instruments", where, inst)
+			}
+			if cp.MaxPosition.IsNegative() {
+				add("%s: caps.%s.max_position %s: must not be negative", where, inst, cp.MaxPosition)
+			}
+			if cp.MaxParticipation.IsNegative() || cp.MaxParticipation.GreaterThan(decimal.NewFromInt(1)) {
+				add("%s: caps.%s.max_participation %s: want 0..1", where, inst, cp.MaxParticipation)
+			}
 		}
 		if v.Mock != nil {
 			anyMock = true

@@ -50,6 +50,12 @@ func TestParseRejects(t *testing.T) {
 		{"token hash", "sha256: 9d121d994c8c0ac8cc7786f5c0c775588c389b87416c38dd89acdefde3757d21", "sha256: abc", "sha256"},
 		{"salt", "client_id_salt: dev-salt-change-me", "client_id_salt: x", "client_id_salt"},
 		{"position instrument", "positions: {BTC-USDT-PERP: -4.795}", "positions: {ETH-USDT-PERP: -4.795}", "not in instruments"},
+		{"cap instrument", "    weight: 1\n    mock:\n      volume_share: 0.40", "    weight: 1\n    caps: {ETH-USDT-PERP: {max_position: 5}}\n    mock:\n      volume_share: 0.40", "not in instruments"},
+		{"cap negative", "    weight: 1\n    mock:\n      volume_share: 0.40", "    weight: 1\n    caps: {BTC-USDT-PERP: {max_position: -5}}\n    mock:\n      volume_share: 0.40", "max_position"},
+		{"cap participation", "    weight: 1\n    mock:\n      volume_share: 0.40", "    weight: 1\n    caps: {BTC-USDT-PERP: {max_participation: 1.5}}\n    mock:\n      volume_share: 0.40", "max_participation"},
+		{"cap unknown key", "    weight: 1\n    mock:\n      volume_share: 0.40", "    weight: 1\n    caps: {BTC-USDT-PERP: {max_size: 1}}\n    mock:\n      volume_share: 0.40", "max_size"},
+		{"reconcile interval", "log_level: info", "log_level: info\nreconcile: {interval: 10ms}", "reconcile.interval"},
+		{"reconcile tolerance", "log_level: info", "log_level: info\nreconcile: {tolerance_base: -1}", "tolerances"},
 		{"two docs", "log_level: info", "log_level: info\n---\nlisten: x", "single YAML document"},
 	}
 	for _, tc := range cases {

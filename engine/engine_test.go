@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -457,6 +458,46 @@ func TestReduceOnlyParentsShareThePosition(t *testing.T) {
 		}
 		if !filled.Equal(dec("4.795")) {
 			t.Logf("filled %s of 4.795 (the rest was cut by the reservations or the band)", filled)
+		}
+	})
+}
+
+// Caps: a venue's position cap and participation cap bound what the router gives it, when the parent is planned
+// and when work moves; what no venue can take is refused with the reason, and nothing is sent.
+func TestCaps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 2, func(p *Params) {
+			p.Caps = map[CapKey]Caps{{Venue: "a", Instrument: "BTC-USDT-PERP"}: {MaxPosition: dec("5")}}
+		})
+		// Selling 1 BTC: a holds -4.795 and may go to -5, so it takes 0.205; b takes the rest.
+		req := Request{ID: "p-cap", Instrument: "BTC-USDT-PERP", Side: venues.Sell, Quantity: dec("1"),
+			Duration: 2 * time.Minute, MaxSlippageBps: 50}
+		rep := r.run(t, req)
+		if rep.State != Done || !rep.Filled.Equal(dec("1")) {
+			t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+		}
+		for _, v := range rep.Venues {
+			if v.Venue == "a" && v.Allocated.GreaterThan(dec("0.205")) {
+				t.Fatalf("venue a allocated %s past its cap room 0.205", v.Allocated)
+			}
+		}
+		if pos := r.a.position(); pos.LessThan(dec("-5")) {
+			t.Fatalf("venue a holds %s, past its cap of 5", pos)
+		}
+		r.checkVenueTruth(t, rep)
+		// A sell that neither venue can take in full (b capped by participation: 1e-6 of its day) is refused.
+		r.e.SetParams(func() Params {
+			p := r.e.Params()
+			p.Caps[CapKey{Venue: "b", Instrument: "BTC-USDT-PERP"}] = Caps{MaxParticipation: dec("0.000001")}
+			return p
+		}())
+		_, _, err := r.e.Submit(context.Background(), Request{ID: "p-cap-2", Instrument: "BTC-USDT-PERP", Side: venues.Sell,
+			Quantity: dec("1"), Duration: 2 * time.Minute, MaxSlippageBps: 50})
+		if KindOf(err) != KindInvalid || !strings.Contains(err.Error(), "room") {
+			t.Fatalf("over the caps: %v", err)
+		}
+		if _, err := r.e.Get("p-cap-2"); KindOf(err) != KindNotFound {
+			t.Fatal("a refused parent exists")
 		}
 	})
 }

@@ -37,7 +37,8 @@ type Event struct {
 	Kind   EventKind
 	Update gateway.Update
 	Params Params
-	// Caps is the reduce-only room per venue as observed when the event was made (the ledger's position; the
+	// Caps is the room per venue by its position (reduce-only, position caps) as observed when the event was
+	// made (the ledger's position; the
 	// gateway's reservations cut any child beyond what other parents hold), used if the event moves work between
 	// venues; nil when not reduce-only.
 	Caps map[string]decimal.Decimal
@@ -128,6 +129,10 @@ type vstate struct {
 	out         string
 	lastRefusal string
 	health      gateway.Health
+
+	// partCap bounds what the venue may be allocated in all (its participation cap), when hasPartCap.
+	partCap    decimal.Decimal
+	hasPartCap bool
 
 	committed decimal.Decimal // Σ contribution of its children
 	filled    decimal.Decimal
@@ -561,8 +566,14 @@ func (m *machine) moveRemainder(v *vstate, now time.Time, caps map[string]decima
 			weight = vp.Weight
 		}
 		in := router.VenueInput{Venue: o.name, Rules: o.rules, VolumeShare: o.share, Weight: weight, Healthy: true, Price: o.mark}
-		if m.req.ReduceOnly && caps != nil {
-			in.HasCap, in.Cap = true, decimal.Max(caps[o.name].Sub(o.remaining()), decimal.Zero)
+		if room, ok := caps[o.name]; ok {
+			in.HasCap, in.Cap = true, decimal.Max(room.Sub(o.remaining()), decimal.Zero)
+		}
+		if o.hasPartCap {
+			part := decimal.Max(o.partCap.Sub(o.allocated), decimal.Zero)
+			if !in.HasCap || part.LessThan(in.Cap) {
+				in.HasCap, in.Cap = true, part
+			}
 		}
 		inputs = append(inputs, in)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -126,19 +127,28 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 			Venue: r.name, Rules: r.rules, VolumeShare: r.stats.Volume24h.Div(totalVol), Weight: w,
 			Healthy: e.gateway(r.name, req.Instrument).Health() != gateway.Down, Price: r.stats.MarkPrice,
 		}
-		if req.ReduceOnly {
-			in.HasCap = true
-			in.Cap = reducible(e.ledger.Position(positions.Key{Venue: r.name, Instrument: req.Instrument}), req.Side)
+		if room, has := e.room(prm, r.name, req); has {
+			in.HasCap, in.Cap = true, room
+		}
+		if c := prm.Caps[CapKey{r.name, req.Instrument}]; c.MaxParticipation.IsPositive() {
+			part := participationCap(c, r.stats.Volume24h, req.Duration)
+			if !in.HasCap || part.LessThan(in.Cap) {
+				in.HasCap, in.Cap = true, part
+			}
 		}
 		inputs = append(inputs, in)
 	}
 	res, err := router.Allocate(router.Request{Quantity: req.Quantity, Venues: inputs})
+	if errors.Is(err, router.ErrNoEligibleVenue) {
+		return nil, errorf(KindInvalid, "no venue can take any of %s %s: %s (nothing can be placed)", req.Quantity,
+			req.Instrument, describeExcluded(append(excluded, withCaps(res.Excluded, inputs)...)))
+	}
 	if err != nil {
 		return nil, &Error{Kind: KindInvalid, Msg: "cannot allocate the order", Err: err}
 	}
 	if res.Unallocated.IsPositive() {
 		return nil, errorf(KindInvalid, "only %s of %s %s can be placed (%s)", req.Quantity.Sub(res.Unallocated).Sub(res.Residual),
-			req.Quantity, req.Instrument, describeExcluded(append(excluded, res.Excluded...)))
+			req.Quantity, req.Instrument, describeExcluded(append(excluded, withCaps(res.Excluded, inputs)...)))
 	}
 	if len(res.Allocations) == 0 {
 		return nil, errorf(KindInvalid, "no venue can take any of %s %s: %s", req.Quantity, req.Instrument, describeExcluded(append(excluded, res.Excluded...)))
@@ -171,6 +181,9 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 			allocated: a.Quantity, health: e.gateway(a.Venue, req.Instrument).Health(),
 			rng: rand.New(rand.NewPCG(pl.seed, venueStream(a.Venue))),
 		}
+		if c := prm.Caps[CapKey{a.Venue, req.Instrument}]; c.MaxParticipation.IsPositive() {
+			vw.partCap, vw.hasPartCap = participationCap(c, r.stats.Volume24h, req.Duration), true
+		}
 		pl.work = append(pl.work, vw)
 	}
 	pl.arrival = notional.Div(allocated).Round(8)
@@ -185,9 +198,57 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 	return pl, nil
 }
 
+// room is the most a parent may trade at a venue by its position: what reduce-only leaves, and what the
+// venue's position cap leaves; has is false when neither applies.
+func (e *Engine) room(prm Params, venue string, req Request) (decimal.Decimal, bool) {
+	c, capped := prm.Caps[CapKey{venue, req.Instrument}]
+	capped = capped && c.MaxPosition.IsPositive()
+	if !req.ReduceOnly && !capped {
+		return decimal.Zero, false
+	}
+	pos := e.ledger.Position(positions.Key{Venue: venue, Instrument: req.Instrument})
+	var room decimal.Decimal
+	switch {
+	case req.ReduceOnly && capped:
+		room = decimal.Min(reducible(pos, req.Side), positionRoom(pos, req.Side, c.MaxPosition))
+	case req.ReduceOnly:
+		room = reducible(pos, req.Side)
+	default:
+		room = positionRoom(pos, req.Side, c.MaxPosition)
+	}
+	return room, true
+}
+
+// participationCap is the most a parent over horizon may trade at a venue trading vol24h a day.
+func participationCap(c Caps, vol24h decimal.Decimal, horizon time.Duration) decimal.Decimal {
+	day := decimal.NewFromInt(int64(24 * time.Hour))
+	return c.MaxParticipation.Mul(vol24h).Mul(decimal.NewFromInt(int64(horizon))).Div(day)
+}
+
 // reducible is how much of a position an order on side may reduce (gateway.Reducible).
 func reducible(pos decimal.Decimal, side venues.Side) decimal.Decimal {
 	return gateway.Reducible(pos, side)
+}
+
+// withCaps adds each capped venue's room to the reasons, so a refusal says what the caps left.
+func withCaps(ex []router.Excluded, inputs []router.VenueInput) []router.Excluded {
+	out := append([]router.Excluded(nil), ex...)
+	for _, in := range inputs {
+		if !in.HasCap {
+			continue
+		}
+		listed := false
+		for i := range out {
+			if out[i].Venue == in.Venue {
+				out[i].Reason += " (room " + in.Cap.String() + ")"
+				listed = true
+			}
+		}
+		if !listed {
+			out = append(out, router.Excluded{Venue: in.Venue, Reason: "capped at " + in.Cap.String()})
+		}
+	}
+	return out
 }
 
 func describeExcluded(ex []router.Excluded) string {

@@ -13,7 +13,6 @@ import (
 	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/gateway"
 	"github.com/execd-dev/execd/internal/mailbox"
-	"github.com/execd-dev/execd/positions"
 )
 
 // parent is one parent order's runner: the one goroutine that owns its machine (invariant 7), feeds it events
@@ -109,18 +108,20 @@ func (p *parent) run(ctx context.Context) {
 	}
 }
 
-// observe attaches to an event what the machine may need to move work between venues: the reduce-only room
-// per venue, read from the ledger now.
+// observe attaches to an event what the machine may need to move work between venues: the room per venue by
+// its position (reduce-only, position caps), read from the ledger now.
 func (p *parent) observe(ev *Event) {
-	if !p.req.ReduceOnly {
-		return
-	}
 	if ev.Kind != EvParams && ev.Kind != EvUpdate {
 		return
 	}
-	ev.Caps = make(map[string]decimal.Decimal, len(p.m.venues))
+	prm := p.e.params.Load() // read only: no copy per event
 	for _, v := range p.m.venues {
-		ev.Caps[v.name] = reducible(p.e.ledger.Position(positions.Key{Venue: v.name, Instrument: p.req.Instrument}), p.req.Side)
+		if room, has := p.e.room(*prm, v.name, p.req); has {
+			if ev.Caps == nil {
+				ev.Caps = make(map[string]decimal.Decimal, len(p.m.venues))
+			}
+			ev.Caps[v.name] = room
+		}
 	}
 }
 

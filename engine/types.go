@@ -144,6 +144,20 @@ type Params struct {
 	MaxSlippageBps        int
 	MaxConsecutiveRejects int
 	Venues                map[string]VenueParams
+	// Caps bound what the router gives a venue in an instrument; a pair without an entry has none.
+	Caps map[CapKey]Caps
+}
+
+// CapKey names a (venue, instrument) pair's caps.
+type CapKey struct{ Venue, Instrument string }
+
+// Caps bound one venue's part of any parent in one instrument. Zero fields are no bound.
+type Caps struct {
+	// MaxPosition is the largest absolute position (base units) a parent may leave at the venue.
+	MaxPosition decimal.Decimal
+	// MaxParticipation is the largest share of the venue's volume over the parent's horizon (its 24 h volume ×
+	// horizon / 24 h) a parent may trade there.
+	MaxParticipation decimal.Decimal
 }
 
 // VenueParams are a venue's ops settings.
@@ -158,5 +172,15 @@ func (p Params) clone() Params {
 	for k, v := range p.Venues {
 		c.Venues[k] = v
 	}
+	c.Caps = make(map[CapKey]Caps, len(p.Caps))
+	for k, v := range p.Caps {
+		c.Caps[k] = v
+	}
 	return c
+}
+
+// positionRoom is how much an order on side may trade at a venue before the position there passes cap (the
+// absolute bound), never negative.
+func positionRoom(pos decimal.Decimal, side venues.Side, maxPos decimal.Decimal) decimal.Decimal {
+	return decimal.Max(maxPos.Sub(side.Sign().Mul(pos)), decimal.Zero)
 }

@@ -113,7 +113,8 @@ func Allocate(req Request) (Result, error) {
 		}
 	}
 	if len(cands) == 0 {
-		return Result{}, fmt.Errorf("router: %d venues: %w", len(req.Venues), ErrNoEligibleVenue)
+		// The exclusions say why, for the caller's error.
+		return Result{Excluded: res.Excluded}, fmt.Errorf("router: %d venues: %w", len(req.Venues), ErrNoEligibleVenue)
 	}
 	// The smallest lot among initially eligible venues: the fallback grid for Residual.
 	minLot := cands[0].lot
