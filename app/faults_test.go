@@ -40,7 +40,7 @@ func checkAgainstVenues(t *testing.T, a *app.App, rep engine.Report) {
 	var pos api.PositionsView
 	call(t, a, viewerToken, "GET", "/v1/positions", nil, &pos)
 	for _, p := range pos.Venues {
-		if got := a.Mocks().Venue(p.Venue).Control.Position("BTC-USDT-PERP"); !got.Equal(p.Position) {
+		if got := a.Mocks().Venue(p.Venue).Control.Position(p.Instrument); !got.Equal(p.Position) {
 			t.Errorf("%s: ledger %s, venue %s", p.Venue, p.Position, got)
 		}
 	}

@@ -31,8 +31,9 @@ type MockVenue struct {
 
 // Mocks are the simulated market and its mock venues.
 type Mocks struct {
-	Market *market.Market
-	Venues []*MockVenue
+	Market  *market.Market            // the first instrument's
+	Markets map[string]*market.Market // every instrument's, the first's included
+	Venues  []*MockVenue
 }
 
 // Close stops every mock venue.
@@ -80,8 +81,14 @@ func MockCredentials(name string, getenv func(string) string, standalone bool) (
 
 // MarketConfig is the simulated market that cfg's mock venues trade on: its market section and, per mock venue,
 // the book's volume share, spread, impact and fees on the venue protocol's tick and lot grids. It also returns
-// those venues' configs, in config order.
+// those venues' configs, in config order. It is the first instrument's market; marketConfigFor gives another's.
 func MarketConfig(cfg *config.Config) (market.Config, []config.VenueConfig, error) {
+	return marketConfigFor(cfg, cfg.Instruments[0])
+}
+
+// marketConfigFor is one instrument's simulated market: the first instrument's from the market section, another's
+// from market.others, both with the mock venues' books on their protocol's grids for that instrument.
+func marketConfigFor(cfg *config.Config, inst string) (market.Config, []config.VenueConfig, error) {
 	if cfg.Market == nil {
 		return market.Config{}, nil, fmt.Errorf("no market section")
 	}
@@ -90,6 +97,14 @@ func MarketConfig(cfg *config.Config) (market.Config, []config.VenueConfig, erro
 		TotalVolume24h: cfg.Market.TotalVolume24h, ImpactHalfLife: cfg.Market.ImpactHalfLife,
 		CouplingHalfLife: cfg.Market.CouplingHalfLife, BasisNoiseBps: cfg.Market.BasisNoiseBps,
 		FundingRate8h: cfg.Market.FundingRate8h, Step: cfg.Market.Step,
+	}
+	if inst != cfg.Instruments[0] {
+		o, ok := cfg.Market.Others[inst]
+		if !ok {
+			return market.Config{}, nil, fmt.Errorf("no market for %s (market.others)", inst)
+		}
+		mc.StartPrice, mc.AnnualVolatility, mc.TotalVolume24h = o.StartPrice, o.AnnualVolatility, o.TotalVolume24h
+		mc.Seed = cfg.Market.Seed*7919 + int64(len(inst))*104729 + int64(inst[0]) // its own noise, reproducible
 	}
 	protos := protocols()
 	var mocked []config.VenueConfig
@@ -101,18 +116,22 @@ func MarketConfig(cfg *config.Config) (market.Config, []config.VenueConfig, erro
 		if !ok {
 			return market.Config{}, nil, fmt.Errorf("mock venue %s: %w", v.Name, unknownProtocol(v.Protocol))
 		}
+		g, ok := pr.grids[inst]
+		if !ok {
+			return market.Config{}, nil, fmt.Errorf("mock venue %s: the %s mock does not list %s", v.Name, v.Protocol, inst)
+		}
 		mocked = append(mocked, v)
 		mc.Venues = append(mc.Venues, market.VenueConfig{
 			Name: v.Name, VolumeShare: v.Mock.VolumeShare, HalfSpreadBps: v.Mock.HalfSpreadBps, ImpactY: v.Mock.ImpactY,
 			TakerFeeBps: v.Mock.TakerFeeBps, MakerFeeBps: v.Mock.MakerFeeBps, BasisBps: v.Mock.BasisBps,
-			TickSize: decimal.RequireFromString("0.1"), LotSize: pr.lot,
+			TickSize: g.tick, LotSize: g.lot,
 		})
 	}
 	return mc, mocked, nil
 }
 
-// StartMocks starts the simulated market and every mock venue of cfg on loopback, each speaking its protocol.
-// standalone selects the fixed fallback credentials (see MockCredentials).
+// StartMocks starts the simulated market of each instrument and every mock venue of cfg on loopback, each speaking
+// its protocol. standalone selects the fixed fallback credentials (see MockCredentials).
 func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv func(string) string, standalone bool) (*Mocks, error) {
 	mc, mocked, err := MarketConfig(cfg)
 	if err != nil {
@@ -123,22 +142,37 @@ func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv fun
 	if err != nil {
 		return nil, fmt.Errorf("simulated market: %w", err)
 	}
-	ms := &Mocks{Market: mkt}
+	ms := &Mocks{Market: mkt, Markets: map[string]*market.Market{cfg.Instruments[0]: mkt}}
 	fail := func(err error) (*Mocks, error) {
 		ms.Close()
 		return nil, err
+	}
+	for _, inst := range cfg.Instruments[1:] {
+		omc, _, err := marketConfigFor(cfg, inst)
+		if err != nil {
+			return fail(err)
+		}
+		if ms.Markets[inst], err = market.New(omc, clk); err != nil {
+			return fail(fmt.Errorf("simulated market of %s: %w", inst, err))
+		}
 	}
 	for _, v := range mocked {
 		book, err := mkt.Venue(v.Name)
 		if err != nil {
 			return fail(err)
 		}
+		more := map[string]*market.Venue{}
+		for _, inst := range cfg.Instruments[1:] {
+			if more[inst], err = ms.Markets[inst].Venue(v.Name); err != nil {
+				return fail(err)
+			}
+		}
 		key, sec, err := MockCredentials(v.Name, getenv, standalone)
 		if err != nil {
 			return fail(err)
 		}
 		pass := secret.New("mock-" + v.Name + "-passphrase")
-		srv, ctl, err := protos[v.Protocol].mock(mockParams{name: v.Name, book: book, mock: *v.Mock, key: key,
+		srv, ctl, err := protos[v.Protocol].mock(mockParams{name: v.Name, book: book, more: more, mock: *v.Mock, key: key,
 			secret: sec, passphrase: pass, clk: clk, log: log.With(zap.String("mock", v.Name))})
 		if err != nil {
 			return fail(fmt.Errorf("mock venue %s: %w", v.Name, err))
@@ -153,11 +187,15 @@ func StartMocks(cfg *config.Config, clk clock.Clock, log *zap.Logger, getenv fun
 		mv := &MockVenue{Name: v.Name, Protocol: v.Protocol, RESTURL: srv.URL(), WSURL: srv.WSURL(), APIKey: key,
 			Secret: sec, Passphrase: pass, Control: ctl, server: srv}
 		ms.Venues = append(ms.Venues, mv)
-		entry := v.Mock.EntryPrice
-		if !entry.IsPositive() {
-			entry = decimal.NewFromFloat(cfg.Market.StartPrice)
-		}
 		for inst, q := range v.Mock.Positions {
+			// The configured entry price is the first instrument's; another's positions open at its start price.
+			entry := v.Mock.EntryPrice
+			if !entry.IsPositive() || inst != cfg.Instruments[0] {
+				entry = decimal.NewFromFloat(cfg.Market.StartPrice)
+				if o, ok := cfg.Market.Others[inst]; ok {
+					entry = decimal.NewFromFloat(o.StartPrice)
+				}
+			}
 			if err := ctl.SetPosition(inst, q, entry); err != nil {
 				return fail(fmt.Errorf("mock venue %s: position %s: %w", v.Name, inst, err))
 			}

@@ -24,6 +24,7 @@ import (
 // MockOrder is a mock venue's own record of one order, in base units, whatever its protocol: the judge of tests.
 type MockOrder struct {
 	ClientOrderID string
+	Instrument    string // canonical
 	Quantity      decimal.Decimal
 	Executed      decimal.Decimal
 	Price         decimal.Decimal
@@ -62,7 +63,8 @@ type endpoint struct {
 // mockParams is what a mock venue is built from.
 type mockParams struct {
 	name               string
-	book               *market.Venue
+	book               *market.Venue            // the first instrument's
+	more               map[string]*market.Venue // the other instruments' books, by canonical instrument
 	mock               config.MockVenue
 	key                string
 	secret, passphrase secret.String
@@ -75,32 +77,59 @@ func (p mockParams) rateLimits() bool { return p.mock.RateLimits == nil || *p.mo
 
 // protocol is one wire protocol execd speaks: its mock and its adapter.
 type protocol struct {
-	lot        decimal.Decimal // the venue's quantity grid in base units, for the simulated book
-	passphrase bool            // the venue's API also takes a passphrase
+	// grids are the simulated book's price and quantity grids (base units) for each instrument the protocol's
+	// mock lists: the venue's own tick and lot.
+	grids      map[string]grid
+	passphrase bool // the venue's API also takes a passphrase
 	mock       func(p mockParams) (mockServer, MockControl, error)
 	adapter    func(e endpoint) (venues.Venue, error)
 }
 
+// grid is an instrument's tick and lot at a venue, in quote and base units.
+type grid struct{ tick, lot decimal.Decimal }
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// The instruments the mocks list.
+const (
+	instBTC = "BTC-USDT-PERP"
+	instETH = "ETH-USDT-PERP"
+)
+
 func protocols() map[string]protocol {
 	return map[string]protocol{
-		"binance": {lot: decimal.RequireFromString("0.001"), mock: startBinance, adapter: func(e endpoint) (venues.Venue, error) {
+		"binance": {grids: map[string]grid{instBTC: {dec("0.1"), dec("0.001")}, instETH: {dec("0.01"), dec("0.001")}}, mock: startBinance, adapter: func(e endpoint) (venues.Venue, error) {
 			return binance.New(binance.Config{Name: e.name, BaseURL: e.rest, WSURL: e.ws, APIKey: e.key, Secret: e.secret,
 				HTTPClient: e.http, Logger: e.log})
 		}},
-		"bybit": {lot: decimal.RequireFromString("0.001"), mock: startBybit, adapter: func(e endpoint) (venues.Venue, error) {
+		"bybit": {grids: map[string]grid{instBTC: {dec("0.1"), dec("0.001")}, instETH: {dec("0.01"), dec("0.01")}}, mock: startBybit, adapter: func(e endpoint) (venues.Venue, error) {
 			return bybit.New(bybit.Config{Name: e.name, BaseURL: e.rest, WSURL: e.ws, APIKey: e.key, Secret: e.secret,
 				HTTPClient: e.http, Logger: e.log})
 		}},
-		// OKX trades BTC-USDT-SWAP in contracts of 0.01 BTC: the book's grid is one contract.
-		"okx": {lot: okxContract, passphrase: true, mock: startOKX, adapter: func(e endpoint) (venues.Venue, error) {
-			return okx.New(okx.Config{Name: e.name, BaseURL: e.rest, WSURL: e.ws, APIKey: e.key, Secret: e.secret,
-				Passphrase: e.passphrase, HTTPClient: e.http, Logger: e.log})
-		}},
+		// OKX trades swaps in contracts (BTC-USDT-SWAP 0.01 BTC, ETH-USDT-SWAP 0.1 ETH): the book's grid is one.
+		"okx": {grids: map[string]grid{instBTC: {dec("0.1"), okxCtVal[instBTC]}, instETH: {dec("0.01"), okxCtVal[instETH]}},
+			passphrase: true, mock: startOKX, adapter: func(e endpoint) (venues.Venue, error) {
+				return okx.New(okx.Config{Name: e.name, BaseURL: e.rest, WSURL: e.ws, APIKey: e.key, Secret: e.secret,
+					Passphrase: e.passphrase, HTTPClient: e.http, Logger: e.log})
+			}},
 	}
 }
 
-// okxContract is the BTC value of one OKX BTC-USDT-SWAP contract.
-var okxContract = decimal.RequireFromString("0.01")
+// okxCtVal is the base value of one contract of each OKX swap the mock lists.
+var okxCtVal = map[string]decimal.Decimal{instBTC: dec("0.01"), instETH: dec("0.1")}
+
+// contracts converts base units of an OKX swap to contracts, refusing a fraction of one.
+func okxContracts(instrument string, qty decimal.Decimal) (decimal.Decimal, error) {
+	ct, ok := okxCtVal[instrument]
+	if !ok {
+		return decimal.Zero, fmt.Errorf("okx mock: %s is not listed", instrument)
+	}
+	n := qty.Div(ct)
+	if !n.IsInteger() {
+		return decimal.Zero, fmt.Errorf("okx: %s is not a whole number of %s contracts", qty, ct)
+	}
+	return n, nil
+}
 
 // okxInstID maps a canonical instrument to OKX's swap id: BTC-USDT-PERP → BTC-USDT-SWAP.
 func okxInstID(instrument string) (string, error) {
@@ -111,17 +140,29 @@ func okxInstID(instrument string) (string, error) {
 type okxControl struct{ s *mockokx.Server }
 
 func startOKX(p mockParams) (mockServer, MockControl, error) {
+	var more []mockokx.Instrument
+	for inst, book := range p.more {
+		if inst != instETH {
+			return nil, nil, fmt.Errorf("the okx mock does not list %s", inst)
+		}
+		more = append(more, mockokx.Instrument{InstID: "ETH-USDT-SWAP", Book: book, CtVal: okxCtVal[instETH],
+			LotSz: dec("1"), MinSz: dec("1"), TickSz: dec("0.01")})
+	}
 	s, err := mockokx.New(mockokx.Config{Name: p.name, Book: p.book, TakerFeeBps: p.mock.TakerFeeBps,
 		MakerFeeBps: p.mock.MakerFeeBps, APIKey: p.key, APISecret: p.secret.Reveal(), Passphrase: p.passphrase.Reveal(),
-		Clock: p.clk, DisableRateLimits: !p.rateLimits(), Logger: p.log})
+		Clock: p.clk, DisableRateLimits: !p.rateLimits(), Logger: p.log, More: more})
 	return s, okxControl{s}, err
 }
 
 func (c okxControl) Orders() []MockOrder {
 	var out []MockOrder
 	for _, o := range c.s.Orders() {
-		out = append(out, MockOrder{ClientOrderID: o.ClOrdID, Quantity: o.Sz.Mul(okxContract),
-			Executed: o.AccFillSz.Mul(okxContract), Price: o.Px, Open: o.State == "live" || o.State == "partially_filled",
+		ct := okxCtVal[instBTC]
+		if o.InstID == "ETH-USDT-SWAP" {
+			ct = okxCtVal[instETH]
+		}
+		out = append(out, MockOrder{ClientOrderID: o.ClOrdID, Instrument: canonicalOf(o.InstID), Quantity: o.Sz.Mul(ct),
+			Executed: o.AccFillSz.Mul(ct), Price: o.Px, Open: o.State == "live" || o.State == "partially_filled",
 			ReduceOnly: o.ReduceOnly, Limit: o.OrdType == "limit" || o.OrdType == "ioc", IOC: o.OrdType == "ioc"})
 	}
 	return out
@@ -132,7 +173,7 @@ func (c okxControl) Position(instrument string) decimal.Decimal {
 	if err != nil {
 		return decimal.Zero
 	}
-	return c.s.Position(id).Mul(okxContract)
+	return c.s.Position(id).Mul(okxCtVal[instrument])
 }
 
 // SetPosition takes base units and refuses a quantity that is not a whole number of contracts.
@@ -141,9 +182,9 @@ func (c okxControl) SetPosition(instrument string, qty, _ decimal.Decimal) error
 	if err != nil {
 		return err
 	}
-	contracts := qty.Div(okxContract)
-	if !contracts.IsInteger() {
-		return fmt.Errorf("okx: %s BTC is not a whole number of %s BTC contracts", qty, okxContract)
+	contracts, err := okxContracts(instrument, qty)
+	if err != nil {
+		return err
 	}
 	c.s.SetPosition(id, contracts)
 	return nil
@@ -156,9 +197,9 @@ func (c okxControl) ExternalTrade(instrument string, side venues.Side, qty decim
 	if err != nil {
 		return err
 	}
-	contracts := qty.Div(okxContract)
-	if !contracts.IsInteger() {
-		return fmt.Errorf("okx: %s BTC is not a whole number of %s BTC contracts", qty, okxContract)
+	contracts, err := okxContracts(instrument, qty)
+	if err != nil {
+		return err
 	}
 	return c.s.ExternalTrade(id, side == venues.Buy, contracts, clientID)
 }
@@ -208,16 +249,25 @@ func (c symbolControl) SetPosition(instrument string, qty, entry decimal.Decimal
 }
 
 func startBinance(p mockParams) (mockServer, MockControl, error) {
+	var more []mockbinance.Instrument
+	for inst, book := range p.more {
+		if inst != instETH {
+			return nil, nil, fmt.Errorf("the binance mock does not list %s", inst)
+		}
+		// Binance USDⓈ-M ETHUSDT's filters.
+		more = append(more, mockbinance.Instrument{Symbol: "ETHUSDT", Book: book, TickSize: dec("0.01"), StepSize: dec("0.001"),
+			MinQty: dec("0.001"), MaxQty: dec("10000"), MarketMaxQty: dec("2000"), MinNotional: dec("20")})
+	}
 	s, err := mockbinance.New(mockbinance.Config{Name: p.name, Book: p.book, TakerFeeBps: p.mock.TakerFeeBps,
 		MakerFeeBps: p.mock.MakerFeeBps, APIKey: p.key, APISecret: p.secret.Reveal(), Clock: p.clk,
-		DisableRateLimits: !p.rateLimits(), Logger: p.log})
+		DisableRateLimits: !p.rateLimits(), Logger: p.log, More: more})
 	if err != nil {
 		return nil, nil, err
 	}
 	orders := func() []MockOrder {
 		var out []MockOrder
 		for _, o := range s.Orders() {
-			out = append(out, MockOrder{ClientOrderID: o.ClientOrderID, Quantity: o.OrigQty, Executed: o.ExecutedQty,
+			out = append(out, MockOrder{ClientOrderID: o.ClientOrderID, Instrument: canonicalOf(o.Symbol), Quantity: o.OrigQty, Executed: o.ExecutedQty,
 				Price: o.Price, Open: o.Status == "NEW" || o.Status == "PARTIALLY_FILLED", ReduceOnly: o.ReduceOnly,
 				Limit: o.Type == "LIMIT", IOC: o.TimeInForce == "IOC"})
 		}
@@ -227,16 +277,25 @@ func startBinance(p mockParams) (mockServer, MockControl, error) {
 }
 
 func startBybit(p mockParams) (mockServer, MockControl, error) {
+	var more []mockbybit.Instrument
+	for inst, book := range p.more {
+		if inst != instETH {
+			return nil, nil, fmt.Errorf("the bybit mock does not list %s", inst)
+		}
+		// Bybit v5 linear ETHUSDT's rules.
+		more = append(more, mockbybit.Instrument{Symbol: "ETHUSDT", Book: book, TickSize: dec("0.01"), QtyStep: dec("0.01"),
+			MinOrderQty: dec("0.01"), MaxOrderQty: dec("7240"), MaxMktOrderQty: dec("724"), MinNotionalValue: dec("5")})
+	}
 	s, err := mockbybit.New(mockbybit.Config{Name: p.name, Book: p.book, TakerFeeBps: p.mock.TakerFeeBps,
 		MakerFeeBps: p.mock.MakerFeeBps, APIKey: p.key, APISecret: p.secret.Reveal(), Clock: p.clk,
-		DisableRateLimits: !p.rateLimits(), Logger: p.log})
+		DisableRateLimits: !p.rateLimits(), Logger: p.log, More: more})
 	if err != nil {
 		return nil, nil, err
 	}
 	orders := func() []MockOrder {
 		var out []MockOrder
 		for _, o := range s.Orders() {
-			out = append(out, MockOrder{ClientOrderID: o.OrderLinkID, Quantity: o.Qty, Executed: o.CumExecQty,
+			out = append(out, MockOrder{ClientOrderID: o.OrderLinkID, Instrument: canonicalOf(o.Symbol), Quantity: o.Qty, Executed: o.CumExecQty,
 				Price: o.Price, Open: o.OrderStatus == "New" || o.OrderStatus == "PartiallyFilled", ReduceOnly: o.ReduceOnly,
 				Limit: o.OrderType == "Limit", IOC: o.TimeInForce == "IOC"})
 		}
@@ -247,4 +306,15 @@ func startBybit(p mockParams) (mockServer, MockControl, error) {
 
 func unknownProtocol(name string) error {
 	return fmt.Errorf("protocol %q is not supported", name)
+}
+
+// canonicalOf maps a mock's symbol (BTCUSDT, ETH-USDT-SWAP) to the canonical instrument; "" if it is not listed.
+func canonicalOf(symbol string) string {
+	switch symbol {
+	case "BTCUSDT", "BTC-USDT-SWAP":
+		return instBTC
+	case "ETHUSDT", "ETH-USDT-SWAP":
+		return instETH
+	}
+	return ""
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/execd-dev/execd/api"
 	"github.com/execd-dev/execd/app"
 	"github.com/execd-dev/execd/config"
+	"github.com/execd-dev/execd/configs"
 	"github.com/execd-dev/execd/engine"
 	"github.com/execd-dev/execd/events"
 	"github.com/execd-dev/execd/venues"
@@ -307,4 +308,55 @@ func TestTargetSupersededMidExecution(t *testing.T) {
 
 func passOf(a *app.App, venue string) (any, error) {
 	return a.ReconcilePass(venue, btc)
+}
+
+// BTC and ETH targets at once on the three venues (three protocols): each ends within one lot of its target
+// by the venues' own accounts, and neither instrument's parent touches the other.
+func TestTwoInstrumentsTargetsAtOnce(t *testing.T) {
+	a := startDaemonConfig(t, configs.Default, 40, fastReconcile, app.Options{})
+	sub := watch(t, a)
+	const eth = "ETH-USDT-PERP"
+	if got := venuesHold(a, eth); !got.Equal(d("-300")) {
+		t.Fatalf("ETH held at start %s, want -300", got)
+	}
+	if code := call(t, a, rebalancerToken, "PUT", "/v1/targets/"+btc, api.TargetRequest{ID: "tg-btc", Position: "-9.7734", Duration: "3m"}, nil); code != http.StatusCreated {
+		t.Fatalf("PUT btc: %d", code)
+	}
+	if code := call(t, a, rebalancerToken, "PUT", "/v1/targets/"+eth, api.TargetRequest{ID: "tg-eth", Position: "-246.37", Duration: "3m"}, nil); code != http.StatusCreated {
+		t.Fatalf("PUT eth: %d", code)
+	}
+	reached := map[string]bool{}
+	for len(reached) < 2 {
+		ev := await(t, sub, 90*time.Second, "both targets reached", func(ev events.Event) bool {
+			te, ok := ev.Data.(api.TargetEvent)
+			return ok && te.Kind == "reached"
+		})
+		reached[ev.Data.(api.TargetEvent).TargetID] = true
+	}
+	// One lot: BTC 0.001 on every venue; ETH 0.001 (binance), 0.01 (bybit), 0.1 (okx, one contract) — the
+	// difference left is below the smallest lot that could still trade it, so within the largest.
+	if held := venuesHold(a, btc); held.Sub(d("-9.7734")).Abs().GreaterThan(d("0.001")) {
+		t.Fatalf("BTC held %s, want -9.7734 within one lot", held)
+	}
+	if held := venuesHold(a, eth); held.Sub(d("-246.37")).Abs().GreaterThan(d("0.1")) {
+		t.Fatalf("ETH held %s, want -246.37 within one lot", held)
+	}
+	for _, mv := range a.Mocks().Venues {
+		for _, o := range mv.Control.Orders() {
+			if o.Instrument == "" {
+				t.Fatalf("%s order %s on an unlisted symbol", mv.Name, o.ClientOrderID)
+			}
+		}
+	}
+	t.Logf("BTC held %s (target -9.7734), ETH held %s (target -246.37)", venuesHold(a, btc), venuesHold(a, eth))
+	var pos api.PositionsView
+	call(t, a, viewerToken, "GET", "/v1/positions", nil, &pos)
+	if len(pos.Aggregate) != 2 {
+		t.Fatalf("aggregates: %+v", pos.Aggregate)
+	}
+	for _, p := range pos.Venues {
+		if got := a.Mocks().Venue(p.Venue).Control.Position(p.Instrument); !got.Equal(p.Position) {
+			t.Errorf("%s %s: ledger %s, venue %s", p.Venue, p.Instrument, p.Position, got)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"time"
 
@@ -59,6 +60,17 @@ type MarketConfig struct {
 	BasisNoiseBps    float64       `yaml:"basis_noise_bps"`
 	FundingRate8h    float64       `yaml:"funding_rate_8h"`
 	Step             time.Duration `yaml:"step"`
+	// The figures above are the first instrument's (instruments[0]); Others are every other instrument a mock
+	// venue trades, each its own price process on the same clock, with the same half-lives, noise, funding and
+	// step, and the mock venues' volume shares, spreads, impact and fees.
+	Others map[string]OtherMarket `yaml:"others"`
+}
+
+// OtherMarket is one more instrument's market: its price, volatility and volume.
+type OtherMarket struct {
+	StartPrice       float64 `yaml:"start_price"`
+	AnnualVolatility float64 `yaml:"annual_volatility"`
+	TotalVolume24h   float64 `yaml:"total_volume_24h"`
 }
 
 // VenueConfig is one venue: either a mock started in-process on the simulated market, or an external endpoint.
@@ -434,6 +446,21 @@ func (c *Config) Validate() error {
 		if m.ImpactHalfLife < 0 || m.CouplingHalfLife < 0 || m.Step < time.Millisecond {
 			add("market: half-lives must not be negative and step must be at least 1ms")
 		}
+		for inst, o := range m.Others {
+			if !seenInst[inst] || (len(c.Instruments) > 0 && inst == c.Instruments[0]) {
+				add("market.others: %s must be one of instruments after the first (the market section's own)", inst)
+			}
+			if o.StartPrice <= 0 || o.TotalVolume24h <= 0 || o.AnnualVolatility < 0 || o.AnnualVolatility > 5 {
+				add("market.others.%s: start_price and total_volume_24h must be positive, annual_volatility 0..5", inst)
+			}
+		}
+		if anyMock && len(c.Instruments) > 1 {
+			for _, inst := range c.Instruments[1:] {
+				if _, ok := m.Others[inst]; !ok {
+					add("market.others: %s is traded on a mock venue but has no market", inst)
+				}
+			}
+		}
 	}
 	t := c.TWAP
 	if t.MeanInterval < time.Second {
@@ -495,7 +522,7 @@ func (c *Config) Reloadable(next *Config) error {
 	if c.Clock != next.Clock {
 		errs = append(errs, errors.New("clock"))
 	}
-	if (c.Market == nil) != (next.Market == nil) || (c.Market != nil && *c.Market != *next.Market) {
+	if !reflect.DeepEqual(c.Market, next.Market) {
 		errs = append(errs, errors.New("market"))
 	}
 	if len(c.Venues) != len(next.Venues) {

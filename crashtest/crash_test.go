@@ -319,6 +319,12 @@ func judge(d *daemon, ms *app.Mocks, rep api.Order) error {
 	total := decimal.Zero
 	for _, p := range pos.Venues {
 		mv := ms.Venue(p.Venue)
+		if got := mv.Control.Position(p.Instrument); !got.Equal(p.Position) {
+			problems = append(problems, fmt.Sprintf("%s %s: daemon position %s, venue %s", p.Venue, p.Instrument, p.Position, got))
+		}
+		if p.Instrument != "BTC-USDT-PERP" {
+			continue
+		}
 		if got := mv.Control.Position("BTC-USDT-PERP"); !got.Equal(p.Position) {
 			problems = append(problems, fmt.Sprintf("%s: daemon position %s, venue %s", p.Venue, p.Position, got))
 		}

@@ -156,7 +156,7 @@ func judgeTarget(d *daemon, ms *app.Mocks, tg api.Target, want string) error {
 		return err
 	}
 	for _, p := range pos.Venues {
-		if got := ms.Venue(p.Venue).Control.Position(btc); !got.Equal(p.Position) {
+		if got := ms.Venue(p.Venue).Control.Position(p.Instrument); !got.Equal(p.Position) {
 			problems = append(problems, fmt.Sprintf("%s: daemon position %s, venue %s", p.Venue, p.Position, got))
 		}
 	}

@@ -86,6 +86,47 @@ type listenKey struct {
 	expires time.Time
 }
 
+// instrument is one listed symbol as the venue serves it: its book and filters, the decimals its order, trade and
+// position figures are written with, and what exchangeInfo and the market data say of it.
+type instrument struct {
+	Instrument
+	pricePrec, qtyPrec int32 // from the tick (at least 2) and the step
+	// exchangeInfo's pricePrecision and quantityPrecision, also the decimals of the ticker's and trades' figures.
+	listPricePrec, listQtyPrec int32
+	base                       string   // baseAsset
+	subType                    []string // underlyingSubType
+	// PRICE_FILTER's minPrice and maxPrice, enforced on limit prices, and as exchangeInfo writes them.
+	minPrice, maxPrice         decimal.Decimal
+	minPriceText, maxPriceText string
+	lastQty                    string // the ticker's lastQty
+}
+
+func (in *instrument) px(d decimal.Decimal) string  { return d.StringFixed(in.pricePrec) }
+func (in *instrument) qty(d decimal.Decimal) string { return d.StringFixed(in.qtyPrec) }
+
+// instruments are the listed symbols: Config.Symbol with the Config's book and filters and the rest of its listing
+// as the real BTCUSDT's (base asset BTC, precisions 2 and 3, prices 556.80 to 4529764), then each of Config.More with
+// its own book and filters, its base asset the symbol less "USDT", its precisions from its tick and step, and its
+// prices from its tick to BTCUSDT's maximum.
+func instruments(cfg *Config) []*instrument {
+	prec := func(d decimal.Decimal) int32 { return max(0, -d.Exponent()) }
+	primary := &instrument{Instrument: Instrument{Symbol: cfg.Symbol, Book: cfg.Book, TickSize: cfg.TickSize,
+		StepSize: cfg.StepSize, MinQty: cfg.MinQty, MaxQty: cfg.MaxQty, MarketMaxQty: cfg.MarketMaxQty,
+		MinNotional: cfg.MinNotional}, pricePrec: max(2, prec(cfg.TickSize)), qtyPrec: prec(cfg.StepSize),
+		listPricePrec: 2, listQtyPrec: 3, base: "BTC", subType: []string{"PoW"},
+		minPrice: decimal.RequireFromString("556.80"), maxPrice: decimal.RequireFromString("4529764"),
+		minPriceText: "556.80", maxPriceText: "4529764", lastQty: "0.001"}
+	out := []*instrument{primary}
+	for _, m := range cfg.More {
+		in := &instrument{Instrument: m, pricePrec: max(2, prec(m.TickSize)), qtyPrec: prec(m.StepSize),
+			base: strings.TrimSuffix(m.Symbol, "USDT"), subType: []string{}, minPrice: m.TickSize,
+			maxPrice: primary.maxPrice, minPriceText: m.TickSize.String(), maxPriceText: primary.maxPriceText}
+		in.listPricePrec, in.listQtyPrec, in.lastQty = in.pricePrec, in.qtyPrec, in.qty(m.StepSize)
+		out = append(out, in)
+	}
+	return out
+}
+
 // account is the one account of a mock venue: the shared engine (orders, trades, position, wallet) behind the
 // Binance wire format, and the user-data streams. mu guards the listen keys; the engine reports its changes to
 // push, after its own lock is released and in order.
@@ -95,28 +136,53 @@ type account struct {
 	ex     *exchange.Account
 	hub    *mockutil.Hub
 
+	insts    []*instrument // Config.Symbol's first, then Config.More's in order
+	bySymbol map[string]*instrument
+
 	mu         sync.Mutex
 	keys       map[string]*listenKey
-	pricePrec  int32
-	qtyPrec    int32
 	leverage   decimal.Decimal
 	clientIDRe *regexp.Regexp
 }
 
+// newAccount builds the account: the engine trades Config.Symbol against Config.Book (with the Config's minimum
+// notional) and each of Config.More against its own book, with its minimum notional and its step as the lot grid.
 func newAccount(cfg *Config) *account {
-	prec := func(d decimal.Decimal) int32 { return max(0, -d.Exponent()) }
-	a := &account{cfg: cfg, keys: map[string]*listenKey{}, hub: mockutil.NewHub(), pricePrec: max(2, prec(cfg.TickSize)),
-		qtyPrec: prec(cfg.StepSize), leverage: decimal.NewFromInt(int64(cfg.Leverage)),
+	a := &account{cfg: cfg, keys: map[string]*listenKey{}, hub: mockutil.NewHub(), insts: instruments(cfg),
+		bySymbol: map[string]*instrument{}, leverage: decimal.NewFromInt(int64(cfg.Leverage)),
 		clientIDRe: regexp.MustCompile(`^[.A-Z:/a-z0-9_-]{1,36}$`)}
-	a.ex = exchange.NewAccount(exchange.Config{Book: cfg.Book, Clock: cfg.Clock, Balance: cfg.Balance, Leverage: cfg.Leverage,
+	ec := exchange.Config{Book: cfg.Book, Clock: cfg.Clock, Balance: cfg.Balance, Leverage: cfg.Leverage,
 		TakerFeeBps: cfg.TakerFeeBps, MakerFeeBps: cfg.MakerFeeBps, MinNotional: cfg.MinNotional, Logger: cfg.Logger,
-		AmendRequeues: true, OnEvents: a.push})
+		AmendRequeues: true, OnEvents: a.push}
+	for _, in := range a.insts {
+		a.bySymbol[in.Symbol] = in
+	}
+	if len(cfg.More) > 0 {
+		ec.Books, ec.Lots, ec.MinNotionals = map[string]exchange.Book{}, map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
+		for _, m := range cfg.More {
+			ec.Books[m.Symbol], ec.Lots[m.Symbol], ec.MinNotionals[m.Symbol] = m.Book, m.StepSize, m.MinNotional
+		}
+	}
+	a.ex = exchange.NewAccount(ec)
 	return a
 }
 
-func (a *account) px(d decimal.Decimal) string  { return d.StringFixed(a.pricePrec) }
-func (a *account) qty(d decimal.Decimal) string { return d.StringFixed(a.qtyPrec) }
-func (a *account) now() time.Time               { return a.cfg.Clock.Now() }
+// instrument is the listed symbol sym, if it is one.
+func (a *account) instrument(sym string) (*instrument, bool) {
+	in, ok := a.bySymbol[sym]
+	return in, ok
+}
+
+// of is the instrument whose precision writes sym's figures: its own, Config.Symbol's for a symbol not listed (a
+// position set by SetPosition).
+func (a *account) of(sym string) *instrument {
+	if in, ok := a.bySymbol[sym]; ok {
+		return in
+	}
+	return a.insts[0]
+}
+
+func (a *account) now() time.Time { return a.cfg.Clock.Now() }
 
 func (a *account) records() []OrderRecord { return exchange.Convert(a.ex.Orders(), record) }
 
@@ -135,19 +201,19 @@ func parseDecimal(name, v string) (decimal.Decimal, *apiError) {
 	return d, nil
 }
 
-// quantity reads an order quantity against the LOT_SIZE (or MARKET_LOT_SIZE, maxQty) filter.
-func (a *account) quantity(v string, maxQty decimal.Decimal) (decimal.Decimal, *apiError) {
+// quantity reads an order quantity against in's LOT_SIZE (or MARKET_LOT_SIZE, maxQty) filter.
+func (in *instrument) quantity(v string, maxQty decimal.Decimal) (decimal.Decimal, *apiError) {
 	qty, aerr := parseDecimal("quantity", v)
 	switch {
 	case aerr != nil:
 		return qty, aerr
 	case !qty.IsPositive():
 		return qty, errQtyZero
-	case -qty.Exponent() > a.qtyPrec && !qty.Equal(qty.Truncate(a.qtyPrec)):
+	case -qty.Exponent() > in.qtyPrec && !qty.Equal(qty.Truncate(in.qtyPrec)):
 		return qty, errPrecision
-	case !exchange.OnGrid(qty, a.cfg.StepSize):
+	case !exchange.OnGrid(qty, in.StepSize):
 		return qty, errStep
-	case qty.LessThan(a.cfg.MinQty):
+	case qty.LessThan(in.MinQty):
 		return qty, errQtyMin
 	case qty.GreaterThan(maxQty):
 		return qty, errQtyMax
@@ -155,21 +221,21 @@ func (a *account) quantity(v string, maxQty decimal.Decimal) (decimal.Decimal, *
 	return qty, nil
 }
 
-// price reads a limit price against the PRICE_FILTER.
-func (a *account) price(v string) (decimal.Decimal, *apiError) {
+// price reads a limit price against in's PRICE_FILTER.
+func (in *instrument) price(v string) (decimal.Decimal, *apiError) {
 	price, aerr := parseDecimal("price", v)
 	switch {
 	case aerr != nil:
 		return price, aerr
 	case !price.IsPositive():
 		return price, errPriceZero
-	case -price.Exponent() > a.pricePrec && !price.Equal(price.Truncate(a.pricePrec)):
+	case -price.Exponent() > in.pricePrec && !price.Equal(price.Truncate(in.pricePrec)):
 		return price, errPrecision
-	case !exchange.OnGrid(price, a.cfg.TickSize):
+	case !exchange.OnGrid(price, in.TickSize):
 		return price, errTick
-	case price.LessThan(decimal.RequireFromString("556.80")):
+	case price.LessThan(in.minPrice):
 		return price, errPriceMin
-	case price.GreaterThan(decimal.RequireFromString("4529764")):
+	case price.GreaterThan(in.maxPrice):
 		return price, errPriceMax
 	}
 	return price, nil
@@ -177,13 +243,13 @@ func (a *account) price(v string) (decimal.Decimal, *apiError) {
 
 func (a *account) newOrder(r *request) (any, *apiError) {
 	p := r.params
-	c := a.cfg
 	for _, k := range []string{"symbol", "side", "type"} {
 		if p.Get(k) == "" {
 			return nil, errMandatory(k)
 		}
 	}
-	if p.Get("symbol") != c.Symbol {
+	in, ok := a.instrument(p.Get("symbol"))
+	if !ok {
 		return nil, errSymbol
 	}
 	side, typ, tif := p.Get("side"), p.Get("type"), p.Get("timeInForce")
@@ -221,17 +287,17 @@ func (a *account) newOrder(r *request) (any, *apiError) {
 	if ps := p.Get("positionSide"); ps != "" && ps != "BOTH" {
 		return nil, errf(http.StatusBadRequest, -4061, "Order's position side does not match user's setting.")
 	}
-	maxQty := c.MaxQty
+	maxQty := in.MaxQty
 	if typ == "MARKET" {
-		maxQty = c.MarketMaxQty
+		maxQty = in.MarketMaxQty
 	}
-	qty, aerr := a.quantity(p.Get("quantity"), maxQty)
+	qty, aerr := in.quantity(p.Get("quantity"), maxQty)
 	if aerr != nil {
 		return nil, aerr
 	}
 	var price decimal.Decimal
 	if typ == "LIMIT" {
-		if price, aerr = a.price(p.Get("price")); aerr != nil {
+		if price, aerr = in.price(p.Get("price")); aerr != nil {
 			return nil, aerr
 		}
 	} else if p.Get("price") != "" {
@@ -249,11 +315,11 @@ func (a *account) newOrder(r *request) (any, *apiError) {
 	if side == "SELL" {
 		sd = market.Sell
 	}
-	ack, o, err := a.ex.Place(exchange.Request{ClientID: cid, Symbol: c.Symbol, Side: sd, Qty: qty, Price: price,
+	ack, o, err := a.ex.Place(exchange.Request{ClientID: cid, Symbol: in.Symbol, Side: sd, Qty: qty, Price: price,
 		Rest: typ == "LIMIT" && tif == "GTC", ReduceOnly: reduceOnly})
 	if err != nil {
 		return nil, exchange.Reject(err, map[error]*apiError{exchange.ErrDuplicate: errDuplicate,
-			exchange.ErrReduceOnly: errReduceOnly, exchange.ErrMinNotional: errMinNotional(c.MinNotional.String()),
+			exchange.ErrReduceOnly: errReduceOnly, exchange.ErrMinNotional: errMinNotional(in.MinNotional.String()),
 			exchange.ErrInsufficientMargin: errMargin}, errInternal)
 	}
 	if respType == "ACK" {
@@ -263,10 +329,11 @@ func (a *account) newOrder(r *request) (any, *apiError) {
 }
 
 func (a *account) orderJSON(o *OrderRecord) map[string]any {
+	in := a.of(o.Symbol)
 	return map[string]any{
 		"orderId": o.OrderID, "symbol": o.Symbol, "status": o.Status, "clientOrderId": o.ClientOrderID,
-		"price": a.px(o.Price), "avgPrice": a.avgPrice(o).StringFixed(5), "origQty": a.qty(o.OrigQty),
-		"executedQty": a.qty(o.ExecutedQty), "cumQty": a.qty(o.ExecutedQty), "cumQuote": o.CumQuote.StringFixed(5),
+		"price": in.px(o.Price), "avgPrice": a.avgPrice(o).StringFixed(5), "origQty": in.qty(o.OrigQty),
+		"executedQty": in.qty(o.ExecutedQty), "cumQty": in.qty(o.ExecutedQty), "cumQuote": o.CumQuote.StringFixed(5),
 		"timeInForce": o.TimeInForce, "type": o.Type, "reduceOnly": o.ReduceOnly, "closePosition": false,
 		"side": o.Side, "positionSide": "BOTH", "stopPrice": "0.00", "workingType": "CONTRACT_PRICE",
 		"priceProtect": false, "origType": o.Type, "priceMatch": "NONE", "selfTradePreventionMode": "EXPIRE_MAKER",
@@ -280,26 +347,37 @@ func (a *account) jsonOf(o *exchange.Order) map[string]any {
 	return a.orderJSON(&r)
 }
 
-// ref reads orderId or origClientOrderId: orderId names the order; without it, the latest with the client id.
-func (a *account) ref(r *request) (exchange.Ref, *apiError) {
+// ref reads the symbol and orderId or origClientOrderId: orderId names the order; without it, the latest with the
+// client id. The order must also be in that symbol (find).
+func (a *account) ref(r *request) (exchange.Ref, *instrument, *apiError) {
 	if r.params.Get("symbol") == "" {
-		return exchange.Ref{}, errMandatory("symbol")
+		return exchange.Ref{}, nil, errMandatory("symbol")
 	}
-	if r.params.Get("symbol") != a.cfg.Symbol {
-		return exchange.Ref{}, errSymbol
+	in, ok := a.instrument(r.params.Get("symbol"))
+	if !ok {
+		return exchange.Ref{}, nil, errSymbol
 	}
 	id, cid := r.params.Get("orderId"), r.params.Get("origClientOrderId")
 	if id == "" && cid == "" {
-		return exchange.Ref{}, errf(http.StatusBadRequest, -1102, "Param 'orderId' or 'origClientOrderId' must be sent, but both were empty/null!")
+		return exchange.Ref{}, nil, errf(http.StatusBadRequest, -1102, "Param 'orderId' or 'origClientOrderId' must be sent, but both were empty/null!")
 	}
 	if id == "" {
-		return exchange.Ref{ClientID: cid}, nil
+		return exchange.Ref{ClientID: cid}, in, nil
 	}
 	oid, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
-		return exchange.Ref{}, errMandatory("orderId")
+		return exchange.Ref{}, nil, errMandatory("orderId")
 	}
-	return exchange.Ref{Seq: seqOf(oid)}, nil
+	return exchange.Ref{Seq: seqOf(oid)}, in, nil
+}
+
+// find is the order ref names if it is in in's symbol: orders are per symbol at the venue.
+func (a *account) find(ref exchange.Ref, in *instrument) (exchange.Order, bool) {
+	o, ok := a.ex.Find(ref)
+	if !ok || o.Symbol != in.Symbol {
+		return exchange.Order{}, false
+	}
+	return o, true
 }
 
 // seqOf is the engine sequence number of a Binance orderId; -1 (no order) for one the mock never issued.
@@ -311,11 +389,11 @@ func seqOf(orderID int64) int64 {
 }
 
 func (a *account) getOrder(r *request) (any, *apiError) {
-	ref, aerr := a.ref(r)
+	ref, in, aerr := a.ref(r)
 	if aerr != nil {
 		return nil, aerr
 	}
-	o, ok := a.ex.Find(ref)
+	o, ok := a.find(ref, in)
 	if !ok {
 		return nil, errNoSuchOrder
 	}
@@ -323,11 +401,15 @@ func (a *account) getOrder(r *request) (any, *apiError) {
 }
 
 func (a *account) cancelOrder(r *request) (any, *apiError) {
-	ref, aerr := a.ref(r)
+	ref, in, aerr := a.ref(r)
 	if aerr != nil {
 		return nil, aerr
 	}
-	o, err := a.ex.Cancel(ref)
+	found, ok := a.find(ref, in)
+	if !ok {
+		return nil, errUnknownOrder
+	}
+	o, err := a.ex.Cancel(exchange.Ref{Seq: found.Seq})
 	if err != nil {
 		return nil, errUnknownOrder
 	}
@@ -340,7 +422,7 @@ func (a *account) cancelOrder(r *request) (any, *apiError) {
 // in the match queue; a price that crosses executes at once.
 func (a *account) modifyOrder(r *request) (any, *apiError) {
 	p := r.params
-	ref, aerr := a.ref(r)
+	ref, in, aerr := a.ref(r)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -353,15 +435,15 @@ func (a *account) modifyOrder(r *request) (any, *apiError) {
 	case p.Get("priceMatch") != "" && p.Get("price") != "":
 		return nil, errf(http.StatusBadRequest, -1106, "Parameter 'price' sent when not required.")
 	}
-	qty, aerr := a.quantity(p.Get("quantity"), a.cfg.MaxQty)
+	qty, aerr := in.quantity(p.Get("quantity"), in.MaxQty)
 	if aerr != nil {
 		return nil, aerr
 	}
-	price, aerr := a.price(p.Get("price"))
+	price, aerr := in.price(p.Get("price"))
 	if aerr != nil {
 		return nil, aerr
 	}
-	o, ok := a.ex.Find(ref)
+	o, ok := a.find(ref, in)
 	switch {
 	case !ok || !o.Open():
 		return nil, errNoSuchOrder
@@ -380,13 +462,17 @@ func (a *account) modifyOrder(r *request) (any, *apiError) {
 	return a.jsonOf(&o), nil
 }
 
+// openOrders is every open order, or with symbol that symbol's.
 func (a *account) openOrders(r *request) (any, *apiError) {
-	if s := r.params.Get("symbol"); s != "" && s != a.cfg.Symbol {
+	sym := r.params.Get("symbol")
+	if _, ok := a.instrument(sym); sym != "" && !ok {
 		return nil, errSymbol
 	}
 	out := []map[string]any{}
 	for _, o := range a.ex.OpenOrders() {
-		out = append(out, a.jsonOf(&o))
+		if sym == "" || o.Symbol == sym {
+			out = append(out, a.jsonOf(&o))
+		}
 	}
 	return out, nil
 }
@@ -461,13 +547,14 @@ func (a *account) userTrades(r *request) (any, *apiError) {
 	out := []map[string]any{}
 	for _, f := range fills {
 		t := tradeOf(&f)
+		in := a.of(t.Symbol)
 		ms := t.Time.UnixMilli()
 		if t.Symbol != r.params.Get("symbol") || ms < start || ms > end || t.ID < fromID {
 			continue
 		}
 		out = append(out, map[string]any{
 			"buyer": t.Side == "BUY", "commission": t.Commission.StringFixed(8), "commissionAsset": "USDT", "id": t.ID,
-			"maker": t.Maker, "orderId": t.OrderID, "price": a.px(t.Price), "qty": a.qty(t.Qty),
+			"maker": t.Maker, "orderId": t.OrderID, "price": in.px(t.Price), "qty": in.qty(t.Qty),
 			"quoteQty": t.Price.Mul(t.Qty).StringFixed(5), "realizedPnl": t.Realized.StringFixed(8), "side": t.Side,
 			"positionSide": "BOTH", "symbol": t.Symbol, "time": ms,
 		})
@@ -478,30 +565,60 @@ func (a *account) userTrades(r *request) (any, *apiError) {
 	return out, nil
 }
 
+// positionRisk is the position in every listed symbol, or with symbol in that one.
 func (a *account) positionRisk(r *request) (any, *apiError) {
-	if s := r.params.Get("symbol"); s != "" && s != a.cfg.Symbol {
-		return nil, errSymbol
+	insts := a.insts
+	if s := r.params.Get("symbol"); s != "" {
+		in, ok := a.instrument(s)
+		if !ok {
+			return nil, errSymbol
+		}
+		insts = []*instrument{in}
 	}
-	mark := a.cfg.Book.Quote().Mark
-	p, _ := a.ex.Position(a.cfg.Symbol)
-	upnl := mark.Sub(p.Entry).Mul(p.Qty)
-	if p.Qty.IsZero() {
-		upnl = decimal.Zero
+	out := make([]map[string]any, 0, len(insts))
+	for _, in := range insts {
+		mark := in.Book.Quote().Mark
+		p, _ := a.ex.Position(in.Symbol)
+		upnl := mark.Sub(p.Entry).Mul(p.Qty)
+		if p.Qty.IsZero() {
+			upnl = decimal.Zero
+		}
+		out = append(out, map[string]any{
+			"symbol": in.Symbol, "positionAmt": in.qty(p.Qty), "entryPrice": p.Entry.StringFixed(8),
+			"breakEvenPrice": p.Entry.StringFixed(8), "markPrice": mark.StringFixed(8), "unRealizedProfit": upnl.StringFixed(8),
+			"liquidationPrice": "0", "leverage": strconv.Itoa(a.cfg.Leverage), "maxNotionalValue": "80000000",
+			"marginType": "cross", "isolatedMargin": "0.00000000", "isAutoAddMargin": "false", "positionSide": "BOTH",
+			"notional": p.Qty.Mul(mark).StringFixed(8), "isolatedWallet": "0", "updateTime": p.Updated.UnixMilli(),
+		})
 	}
-	return []map[string]any{{
-		"symbol": a.cfg.Symbol, "positionAmt": a.qty(p.Qty), "entryPrice": p.Entry.StringFixed(8),
-		"breakEvenPrice": p.Entry.StringFixed(8), "markPrice": mark.StringFixed(8), "unRealizedProfit": upnl.StringFixed(8),
-		"liquidationPrice": "0", "leverage": strconv.Itoa(a.cfg.Leverage), "maxNotionalValue": "80000000",
-		"marginType": "cross", "isolatedMargin": "0.00000000", "isAutoAddMargin": "false", "positionSide": "BOTH",
-		"notional": p.Qty.Mul(mark).StringFixed(8), "isolatedWallet": "0", "updateTime": p.Updated.UnixMilli(),
-	}}, nil
+	return out, nil
 }
 
+// accountInfo is the wallet, the totals over the listed symbols and the position in each.
 func (a *account) accountInfo(*request) (any, *apiError) {
-	mark := a.cfg.Book.Quote().Mark
-	p, wallet := a.ex.Position(a.cfg.Symbol)
-	upnl := mark.Sub(p.Entry).Mul(p.Qty)
-	margin := p.Qty.Abs().Mul(mark).Div(a.leverage)
+	var wallet decimal.Decimal
+	upnl, margin := decimal.Zero, decimal.Zero
+	var updated time.Time
+	positions := make([]map[string]any, 0, len(a.insts))
+	for i, in := range a.insts {
+		mark := in.Book.Quote().Mark
+		p, w := a.ex.Position(in.Symbol)
+		if i == 0 {
+			wallet, updated = w, p.Updated
+		}
+		if p.Updated.After(updated) {
+			updated = p.Updated
+		}
+		pnl := mark.Sub(p.Entry).Mul(p.Qty)
+		m := p.Qty.Abs().Mul(mark).Div(a.leverage)
+		upnl, margin = upnl.Add(pnl), margin.Add(m)
+		positions = append(positions, map[string]any{"symbol": in.Symbol, "positionSide": "BOTH",
+			"positionAmt": in.qty(p.Qty), "entryPrice": p.Entry.StringFixed(8), "unrealizedProfit": pnl.StringFixed(8),
+			"isolated": false, "leverage": strconv.Itoa(a.cfg.Leverage), "initialMargin": m.StringFixed(8),
+			"maintMargin": "0", "positionInitialMargin": m.StringFixed(8), "openOrderInitialMargin": "0",
+			"maxNotional": "80000000", "notional": p.Qty.Mul(mark).StringFixed(8), "isolatedWallet": "0",
+			"bidNotional": "0", "askNotional": "0", "updateTime": p.Updated.UnixMilli()})
+	}
 	w := wallet.StringFixed(8)
 	avail := wallet.Add(upnl).Sub(margin).StringFixed(8)
 	return map[string]any{
@@ -515,13 +632,8 @@ func (a *account) accountInfo(*request) (any, *apiError) {
 			"marginBalance": wallet.Add(upnl).StringFixed(8), "maintMargin": "0", "initialMargin": margin.StringFixed(8),
 			"positionInitialMargin": margin.StringFixed(8), "openOrderInitialMargin": "0", "crossWalletBalance": w,
 			"crossUnPnl": upnl.StringFixed(8), "availableBalance": avail, "maxWithdrawAmount": avail,
-			"marginAvailable": true, "updateTime": p.Updated.UnixMilli()}},
-		"positions": []map[string]any{{"symbol": a.cfg.Symbol, "positionSide": "BOTH", "positionAmt": a.qty(p.Qty),
-			"entryPrice": p.Entry.StringFixed(8), "unrealizedProfit": upnl.StringFixed(8), "isolated": false,
-			"leverage": strconv.Itoa(a.cfg.Leverage), "initialMargin": margin.StringFixed(8), "maintMargin": "0",
-			"positionInitialMargin": margin.StringFixed(8), "openOrderInitialMargin": "0", "maxNotional": "80000000",
-			"notional": p.Qty.Mul(mark).StringFixed(8), "isolatedWallet": "0", "bidNotional": "0", "askNotional": "0",
-			"updateTime": p.Updated.UnixMilli()}},
+			"marginAvailable": true, "updateTime": updated.UnixMilli()}},
+		"positions": positions,
 	}, nil
 }
 

@@ -1,9 +1,9 @@
 // Package binance is a loopback mock of the Binance USDⓈ-M futures API: the REST subset and the user-data
 // websocket that go-binance's futures client and execd's Binance adapter use. Each Server is one venue with one
-// account (one API key), trading against its own book in the simulated market (mocks/market) through the small
-// Book interface. It signs, rate-limits and rejects the way the real venue does — the same error codes, messages,
-// HTTP statuses and X-MBX-* headers — so the adapter's error classification is tested against the wire, not
-// against assumptions. Order and trade times come from the simulated clock; signature timestamps, recvWindow and
+// account (one API key), trading against its own book (one per listed symbol) in the simulated market
+// (mocks/market) through the small Book interface. It signs, rate-limits and rejects the way the real venue does —
+// the same error codes, messages, HTTP statuses and X-MBX-* headers — so the adapter's error classification is
+// tested against the wire, not against assumptions. Order and trade times come from the simulated clock; signature timestamps, recvWindow and
 // listenKey expiry run on the wall clock, as at the real venue.
 //
 // The trading is the shared engine (mocks/exchange): orders match immediately against the book (MARKET and IOC
@@ -19,6 +19,11 @@
 // changed is -5027; a modify of an order that is not open, or unknown, is -2013; a quantity at or below what has
 // filled cancels the order; every modified order goes to the back of the match queue (AMENDMENT on the stream).
 // userTrades with orderId returns that order's trades only.
+//
+// One Server lists Config.Symbol and, with Config.More, other symbols, each trading against its own book with its
+// own filters and precision on the one account: the public endpoints answer for any listed symbol (without a symbol,
+// for all of them), the account endpoints show every listed symbol's position, orders and trades are per symbol,
+// and an unlisted symbol is -1121.
 //
 // Faults injects the failures crash tests need: responses dropped or delayed after the order was executed, 5xx
 // before or after acceptance, user streams cut, and 429s.

@@ -2,9 +2,11 @@ package binance
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +23,16 @@ import (
 // Book is the simulated-market venue the mock serves and trades against; *market.Venue satisfies it.
 type Book = exchange.Venue
 
+// Instrument is a symbol the mock lists beside Config.Symbol, with its own book and filters (all required).
+type Instrument struct {
+	Symbol string
+	Book   Book
+	// The filters: PRICE_FILTER tickSize, LOT_SIZE stepSize, minQty and maxQty, MARKET_LOT_SIZE maxQty and
+	// MIN_NOTIONAL notional. Prices and quantities are written with as many decimals as the tick (at least 2) and
+	// the step have.
+	TickSize, StepSize, MinQty, MaxQty, MarketMaxQty, MinNotional decimal.Decimal
+}
+
 // Config configures one mock venue (one account).
 type Config struct {
 	Name   string // venue name, e.g. "a"
@@ -28,12 +40,15 @@ type Config struct {
 	Symbol string // default "BTCUSDT"
 	// Filters; zero values take the real BTCUSDT filters: 0.10, 0.001, 0.001, 1000, 120, 100.
 	TickSize, StepSize, MinQty, MaxQty, MarketMaxQty, MinNotional decimal.Decimal
-	TakerFeeBps, MakerFeeBps                                      float64
-	APIKey                                                        string
-	APISecret                                                     string
-	Leverage                                                      int             // default 20
-	Balance                                                       decimal.Decimal // USDT wallet, default 1,000,000
-	Clock                                                         clock.Clock     // simulated clock for event and trade times; default wall
+	// More are the other symbols the venue lists, each trading against its own book on the same account; every
+	// endpoint serves each symbol with its own book, filters and precision.
+	More                     []Instrument
+	TakerFeeBps, MakerFeeBps float64
+	APIKey                   string
+	APISecret                string
+	Leverage                 int             // default 20
+	Balance                  decimal.Decimal // USDT wallet, default 1,000,000
+	Clock                    clock.Clock     // simulated clock for event and trade times; default wall
 	// DisableRateLimits turns off the weight (2400/min) and order (300/10s, 1200/min) limits, on by default.
 	DisableRateLimits bool
 	// ListenKeyTTL is how long a listenKey lives without keepalive (wall time), default 60 minutes.
@@ -61,6 +76,38 @@ func (c *Config) defaults() error {
 	}
 	if c.ListenKeyTTL <= 0 {
 		c.ListenKeyTTL = time.Hour
+	}
+	c.More = slices.Clone(c.More)
+	seen := map[string]bool{c.Symbol: true}
+	for i, in := range c.More {
+		name := in.Symbol
+		if name == "" {
+			name = fmt.Sprintf("#%d", i)
+		}
+		bad := func(what string) error { return fmt.Errorf("binance mock: instrument %s: %s", name, what) }
+		switch {
+		case in.Symbol == "":
+			return bad("empty symbol")
+		case in.Symbol == c.Symbol:
+			return bad("the same symbol as Config.Symbol")
+		case seen[in.Symbol]:
+			return bad("duplicate symbol")
+		case in.Book == nil:
+			return bad("no book")
+		}
+		seen[in.Symbol] = true
+		for _, f := range []struct {
+			name string
+			v    decimal.Decimal
+		}{{"tick size", in.TickSize}, {"step size", in.StepSize}, {"min qty", in.MinQty}, {"max qty", in.MaxQty},
+			{"market max qty", in.MarketMaxQty}} {
+			if !f.v.IsPositive() {
+				return bad(f.name + " must be positive, got " + f.v.String())
+			}
+		}
+		if in.MinNotional.IsNegative() {
+			return bad("min notional must not be negative, got " + in.MinNotional.String())
+		}
 	}
 	return nil
 }
@@ -121,7 +168,8 @@ func (s *Server) WaitSubscribed(ctx context.Context, n int) error {
 	return s.acct.hub.WaitTagged(ctx, mockutil.TagSubscribed, n)
 }
 
-// SetPosition sets the account's signed position and entry price, for scenario setup.
+// SetPosition sets the account's signed position and entry price in symbol (Config.Symbol or one of Config.More),
+// for scenario setup.
 func (s *Server) SetPosition(symbol string, qty, entryPrice decimal.Decimal) {
 	s.acct.ex.SetPosition(symbol, qty, entryPrice)
 }
@@ -334,8 +382,12 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 
 // ExternalTrade executes a market order on the account for another program (a manual trade, or with the venue's
 // liquidation client id, a liquidation): the position moves, the venue records the order and its trades, and the
-// private stream pushes them like any other. qty is in base units; buy false sells.
+// private stream pushes them like any other. qty is in base units; buy false sells. symbol must be listed
+// (Config.Symbol or one of Config.More).
 func (s *Server) ExternalTrade(symbol string, buy bool, qty decimal.Decimal, clientID string) error {
+	if _, ok := s.acct.instrument(symbol); !ok {
+		return fmt.Errorf("binance mock: symbol %q is not listed", symbol)
+	}
 	side := market.Sell
 	if buy {
 		side = market.Buy

@@ -136,31 +136,33 @@ func (a *account) avgPrice(o *OrderRecord) decimal.Decimal {
 	return o.CumQuote.Div(o.ExecutedQty)
 }
 
-// pushOrder sends ORDER_TRADE_UPDATE for o with execution type x (NEW, TRADE, AMENDMENT, CANCELED, EXPIRED).
+// pushOrder sends ORDER_TRADE_UPDATE for o with execution type x (NEW, TRADE, AMENDMENT, CANCELED, EXPIRED), in
+// the precision of o's symbol.
 func (a *account) pushOrder(o *OrderRecord, x string, t *trade) {
 	now := a.now().UnixMilli()
+	in := a.of(o.Symbol)
 	u := map[string]any{
-		"s": o.Symbol, "c": o.ClientOrderID, "S": o.Side, "o": o.Type, "f": o.TimeInForce, "q": a.qty(o.OrigQty),
-		"p": a.px(o.Price), "ap": a.avgPrice(o).StringFixed(5), "sp": "0", "x": x, "X": o.Status, "i": o.OrderID,
-		"l": "0", "z": a.qty(o.ExecutedQty), "L": "0", "T": now, "t": 0, "b": "0", "a": "0", "m": false,
+		"s": o.Symbol, "c": o.ClientOrderID, "S": o.Side, "o": o.Type, "f": o.TimeInForce, "q": in.qty(o.OrigQty),
+		"p": in.px(o.Price), "ap": a.avgPrice(o).StringFixed(5), "sp": "0", "x": x, "X": o.Status, "i": o.OrderID,
+		"l": "0", "z": in.qty(o.ExecutedQty), "L": "0", "T": now, "t": 0, "b": "0", "a": "0", "m": false,
 		"R": o.ReduceOnly, "wt": "CONTRACT_PRICE", "ot": o.Type, "ps": "BOTH", "cp": false, "rp": "0", "pP": false,
 		"si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE", "gtd": 0,
 	}
 	if t != nil {
-		u["l"], u["L"], u["t"], u["m"] = a.qty(t.Qty), a.px(t.Price), t.ID, t.Maker
+		u["l"], u["L"], u["t"], u["m"] = in.qty(t.Qty), in.px(t.Price), t.ID, t.Maker
 		u["n"], u["N"], u["rp"], u["T"] = t.Commission.StringFixed(8), "USDT", t.Realized.StringFixed(8), t.Time.UnixMilli()
 	}
 	a.hub.Publish(map[string]any{"e": "ORDER_TRADE_UPDATE", "E": now, "T": now, "o": u}, nil)
 }
 
-// pushAccount sends ACCOUNT_UPDATE with the wallet and the position p.
+// pushAccount sends ACCOUNT_UPDATE with the wallet and the position p, in the precision of p's symbol.
 func (a *account) pushAccount(p *exchange.Position, wallet decimal.Decimal, reason string) {
 	now := a.now().UnixMilli()
 	w := wallet.StringFixed(8)
 	a.hub.Publish(map[string]any{"e": "ACCOUNT_UPDATE", "E": now, "T": now, "a": map[string]any{
 		"m": reason,
 		"B": []map[string]any{{"a": "USDT", "wb": w, "cw": w, "bc": "0"}},
-		"P": []map[string]any{{"s": p.Symbol, "pa": a.qty(p.Qty), "ep": p.Entry.StringFixed(8), "bep": p.Entry.StringFixed(8),
+		"P": []map[string]any{{"s": p.Symbol, "pa": a.of(p.Symbol).qty(p.Qty), "ep": p.Entry.StringFixed(8), "bep": p.Entry.StringFixed(8),
 			"cr": p.Realized.StringFixed(8), "up": "0", "mt": "cross", "iw": "0", "ps": "BOTH"}},
 	}}, nil)
 }

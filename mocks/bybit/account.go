@@ -91,27 +91,83 @@ type account struct {
 	hub    *mockutil.Hub
 	ex     *exchange.Account
 
-	mu        sync.Mutex // guards nextMsg
-	nextMsg   int64
-	pricePrec int32
-	qtyPrec   int32
-	leverage  decimal.Decimal
-	linkRe    *regexp.Regexp
+	mu       sync.Mutex // guards nextMsg
+	nextMsg  int64
+	leverage decimal.Decimal
+	linkRe   *regexp.Regexp
+	specs    []*spec          // every listed symbol, Config.Symbol first, then Config.More in order
+	bySymbol map[string]*spec // the same, by symbol
 }
 
-func newAccount(cfg *Config) *account {
+// spec is one listed symbol as the mock serves it: its book, its rules and the decimals of its prices and
+// quantities on the wire (those of the tick, at least 2, and of the qty step).
+type spec struct {
+	Instrument
+	pricePrec, qtyPrec int32
+}
+
+func newSpec(in Instrument) *spec {
 	prec := func(d decimal.Decimal) int32 { return max(0, -d.Exponent()) }
-	a := &account{cfg: cfg, hub: mockutil.NewHub(), pricePrec: max(2, prec(cfg.TickSize)), qtyPrec: prec(cfg.QtyStep),
-		leverage: decimal.NewFromInt(int64(cfg.Leverage)), linkRe: regexp.MustCompile(`^[A-Za-z0-9_-]{1,36}$`)}
-	a.ex = exchange.NewAccount(exchange.Config{Book: cfg.Book, Clock: cfg.Clock, Balance: cfg.Balance,
+	return &spec{Instrument: in, pricePrec: max(2, prec(in.TickSize)), qtyPrec: prec(in.QtyStep)}
+}
+
+func (p *spec) px(d decimal.Decimal) string  { return d.StringFixed(p.pricePrec) }
+func (p *spec) qty(d decimal.Decimal) string { return d.StringFixed(p.qtyPrec) }
+
+func newAccount(cfg *Config) *account {
+	a := &account{cfg: cfg, hub: mockutil.NewHub(), leverage: decimal.NewFromInt(int64(cfg.Leverage)),
+		linkRe: regexp.MustCompile(`^[A-Za-z0-9_-]{1,36}$`), bySymbol: map[string]*spec{}}
+	a.specs = append(a.specs, newSpec(Instrument{Symbol: cfg.Symbol, Book: cfg.Book, TickSize: cfg.TickSize,
+		QtyStep: cfg.QtyStep, MinOrderQty: cfg.MinOrderQty, MaxOrderQty: cfg.MaxOrderQty,
+		MaxMktOrderQty: cfg.MaxMktOrderQty, MinNotionalValue: cfg.MinNotionalValue}))
+	ec := exchange.Config{Book: cfg.Book, Clock: cfg.Clock, Balance: cfg.Balance,
 		Leverage: cfg.Leverage, TakerFeeBps: cfg.TakerFeeBps, MakerFeeBps: cfg.MakerFeeBps,
-		MinNotional: cfg.MinNotionalValue, UniqueClientIDs: true, Logger: cfg.Logger, OnEvents: a.push})
+		MinNotional: cfg.MinNotionalValue, UniqueClientIDs: true, Logger: cfg.Logger, OnEvents: a.push}
+	if len(cfg.More) > 0 {
+		ec.Books = map[string]exchange.Book{}
+		ec.Lots = map[string]decimal.Decimal{}
+		ec.MinNotionals = map[string]decimal.Decimal{}
+	}
+	for _, in := range cfg.More {
+		a.specs = append(a.specs, newSpec(in))
+		ec.Books[in.Symbol], ec.Lots[in.Symbol], ec.MinNotionals[in.Symbol] = in.Book, in.QtyStep, in.MinNotionalValue
+	}
+	for _, p := range a.specs {
+		a.bySymbol[p.Symbol] = p
+	}
+	a.ex = exchange.NewAccount(ec)
 	return a
 }
 
-func (a *account) px(d decimal.Decimal) string  { return d.StringFixed(a.pricePrec) }
-func (a *account) qty(d decimal.Decimal) string { return d.StringFixed(a.qtyPrec) }
-func (a *account) now() time.Time               { return a.cfg.Clock.Now() }
+// listed is the listed symbol sym, if it is one.
+func (a *account) listed(sym string) (*spec, bool) {
+	p, ok := a.bySymbol[sym]
+	return p, ok
+}
+
+// spec is how sym is shown: its own rules and precision if listed, else Config.Symbol's (a position SetPosition
+// gave a symbol the mock does not list).
+func (a *account) spec(sym string) *spec {
+	if p, ok := a.bySymbol[sym]; ok {
+		return p
+	}
+	return a.specs[0]
+}
+
+// selected is the listed symbol a list request names in its symbol parameter (errSymbol if it names another),
+// or every listed symbol if it names none.
+func (a *account) selected(sym string) ([]*spec, *apiError) {
+	if sym == "" {
+		return a.specs, nil
+	}
+	p, ok := a.listed(sym)
+	if !ok {
+		return nil, errSymbol
+	}
+	return []*spec{p}, nil
+}
+
+func (a *account) now() time.Time { return a.cfg.Clock.Now() }
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
@@ -142,15 +198,15 @@ func parseDecimal(name, v string) (decimal.Decimal, *apiError) {
 	return d, nil
 }
 
-// quantity reads an order quantity against the lot size filter (maxQty: the limit or the market maximum).
-func (a *account) quantity(v string, maxQty decimal.Decimal) (decimal.Decimal, *apiError) {
+// quantity reads an order quantity against p's lot size filter (maxQty: the limit or the market maximum).
+func (p *spec) quantity(v string, maxQty decimal.Decimal) (decimal.Decimal, *apiError) {
 	qty, aerr := parseDecimal("qty", v)
 	switch {
 	case aerr != nil:
 		return qty, aerr
-	case !qty.IsPositive() || !exchange.OnGrid(qty, a.cfg.QtyStep):
+	case !qty.IsPositive() || !exchange.OnGrid(qty, p.QtyStep):
 		return qty, errParams("params error: qty invalid")
-	case qty.LessThan(a.cfg.MinOrderQty):
+	case qty.LessThan(p.MinOrderQty):
 		return qty, errQtyMin
 	case qty.GreaterThan(maxQty):
 		return qty, errQtyMax
@@ -158,13 +214,13 @@ func (a *account) quantity(v string, maxQty decimal.Decimal) (decimal.Decimal, *
 	return qty, nil
 }
 
-// price reads a limit price against the price filter.
-func (a *account) price(v string) (decimal.Decimal, *apiError) {
+// price reads a limit price against p's price filter.
+func (p *spec) price(v string) (decimal.Decimal, *apiError) {
 	price, aerr := parseDecimal("price", v)
 	switch {
 	case aerr != nil:
 		return price, aerr
-	case !price.IsPositive() || !exchange.OnGrid(price, a.cfg.TickSize):
+	case !price.IsPositive() || !exchange.OnGrid(price, p.TickSize):
 		return price, errParams("params error: price invalid")
 	case price.GreaterThan(decimal.RequireFromString("1999999.80")):
 		return price, errPriceRange
@@ -177,11 +233,11 @@ func (a *account) create(r *request) (any, *apiError) {
 	if err := json.Unmarshal(r.body, &req); err != nil {
 		return nil, errParams("params error: invalid json body")
 	}
-	c := a.cfg
+	c, listed := a.listed(req.Symbol)
 	switch {
 	case req.Category != "linear":
 		return nil, errCategory
-	case req.Symbol != c.Symbol:
+	case !listed:
 		return nil, errSymbol
 	case req.Side != "Buy" && req.Side != "Sell":
 		return nil, errParams("params error: side invalid")
@@ -206,13 +262,13 @@ func (a *account) create(r *request) (any, *apiError) {
 	if req.OrderType == "Market" {
 		maxQty = c.MaxMktOrderQty
 	}
-	qty, aerr := a.quantity(req.Qty, maxQty)
+	qty, aerr := c.quantity(req.Qty, maxQty)
 	if aerr != nil {
 		return nil, aerr
 	}
 	var price decimal.Decimal
 	if req.OrderType == "Limit" {
-		if price, aerr = a.price(req.Price); aerr != nil {
+		if price, aerr = c.price(req.Price); aerr != nil {
 			return nil, aerr
 		}
 	}
@@ -236,16 +292,18 @@ func (a *account) create(r *request) (any, *apiError) {
 	return map[string]string{"orderId": orderID(o.Seq), "orderLinkId": o.ClientID}, nil
 }
 
-func (a *account) avgPrice(o *OrderRecord) string {
+func (p *spec) avgPrice(o *OrderRecord) string {
 	if o.CumExecQty.IsZero() {
 		return ""
 	}
-	return o.CumExecValue.Div(o.CumExecQty).StringFixed(a.pricePrec + 2)
+	return o.CumExecValue.Div(o.CumExecQty).StringFixed(p.pricePrec + 2)
 }
 
-// orderJSON is an order as /v5/order/realtime, /v5/order/history and the order topic show it.
+// orderJSON is an order as /v5/order/realtime, /v5/order/history and the order topic show it, in its symbol's
+// precision.
 func (a *account) orderJSON(o *OrderRecord) map[string]any {
-	price := a.px(o.Price)
+	p := a.spec(o.Symbol)
+	price := p.px(o.Price)
 	if o.OrderType == "Market" {
 		price = "0"
 	}
@@ -262,9 +320,9 @@ func (a *account) orderJSON(o *OrderRecord) map[string]any {
 	}
 	return map[string]any{
 		"orderId": o.OrderID, "orderLinkId": o.OrderLinkID, "blockTradeId": "", "symbol": o.Symbol, "price": price,
-		"qty": a.qty(o.Qty), "side": o.Side, "isLeverage": "", "positionIdx": 0, "orderStatus": o.OrderStatus,
-		"cancelType": cancelType, "rejectReason": "EC_NoError", "avgPrice": a.avgPrice(o), "leavesQty": a.qty(leaves),
-		"leavesValue": leaves.Mul(o.Price).StringFixed(4), "cumExecQty": a.qty(o.CumExecQty),
+		"qty": p.qty(o.Qty), "side": o.Side, "isLeverage": "", "positionIdx": 0, "orderStatus": o.OrderStatus,
+		"cancelType": cancelType, "rejectReason": "EC_NoError", "avgPrice": p.avgPrice(o), "leavesQty": p.qty(leaves),
+		"leavesValue": leaves.Mul(o.Price).StringFixed(4), "cumExecQty": p.qty(o.CumExecQty),
 		"cumExecValue": o.CumExecValue.StringFixed(8), "cumExecFee": o.CumExecFee.StringFixed(8),
 		"timeInForce": o.TimeInForce, "orderType": o.OrderType, "stopOrderType": "", "orderIv": "",
 		"triggerPrice": "", "takeProfit": "", "stopLoss": "", "tpTriggerBy": "", "slTriggerBy": "",
@@ -287,15 +345,21 @@ func (a *account) cancel(r *request) (any, *apiError) {
 	if err := json.Unmarshal(r.body, &req); err != nil {
 		return nil, errParams("params error: invalid json body")
 	}
+	_, listed := a.listed(req.Symbol)
 	switch {
 	case req.Category != "linear":
 		return nil, errCategory
-	case req.Symbol != a.cfg.Symbol:
+	case !listed:
 		return nil, errSymbol
 	case req.OrderID == "" && req.OrderLinkID == "":
 		return nil, errParams("params error: orderId or orderLinkId is required")
 	}
-	o, err := a.ex.Cancel(ref(req.OrderID, req.OrderLinkID))
+	// The order must be one of symbol's: an order of another symbol does not exist for this request.
+	o, ok := a.ex.Find(ref(req.OrderID, req.OrderLinkID))
+	if !ok || o.Symbol != req.Symbol {
+		return nil, errNoOrder
+	}
+	o, err := a.ex.Cancel(exchange.Ref{Seq: o.Seq})
 	if err != nil {
 		return nil, errNoOrder
 	}
@@ -320,10 +384,11 @@ func (a *account) amend(r *request) (any, *apiError) {
 	if err := json.Unmarshal(r.body, &req); err != nil {
 		return nil, errParams("params error: invalid json body")
 	}
+	c, listed := a.listed(req.Symbol)
 	switch {
 	case req.Category != "linear":
 		return nil, errCategory
-	case req.Symbol != a.cfg.Symbol:
+	case !listed:
 		return nil, errSymbol
 	case req.OrderID == "" && req.OrderLinkID == "":
 		return nil, errParams("params error: orderId or orderLinkId is required")
@@ -331,18 +396,18 @@ func (a *account) amend(r *request) (any, *apiError) {
 	var qty, price decimal.Decimal
 	var aerr *apiError
 	if req.Qty != "" {
-		if qty, aerr = a.quantity(req.Qty, a.cfg.MaxOrderQty); aerr != nil {
+		if qty, aerr = c.quantity(req.Qty, c.MaxOrderQty); aerr != nil {
 			return nil, aerr
 		}
 	}
 	if req.Price != "" {
-		if price, aerr = a.price(req.Price); aerr != nil {
+		if price, aerr = c.price(req.Price); aerr != nil {
 			return nil, aerr
 		}
 	}
 	o, ok := a.ex.Find(ref(req.OrderID, req.OrderLinkID))
 	switch {
-	case !ok || !o.Open():
+	case !ok || !o.Open() || o.Symbol != req.Symbol:
 		return nil, errNoAmend
 	case (qty.IsZero() || qty.Equal(o.Qty)) && (price.IsZero() || price.Equal(o.Price)):
 		return nil, errUnchanged
@@ -428,28 +493,35 @@ func msParam(q map[string][]string, k string) (int64, *apiError) {
 	return n, nil
 }
 
-// listOrders serves realtime (openOnly: only open orders unless an id is given) and history.
+// listOrders serves realtime (openOnly: only open orders unless an id is given) and history, of the symbol asked
+// for or of every symbol.
 func (a *account) listOrders(r *request, realtime bool) (any, *apiError) {
 	q := r.query
 	if q.Get("category") != "linear" {
 		return nil, errCategory
 	}
-	if s := q.Get("symbol"); s != "" && s != a.cfg.Symbol {
-		return nil, errSymbol
+	sym := q.Get("symbol")
+	if _, aerr := a.selected(sym); aerr != nil {
+		return nil, aerr
 	}
 	limit, offset, aerr := page(q, 20, 50)
 	if aerr != nil {
 		return nil, aerr
 	}
+	of := func(o *exchange.Order) bool { return sym == "" || o.Symbol == sym }
 	id, link := q.Get("orderId"), q.Get("orderLinkId")
 	var orders []exchange.Order
 	switch {
 	case id != "" || link != "":
-		if o, ok := a.ex.Find(ref(id, link)); ok {
+		if o, ok := a.ex.Find(ref(id, link)); ok && of(&o) {
 			orders = append(orders, o)
 		}
 	case realtime:
-		orders = a.ex.OpenOrders()
+		orders = slices.DeleteFunc(a.ex.OpenOrders(), func(o exchange.Order) bool { return !of(&o) })
+		slices.Reverse(orders)
+	case sym != "" && len(a.specs) > 1:
+		// One symbol's history among several, newest first.
+		orders = slices.DeleteFunc(a.ex.Orders(), func(o exchange.Order) bool { return !of(&o) })
 		slices.Reverse(orders)
 	default:
 		// History, newest first: read only the page asked for (and one more, to know whether a next page exists).
@@ -480,17 +552,19 @@ func (a *account) listOrders(r *request, realtime bool) (any, *apiError) {
 func (a *account) realtime(r *request) (any, *apiError) { return a.listOrders(r, true) }
 func (a *account) history(r *request) (any, *apiError)  { return a.listOrders(r, false) }
 
+// execJSON is an execution as /v5/execution/list and the execution topic show it, in its symbol's precision.
 func (a *account) execJSON(e *execution) map[string]any {
 	o := e.Order
+	p := a.spec(o.Symbol)
 	execType := "Trade"
 	return map[string]any{
 		"symbol": o.Symbol, "orderId": o.OrderID, "orderLinkId": o.OrderLinkID, "side": o.Side,
-		"orderPrice": a.px(o.Price), "orderQty": a.qty(o.Qty), "leavesQty": a.qty(e.Leaves), "createType": "CreateByUser",
+		"orderPrice": p.px(o.Price), "orderQty": p.qty(o.Qty), "leavesQty": p.qty(e.Leaves), "createType": "CreateByUser",
 		"orderType": o.OrderType, "stopOrderType": "", "execFee": e.Fee.StringFixed(8), "execId": e.ID,
-		"execPrice": a.px(e.Price), "execQty": a.qty(e.Qty), "execType": execType,
+		"execPrice": p.px(e.Price), "execQty": p.qty(e.Qty), "execType": execType,
 		"execValue": e.Price.Mul(e.Qty).StringFixed(8), "execTime": ms(e.Time), "feeCurrency": "",
-		"isMaker": e.Maker, "feeRate": e.FeeRate.String(), "tradeIv": "", "markIv": "", "markPrice": a.px(e.Price),
-		"indexPrice": "", "underlyingPrice": "", "blockTradeId": "", "closedSize": a.qty(e.Closed), "seq": e.Time.UnixNano(),
+		"isMaker": e.Maker, "feeRate": e.FeeRate.String(), "tradeIv": "", "markIv": "", "markPrice": p.px(e.Price),
+		"indexPrice": "", "underlyingPrice": "", "blockTradeId": "", "closedSize": p.qty(e.Closed), "seq": e.Time.UnixNano(),
 	}
 }
 
@@ -499,8 +573,9 @@ func (a *account) executions(r *request) (any, *apiError) {
 	if q.Get("category") != "linear" {
 		return nil, errCategory
 	}
-	if s := q.Get("symbol"); s != "" && s != a.cfg.Symbol {
-		return nil, errSymbol
+	sym := q.Get("symbol")
+	if _, aerr := a.selected(sym); aerr != nil {
+		return nil, aerr
 	}
 	limit, offset, aerr := page(q, 50, 100)
 	if aerr != nil {
@@ -527,7 +602,7 @@ func (a *account) executions(r *request) (any, *apiError) {
 	var sel []*execution
 	for _, f := range slices.Backward(fills) {
 		e := new(executionOf(&f))
-		if t := e.Time.UnixMilli(); start != 0 && t < start || end != 0 && t > end {
+		if t := e.Time.UnixMilli(); start != 0 && t < start || end != 0 && t > end || sym != "" && e.Order.Symbol != sym {
 			continue
 		}
 		sel = append(sel, e)
@@ -540,10 +615,12 @@ func (a *account) executions(r *request) (any, *apiError) {
 	return map[string]any{"category": "linear", "list": list, "nextPageCursor": next}, nil
 }
 
-// positionJSON is a position as /v5/position/list shows it (size unsigned, side Buy/Sell/"" for none).
+// positionJSON is a position as /v5/position/list shows it (size unsigned, side Buy/Sell/"" for none), marked on
+// its symbol's book, in its symbol's precision.
 func (a *account) positionJSON(p *exchange.Position) map[string]any {
 	symbol := p.Symbol
-	mark := a.cfg.Book.Quote().Mark
+	sp := a.spec(symbol)
+	mark := sp.Book.Quote().Mark
 	side := ""
 	switch p.Qty.Sign() {
 	case 1:
@@ -554,9 +631,9 @@ func (a *account) positionJSON(p *exchange.Position) map[string]any {
 	upnl := mark.Sub(p.Entry).Mul(p.Qty)
 	return map[string]any{
 		"positionIdx": 0, "riskId": 1, "riskLimitValue": "2000000", "symbol": symbol, "side": side,
-		"size": a.qty(p.Qty.Abs()), "avgPrice": p.Entry.StringFixed(8), "positionValue": p.Entry.Mul(p.Qty.Abs()).StringFixed(8),
+		"size": sp.qty(p.Qty.Abs()), "avgPrice": p.Entry.StringFixed(8), "positionValue": p.Entry.Mul(p.Qty.Abs()).StringFixed(8),
 		"tradeMode": 0, "positionStatus": "Normal", "autoAddMargin": 0, "adlRankIndicator": 2,
-		"leverage": a.leverage.String(), "positionBalance": "0", "markPrice": a.px(mark), "liqPrice": "",
+		"leverage": a.leverage.String(), "positionBalance": "0", "markPrice": sp.px(mark), "liqPrice": "",
 		"bustPrice": "", "positionMM": "0", "positionIM": "0", "tpslMode": "Full", "takeProfit": "0", "stopLoss": "0",
 		"trailingStop": "0", "unrealisedPnl": upnl.StringFixed(8), "curRealisedPnl": p.Realized.Sub(p.Fees).StringFixed(8),
 		"cumRealisedPnl": p.Realized.Sub(p.Fees).StringFixed(8), "seq": p.Updated.UnixNano(), "isReduceOnly": false,
@@ -570,16 +647,21 @@ func (a *account) positionList(r *request) (any, *apiError) {
 		return nil, errCategory
 	}
 	sym, coin := q.Get("symbol"), q.Get("settleCoin")
-	switch {
-	case sym == "" && coin == "":
+	if sym == "" && coin == "" {
 		return nil, errParams("params error: symbol or settleCoin is required")
-	case sym != "" && sym != a.cfg.Symbol:
-		return nil, errSymbol
+	}
+	specs, aerr := a.selected(sym)
+	switch {
+	case aerr != nil:
+		return nil, aerr
 	case coin != "" && coin != "USDT":
 		return nil, errParams("params error: settleCoin invalid")
 	}
-	p, _ := a.ex.Position(a.cfg.Symbol)
-	list := []map[string]any{a.positionJSON(&p)}
+	list := make([]map[string]any, 0, len(specs))
+	for _, sp := range specs {
+		p, _ := a.ex.Position(sp.Symbol)
+		list = append(list, a.positionJSON(&p))
+	}
 	return map[string]any{"category": "linear", "list": list, "nextPageCursor": ""}, nil
 }
 

@@ -1,11 +1,11 @@
 // Package bybit is a loopback mock of the Bybit v5 API for USDT linear perpetuals (category=linear): the REST subset
-// execd's Bybit adapter uses and the private websocket (auth, subscribe, ping; order, execution and position
-// topics). Each Server is one venue with one account (one API key), trading against its own book in the simulated
-// market (mocks/market) through the Book interface. It signs, rate-limits and rejects the way the real venue does —
-// the {"retCode","retMsg","result","retExtInfo","time"} envelope, Bybit's retCodes and messages, HTTP 200 for
+// execd's Bybit adapter uses and the private websocket (auth, subscribe, ping; order, execution and position topics).
+// Each Server is one venue with one account (one API key), trading each listed symbol against its own book in the
+// simulated market (mocks/market) through the Book interface. It signs, rate-limits and rejects the way the real venue
+// does — the {"retCode","retMsg","result","retExtInfo","time"} envelope, Bybit's retCodes and messages, HTTP 200 for
 // business errors and the per-UID API limit (10006), HTTP 403 for the IP limit, the X-Bapi-Limit* headers — so the
-// adapter's classification is tested against the wire. Event times come from the simulated clock; signature
-// timestamps and recv windows run on the wall clock, as at the real venue.
+// adapter's classification is tested against the wire. Event times come from the simulated clock; signature timestamps
+// and recv windows run on the wall clock, as at the real venue.
 //
 // The trading is the shared engine (mocks/exchange): orders match at once against the book: Market and IOC take
 // what they can and the rest is cancelled (orderStatus "Cancelled", as Bybit reports an IOC remainder on
@@ -19,6 +19,14 @@
 // orderLinkId: an order that has ended or does not exist is 110001 ("too late to replace"), a qty at or below what
 // has filled 110064, an amendment that changes nothing 10001; a repriced or larger order loses its queue place, a
 // smaller one keeps it. /v5/execution/list and the order lists honour orderId and orderLinkId.
+//
+// Config.More lists further linear symbols on the same account (say ETHUSDT beside BTCUSDT), each an Instrument
+// with its own book and rules. Every symbol-taking endpoint serves the symbol named with that symbol's book, rules
+// and precision (prices at its tick's decimals, at least 2, quantities at its step's), and answers a symbol the
+// mock does not list with 10001 "symbol invalid"; instruments-info, tickers and position/list without a symbol list
+// every symbol, Config.Symbol first; the order and execution lists without a symbol show every symbol's. An order
+// is cancelled or amended only under its own symbol (110001 otherwise). Stream pushes carry the order's or
+// position's own symbol and precision.
 //
 // Faults (mocks/mockutil) injects the failures crash tests need.
 package bybit

@@ -2,9 +2,12 @@ package bybit
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +45,45 @@ type Config struct {
 	// MatchInterval is the wall period of the resting-order sweep, default 50ms.
 	MatchInterval time.Duration
 	Logger        *zap.Logger
+	// More lists further linear symbols on the same account, each with its own book and rules; Symbol stays the
+	// first listed.
+	More []Instrument
+}
+
+// Instrument is a linear symbol the mock lists beside Config.Symbol, with its own book and rules (all required).
+// The book's executions must fall on the QtyStep grid (configure the market venue's LotSize as QtyStep): one off
+// it is logged and skipped, as the account trades the symbol with QtyStep as its lot.
+type Instrument struct {
+	Symbol                                                                        string
+	Book                                                                          Book
+	TickSize, QtyStep, MinOrderQty, MaxOrderQty, MaxMktOrderQty, MinNotionalValue decimal.Decimal
+}
+
+// check reports what is wrong with in, listed beside main (Config.Symbol) and the symbols in seen.
+func (in *Instrument) check(main string, seen map[string]bool) error {
+	switch {
+	case in.Symbol == "":
+		return errors.New("empty symbol")
+	case in.Symbol == main:
+		return errors.New("the symbol is Config.Symbol")
+	case seen[in.Symbol]:
+		return errors.New("symbol listed twice")
+	case in.Book == nil:
+		return errors.New("no book")
+	}
+	for _, f := range []struct {
+		name string
+		v    decimal.Decimal
+	}{{"tick size", in.TickSize}, {"qty step", in.QtyStep}, {"min order qty", in.MinOrderQty},
+		{"max order qty", in.MaxOrderQty}, {"max market order qty", in.MaxMktOrderQty}} {
+		if !f.v.IsPositive() {
+			return fmt.Errorf("%s must be positive, got %s", f.name, f.v)
+		}
+	}
+	if in.MinNotionalValue.IsNegative() {
+		return fmt.Errorf("min notional value must not be negative, got %s", in.MinNotionalValue)
+	}
+	return nil
 }
 
 func (c *Config) defaults() error {
@@ -59,6 +101,15 @@ func (c *Config) defaults() error {
 	exchange.Default(&c.MinNotionalValue, "5")
 	if c.Symbol == "" {
 		c.Symbol = "BTCUSDT"
+	}
+	c.More = slices.Clone(c.More)
+	seen := map[string]bool{}
+	for i := range c.More {
+		in := &c.More[i]
+		if err := in.check(c.Symbol, seen); err != nil {
+			return fmt.Errorf("bybit mock: instrument %d (%q): %w", i, in.Symbol, err)
+		}
+		seen[in.Symbol] = true
 	}
 	return nil
 }
@@ -126,7 +177,7 @@ func (s *Server) WaitSubscribed(ctx context.Context, n int) error {
 	return s.acct.hub.WaitTagged(ctx, mockutil.TagSubscribed, n)
 }
 
-// SetPosition sets the account's signed position and entry price, for scenario setup.
+// SetPosition sets the account's signed position and entry price in symbol, for scenario setup.
 func (s *Server) SetPosition(symbol string, qty, entryPrice decimal.Decimal) {
 	s.acct.ex.SetPosition(symbol, qty, entryPrice)
 }
@@ -281,8 +332,12 @@ func (s *Server) write(w http.ResponseWriter, status, code int, msg string, resu
 
 // ExternalTrade executes a market order on the account for another program (a manual trade, or with the venue's
 // liquidation client id, a liquidation): the position moves, the venue records the order and its trades, and the
-// private stream pushes them like any other. qty is in base units; buy false sells.
+// private stream pushes them like any other. qty is in base units; buy false sells. symbol must be listed
+// (Config.Symbol or one in Config.More).
 func (s *Server) ExternalTrade(symbol string, buy bool, qty decimal.Decimal, clientID string) error {
+	if _, ok := s.acct.listed(symbol); !ok {
+		return fmt.Errorf("bybit mock: symbol %q is not listed", symbol)
+	}
 	side := market.Sell
 	if buy {
 		side = market.Buy

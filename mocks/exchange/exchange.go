@@ -35,7 +35,13 @@ var (
 
 // Config configures an Account. Quantities are in base units (BTC), prices and money in the quote (USDT).
 type Config struct {
-	Book        Book
+	Book Book // the book of every symbol without one in Books
+	// Books, Lots and MinNotionals are the books, lot grids and minimum notionals of the account's other symbols
+	// (one account may trade several), by symbol; a symbol not in them takes Book, Lot and MinNotional.
+	Books        map[string]Book
+	Lots         map[string]decimal.Decimal
+	MinNotionals map[string]decimal.Decimal
+
 	Clock       clock.Clock     // order, fill and position times
 	Balance     decimal.Decimal // the starting wallet
 	Leverage    int
@@ -218,6 +224,28 @@ func NewAccount(cfg Config) *Account {
 
 func (a *Account) now() time.Time { return a.cfg.Clock.Now() }
 
+// book is symbol's book: its own in Config.Books, else Config.Book.
+func (a *Account) book(symbol string) Book {
+	if b, ok := a.cfg.Books[symbol]; ok {
+		return b
+	}
+	return a.cfg.Book
+}
+
+func (a *Account) lot(symbol string) decimal.Decimal {
+	if l, ok := a.cfg.Lots[symbol]; ok {
+		return l
+	}
+	return a.cfg.Lot
+}
+
+func (a *Account) minNotional(symbol string) decimal.Decimal {
+	if m, ok := a.cfg.MinNotionals[symbol]; ok {
+		return m
+	}
+	return a.cfg.MinNotional
+}
+
 // unlock releases mu and hands the events collected under it to OnEvents, in order with every other change.
 func (a *Account) unlock() {
 	ev := a.pending
@@ -248,7 +276,7 @@ func (a *Account) pos(symbol string) *Position {
 // it against the book and ends what may not rest. It returns the order as accepted and as it stands after matching.
 func (a *Account) Place(r Request) (accepted, final Order, err error) {
 	ref := r.Price
-	mark := a.cfg.Book.Quote().Mark
+	mark := a.book(r.Symbol).Quote().Mark
 	if r.Price.IsZero() {
 		ref = mark
 	}
@@ -268,7 +296,7 @@ func (a *Account) Place(r Request) (accepted, final Order, err error) {
 			return Order{}, Order{}, ErrReduceOnly
 		}
 	} else {
-		if r.Qty.Mul(ref).LessThan(a.cfg.MinNotional) {
+		if r.Qty.Mul(ref).LessThan(a.minNotional(r.Symbol)) {
 			return Order{}, Order{}, ErrMinNotional
 		}
 		if !a.marginFor(p, sign, r.Qty, ref, mark, nil) {
@@ -325,7 +353,6 @@ type Amend struct {
 // change or a larger quantity (every change, with Config.AmendRequeues) puts it at the back of the matching order;
 // a new price that crosses the book executes at once, as taker. It returns the order after the change.
 func (a *Account) Amend(r Amend) (Order, error) {
-	mark := a.cfg.Book.Quote().Mark
 	a.mu.Lock()
 	defer a.unlock()
 	o := a.lookup(r.Ref)
@@ -335,6 +362,7 @@ func (a *Account) Amend(r Amend) (Order, error) {
 	case !o.Open():
 		return *o, ErrNotOpen
 	}
+	mark := a.book(o.Symbol).Quote().Mark // the market's lock under the account's, as matching takes them
 	qty, price := o.Qty, o.Price
 	if !r.Qty.IsZero() {
 		qty = r.Qty
@@ -485,13 +513,14 @@ func (a *Account) match(o *Order, maker bool) {
 	if !want.IsPositive() {
 		return
 	}
-	for _, ex := range a.cfg.Book.Take(o.Side, want, o.Price) {
+	lot := a.lot(o.Symbol)
+	for _, ex := range a.book(o.Symbol).Take(o.Side, want, o.Price) {
 		if !ex.Qty.IsPositive() {
 			continue
 		}
-		if !a.cfg.Lot.IsZero() && !ex.Qty.Mod(a.cfg.Lot).IsZero() {
+		if !lot.IsZero() && !ex.Qty.Mod(lot).IsZero() {
 			a.cfg.Logger.Error("mock exchange: book execution is off the lot grid; configure the market venue's LotSize",
-				zap.String("qty", ex.Qty.String()), zap.String("lot", a.cfg.Lot.String()))
+				zap.String("symbol", o.Symbol), zap.String("qty", ex.Qty.String()), zap.String("lot", lot.String()))
 			continue
 		}
 		a.fill(o, ex.Price, ex.Qty, maker)

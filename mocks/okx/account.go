@@ -1,6 +1,7 @@
 package okx
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"regexp"
@@ -25,7 +26,7 @@ type OrderRecord struct {
 	Sz         decimal.Decimal
 	Px         decimal.Decimal // zero for market
 	AccFillSz  decimal.Decimal
-	Notional   decimal.Decimal // Σ price × BTC quantity, for avgPx
+	Notional   decimal.Decimal // Σ price × base quantity (BTC for BTC-USDT-SWAP), for avgPx
 	Fee        decimal.Decimal // accumulated, negative is a cost
 	State      string          // live, partially_filled, filled, canceled
 	ReduceOnly bool
@@ -44,8 +45,9 @@ var states = map[exchange.Status]string{exchange.New: "live", exchange.Partially
 
 func ordID(seq int64) string { return strconv.FormatInt(ordIDBase+seq, 10) }
 
-// record is o as OKX reports it: sizes in contracts, ordType limit (GTC), ioc or market, fees negative.
+// record is o as OKX reports it: sizes in contracts of its swap, ordType limit (GTC), ioc or market, fees negative.
 func (a *account) record(o *exchange.Order) OrderRecord {
+	in := a.swaps.of(o.Symbol)
 	side, typ := "buy", "limit"
 	if o.Side == market.Sell {
 		side = "sell"
@@ -57,7 +59,7 @@ func (a *account) record(o *exchange.Order) OrderRecord {
 		typ = "ioc"
 	}
 	return OrderRecord{OrdID: ordID(o.Seq), ClOrdID: o.ClientID, InstID: o.Symbol, Side: side, OrdType: typ,
-		Sz: a.contracts(o.Qty), Px: o.Price, AccFillSz: a.contracts(o.Filled), Notional: o.Notional, Fee: o.Fees.Neg(),
+		Sz: in.contracts(o.Qty), Px: o.Price, AccFillSz: in.contracts(o.Filled), Notional: o.Notional, Fee: o.Fees.Neg(),
 		State: states[o.Status], ReduceOnly: o.ReduceOnly, CTime: o.Created, UTime: o.Updated}
 }
 
@@ -74,13 +76,15 @@ type fill struct {
 func (a *account) fillOf(f *exchange.Fill) fill {
 	id := tradeIDBase + f.Seq
 	return fill{TradeID: strconv.FormatInt(id, 10), BillID: strconv.FormatInt(id*10, 10), Order: a.record(&f.Order),
-		Px: f.Price, Sz: a.contracts(f.Qty), Fee: f.Fee.Neg(), Maker: f.Maker, Time: f.Time}
+		Px: f.Price, Sz: a.swaps.of(f.Order.Symbol).contracts(f.Qty), Fee: f.Fee.Neg(), Maker: f.Maker, Time: f.Time}
 }
 
-// account is the one account of a mock venue: the shared engine, in BTC, behind OKX's wire format in contracts.
-// The engine reports its changes to push, in order.
+// account is the one account of a mock venue: the shared engine, in base units (BTC, ETH, …), behind OKX's wire
+// format in contracts of each swap. The engine's symbol is the instId; it trades each swap against that swap's
+// book. The engine reports its changes to push, in order.
 type account struct {
 	cfg     *Config
+	swaps   swaps            // the listed swaps; fixed once built
 	faults  *mockutil.Faults // the server's: lost stream fills
 	hub     *mockutil.Hub
 	ex      *exchange.Account
@@ -88,20 +92,21 @@ type account struct {
 }
 
 func newAccount(cfg *Config, hub *mockutil.Hub) *account {
-	a := &account{cfg: cfg, hub: hub, clOrdRe: regexp.MustCompile(`^[A-Za-z0-9]{1,32}$`)}
-	a.ex = exchange.NewAccount(exchange.Config{Book: cfg.Book, Clock: cfg.Clock, Balance: cfg.Balance,
-		Leverage: cfg.Leverage, TakerFeeBps: cfg.TakerFeeBps, MakerFeeBps: cfg.MakerFeeBps, Lot: cfg.CtVal,
-		Logger: cfg.Logger, OnEvents: a.push})
+	a := &account{cfg: cfg, swaps: newSwaps(cfg), hub: hub, clOrdRe: regexp.MustCompile(`^[A-Za-z0-9]{1,32}$`)}
+	// The main swap keeps its grid of one contract; each of More has its own book and a grid of one lot.
+	books := map[string]exchange.Book{}
+	lots, minNotionals := map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
+	for i := range cfg.More {
+		in := &cfg.More[i]
+		books[in.InstID], lots[in.InstID], minNotionals[in.InstID] = in.Book, in.lot(), decimal.Zero
+	}
+	a.ex = exchange.NewAccount(exchange.Config{Book: cfg.Book, Books: books, Lots: lots, MinNotionals: minNotionals,
+		Clock: cfg.Clock, Balance: cfg.Balance, Leverage: cfg.Leverage, TakerFeeBps: cfg.TakerFeeBps,
+		MakerFeeBps: cfg.MakerFeeBps, Lot: cfg.CtVal, Logger: cfg.Logger, OnEvents: a.push})
 	return a
 }
 
 func (a *account) now() time.Time { return a.cfg.Clock.Now() }
-
-// contracts converts BTC to contracts; base converts back.
-func (a *account) contracts(btc decimal.Decimal) decimal.Decimal { return btc.Div(a.cfg.CtVal) }
-func (a *account) base(contracts decimal.Decimal) decimal.Decimal {
-	return contracts.Mul(a.cfg.CtVal)
-}
 
 func (a *account) records() []OrderRecord { return exchange.Convert(a.ex.Orders(), a.record) }
 
@@ -138,14 +143,14 @@ func (a *account) placeOrder(r *request) (any, *apiError) {
 	if err := json.Unmarshal(r.body, &b); err != nil {
 		return nil, errJSON
 	}
-	c := a.cfg
 	fail := func(code, msg string) (any, *apiError) { return nil, orderFailed(b.ClOrdID, "", code, msg) }
 	for k, v := range map[string]string{"instId": b.InstID, "tdMode": b.TdMode, "side": b.Side, "ordType": b.OrdType, "sz": b.Sz} {
 		if v == "" {
 			return nil, errEmpty(k)
 		}
 	}
-	if b.InstID != c.InstID {
+	c, ok := a.swaps.get(b.InstID)
+	if !ok {
 		return fail(sInstrument, "Instrument ID does not exist")
 	}
 	if b.TdMode != "cross" {
@@ -198,7 +203,7 @@ func (a *account) placeOrder(r *request) (any, *apiError) {
 	if b.Side == "sell" {
 		side = market.Sell
 	}
-	_, o, err := a.ex.Place(exchange.Request{ClientID: b.ClOrdID, Symbol: c.InstID, Side: side, Qty: a.base(sz),
+	_, o, err := a.ex.Place(exchange.Request{ClientID: b.ClOrdID, Symbol: c.InstID, Side: side, Qty: c.base(sz),
 		Price: px, Rest: b.OrdType == "limit", ReduceOnly: reduceOnly})
 	if err != nil {
 		failed := func(code, msg string) *apiError { return orderFailed(b.ClOrdID, "", code, msg) }
@@ -210,30 +215,20 @@ func (a *account) placeOrder(r *request) (any, *apiError) {
 		"sCode": "0", "sMsg": "Order placed"}}, nil
 }
 
+// avgPx is o's average fill price: notional over the base quantity of its fills.
 func (a *account) avgPx(o *OrderRecord) string {
 	if o.AccFillSz.IsZero() {
 		return ""
 	}
-	return o.Notional.Div(o.AccFillSz.Mul(a.cfg.CtVal)).Round(8).String()
+	return o.Notional.Div(a.swaps.of(o.InstID).base(o.AccFillSz)).Round(8).String()
 }
 
-// px formats a price on the tick grid; pxString is "" for zero (a market order's px, no fill).
-func (a *account) px(d decimal.Decimal) string {
-	return d.StringFixed(max(0, -a.cfg.TickSz.Exponent()))
-}
-
-func (a *account) pxString(d decimal.Decimal) string {
-	if d.IsZero() {
-		return ""
-	}
-	return a.px(d)
-}
-
-// orderJSON is an order as GET /api/v5/trade/order and the orders channel show it.
+// orderJSON is an order as GET /api/v5/trade/order and the orders channel show it, prices at its swap's precision.
 func (a *account) orderJSON(o *OrderRecord, f *fill) map[string]string {
+	in := a.swaps.of(o.InstID)
 	m := map[string]string{
 		"instType": "SWAP", "instId": o.InstID, "ccy": "", "ordId": o.OrdID, "clOrdId": o.ClOrdID, "tag": "",
-		"px": a.pxString(o.Px), "sz": o.Sz.String(), "pnl": "0", "ordType": o.OrdType, "side": o.Side,
+		"px": in.pxString(o.Px), "sz": o.Sz.String(), "pnl": "0", "ordType": o.OrdType, "side": o.Side,
 		"posSide": "net", "tdMode": "cross", "accFillSz": o.AccFillSz.String(), "fillPx": "", "tradeId": "",
 		"fillSz": "0", "fillTime": "", "avgPx": a.avgPx(o), "state": o.State,
 		"lever": strconv.Itoa(a.cfg.Leverage), "feeCcy": "USDT", "fee": o.Fee.String(), "rebateCcy": "USDT",
@@ -241,7 +236,7 @@ func (a *account) orderJSON(o *OrderRecord, f *fill) map[string]string {
 		"uTime": ms(o.UTime), "cTime": ms(o.CTime),
 	}
 	if f != nil {
-		m["fillPx"], m["tradeId"], m["fillSz"], m["fillTime"] = a.pxString(f.Px), f.TradeID, f.Sz.String(), ms(f.Time)
+		m["fillPx"], m["tradeId"], m["fillSz"], m["fillTime"] = in.pxString(f.Px), f.TradeID, f.Sz.String(), ms(f.Time)
 	}
 	return m
 }
@@ -277,18 +272,28 @@ func seqOf(id string) int64 {
 	return n - ordIDBase
 }
 
+// find is the order ref names if it is of the swap instID: an order of another swap does not exist for it.
+func (a *account) find(r exchange.Ref, instID string) (exchange.Order, bool) {
+	o, ok := a.ex.Find(r)
+	if !ok || o.Symbol != instID {
+		return exchange.Order{}, false
+	}
+	return o, true
+}
+
 func (a *account) getOrder(r *request) (any, *apiError) {
-	if r.query.Get("instId") == "" {
+	instID := r.query.Get("instId")
+	if instID == "" {
 		return nil, errEmpty("instId")
 	}
-	if r.query.Get("instId") != a.cfg.InstID {
+	if _, ok := a.swaps.get(instID); !ok {
 		return nil, errInstrument
 	}
 	id, clOrdID := r.query.Get("ordId"), r.query.Get("clOrdId")
 	if id == "" && clOrdID == "" {
 		return nil, errf(200, "51003", "Either client order ID or order ID is required.")
 	}
-	o, ok := a.ex.Find(ref(id, clOrdID))
+	o, ok := a.find(ref(id, clOrdID), instID)
 	if !ok {
 		return nil, errNoOrder
 	}
@@ -309,13 +314,17 @@ func (a *account) cancelOrder(r *request) (any, *apiError) {
 	if b.InstID == "" {
 		return nil, errEmpty("instId")
 	}
-	if b.InstID != a.cfg.InstID {
+	if _, ok := a.swaps.get(b.InstID); !ok {
 		return nil, orderFailed(b.ClOrdID, b.OrdID, sInstrument, "Instrument ID does not exist")
 	}
 	if b.OrdID == "" && b.ClOrdID == "" {
 		return nil, errf(200, "51003", "Either client order ID or order ID is required.")
 	}
-	o, err := a.ex.Cancel(ref(b.OrdID, b.ClOrdID))
+	o, ok := a.find(ref(b.OrdID, b.ClOrdID), b.InstID)
+	var err error = exchange.ErrNotFound
+	if ok {
+		o, err = a.ex.Cancel(exchange.Ref{Seq: o.Seq})
+	}
 	if err != nil {
 		return nil, orderFailed(b.ClOrdID, b.OrdID, sCancelFinal,
 			"Order cancellation failed as the order has been filled, canceled or does not exist")
@@ -342,7 +351,6 @@ func (a *account) amendOrder(r *request) (any, *apiError) {
 	if err := json.Unmarshal(r.body, &b); err != nil {
 		return nil, errJSON
 	}
-	c := a.cfg
 	fail := func(code, msg string) (any, *apiError) {
 		e := orderFailed(b.ClOrdID, b.OrdID, code, msg)
 		e.Data[0].(map[string]any)["reqId"] = b.ReqID
@@ -361,10 +369,11 @@ func (a *account) amendOrder(r *request) (any, *apiError) {
 	default:
 		return fail(sParam, "Parameter cxlOnFail error")
 	}
+	c, listed := a.swaps.get(b.InstID)
 	switch {
 	case b.InstID == "":
 		return nil, errEmpty("instId")
-	case b.InstID != c.InstID:
+	case !listed:
 		return fail(sInstrument, "Instrument ID does not exist")
 	case b.OrdID == "" && b.ClOrdID == "":
 		return nil, errf(200, "51003", "Either client order ID or order ID is required.")
@@ -390,7 +399,7 @@ func (a *account) amendOrder(r *request) (any, *apiError) {
 			return fail(sParam, "Parameter newPx error")
 		}
 	}
-	o, ok := a.ex.Find(ref(b.OrdID, b.ClOrdID))
+	o, ok := a.find(ref(b.OrdID, b.ClOrdID), b.InstID)
 	switch {
 	case !ok:
 		return fail(sAmendNone, "Order modification failed as the order does not exist")
@@ -399,7 +408,7 @@ func (a *account) amendOrder(r *request) (any, *apiError) {
 	case !o.Open():
 		return fail(sAmendCxl, "Modification failed as the order has been canceled")
 	}
-	o, err := a.ex.Amend(exchange.Amend{Ref: exchange.Ref{Seq: o.Seq}, Qty: a.base(sz), Price: px})
+	o, err := a.ex.Amend(exchange.Amend{Ref: exchange.Ref{Seq: o.Seq}, Qty: c.base(sz), Price: px})
 	if err != nil {
 		switch {
 		case errors.Is(err, exchange.ErrNotOpen) && o.Status == exchange.Filled:
@@ -422,33 +431,35 @@ func (a *account) amendOrder(r *request) (any, *apiError) {
 		"sCode": "0", "sMsg": ""}}, nil
 }
 
-// listFilter checks instType (SWAP) and instId, and reads limit (default and max 100).
-func (a *account) listFilter(r *request, typeRequired bool) (limit int, ok bool, aerr *apiError) {
+// listFilter checks instType (SWAP) and instId (a listed swap, or "" for all: the list keeps orders and fills of
+// instID alone when it is set), and reads limit (default and max 100).
+func (a *account) listFilter(r *request, typeRequired bool) (limit int, instID string, ok bool, aerr *apiError) {
 	t := r.query.Get("instType")
 	if t == "" && typeRequired {
-		return 0, false, errEmpty("instType")
+		return 0, "", false, errEmpty("instType")
 	}
 	if t != "" && t != "SWAP" {
-		return 0, false, nil
+		return 0, "", false, nil
 	}
-	if id := r.query.Get("instId"); id != "" && id != a.cfg.InstID {
-		return 0, false, errInstrument
+	instID = r.query.Get("instId")
+	if _, listed := a.swaps.get(instID); instID != "" && !listed {
+		return 0, "", false, errInstrument
 	}
 	limit = 100
 	if v := r.query.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			return 0, false, errParam("limit")
+			return 0, "", false, errParam("limit")
 		}
 		limit = n
 	}
-	return limit, true, nil
+	return limit, instID, true, nil
 }
 
 // listOrders serves orders-pending (open, instType optional) and orders-history (closed, instType required): newest
 // first, at most limit, paged by ordId (after: older than; before: newer than).
 func (a *account) listOrders(r *request, open bool) (any, *apiError) {
-	limit, ok, aerr := a.listFilter(r, !open)
+	limit, instID, ok, aerr := a.listFilter(r, !open)
 	if aerr != nil || !ok {
 		return []any{}, aerr
 	}
@@ -461,7 +472,8 @@ func (a *account) listOrders(r *request, open bool) (any, *apiError) {
 		before = seqOf(v)
 	}
 	keep := func(o *exchange.Order) bool {
-		return o.Open() == open && (after == 0 || o.Seq < after) && (before == 0 || o.Seq > before)
+		return o.Open() == open && (instID == "" || o.Symbol == instID) && (after == 0 || o.Seq < after) &&
+			(before == 0 || o.Seq > before)
 	}
 	var sel []exchange.Order
 	if open {
@@ -494,7 +506,7 @@ func (a *account) ordersHistory(r *request) (any, *apiError) { return a.listOrde
 // fills is GET /api/v5/trade/fills: newest first, paged by billId (after: older than; before: newer than), filtered
 // by begin/end (ms, inclusive) and ordId.
 func (a *account) getFills(r *request) (any, *apiError) {
-	limit, ok, aerr := a.listFilter(r, false)
+	limit, instID, ok, aerr := a.listFilter(r, false)
 	if aerr != nil || !ok {
 		return []any{}, aerr
 	}
@@ -531,7 +543,7 @@ func (a *account) getFills(r *request) (any, *apiError) {
 		bill, _ := strconv.ParseInt(f.BillID, 10, 64)
 		t := f.Time.UnixMilli()
 		if (after != 0 && bill >= after) || (before != 0 && bill <= before) || (begin != 0 && t < begin) ||
-			(end != 0 && t > end) || (id != "" && f.Order.OrdID != id) {
+			(end != 0 && t > end) || (id != "" && f.Order.OrdID != id) || (instID != "" && f.Order.InstID != instID) {
 			continue
 		}
 		exec := "T"
@@ -540,7 +552,7 @@ func (a *account) getFills(r *request) (any, *apiError) {
 		}
 		out = append(out, map[string]string{
 			"instType": "SWAP", "instId": f.Order.InstID, "tradeId": f.TradeID, "ordId": f.Order.OrdID,
-			"clOrdId": f.Order.ClOrdID, "billId": f.BillID, "tag": "", "fillPx": a.pxString(f.Px),
+			"clOrdId": f.Order.ClOrdID, "billId": f.BillID, "tag": "", "fillPx": a.swaps.of(f.Order.InstID).pxString(f.Px),
 			"fillSz": f.Sz.String(), "side": f.Order.Side, "posSide": "net", "execType": exec, "feeCcy": "USDT",
 			"fee": f.Fee.String(), "ts": ms(f.Time), "fillTime": ms(f.Time),
 		})
@@ -548,10 +560,14 @@ func (a *account) getFills(r *request) (any, *apiError) {
 	return out, nil
 }
 
-func (a *account) positionJSON(ep *exchange.Position, mark decimal.Decimal) map[string]string {
+// positionJSON is a position as account/positions and the positions channel show it: in contracts of its swap,
+// marked at its swap's book.
+func (a *account) positionJSON(ep *exchange.Position) map[string]string {
 	instID := ep.Symbol
-	p := struct{ Pos, AvgPx decimal.Decimal }{a.contracts(ep.Qty), ep.Entry}
-	upl := mark.Sub(p.AvgPx).Mul(p.Pos).Mul(a.cfg.CtVal).Round(8)
+	in := a.swaps.of(instID)
+	mark := in.Book.Quote().Mark
+	p := struct{ Pos, AvgPx decimal.Decimal }{in.contracts(ep.Qty), ep.Entry}
+	upl := mark.Sub(p.AvgPx).Mul(in.base(p.Pos)).Round(8)
 	avg := ""
 	if !p.Pos.IsZero() {
 		avg = p.AvgPx.String()
@@ -559,23 +575,28 @@ func (a *account) positionJSON(ep *exchange.Position, mark decimal.Decimal) map[
 	return map[string]string{
 		"instType": "SWAP", "instId": instID, "mgnMode": "cross", "posId": "1", "posSide": "net",
 		"pos": p.Pos.String(), "posCcy": "", "availPos": "", "avgPx": avg, "markPx": mark.String(), "upl": upl.String(),
-		"lever": strconv.Itoa(a.cfg.Leverage), "ccy": "USDT", "notionalUsd": p.Pos.Abs().Mul(a.cfg.CtVal).Mul(mark).Round(8).String(),
+		"lever": strconv.Itoa(a.cfg.Leverage), "ccy": "USDT", "notionalUsd": in.base(p.Pos.Abs()).Mul(mark).Round(8).String(),
 		"cTime": ms(ep.Created), "uTime": ms(ep.Updated),
 	}
 }
 
+// getPositions lists the open positions of every listed swap, in listing order, or of the one instId names.
 func (a *account) getPositions(r *request) (any, *apiError) {
 	if t := r.query.Get("instType"); t != "" && t != "SWAP" {
 		return []any{}, nil
 	}
-	if id := r.query.Get("instId"); id != "" && id != a.cfg.InstID {
+	id := r.query.Get("instId")
+	if _, listed := a.swaps.get(id); id != "" && !listed {
 		return nil, errInstrument
 	}
-	mark := a.cfg.Book.Quote().Mark
+	ps := a.ex.Positions()
+	slices.SortStableFunc(ps, func(x, y exchange.Position) int {
+		return cmp.Compare(a.swaps.rank(x.Symbol), a.swaps.rank(y.Symbol))
+	})
 	out := []any{}
-	for _, p := range a.ex.Positions() {
-		if !p.Qty.IsZero() {
-			out = append(out, a.positionJSON(&p, mark))
+	for _, p := range ps {
+		if _, listed := a.swaps.get(p.Symbol); listed && !p.Qty.IsZero() && (id == "" || p.Symbol == id) {
+			out = append(out, a.positionJSON(&p))
 		}
 	}
 	return out, nil

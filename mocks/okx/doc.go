@@ -1,5 +1,13 @@
-// Package okx is a loopback mock of the OKX v5 API for one USDT-margined perpetual swap (BTC-USDT-SWAP), trading
-// against a simulated-market venue (mocks/market).
+// Package okx is a loopback mock of the OKX v5 API for USDT-margined perpetual swaps on one account: Config.InstID
+// (BTC-USDT-SWAP by default) trading against Config.Book, and any further swaps of Config.More (e.g. ETH-USDT-SWAP),
+// each trading against its own simulated-market venue (mocks/market) with its own contract terms (ctVal, lotSz,
+// minSz, tickSz).
+//
+// Every endpoint that takes an instId accepts any listed swap and serves that swap's book, contract value, lot,
+// tick and price precision; an unlisted instId is refused as before (51001). Listings without an instId
+// (public/instruments, public/mark-price, account/positions, the order and fill lists) cover every listed swap;
+// with one they keep that swap's rows alone, and an order queried, cancelled or amended under another swap's instId
+// does not exist for it. The stream pushes each order and position with its own instId, in its own contracts.
 //
 // It speaks the real wire protocol: the {"code","msg","data"} envelope with string numbers; per-order results with
 // sCode/sMsg (a failed place answers code "1" and the reason in data[0].sCode); OKX's own error codes; signed
@@ -8,10 +16,11 @@
 // endpoint rate limits over 2 s windows; and the private websocket (/ws/v5/private) with login, subscribe to the
 // orders and positions channels, and pushes.
 //
-// Quantities on the wire are in contracts: one contract is CtVal (0.01) BTC. The simulated-market venue behind it
-// must be configured with LotSize equal to CtVal×LotSz, so every execution of Book.Take is a whole number of
-// contracts. The shared engine (mocks/exchange) trades in BTC — this package converts sizes at its edges (sz and
-// positions in contracts = BTC / CtVal) and reports fees negative (a cost), as OKX does. It keeps what is OKX's:
+// Quantities on the wire are in contracts: one contract is CtVal (0.01) BTC, or a More swap's own CtVal (0.1 ETH).
+// The simulated-market venue behind each swap must be configured with LotSize equal to its CtVal×LotSz, so every
+// execution of Book.Take is a whole number of contracts. The shared engine (mocks/exchange) trades in base units,
+// one symbol per instId, each against its own book — this package converts sizes at its edges with each swap's
+// CtVal (sz and positions in contracts = base / CtVal) and reports fees negative (a cost), as OKX does. It keeps what is OKX's:
 // routes, signing, limits, codes (the engine's sentinel errors mapped to sCode 51016, 51169, 51008, 51400), ids and
 // fields, and the orders and positions channels the engine's events become. Server lifecycle is
 // mockutil.Lifecycle.

@@ -6,7 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -39,6 +39,10 @@ type Config struct {
 	// MatchInterval is the wall period of the resting-order sweep, default 50ms.
 	MatchInterval time.Duration
 	Logger        *zap.Logger
+	// More lists further swaps on the same account, each trading against its own book with its own contract terms,
+	// e.g. ETH-USDT-SWAP (ctVal 0.1 ETH, lotSz 1, minSz 1, tickSz 0.01). Their instIds must be distinct and differ
+	// from InstID; every field is required.
+	More []Instrument
 }
 
 func (c *Config) defaults() error {
@@ -55,7 +59,8 @@ func (c *Config) defaults() error {
 	if c.InstID == "" {
 		c.InstID = "BTC-USDT-SWAP"
 	}
-	return nil
+	c.More = slices.Clone(c.More) // the server's own: the caller's slice may change
+	return validateMore(c.InstID, c.More)
 }
 
 // Server is one mock venue. Several Servers in one process share nothing.
@@ -119,14 +124,25 @@ func (s *Server) WaitSubscribed(ctx context.Context, n int) error {
 	return s.hub.WaitTagged(ctx, mockutil.TagSubscribed, n)
 }
 
-// SetPosition sets the account's signed position in instID, in contracts, at the current mark as entry price.
+// SetPosition sets the account's signed position in instID, in contracts of that swap, at its book's current mark
+// as entry price. An instID the mock does not list (Config.InstID or Config.More) is ignored: nothing changes.
 func (s *Server) SetPosition(instID string, contracts decimal.Decimal) {
-	s.acct.ex.SetPosition(instID, s.acct.base(contracts), s.cfg.Book.Quote().Mark)
+	in, ok := s.acct.swaps.get(instID)
+	if !ok {
+		s.log.Warn("SetPosition of an instrument the mock does not list: ignored", zap.String("instId", instID))
+		return
+	}
+	s.acct.ex.SetPosition(instID, in.base(contracts), in.Book.Quote().Mark)
 }
 
-// Position is the account's signed position in instID, in contracts.
+// Position is the account's signed position in instID, in contracts of that swap; zero for one the mock does not
+// list.
 func (s *Server) Position(instID string) decimal.Decimal {
-	return s.acct.contracts(s.acct.ex.Qty(instID))
+	in, ok := s.acct.swaps.get(instID)
+	if !ok {
+		return decimal.Zero
+	}
+	return in.contracts(s.acct.ex.Qty(instID))
 }
 
 // Orders is the venue's own record of every order it accepted, in acceptance order.
@@ -260,28 +276,35 @@ func (s *Server) write(w http.ResponseWriter, status int, v any) {
 // ms formats a time as OKX does: Unix milliseconds in a string.
 func ms(t time.Time) string { return fmt.Sprint(t.UnixMilli()) }
 
-// checkInst reads instId (required unless optional) and checks it is the mock's instrument.
-func (s *Server) checkInst(q url.Values, optional bool) *apiError {
+// checkInst reads instId (required unless optional) and returns the listed swap it names (case aside), or nil
+// when it is optional and absent.
+func (s *Server) checkInst(q url.Values, optional bool) (*Instrument, *apiError) {
 	id := q.Get("instId")
-	switch {
-	case id == "" && optional:
-		return nil
-	case id == "":
-		return errEmpty("instId")
-	case !strings.EqualFold(id, s.cfg.InstID):
-		return errInstrument
+	if id == "" {
+		if optional {
+			return nil, nil
+		}
+		return nil, errEmpty("instId")
 	}
-	return nil
+	in, ok := s.acct.swaps.fold(id)
+	if !ok {
+		return nil, errInstrument
+	}
+	return in, nil
 }
 
 // ExternalTrade executes a market order of contracts on the account for another program (a manual trade, or a
 // liquidation): the position moves, the venue records the order and its trades, and the private stream pushes
-// them like any other. buy false sells.
+// them like any other. buy false sells. instID must be a swap the mock lists; contracts are of that swap.
 func (s *Server) ExternalTrade(instID string, buy bool, contracts decimal.Decimal, clientID string) error {
+	in, ok := s.acct.swaps.get(instID)
+	if !ok {
+		return fmt.Errorf("okx mock: instrument %q is not listed", instID)
+	}
 	side := market.Sell
 	if buy {
 		side = market.Buy
 	}
-	_, _, err := s.acct.ex.Place(exchange.Request{ClientID: clientID, Symbol: instID, Side: side, Qty: s.acct.base(contracts)})
+	_, _, err := s.acct.ex.Place(exchange.Request{ClientID: clientID, Symbol: instID, Side: side, Qty: in.base(contracts)})
 	return err
 }

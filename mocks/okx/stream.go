@@ -156,9 +156,8 @@ func (a *account) pushOrder(eo *exchange.Order, ef *exchange.Fill, amendResult s
 		"data": []any{m}}, mockutil.Tagged(tagOrders))
 }
 
-// pushPosition sends the positions-channel update of p.
+// pushPosition sends the positions-channel update of p, in contracts of its swap at its swap's mark.
 func (a *account) pushPosition(p *exchange.Position) {
-	mark := a.cfg.Book.Quote().Mark
 	a.hub.Publish(map[string]any{"arg": map[string]string{"channel": tagPositions, "instType": "SWAP", "uid": "1"},
-		"data": []any{a.positionJSON(p, mark)}}, mockutil.Tagged(tagPositions))
+		"data": []any{a.positionJSON(p)}}, mockutil.Tagged(tagPositions))
 }
