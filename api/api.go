@@ -82,6 +82,15 @@ type Ops interface {
 	Ready() error
 	TradingState() string
 	SetTradingState(s string) error
+	// Reconcile is each (venue, instrument) pair's reconciliation counters, for /metrics.
+	Reconcile() []ReconcileStatus
+}
+
+// ReconcileStatus is one pair's reconciliation, counted since start.
+type ReconcileStatus struct {
+	Venue, Instrument                                    string
+	Passes, Failures, LostFills, ExternalFills, Adjusted int
+	Flagged                                              bool
 }
 
 // Options configure the API.
@@ -327,21 +336,12 @@ func (s *Server) toEngine(in OrderRequest) (engine.Request, error) {
 }
 
 func parsePositive(field, s string) (decimal.Decimal, error) {
-	if s == "" {
-		return decimal.Zero, fmt.Errorf("%s is required, as a decimal string", field)
-	}
-	if strings.ContainsAny(s, "eE") || strings.TrimSpace(s) != s {
-		return decimal.Zero, fmt.Errorf("%s %q: want a plain decimal string", field, s)
-	}
-	d, err := decimal.NewFromString(s)
+	d, err := parseSigned(field, s)
 	if err != nil {
-		return decimal.Zero, fmt.Errorf("%s %q: not a decimal", field, s)
+		return decimal.Zero, err
 	}
 	if !d.IsPositive() {
 		return decimal.Zero, fmt.Errorf("%s %s: must be positive", field, s)
-	}
-	if d.Exponent() < -12 || d.GreaterThan(decimal.NewFromInt(1_000_000_000)) {
-		return decimal.Zero, fmt.Errorf("%s %s: out of range", field, s)
 	}
 	return d, nil
 }
@@ -493,6 +493,32 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 			h = 1
 		}
 		fmt.Fprintf(w, "execd_venue_healthy{venue=%q} %d\n", v.Venue, h)
+	}
+	rs := s.o.Ops.Reconcile()
+	for _, m := range []struct {
+		name, help string
+		val        func(ReconcileStatus) int
+	}{
+		{"execd_reconcile_passes_total", "Reconcile passes per venue and instrument.", func(r ReconcileStatus) int { return r.Passes }},
+		{"execd_reconcile_failures_total", "Reconcile passes that could not read the venue.", func(r ReconcileStatus) int { return r.Failures }},
+		{"execd_reconcile_lost_fills_total", "Fills of execd's orders the stream lost, booked from the venue's records.", func(r ReconcileStatus) int { return r.LostFills }},
+		{"execd_reconcile_external_fills_total", "Trades of other programs' orders seen on the account.", func(r ReconcileStatus) int { return r.ExternalFills }},
+		{"execd_reconcile_adjustments_total", "External position changes booked.", func(r ReconcileStatus) int { return r.Adjusted }},
+		{"execd_reconcile_flagged", "1 if the last pass could not read the venue.", func(r ReconcileStatus) int {
+			if r.Flagged {
+				return 1
+			}
+			return 0
+		}},
+	} {
+		typ := "counter"
+		if m.name == "execd_reconcile_flagged" {
+			typ = "gauge"
+		}
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", m.name, m.help, m.name, typ)
+		for _, r := range rs {
+			fmt.Fprintf(w, "%s{venue=%q,instrument=%q} %d\n", m.name, r.Venue, r.Instrument, m.val(r))
+		}
 	}
 }
 

@@ -54,6 +54,9 @@ func (fakeOps) Positions() PositionsView       { return PositionsView{} }
 func (fakeOps) Ready() error                   { return nil }
 func (fakeOps) TradingState() string           { return "active" }
 func (fakeOps) SetTradingState(s string) error { return nil }
+func (fakeOps) Reconcile() []ReconcileStatus {
+	return []ReconcileStatus{{Venue: "a", Instrument: "BTC-USDT-PERP", Passes: 3, LostFills: 1, Flagged: true}}
+}
 
 func newTestServer(t testing.TB) (*Server, *fakeOrders) {
 	fo := &fakeOrders{}
@@ -230,5 +233,49 @@ func TestOrderBodies(t *testing.T) {
 	rec, _ = do(s, "view", "GET", "/v1/orders", "")
 	if strings.TrimSpace(rec.Body.String()) != "{\n  \"orders\": []\n}" {
 		t.Fatalf("GET /v1/orders with none: %s", rec.Body)
+	}
+}
+
+func TestMetricsReconcileCounters(t *testing.T) {
+	s, _ := newTestServer(t)
+	rec, _ := do(s, "view", "GET", "/metrics", "")
+	if rec.Code != 200 {
+		t.Fatalf("metrics %d", rec.Code)
+	}
+	for _, want := range []string{
+		`execd_reconcile_passes_total{venue="a",instrument="BTC-USDT-PERP"} 3`,
+		`execd_reconcile_lost_fills_total{venue="a",instrument="BTC-USDT-PERP"} 1`,
+		`execd_reconcile_external_fills_total{venue="a",instrument="BTC-USDT-PERP"} 0`,
+		`execd_reconcile_flagged{venue="a",instrument="BTC-USDT-PERP"} 1`,
+		"# TYPE execd_reconcile_flagged gauge",
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Fatalf("metrics lack %q:\n%s", want, rec.Body)
+		}
+	}
+}
+
+// PUT /v1/targets validates the whole body and names every bad field; nothing reaches the keeper.
+func TestTargetValidation(t *testing.T) {
+	s, _ := newTestServer(t)
+	body := `{"id":"","position":"1e3","duration":"5m","end_at":"2026-12-06T10:00:00Z","max_slippage_bps":0,"venues":["a","a"]}`
+	rec, eb := do(s, "reb", "PUT", "/v1/targets/BTC-USDT-PERP", body)
+	if rec.Code != 400 || eb.Error.Code != "invalid_request" {
+		t.Fatalf("%d %+v", rec.Code, eb)
+	}
+	for _, want := range []string{"id", "position", "not both", "max_slippage_bps", "venues"} {
+		if !strings.Contains(eb.Error.Message, want) {
+			t.Fatalf("message %q lacks %q", eb.Error.Message, want)
+		}
+	}
+	if rec, _ := do(s, "reb", "PUT", "/v1/targets/XRP-USDT-PERP", `{"id":"t","position":"1","duration":"5m"}`); rec.Code != 400 {
+		t.Fatalf("unknown instrument: %d", rec.Code)
+	}
+	if rec, _ := do(s, "view", "PUT", "/v1/targets/BTC-USDT-PERP", `{"id":"t","position":"1","duration":"5m"}`); rec.Code != 403 {
+		t.Fatalf("viewer setting a target: %d", rec.Code)
+	}
+	// No keeper wired: a valid body is 503, never a silent success.
+	if rec, _ := do(s, "reb", "PUT", "/v1/targets/BTC-USDT-PERP", `{"id":"t","position":"-9.7734","duration":"5m"}`); rec.Code != 503 {
+		t.Fatalf("without a keeper: %d", rec.Code)
 	}
 }

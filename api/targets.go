@@ -91,6 +91,7 @@ type ReconcileEvent struct {
 	Busy        string          `json:"busy,omitempty"`
 	Adjusted    decimal.Decimal `json:"adjusted"` // external change booked
 	Explained   bool            `json:"explained"`
+	Seeded      bool            `json:"seeded,omitempty"` // the pair\'s start-up read had failed; this pass seeded its position
 	LostFills   []ForeignTrade  `json:"lost_fills,omitempty"`
 	External    []ForeignTrade  `json:"external_fills,omitempty"`
 	StrayOpen   []string        `json:"stray_open,omitempty"`   // execd's client ids open at the venue, unknown here
@@ -200,10 +201,6 @@ func parseSigned(field, s string) (decimal.Decimal, error) {
 }
 
 func (s *Server) putTarget(w http.ResponseWriter, r *http.Request) {
-	if s.o.Targets == nil {
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "targets are not kept by this daemon")
-		return
-	}
 	var in TargetRequest
 	if !decode(w, r, &in) {
 		return
@@ -211,6 +208,10 @@ func (s *Server) putTarget(w http.ResponseWriter, r *http.Request) {
 	spec, err := s.toTarget(r.PathValue("instrument"), in)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	if s.o.Targets == nil {
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "targets are not kept by this daemon")
 		return
 	}
 	t, created, err := s.o.Targets.SetTarget(r.Context(), spec)

@@ -515,14 +515,18 @@ func (a *App) Positions() api.PositionsView {
 	return v
 }
 
-// Ready is nil once the daemon serves.
+// Ready is nil once the daemon serves and every (venue, instrument) pair's position is known; otherwise it says
+// which pairs are not reconciled and why.
 func (a *App) Ready() error {
 	select {
 	case <-a.ready:
-		return nil
 	default:
 		return errors.New("starting")
 	}
+	if err := a.eng.Unreconciled(""); err != nil {
+		return fmt.Errorf("not reconciled (not traded until they are): %w", err)
+	}
+	return nil
 }
 
 // TradingState is the current trading state.

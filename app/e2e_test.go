@@ -54,7 +54,10 @@ func startDaemonConfig(t *testing.T, yaml []byte, speed float64, edit func(*conf
 	if edit != nil {
 		edit(cfg)
 	}
-	o.Clock, o.Listen, o.JournalDir = clock.NewScaled(time.Now().UTC(), speed), "127.0.0.1:0", t.TempDir()
+	if o.Clock == nil {
+		o.Clock = clock.NewScaled(time.Now().UTC(), speed)
+	}
+	o.Listen, o.JournalDir = "127.0.0.1:0", t.TempDir()
 	a, err := app.New(cfg, o)
 	if err != nil {
 		t.Fatal(err)

@@ -84,11 +84,11 @@ func (a *App) onPass(st reconcile.Status) {
 			Instrument: st.Instrument, Error: st.Err, Time: a.clk.Now()})
 		return
 	}
-	interesting := first || !obs.Adjusted.IsZero() || len(obs.LostFills) > 0 || len(obs.ExternalFills) > 0 ||
+	interesting := first || obs.Seeded || !obs.Adjusted.IsZero() || len(obs.LostFills) > 0 || len(obs.ExternalFills) > 0 ||
 		len(obs.StrayOpen) > 0 || (st.Failures > 0 && st.Passes > 1)
 	if interesting {
 		ev := api.ReconcileEvent{Venue: st.Venue, Instrument: st.Instrument, Observed: obs.Observed, Ledger: obs.Ledger,
-			Quiet: obs.Quiet, Busy: obs.Busy, Adjusted: obs.Adjusted, Explained: obs.Explained, Time: obs.ReadAt,
+			Quiet: obs.Quiet, Busy: obs.Busy, Adjusted: obs.Adjusted, Explained: obs.Explained, Seeded: obs.Seeded, Time: obs.ReadAt,
 			LostFills: trades(obs.LostFills), External: trades(obs.ExternalFills)}
 		for _, o := range obs.StrayOpen {
 			ev.StrayOpen = append(ev.StrayOpen, o.ClientOrderID)
@@ -98,7 +98,7 @@ func (a *App) onPass(st reconcile.Status) {
 		}
 		a.bus.Publish(api.KindReconcile, st.Venue+"/"+st.Instrument, ev)
 	}
-	if a.keeper != nil && (first || !obs.Adjusted.IsZero() || len(obs.LostFills) > 0) {
+	if a.keeper != nil && (first || obs.Seeded || !obs.Adjusted.IsZero() || len(obs.LostFills) > 0) {
 		a.keeper.Trigger(st.Instrument)
 	}
 }
@@ -213,4 +213,18 @@ func (a *App) ReconcilePass(venue, instrument string) (reconcile.Status, error) 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return a.loop.Pass(ctx, venue, instrument)
+}
+
+// Reconcile is each pair's reconciliation counters (api.Ops, for /metrics).
+func (a *App) Reconcile() []api.ReconcileStatus {
+	var out []api.ReconcileStatus
+	if a.loop == nil {
+		return out
+	}
+	for _, st := range a.loop.Status() {
+		out = append(out, api.ReconcileStatus{Venue: st.Venue, Instrument: st.Instrument, Passes: st.Passes,
+			Failures: st.Failures, LostFills: st.LostFills, ExternalFills: st.ExternalFills, Adjusted: st.Adjustments,
+			Flagged: st.Flagged})
+	}
+	return out
 }

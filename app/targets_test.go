@@ -1,14 +1,17 @@
 package app_test
 
 import (
+	"bytes"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
 
 	"github.com/execd-dev/execd/api"
 	"github.com/execd-dev/execd/app"
+	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/config"
 	"github.com/execd-dev/execd/configs"
 	"github.com/execd-dev/execd/engine"
@@ -359,4 +362,51 @@ func TestTwoInstrumentsTargetsAtOnce(t *testing.T) {
 			t.Errorf("%s %s: ledger %s, venue %s", p.Venue, p.Instrument, p.Position, got)
 		}
 	}
+}
+
+// A venue that cannot be read at start (and holds nothing execd must recover) does not stop the daemon: the
+// instrument is not traded and readiness says why until a reconcile pass reads the venue, then it is.
+func TestStartWithAnUnreadableVenue(t *testing.T) {
+	cfg, err := config.Parse(bytes.NewReader(configs.Seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewScaled(time.Now().UTC(), 40)
+	ms, err := app.StartMocks(cfg, clk, zap.NewNop(), func(string) string { return "" }, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ms.Close)
+	ms.Venue("b").Control.Faults().RateLimitNext(12) // the next requests to b answer 429: the start-up read fails after its retries
+	a := startDaemonOpts(t, 40, func(c *config.Config) {
+		fastReconcile(c)
+		c.Risk.BreakerOpenTimeout = time.Second // the 429s open b's breaker: let it probe again soon
+	}, app.Options{Mocks: ms, Clock: clk})
+	var ready map[string]any
+	code := call(t, a, viewerToken, "GET", "/readyz", nil, &ready)
+	if code == http.StatusOK {
+		t.Fatalf("ready with venue b unread: %v", ready)
+	}
+	if code := call(t, a, rebalancerToken, "POST", "/v1/orders", seedOrder("rb-unread"), nil); code != http.StatusServiceUnavailable {
+		t.Fatalf("an order on an unreconciled instrument: %d, want 503", code)
+	}
+	sub := watch(t, a)
+	await(t, sub, 30*time.Second, "venue b seeded by a reconcile pass", func(ev events.Event) bool {
+		re, ok := ev.Data.(api.ReconcileEvent)
+		return ok && re.Venue == "b" && re.Seeded
+	})
+	if code := call(t, a, viewerToken, "GET", "/readyz", nil, nil); code != http.StatusOK {
+		t.Fatalf("readyz after the pass: %d", code)
+	}
+	var pos api.PositionsView
+	call(t, a, viewerToken, "GET", "/v1/positions", nil, &pos)
+	if !pos.Aggregate[0].Position.Equal(d("-11.988")) {
+		t.Fatalf("aggregate %s after seeding, want -11.988", pos.Aggregate[0].Position)
+	}
+	if code := call(t, a, rebalancerToken, "POST", "/v1/orders", seedOrder("rb-unread"), nil); code != http.StatusCreated {
+		t.Fatalf("the order once reconciled: %d", code)
+	}
+	rep := waitDone(t, a, "rb-unread", 45*time.Second)
+	checkAgainstVenues(t, a, rep)
+	t.Logf("readyz before: %v", ready)
 }

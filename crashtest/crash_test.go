@@ -342,17 +342,7 @@ func judge(d *daemon, ms *app.Mocks, rep api.Order) error {
 // TestCrashRecovery runs EXECD_CRASH_TRIALS trials (default 20), each killing the daemon once with SIGKILL at a
 // seeded moment, and requires every one to finish exactly.
 func TestCrashRecovery(t *testing.T) {
-	n := 20
-	if s := os.Getenv("EXECD_CRASH_TRIALS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			t.Fatalf("EXECD_CRASH_TRIALS=%q: want a positive number", s)
-		}
-		n = v
-	}
-	if testing.Short() {
-		n = 3
-	}
+	n := trials(t, "EXECD_CRASH_TRIALS", 20, 3)
 	ok, kills := 0, 0
 	byMode := map[string]int{}
 	for i := 0; i < n; i++ {
@@ -370,4 +360,21 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	t.Logf("crash trials: %d ok: %d", n, ok)
 	t.Logf("killed: %d of %d; by crash point: %v", kills, n, byMode)
+}
+
+// trials is how many trials to run: the environment variable env if set (a positive number), else def, or short
+// under -short.
+func trials(t *testing.T, env string, def, short int) int {
+	t.Helper()
+	if s := os.Getenv(env); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			t.Fatalf("%s=%q: want a positive number", env, s)
+		}
+		return v
+	}
+	if testing.Short() {
+		return short
+	}
+	return def
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -183,17 +181,7 @@ func judgeTarget(d *daemon, ms *app.Mocks, tg api.Target, want string) error {
 // TestCrashTargets runs EXECD_TARGET_CRASH_TRIALS trials (default 4), alternating a kill during a superseding
 // target and a kill during a corrective parent, on the seed's two venues and on the three protocols.
 func TestCrashTargets(t *testing.T) {
-	n := 4
-	if s := os.Getenv("EXECD_TARGET_CRASH_TRIALS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			t.Fatalf("EXECD_TARGET_CRASH_TRIALS=%q: want a positive number", s)
-		}
-		n = v
-	}
-	if testing.Short() {
-		n = 2
-	}
+	n := trials(t, "EXECD_TARGET_CRASH_TRIALS", 4, 2)
 	ok := 0
 	for i := 0; i < n; i++ {
 		kind := []string{"supersede", "corrective"}[(i/2)%2]

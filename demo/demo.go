@@ -201,9 +201,7 @@ func Run(ctx context.Context, o Options) error {
 		if err := json.Unmarshal(raw, &res.Order); err != nil {
 			return fmt.Errorf("the final order: %w", err)
 		}
-		enc := json.NewEncoder(o.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := printJSON(o.Stdout, res); err != nil {
 			return err
 		}
 	} else {

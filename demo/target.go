@@ -93,9 +93,7 @@ func runTarget(ctx context.Context, o Options, sc Scenario, d *app.App, cl *api.
 		if err := json.Unmarshal(raw, &res.Order); err != nil {
 			return fmt.Errorf("the final order: %w", err)
 		}
-		enc := json.NewEncoder(o.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := printJSON(o.Stdout, res); err != nil {
 			return err
 		}
 	} else {
@@ -120,4 +118,11 @@ func aggregateOf(v api.PositionsView, inst string) string {
 func printTarget(w io.Writer, t api.Target) {
 	fmt.Fprintf(w, "\nTarget %s: %s — position %s, reached %s, drift %s (aggregate − target), parents %v\n",
 		t.ID, t.State, t.Position, t.Aggregate, t.Drift, t.Parents)
+}
+
+// printJSON writes v as indented JSON: the one thing `demo -json` prints.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

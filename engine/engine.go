@@ -266,6 +266,21 @@ func (e *Engine) Instruments() []string {
 	return out
 }
 
+// Unreconciled says why an instrument ("" for any) cannot be traded yet: a pair of it whose start-up read
+// failed and that no reconcile pass has read since. Nil when every pair is known.
+func (e *Engine) Unreconciled(instrument string) error {
+	var errs []error
+	for _, gw := range e.Gateways() {
+		if instrument != "" && gw.Instrument() != instrument {
+			continue
+		}
+		if err := gw.Unprepared(); err != nil {
+			errs = append(errs, err) // Prepare's errors name the venue and instrument
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // MinLot is the smallest lot of an instrument among the venues whose rules its gateways have read; zero if none.
 func (e *Engine) MinLot(instrument string) decimal.Decimal {
 	lot := decimal.Zero
@@ -345,7 +360,14 @@ func (e *Engine) Start(ctx context.Context) error {
 				t = s.Add(-time.Minute)
 			}
 			if _, err := gw.Prepare(ctx, t, func(id string) bool { return keep[id] }); err != nil {
-				return fmt.Errorf("engine: %w", err)
+				if _, working := since[k]; working || ctx.Err() != nil {
+					// A working parent needs this pair's fills and orders to resume: no start without them.
+					return fmt.Errorf("engine: %w", err)
+				}
+				// Nothing to recover here: start, and refuse to trade the instrument until a reconcile pass has
+				// read the pair (readiness says why).
+				e.log.Warn("venue not reconciled at start; its instrument is not traded until it is",
+					zap.String("venue", k.venue), zap.String("instrument", k.instrument), zap.Error(err))
 			}
 		}
 	}
@@ -519,6 +541,9 @@ func (e *Engine) Submit(ctx context.Context, req Request) (Report, bool, error) 
 	}
 	if e.state.Get() == risk.Halted {
 		return Report{}, false, errorf(KindHalted, "trading is halted")
+	}
+	if err := e.Unreconciled(req.Instrument); err != nil {
+		return Report{}, false, &Error{Kind: KindUnavailable, Msg: req.Instrument + " is not reconciled", Err: err}
 	}
 	if e.state.Get() == risk.Reducing && !req.ReduceOnly {
 		return Report{}, false, errorf(KindHalted, "trading state is reducing: only reduce-only orders are accepted")

@@ -417,7 +417,9 @@ func (f *fakeVenue) Positions(ctx context.Context) ([]venues.Position, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.fate("positions", "", decimal.Zero)
+	if f.fate("positions", "", decimal.Zero) == "retryable" {
+		return nil, &venues.Error{Venue: f.name, Op: "positions", Class: venues.Retryable, Status: 429, Code: "-1003"}
+	}
 	return []venues.Position{{Venue: f.name, Instrument: inst, Quantity: f.pos, MarkPrice: f.mark}}, nil
 }
 

@@ -105,10 +105,13 @@ type Gateway struct {
 
 	rules atomic.Pointer[venues.Rules]
 	quote atomic.Pointer[Quote]
-	hlth  atomic.Value // Health
-	done  chan struct{}
-	calls sync.WaitGroup // venue calls and fill journaling, whose results come back to the loop
-	bg    sync.WaitGroup // synchronous journal writes of outcomes (journals without PutChildAsync)
+	// unprepared holds why Prepare failed, until a reconcile pass has read the rules and seeded the position;
+	// nil once the pair's position is known.
+	unprepared atomic.Pointer[error]
+	hlth       atomic.Value // Health
+	done       chan struct{}
+	calls      sync.WaitGroup // venue calls and fill journaling, whose results come back to the loop
+	bg         sync.WaitGroup // synchronous journal writes of outcomes (journals without PutChildAsync)
 
 	// Owned by the run goroutine.
 	orders   map[string]*order
@@ -224,6 +227,15 @@ func New(o Options) (*Gateway, error) {
 	return g, nil
 }
 
+// Unprepared returns why the pair's position is not known yet (Prepare failed and no reconcile pass has read it
+// since), or nil.
+func (g *Gateway) Unprepared() error {
+	if e := g.unprepared.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
 // CachedRules returns the instrument's rules as last read, if they were.
 func (g *Gateway) CachedRules() (venues.Rules, bool) {
 	if r := g.rules.Load(); r != nil {
@@ -337,14 +349,22 @@ func (g *Gateway) readQuote(ctx context.Context) (Quote, error) {
 // seen; pass the zero time when nothing was working), cancels open orders carrying the engine's prefix that
 // keep(id) does not claim, and seeds the ledger's position for this key from the venue. It returns the fills it
 // journaled for the first time, for the parents being restored.
-func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(clientOrderID string) bool) ([]venues.Fill, error) {
-	if _, err := g.Rules(ctx); err != nil {
+func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(clientOrderID string) bool) (fresh []venues.Fill, err error) {
+	defer func() {
+		if err != nil {
+			g.unprepared.Store(&err)
+		} else {
+			g.unprepared.Store(nil)
+		}
+	}()
+	if _, err := retrying(ctx, g, func() (venues.Rules, error) { return g.Rules(ctx) }); err != nil {
 		return nil, fmt.Errorf("%s %s: reading rules: %w", g.name, g.o.Instrument, err)
 	}
-	var fresh []venues.Fill
 	if !since.IsZero() {
-		fills, err := call(ctx, g, Account, func(ctx context.Context) ([]venues.Fill, error) {
-			return g.o.Venue.Fills(ctx, g.o.Instrument, since.UnixMilli())
+		fills, err := retrying(ctx, g, func() ([]venues.Fill, error) {
+			return call(ctx, g, Account, func(ctx context.Context) ([]venues.Fill, error) {
+				return g.o.Venue.Fills(ctx, g.o.Instrument, since.UnixMilli())
+			})
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: recovery: reading fills: %w", g.name, g.o.Instrument, err)
@@ -366,8 +386,10 @@ func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(client
 				fresh = append(fresh, f)
 			}
 		}
-		open, err := call(ctx, g, Account, func(ctx context.Context) ([]venues.Order, error) {
-			return g.o.Venue.OpenOrders(ctx, g.o.Instrument)
+		open, err := retrying(ctx, g, func() ([]venues.Order, error) {
+			return call(ctx, g, Account, func(ctx context.Context) ([]venues.Order, error) {
+				return g.o.Venue.OpenOrders(ctx, g.o.Instrument)
+			})
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: recovery: reading open orders: %w", g.name, g.o.Instrument, err)
@@ -387,9 +409,11 @@ func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(client
 			g.log.Warn("stray open order cancelled", zap.String("child", id))
 		}
 	}
-	ps, err := call(ctx, g, Account, func(ctx context.Context) ([]venues.Position, error) { return g.o.Venue.Positions(ctx) })
+	ps, err := retrying(ctx, g, func() ([]venues.Position, error) {
+		return call(ctx, g, Account, func(ctx context.Context) ([]venues.Position, error) { return g.o.Venue.Positions(ctx) })
+	})
 	if err != nil {
-		return nil, fmt.Errorf("venue %s: reading positions: %w", g.name, err)
+		return nil, fmt.Errorf("%s %s: reading positions: %w", g.name, g.o.Instrument, err)
 	}
 	pos := decimal.Zero
 	for _, p := range ps {
@@ -1317,6 +1341,22 @@ func (g *Gateway) checkHealth() {
 	}
 	if g.o.OnHealth != nil {
 		g.o.OnHealth(h, reason)
+	}
+}
+
+// retrying runs a start-up read again after a retryable failure (a rate limit, a request that never left), by
+// the table's StartAttempts and StartBackoff, so a venue that throttles for a moment does not stop the start.
+func retrying[T any](ctx context.Context, g *Gateway, read func() (T, error)) (T, error) {
+	backoff := g.retry.StartBackoff
+	for attempt := 1; ; attempt++ {
+		v, err := read()
+		if err == nil || venues.ClassOf(err) != venues.Retryable || attempt >= g.retry.StartAttempts {
+			return v, err
+		}
+		if !sleep(ctx, backoff) {
+			return v, err
+		}
+		backoff *= 2
 	}
 }
 

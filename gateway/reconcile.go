@@ -42,6 +42,8 @@ type Observation struct {
 	// parent here knows them. Both are reported, neither is touched.
 	ForeignOpen []venues.Order
 	StrayOpen   []venues.Order
+	// Seeded: the pair's start-up read had failed; this pass read its position and seeded the ledger with it.
+	Seeded bool
 }
 
 // Drift is observed − ledger.
@@ -130,6 +132,9 @@ func (g *Gateway) startPass(ctx context.Context) {
 	g.spawn(func() result {
 		var rd reconRead
 		var err error
+		if _, err := g.Rules(ctx); err != nil { // read once; a pair whose Prepare failed has none yet
+			return result{kind: resRecon, err: fmt.Errorf("reading rules: %w", err), since: since}
+		}
 		rd.fills, err = call(ctx, g, Account, func(ctx context.Context) ([]venues.Fill, error) {
 			return g.o.Venue.Fills(ctx, g.o.Instrument, since.UnixMilli())
 		})
@@ -217,6 +222,20 @@ func (g *Gateway) onReconRead(ctx context.Context, r result) {
 		}
 	}
 	obs.Observed = pos
+	if g.Unprepared() != nil {
+		// The pair's first successful read since a failed Prepare: the venue's position is the starting point,
+		// as Prepare would have set it, not an external change.
+		g.o.Ledger.Set(g.key, pos)
+		if obs.Mark.IsPositive() {
+			g.o.Ledger.SetMark(g.key, obs.Mark)
+		}
+		g.unprepared.Store(nil)
+		g.log.Info("pair reconciled after a failed start; trading it is allowed", zap.String("position", pos.String()))
+		obs.Ledger, obs.Quiet, obs.Seeded = pos, true, true
+		g.rc.fresh, g.rc.external = nil, map[string]venues.Fill{}
+		g.endPass(ctx, obs, nil)
+		return
+	}
 	obs.Ledger = g.o.Ledger.Position(g.key)
 	obs.Busy = g.busy()
 	if obs.Busy == "" && g.epoch != g.rc.start {

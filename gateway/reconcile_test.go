@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/execd-dev/execd/gateway"
+	"github.com/execd-dev/execd/risk"
 	"github.com/execd-dev/execd/venues"
 )
 
@@ -216,6 +217,43 @@ func TestReconcileStopped(t *testing.T) {
 		<-r.g.Done()
 		if _, err := r.g.Reconcile(context.Background()); !errors.Is(err, gateway.ErrStopped) {
 			t.Fatalf("after stop: %v", err)
+		}
+	})
+}
+
+// A start-up read that is throttled is tried again by the table; one that keeps failing leaves the pair
+// unprepared (not traded) until a reconcile pass reads it, which seeds the ledger with the venue's position.
+func TestPrepareRetriesAndPassSeeds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := newFake()
+		v.script("positions", "retryable", "retryable")
+		r := newRig(t, v, rigConfig{pos: "-2"})
+		if n := len(v.callsOf("positions")); n != 3 {
+			t.Fatalf("positions read %d times, want 3 (two throttled)", n)
+		}
+		if err := r.g.Unprepared(); err != nil {
+			t.Fatalf("prepared after retries: %v", err)
+		}
+		wantQty(t, "ledger", r.position(), "-2")
+
+		v2 := newFake()
+		v2.setDefault("positions", "retryable")
+		v2.setPosition("3")
+		r2 := newRig(t, v2, rigConfig{prepareMayFail: true, breakers: risk.BreakerSettings{ConsecutiveFailures: 100, OpenTimeout: time.Second, HalfOpenMaxRequests: 1}})
+		if r2.g.Unprepared() == nil {
+			t.Fatal("prepared although every positions read failed")
+		}
+		if _, err := r2.g.Reconcile(context.Background()); err == nil {
+			t.Fatal("a pass succeeded while positions fail")
+		}
+		v2.setDefault("positions", "ok")
+		obs := r2.reconcile()
+		if !obs.Seeded || !obs.Adjusted.IsZero() || r2.g.Unprepared() != nil {
+			t.Fatalf("seeding pass: %+v (unprepared %v)", obs, r2.g.Unprepared())
+		}
+		wantQty(t, "seeded ledger", r2.position(), "3")
+		if r2.adjustments() != 0 {
+			t.Fatal("seeding booked an external change")
 		}
 	})
 }

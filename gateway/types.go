@@ -191,6 +191,8 @@ type Retry struct {
 	QuoteMaxAge      time.Duration // a mark older than this (on Options.Clock) is read again before pricing an order
 	HealthPoll       time.Duration // how often the breaker's state is looked at between calls
 	CallTimeout      time.Duration // one venue call
+	StartAttempts    int           // attempts of a start-up read (Prepare) that failed retryably (a rate limit)
+	StartBackoff     time.Duration // before the second attempt; doubles
 }
 
 // DefaultRetry is the table the engine runs with unless configured otherwise.
@@ -199,6 +201,7 @@ func DefaultRetry() Retry {
 		PlaceAttempts: 3, PlaceBackoff: 100 * time.Millisecond, ResolveBackoff: 200 * time.Millisecond,
 		ResolveMax: 5 * time.Second, NotFoundConfirms: 3, FinishWait: time.Second, FillWait: 2 * time.Second,
 		FillReads: 5, QuoteMaxAge: 500 * time.Millisecond, HealthPoll: time.Second, CallTimeout: 10 * time.Second,
+		StartAttempts: 5, StartBackoff: 200 * time.Millisecond,
 	}
 }
 
@@ -236,6 +239,12 @@ func (r Retry) withDefaults() Retry {
 	}
 	if r.CallTimeout <= 0 {
 		r.CallTimeout = d.CallTimeout
+	}
+	if r.StartAttempts <= 0 {
+		r.StartAttempts = d.StartAttempts
+	}
+	if r.StartBackoff <= 0 {
+		r.StartBackoff = d.StartBackoff
 	}
 	return r
 }

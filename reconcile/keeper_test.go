@@ -339,3 +339,27 @@ func TestKeeperReadinessAndRestart(t *testing.T) {
 		t.Fatalf("parents %v", got.Parents)
 	}
 }
+
+// A target set ahead: nothing before start_at; then one parent whose horizon ends at end_at.
+func TestKeeperStartAtEndAt(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := newKeeperRig(t, true, nil)
+	start := r.clk.Now().Add(50 * time.Minute)
+	end := start.Add(10 * time.Minute)
+	if _, _, err := r.k.Set(TargetRequest{ID: "t1", Instrument: inst, Position: dec("-9.7734"), StartAt: &start, EndAt: &end}); err != nil {
+		t.Fatal(err)
+	}
+	if wait := r.k.pass(ctx, inst, r.il); wait != 50*time.Minute || len(r.o.submitted) != 0 {
+		t.Fatalf("before start_at: wait %s, submitted %d", wait, len(r.o.submitted))
+	}
+	r.clk.Advance(50*time.Minute + 30*time.Second) // a little late
+	r.pass(ctx)
+	if len(r.o.submitted) != 1 || r.o.submitted[0].Duration != 9*time.Minute+30*time.Second {
+		t.Fatalf("at start_at: %+v", r.o.submitted)
+	}
+	past := r.clk.Now().Add(-time.Minute)
+	if _, _, err := r.k.Set(TargetRequest{ID: "t2", Instrument: inst, Position: dec("-9"), EndAt: &past}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("end_at in the past: %v", err)
+	}
+}

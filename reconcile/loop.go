@@ -48,6 +48,9 @@ type Status struct {
 	Err      string
 	// Flagged: the last pass failed, so the pair's position as the venue holds it is not known now.
 	Flagged bool
+	// Cumulative counts over the loop's life: lost fills of execd's booked, other programs' fills seen, external
+	// changes booked.
+	LostFills, ExternalFills, Adjustments int
 	// Pass is this status's own pass's observation (OnPass only); zero for a failed pass.
 	Pass gateway.Observation
 }
@@ -196,6 +199,11 @@ func (l *Loop) runPair(ctx context.Context, pl *pairLoop) {
 		} else {
 			pl.st.Last, pl.st.LastAt, pl.st.Pass = obs, now, obs
 			pl.st.Err, pl.st.Flagged = "", false
+			pl.st.LostFills += len(obs.LostFills)
+			pl.st.ExternalFills += len(obs.ExternalFills)
+			if !obs.Adjusted.IsZero() {
+				pl.st.Adjustments++
+			}
 			backoff, wait = 0, l.o.Interval
 			if !obs.Quiet && obs.Busy != "" {
 				// Compared nothing: look again sooner than a whole interval later.
