@@ -21,8 +21,8 @@ func (a *App) buildReconcile(cfg *config.Config) error {
 	for _, gw := range a.eng.Gateways() {
 		pairs = append(pairs, gw)
 	}
-	loop, err := reconcile.NewLoop(reconcile.LoopOptions{Clock: a.clk, Interval: cfg.Reconcile.Interval, Pairs: pairs,
-		Logger: a.log, OnPass: a.onPass})
+	loop, err := reconcile.NewLoop(reconcile.LoopOptions{Clock: a.clk, Interval: cfg.Reconcile.Interval,
+		MinGap: cfg.Reconcile.MinGap, Pairs: pairs, Logger: a.log, OnPass: a.onPass})
 	if err != nil {
 		return err
 	}

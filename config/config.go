@@ -147,6 +147,9 @@ type RiskConfig struct {
 type ReconcileConfig struct {
 	// Interval is the time between two passes of one (venue, instrument) pair (default 10s).
 	Interval time.Duration `yaml:"interval"`
+	// MinGap is the least wall time between two passes of one pair, whatever the simulated clock's speed: the
+	// venues count requests in wall time (default 1s).
+	MinGap time.Duration `yaml:"min_gap"`
 	// AutoCorrect opens a corrective parent when an instrument's aggregate stands beyond tolerance of its target
 	// after the target's parent has ended; off, an alert event is raised instead (default on).
 	AutoCorrect *bool `yaml:"auto_correct"`
@@ -309,6 +312,9 @@ func (c *Config) applyDefaults() {
 	if rc.Interval == 0 {
 		rc.Interval = 10 * time.Second
 	}
+	if rc.MinGap == 0 {
+		rc.MinGap = time.Second
+	}
 	if rc.CorrectDuration == 0 {
 		rc.CorrectDuration = 2 * time.Minute
 	}
@@ -355,6 +361,9 @@ func (c *Config) Validate() error {
 	}
 	if rc := c.Reconcile; rc.Interval < time.Second || rc.Interval > time.Hour {
 		add("reconcile.interval %s: want 1s..1h", rc.Interval)
+	}
+	if rc := c.Reconcile; rc.MinGap < time.Millisecond || rc.MinGap > time.Hour {
+		add("reconcile.min_gap %s: want 1ms..1h", rc.MinGap)
 	}
 	if rc := c.Reconcile; rc.ToleranceBase.IsNegative() || rc.ToleranceNotional.IsNegative() {
 		add("reconcile: tolerances must not be negative")

@@ -28,8 +28,12 @@ type LoopOptions struct {
 	// up to Interval.
 	Interval   time.Duration
 	MinBackoff time.Duration
-	Pairs      []Pair
-	Logger     *zap.Logger
+	// MinGap is the least wall time between the starts of two passes of one pair, whatever the market clock
+	// says: a pass is three requests to the venue, and venues count requests in wall time (an accelerated
+	// simulation would otherwise poll them hard). Zero: no floor.
+	MinGap time.Duration
+	Pairs  []Pair
+	Logger *zap.Logger
 	// OnPass, if set, is told the pair's status after every pass, failed or not, on the pair's goroutine. It must
 	// not block for long: the pair's next pass waits for it.
 	OnPass func(Status)
@@ -168,7 +172,17 @@ func (l *Loop) Status() []Status {
 func (l *Loop) runPair(ctx context.Context, pl *pairLoop) {
 	backoff := time.Duration(0)
 	wait := time.Duration(0) // the first pass at once
+	var began time.Time      // wall: the last pass's start
 	for {
+		if gap := l.o.MinGap - time.Since(began); l.o.MinGap > 0 && gap > 0 {
+			wt := time.NewTimer(gap)
+			select {
+			case <-wt.C:
+			case <-ctx.Done():
+				wt.Stop()
+				return
+			}
+		}
 		t := l.o.Clock.NewTimer(wait)
 		select {
 		case <-t.C():
@@ -183,6 +197,7 @@ func (l *Loop) runPair(ctx context.Context, pl *pairLoop) {
 		waiters := pl.waiters
 		pl.waiters = nil
 		pl.mu.Unlock()
+		began = time.Now()
 		obs, err := pl.p.Reconcile(ctx)
 		if ctx.Err() != nil {
 			return

@@ -179,3 +179,31 @@ func TestLoopPass(t *testing.T) {
 		}
 	})
 }
+
+// MinGap floors the wall time between two passes of a pair, whatever the market clock and the triggers say.
+func TestLoopMinGap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &fakePair{venue: "a"}
+		clk := clock.NewManual(time.Date(2026, 12, 6, 16, 0, 0, 0, time.UTC))
+		l, err := NewLoop(LoopOptions{Clock: clk, Interval: 10 * time.Second, MinGap: time.Second, Pairs: []Pair{p}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { l.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		synctest.Wait()
+		l.Trigger("")
+		clk.Advance(time.Hour) // the market clock says go
+		synctest.Wait()
+		if n, _ := p.count(); n != 1 {
+			t.Fatalf("a second pass within the wall gap: %d", n)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n, _ := p.count(); n != 2 {
+			t.Fatalf("after the gap: %d passes, want 2", n)
+		}
+	})
+}
