@@ -24,6 +24,7 @@ import (
 	"github.com/execd-dev/execd/risk"
 	"github.com/execd-dev/execd/secret"
 	"github.com/execd-dev/execd/venues"
+	"github.com/execd-dev/execd/venues/ratelimit"
 )
 
 // Options are what the caller, not the config, decides.
@@ -150,7 +151,19 @@ func (a *App) Start(ctx context.Context) (err error) {
 		if !ok {
 			return fmt.Errorf("venue %s: %w", vc.Name, unknownProtocol(vc.Protocol))
 		}
-		ep := endpoint{name: vc.Name, http: httpClient, log: a.log.With(zap.String("venue", vc.Name))}
+		vlog := a.log.With(zap.String("venue", vc.Name))
+		ep := endpoint{name: vc.Name, http: httpClient, log: vlog}
+		if vc.IsPaced() {
+			// The venue's published limits, on its own transport: every request its adapter makes waits its turn.
+			rt, err := ratelimit.New(httpClient.Transport, pr.limits(), func(ev ratelimit.Event) {
+				vlog.Warn("venue rate limit: "+ev.Kind, zap.String("limit", ev.Limit), zap.Int("status", ev.Status),
+					zap.Time("until", ev.Until), zap.String("detail", ev.Detail))
+			})
+			if err != nil {
+				return fmt.Errorf("venue %s: %w", vc.Name, err)
+			}
+			ep.http = &http.Client{Timeout: httpClient.Timeout, Transport: rt}
+		}
 		if vc.Mock != nil {
 			mv := a.mocks.Venue(vc.Name)
 			if mv == nil {

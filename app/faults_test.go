@@ -77,8 +77,9 @@ func TestInjectedFaults(t *testing.T) {
 			a := startWithTimeout(t, 700*time.Millisecond)
 			f.inject(a)
 			o := seedOrder("rb-fault")
-			if code := call(t, a, rebalancerToken, "POST", "/v1/orders", o, nil); code != http.StatusCreated {
-				t.Fatalf("create: %d", code)
+			var body map[string]any
+			if code := call(t, a, rebalancerToken, "POST", "/v1/orders", o, &body); code != http.StatusCreated {
+				t.Fatalf("create: %d %v", code, body)
 			}
 			rep := waitDone(t, a, "rb-fault", 60*time.Second)
 			if rep.State != engine.Done || !rep.Filled.Equal(d("2.216")) {

@@ -19,6 +19,7 @@ import (
 	"github.com/execd-dev/execd/venues/binance"
 	"github.com/execd-dev/execd/venues/bybit"
 	"github.com/execd-dev/execd/venues/okx"
+	"github.com/execd-dev/execd/venues/ratelimit"
 )
 
 // MockOrder is a mock venue's own record of one order, in base units, whatever its protocol: the judge of tests.
@@ -81,6 +82,7 @@ type protocol struct {
 	// mock lists: the venue's own tick and lot.
 	grids      map[string]grid
 	passphrase bool // the venue's API also takes a passphrase
+	limits     func() ratelimit.Table
 	mock       func(p mockParams) (mockServer, MockControl, error)
 	adapter    func(e endpoint) (venues.Venue, error)
 }
@@ -98,17 +100,17 @@ const (
 
 func protocols() map[string]protocol {
 	return map[string]protocol{
-		"binance": {grids: map[string]grid{instBTC: {dec("0.1"), dec("0.001")}, instETH: {dec("0.01"), dec("0.001")}}, mock: startBinance, adapter: func(e endpoint) (venues.Venue, error) {
+		"binance": {grids: map[string]grid{instBTC: {dec("0.1"), dec("0.001")}, instETH: {dec("0.01"), dec("0.001")}}, limits: binance.Limits, mock: startBinance, adapter: func(e endpoint) (venues.Venue, error) {
 			return binance.New(binance.Config{Name: e.name, BaseURL: e.rest, WSURL: e.ws, APIKey: e.key, Secret: e.secret,
 				HTTPClient: e.http, Logger: e.log})
 		}},
-		"bybit": {grids: map[string]grid{instBTC: {dec("0.1"), dec("0.001")}, instETH: {dec("0.01"), dec("0.01")}}, mock: startBybit, adapter: func(e endpoint) (venues.Venue, error) {
+		"bybit": {grids: map[string]grid{instBTC: {dec("0.1"), dec("0.001")}, instETH: {dec("0.01"), dec("0.01")}}, limits: bybit.Limits, mock: startBybit, adapter: func(e endpoint) (venues.Venue, error) {
 			return bybit.New(bybit.Config{Name: e.name, BaseURL: e.rest, WSURL: e.ws, APIKey: e.key, Secret: e.secret,
 				HTTPClient: e.http, Logger: e.log})
 		}},
 		// OKX trades swaps in contracts (BTC-USDT-SWAP 0.01 BTC, ETH-USDT-SWAP 0.1 ETH): the book's grid is one.
 		"okx": {grids: map[string]grid{instBTC: {dec("0.1"), okxCtVal[instBTC]}, instETH: {dec("0.01"), okxCtVal[instETH]}},
-			passphrase: true, mock: startOKX, adapter: func(e endpoint) (venues.Venue, error) {
+			passphrase: true, limits: okx.Limits, mock: startOKX, adapter: func(e endpoint) (venues.Venue, error) {
 				return okx.New(okx.Config{Name: e.name, BaseURL: e.rest, WSURL: e.ws, APIKey: e.key, Secret: e.secret,
 					Passphrase: e.passphrase, HTTPClient: e.http, Logger: e.log})
 			}},

@@ -339,6 +339,7 @@ func tpConfig() (*config.Config, string, error) {
 	mock.RateLimits, mock.Positions, mock.VolumeShare = &off, nil, 1
 	v := *venue
 	v.Mock = &mock
+	v.Pace = &off // the mock's limits are off: the engine's pacing would measure the venue's limits, not the engine
 	cfg.Venues = []config.VenueConfig{v}
 	cfg.TWAP.Catchup = tpCatchup
 	cfg.Risk.MaxChildNotional = decimal.NewFromInt(tpChildNotional)

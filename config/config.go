@@ -90,7 +90,13 @@ type VenueConfig struct {
 	APIPassphraseEnv string `yaml:"api_passphrase_env"`
 	// Caps bound what the router gives this venue, per instrument (reloadable).
 	Caps map[string]CapConfig `yaml:"caps"`
+	// Pace paces every request to the venue under its published rate limits (default on). Off only for a
+	// benchmark against a mock whose limits are off too.
+	Pace *bool `yaml:"pace"`
 }
+
+// IsPaced is Pace with its default (on).
+func (v VenueConfig) IsPaced() bool { return v.Pace == nil || *v.Pace }
 
 // CapConfig bounds one venue's part of any parent in one instrument. Zero (or absent) is no bound.
 type CapConfig struct {

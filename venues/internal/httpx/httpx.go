@@ -46,7 +46,7 @@ func WithInfo(ctx context.Context) (context.Context, *Info) {
 }
 
 // Recorder is a RoundTripper that records, in the Info of the request context (see WithInfo), the response status
-// and whether the request was fully written. Requests without an Info pass through untouched.
+// and whether the request was fully written, of the latest request sent with it. Requests without an Info pass through untouched.
 type Recorder struct{ Base http.RoundTripper }
 
 // RoundTrip implements http.RoundTripper.
@@ -57,6 +57,10 @@ func (t Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	info, _ := req.Context().Value(infoKey{}).(*Info)
 	if info != nil {
+		// An operation may make several requests with one Info: it describes the latest, the one that failed.
+		info.mu.Lock()
+		info.status, info.wrote = 0, false
+		info.mu.Unlock()
 		trace := &httptrace.ClientTrace{WroteRequest: func(w httptrace.WroteRequestInfo) {
 			if w.Err == nil {
 				info.mu.Lock()

@@ -82,3 +82,36 @@ func TestRedact(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// An operation that makes two requests with one Info is classified by the second: an answered first request does
+// not make an unsent second one look answered.
+func TestInfoDescribesTheLatestRequest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	refuse := errors.New("not sent")
+	first := true
+	c := NewClient(&http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if first {
+			first = false
+			return http.DefaultTransport.RoundTrip(req)
+		}
+		return nil, refuse
+	})})
+	ctx, info := WithInfo(context.Background())
+	for i := 0; i < 2; i++ {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+		if resp, err := c.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	if info.Status() != 0 || info.Wrote() {
+		t.Fatalf("status %d wrote %v: the first request's answer leaked into the second's", info.Status(), info.Wrote())
+	}
+	if got := Class(info, false, func(int) venues.Class { return venues.Rejected }); got != venues.Retryable {
+		t.Fatalf("class %s, want retryable", got)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
