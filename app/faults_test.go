@@ -10,6 +10,7 @@ import (
 	"github.com/execd-dev/execd/api"
 	"github.com/execd-dev/execd/app"
 	"github.com/execd-dev/execd/engine"
+	"github.com/execd-dev/execd/events"
 )
 
 // checkAgainstVenues judges a finished seed order by the venues' own records: what they executed equals what
@@ -88,4 +89,39 @@ func TestInjectedFaults(t *testing.T) {
 			checkAgainstVenues(t, a, rep)
 		})
 	}
+}
+
+// A venue that bans the daemon's address (418) mid-rebalance: the daemon sends it nothing more until the ban
+// ends (one request meets the ban, by the venue's own count), its breaker opens, and its remainder is filled on
+// the other venue.
+func TestBannedVenueGetsNothingAndWorkMoves(t *testing.T) {
+	a := startDaemon(t, 40, nil)
+	if code := call(t, a, rebalancerToken, "POST", "/v1/orders", seedOrder("rb-ban"), nil); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	fills, err := a.Events().Subscribe(events.SubscribeOptions{FromStart: true, Filter: events.Filter{Kinds: []string{api.KindFill}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fills.Close()
+	select {
+	case <-fills.C():
+	case <-time.After(30 * time.Second):
+		t.Fatal("no fill")
+	}
+	b := a.Mocks().Venue("b").Control.Faults()
+	b.Ban(10 * time.Minute)
+	rep := waitDone(t, a, "rb-ban", 60*time.Second)
+	if rep.State != engine.Done || !rep.Filled.Equal(d("2.216")) {
+		t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+	}
+	if n := b.Bans(); n != 1 {
+		t.Fatalf("venue b answered %d requests with its ban; the daemon should have stopped after the first", n)
+	}
+	for _, v := range rep.Venues {
+		if v.Venue == "b" && v.Out == "" {
+			t.Fatalf("venue b was not taken out of the parent: %+v", v)
+		}
+	}
+	checkAgainstVenues(t, a, rep)
 }

@@ -3,6 +3,7 @@ package binance
 import (
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // apiError is a Binance error answer: an HTTP status and the {"code","msg"} body.
@@ -19,6 +20,11 @@ func errf(status int, code int64, format string, args ...any) *apiError {
 }
 
 // The error answers the mock gives, with the real venue's codes and messages.
+// errBanned is Binance's answer to a banned address: HTTP 418, code -1003.
+func errBanned(until time.Time) *apiError {
+	return errf(http.StatusTeapot, -1003, "Way too many requests; IP banned until %d. Please use the websocket for live updates to avoid bans.", until.UnixMilli())
+}
+
 func errMandatory(param string) *apiError {
 	return errf(http.StatusBadRequest, -1102, "Mandatory parameter '%s' was not sent, was empty/null, or malformed.", param)
 }

@@ -267,14 +267,21 @@ func (s *Server) wrap(e endpoint) http.Handler {
 			return
 		}
 		params, perr := mergeParams(hr.URL.RawQuery, string(raw))
+		// A client that keeps sending inside a 429's Retry-After is banned (418), as Binance does.
+		s.faults.NotBackingOff(banAfterIgnored, banFor)
+		if left := s.faults.Banned(); left > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(left.Seconds())+1))
+			s.writeErr(w, errBanned(now.Add(left)))
+			return
+		}
 		if s.faults.TakeRateLimit() {
-			s.writeErr(w, errTooMany)
+			s.tooMany(w, errTooMany, time.Second)
 			return
 		}
 		used, aerr := s.limits.use(now, e.weight(params))
 		w.Header().Set("X-MBX-USED-WEIGHT-1M", strconv.Itoa(used))
 		if aerr != nil {
-			s.writeErr(w, aerr)
+			s.tooMany(w, aerr, time.Until(now.Truncate(time.Minute).Add(time.Minute)))
 			return
 		}
 		if perr != nil {
@@ -290,7 +297,7 @@ func (s *Server) wrap(e endpoint) http.Handler {
 			w.Header().Set("X-MBX-ORDER-COUNT-10S", strconv.Itoa(c10))
 			w.Header().Set("X-MBX-ORDER-COUNT-1M", strconv.Itoa(c1m))
 			if oerr != nil {
-				s.writeErr(w, oerr)
+				s.tooMany(w, oerr, time.Second)
 				return
 			}
 		}
@@ -368,6 +375,22 @@ func stripSignature(raw string) string {
 		}
 	}
 	return strings.Join(kept, "&")
+}
+
+// Binance bans an address that goes on sending after 429s: here the third request inside a Retry-After bans it
+// for two minutes.
+const (
+	banAfterIgnored = 3
+	banFor          = 2 * time.Minute
+)
+
+// tooMany answers a rate-limit error with the seconds to wait in Retry-After, and remembers them: a client that
+// does not wait is banned.
+func (s *Server) tooMany(w http.ResponseWriter, e *apiError, wait time.Duration) {
+	secs := max(1, int((wait+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	s.faults.RateLimited(time.Duration(secs) * time.Second)
+	s.writeErr(w, e)
 }
 
 func (s *Server) writeErr(w http.ResponseWriter, e *apiError) {

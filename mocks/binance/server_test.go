@@ -188,3 +188,43 @@ func TestModifyWire(t *testing.T) {
 		t.Fatalf("modify %d %v", status, m)
 	}
 }
+
+// A 429 says how long to wait (Retry-After); a client that goes on sending inside it is banned with a 418 whose
+// Retry-After is the ban's end; an injected ban answers 418 to everything until it ends.
+func TestRetryAfterAndBan(t *testing.T) {
+	s := newServer(t, Config{})
+	get := func() *http.Response {
+		t.Helper()
+		res, err := http.Get(s.URL() + "/fapi/v1/ping")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		return res
+	}
+	s.Faults().RateLimitNext(1)
+	if res := get(); res.StatusCode != 429 || res.Header.Get("Retry-After") != "1" {
+		t.Fatalf("429: status %d Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	var last *http.Response
+	for i := 0; i < banAfterIgnored; i++ { // not backing off
+		last = get()
+	}
+	ra, _ := strconv.Atoi(last.Header.Get("Retry-After"))
+	if last.StatusCode != 418 || ra < 100 || ra > 121 {
+		t.Fatalf("after ignoring Retry-After: status %d Retry-After %q", last.StatusCode, last.Header.Get("Retry-After"))
+	}
+	s2 := newServer(t, Config{})
+	s2.Faults().Ban(5 * time.Second)
+	res, err := http.Get(s2.URL() + "/fapi/v1/exchangeInfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close()
+	if ra, _ := strconv.Atoi(res.Header.Get("Retry-After")); res.StatusCode != 418 || ra < 1 || ra > 5 {
+		t.Fatalf("injected ban: status %d Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	if s2.Faults().Bans() != 1 {
+		t.Fatalf("bans counted %d", s2.Faults().Bans())
+	}
+}

@@ -18,6 +18,61 @@ type Faults struct {
 	rateLimit    int
 	lostFills    int
 	dropStreams  func()
+	bannedUntil  time.Time // wall
+	bans         int       // requests answered with the ban
+	retryUntil   time.Time // wall: the last rate-limit answer's Retry-After
+	ignored      int       // requests that came before retryUntil
+}
+
+// Ban makes every request to the server answer with the venue's ban (Binance: HTTP 418 with Retry-After) for d.
+func (f *Faults) Ban(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.bannedUntil = time.Now().Add(d)
+}
+
+// Banned is how long the ban has left (zero: none); it counts the request it answers as banned.
+func (f *Faults) Banned() time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	left := time.Until(f.bannedUntil)
+	if left <= 0 {
+		return 0
+	}
+	f.bans++
+	return left
+}
+
+// Bans is how many requests were answered with the ban.
+func (f *Faults) Bans() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bans
+}
+
+// RateLimited records a rate-limit answer whose Retry-After is d. A client that sends again before it has passed
+// is not backing off: after maxIgnored such requests the server bans it for ban (the venue's automated ban).
+// NotBackingOff reports, for each request, whether it came too early, and bans once the count is reached.
+func (f *Faults) RateLimited(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if until := time.Now().Add(d); until.After(f.retryUntil) {
+		f.retryUntil = until
+	}
+}
+
+// NotBackingOff notes a request; if it came before the last Retry-After passed it counts, and the maxIgnored-th
+// such request bans the client for ban.
+func (f *Faults) NotBackingOff(maxIgnored int, ban time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now()
+	if now.Before(f.retryUntil) {
+		f.ignored++
+		if f.ignored >= maxIgnored {
+			f.bannedUntil, f.ignored = now.Add(ban), 0
+		}
+	}
 }
 
 // DropResponseAfterAccept makes the next n accepted order creates execute and then close the connection without
