@@ -25,18 +25,7 @@ func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 // ethBook is the one venue of a second simulated market, ETH at 3000 on Binance's ETHUSDT grids (tick 0.01, lot
 // 0.001), on clk.
 func ethBook(t *testing.T, clk clock.Clock) *market.Venue {
-	t.Helper()
-	m, err := market.New(market.Config{Seed: 5, StartPrice: 3000, AnnualVolatility: 0.7, TotalVolume24h: 1000000,
-		Venues: []market.VenueConfig{{Name: "a", VolumeShare: 1, TakerFeeBps: 5, TickSize: dec("0.01"),
-			LotSize: dec("0.001")}}}, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	book, err := m.Venue("a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return book
+	return mocktest.ETHBook(t, clk, "a", 5, "0.01", "0.001")
 }
 
 // ethInstrument is Binance's ETHUSDT perpetual with its real filters, trading on book.

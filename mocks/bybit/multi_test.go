@@ -23,18 +23,7 @@ func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 // ethBook is the one venue of a second simulated market, ETH at 3000 on Bybit's ETHUSDT grids (tick 0.01, lot
 // 0.01), on clk.
 func ethBook(t *testing.T, clk clock.Clock) *market.Venue {
-	t.Helper()
-	m, err := market.New(market.Config{Seed: 5, StartPrice: 3000, AnnualVolatility: 0.7, TotalVolume24h: 1000000,
-		Venues: []market.VenueConfig{{Name: "c", VolumeShare: 1, TakerFeeBps: 5.5, TickSize: dec("0.01"),
-			LotSize: dec("0.01")}}}, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	book, err := m.Venue("c")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return book
+	return mocktest.ETHBook(t, clk, "c", 5.5, "0.01", "0.01")
 }
 
 // ethInstrument is Bybit's linear ETHUSDT with its real rules, trading on book.

@@ -29,18 +29,7 @@ func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 // ethBook is the one venue of a second simulated market, ETH at 3000 on a 0.01 tick, with OKX's ETH-USDT-SWAP
 // contract (0.1 ETH) as its lot.
 func ethBook(t *testing.T) *market.Venue {
-	t.Helper()
-	m, err := market.New(market.Config{Seed: 5, StartPrice: 3000, AnnualVolatility: 0.7, TotalVolume24h: 1000000,
-		Venues: []market.VenueConfig{{Name: "okx", VolumeShare: 1, TakerFeeBps: 5, TickSize: dec("0.01"),
-			LotSize: dec("0.1")}}}, clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	book, err := m.Venue("okx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return book
+	return mocktest.ETHBook(t, clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), "okx", 5, "0.01", "0.1")
 }
 
 // ethSwap is OKX's ETH-USDT-SWAP on book: ctVal 0.1 ETH, lotSz 1, minSz 1, tickSz 0.01.

@@ -47,3 +47,20 @@ func Serve(t testing.TB, s Server, err error) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 }
+
+// ETHBook is the one venue of a second simulated market, ETH at 3000 (seed 5), with the given name, taker fee and
+// the venue's ETH tick and lot, on clk (the first market's clock, so both move together).
+func ETHBook(t testing.TB, clk clock.Clock, name string, takerFeeBps float64, tick, lot string) *market.Venue {
+	t.Helper()
+	m, err := market.New(market.Config{Seed: 5, StartPrice: 3000, AnnualVolatility: 0.7, TotalVolume24h: 1000000,
+		Venues: []market.VenueConfig{{Name: name, VolumeShare: 1, TakerFeeBps: takerFeeBps,
+			TickSize: decimal.RequireFromString(tick), LotSize: decimal.RequireFromString(lot)}}}, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	book, err := m.Venue(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return book
+}
