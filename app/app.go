@@ -153,6 +153,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 		vlog := a.log.With(zap.String("venue", vc.Name))
 		ep := endpoint{name: vc.Name, http: httpClient, log: vlog}
+		if vc.CallTimeout > 0 {
+			ep.http = &http.Client{Timeout: vc.CallTimeout, Transport: httpClient.Transport}
+		}
 		if vc.IsPaced() {
 			// The venue's published limits, on its own transport: every request its adapter makes waits its turn.
 			rt, err := ratelimit.New(httpClient.Transport, pr.limits(), func(ev ratelimit.Event) {
@@ -162,7 +165,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 			if err != nil {
 				return fmt.Errorf("venue %s: %w", vc.Name, err)
 			}
-			ep.http = &http.Client{Timeout: httpClient.Timeout, Transport: rt}
+			ep.http = &http.Client{Timeout: ep.http.Timeout, Transport: rt}
 		}
 		if vc.Mock != nil {
 			mv := a.mocks.Venue(vc.Name)
@@ -222,7 +225,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.eng, err = engine.New(engine.Options{
 		Clock: a.clk, Logger: a.log, Venues: traders, Ledger: a.ledger, Breakers: a.brk, State: a.state,
 		Params: engineParams(cfg), Salt: []byte(cfg.ClientIDSalt), Journal: a.jrnl, Failpoint: a.opts.Failpoint,
-		CallTimeout: timeout, Instruments: cfg.Instruments, OnChildDecision: a.opts.OnChildDecision, Events: a.bus,
+		CallTimeout: timeout, VenueCallTimeouts: venueTimeouts(cfg), Instruments: cfg.Instruments, OnChildDecision: a.opts.OnChildDecision, Events: a.bus,
 		OnReconnect: func(venue string) { a.loop.Trigger(venue) },
 	})
 	if err != nil {
@@ -288,6 +291,17 @@ func VenueHTTPClient(timeout time.Duration, wrap func(http.RoundTripper) http.Ro
 		rt = wrap(rt)
 	}
 	return &http.Client{Timeout: timeout, Transport: rt}
+}
+
+// venueTimeouts are the venues' own call timeouts, where the config sets one.
+func venueTimeouts(cfg *config.Config) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, v := range cfg.Venues {
+		if v.CallTimeout > 0 {
+			out[v.Name] = v.CallTimeout
+		}
+	}
+	return out
 }
 
 func hasMock(cfg *config.Config) bool {

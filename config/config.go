@@ -93,6 +93,8 @@ type VenueConfig struct {
 	// Pace paces every request to the venue under its published rate limits (default on). Off only for a
 	// benchmark against a mock whose limits are off too.
 	Pace *bool `yaml:"pace"`
+	// CallTimeout bounds one call to this venue (wall time); zero: the daemon's default (10s).
+	CallTimeout time.Duration `yaml:"call_timeout"`
 }
 
 // IsPaced is Pace with its default (on).
@@ -396,6 +398,9 @@ func (c *Config) Validate() error {
 		}
 		if v.Weight.IsNegative() || v.Weight.GreaterThan(decimal.NewFromInt(100)) {
 			add("%s: weight %s: want 0..100", where, v.Weight)
+		}
+		if v.CallTimeout < 0 || v.CallTimeout > 2*time.Minute {
+			add("%s: call_timeout %s: want 0 (the default) up to 2m", where, v.CallTimeout)
 		}
 		for inst, cp := range v.Caps {
 			if !seenInst[inst] {

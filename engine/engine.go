@@ -48,6 +48,8 @@ type Options struct {
 	// CallTimeout and FillWait override Retry's fields of the same meaning when set.
 	CallTimeout time.Duration
 	FillWait    time.Duration
+	// VenueCallTimeouts override CallTimeout for the venues they name.
+	VenueCallTimeouts map[string]time.Duration
 	// Journal is the durable record of parents, child intents and outcomes, and fills. Required.
 	Journal journal.Store
 	// Failpoint, if set, is called at the named places of Fail* constants; crash tests kill the process there.
@@ -137,11 +139,15 @@ func New(o Options) (*Engine, error) {
 		}
 		e.venues[v.Name()] = v
 		e.order = append(e.order, v.Name())
+		vretry := retry
+		if d := o.VenueCallTimeouts[v.Name()]; d > 0 {
+			vretry.CallTimeout = d
+		}
 		for _, inst := range instruments {
 			name, inst := v.Name(), inst
 			gw, err := gateway.New(gateway.Options{
 				Venue: v, Instrument: inst, Journal: o.Journal, Ledger: o.Ledger, Breakers: o.Breakers, State: o.State,
-				Retry: retry, Logger: o.Logger, Failpoint: o.Failpoint, ClientIDPrefix: ClientIDPrefix, Clock: o.Clock,
+				Retry: vretry, Logger: o.Logger, Failpoint: o.Failpoint, ClientIDPrefix: ClientIDPrefix, Clock: o.Clock,
 				OnHealth: func(h gateway.Health, reason string) {
 					e.publishEvent(EventVenue, name, VenueEvent{Venue: name, Instrument: inst, Health: Health(h),
 						Reason: reason, Time: e.clk.Now()})

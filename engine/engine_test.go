@@ -35,6 +35,12 @@ type rig struct {
 // tests are deterministic and take no wall time waiting.
 func newRig(t *testing.T, seed int64, edit func(*Params)) *rig {
 	t.Helper()
+	return newRigOpts(t, seed, edit, nil)
+}
+
+// newRigOpts is newRig with a last say on the engine's options.
+func newRigOpts(t *testing.T, seed int64, edit func(*Params), opts func(*Options)) *rig {
+	t.Helper()
 	clk := clock.NewScaled(time.Date(2026, 11, 22, 16, 0, 0, 0, time.UTC), 200)
 	m, err := market.New(testMarket(seed), clk)
 	if err != nil {
@@ -59,9 +65,13 @@ func newRig(t *testing.T, seed int64, edit func(*Params)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.e, err = New(Options{Clock: clk, Venues: []Trader{r.a, r.b}, Ledger: r.ledger, Breakers: r.brk,
+	o := Options{Clock: clk, Venues: []Trader{r.a, r.b}, Ledger: r.ledger, Breakers: r.brk,
 		State: &risk.Switch{}, Params: p, Salt: []byte("test-salt-123"), FillWait: 200 * time.Millisecond, Journal: j,
-		Retry: gateway.Retry{QuoteMaxAge: time.Millisecond}, Instruments: []string{"BTC-USDT-PERP"}, Logger: testLogger()})
+		Retry: gateway.Retry{QuoteMaxAge: time.Millisecond}, Instruments: []string{"BTC-USDT-PERP"}, Logger: testLogger()}
+	if opts != nil {
+		opts(&o)
+	}
+	r.e, err = New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -499,5 +509,32 @@ func TestCaps(t *testing.T) {
 		if _, err := r.e.Get("p-cap-2"); KindOf(err) != KindNotFound {
 			t.Fatal("a refused parent exists")
 		}
+	})
+}
+
+// A venue's own call timeout bounds its calls: b's first place hangs and is given up after b's 300 ms, not the
+// engine's 10 s; its outcome is resolved and the parent completes.
+func TestVenueCallTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRigOpts(t, 6, nil, func(o *Options) {
+			o.CallTimeout, o.VenueCallTimeouts = 10*time.Second, map[string]time.Duration{"b": 300 * time.Millisecond}
+		})
+		r.b.hook = func(n int, _ venues.OrderRequest) string {
+			if n == 1 {
+				return "hang"
+			}
+			return "ok"
+		}
+		rep := r.run(t, seedRequest("p-timeout"))
+		if rep.State != Done || !rep.Filled.Equal(dec("2.216")) {
+			t.Fatalf("state %s filled %s (%s)", rep.State, rep.Filled, rep.Reason)
+		}
+		r.b.mu.Lock()
+		hung := append([]time.Duration(nil), r.b.hung...)
+		r.b.mu.Unlock()
+		if len(hung) != 1 || hung[0] != 300*time.Millisecond {
+			t.Fatalf("b's hanging place was given up after %v, want 300ms", hung)
+		}
+		r.checkVenueTruth(t, rep)
 	})
 }

@@ -15,6 +15,7 @@ import (
 // fakeVenue is an in-memory venue on the simulated market: IOC and market orders take from the venue's book,
 // positions follow fills, events go to the stream. Faults are injected per call by the hook.
 type fakeVenue struct {
+	hung  []time.Duration // how long each "hang" place waited for its caller to give up
 	name  string
 	book  *market.Venue
 	rules venues.Rules
@@ -97,6 +98,14 @@ func (f *fakeVenue) Place(ctx context.Context, req venues.OrderRequest) (venues.
 		fate = f.hook(f.n, req)
 	}
 	switch fate {
+	case "hang": // no answer until the caller gives up; nothing done
+		f.mu.Unlock()
+		start := time.Now()
+		<-ctx.Done()
+		f.mu.Lock()
+		f.hung = append(f.hung, time.Since(start))
+		f.mu.Unlock()
+		return venues.Order{}, &venues.Error{Venue: f.name, Op: "place", Class: venues.Unknown, Err: ctx.Err()}
 	case "retryable":
 		f.mu.Unlock()
 		return venues.Order{}, &venues.Error{Venue: f.name, Op: "place", Class: venues.Retryable, Status: 429, Code: "-1003"}

@@ -89,6 +89,8 @@ type fakeVenue struct {
 	// onPositions, when set, is told when a Positions call enters and leaves; positionsDelay holds it that long.
 	onPositions    func(enter bool)
 	positionsDelay time.Duration
+	// streamOrders: the stream also pushes the order's state after a place (as Binance's ORDER_TRADE_UPDATE does).
+	streamOrders bool
 }
 
 func newFake() *fakeVenue {
@@ -333,6 +335,10 @@ func (f *fakeVenue) Place(ctx context.Context, req venues.OrderRequest) (venues.
 				flc := fl
 				stream(venues.Event{Venue: f.name, Fill: &flc})
 			}
+		}
+		if f.streamOrders {
+			oc := out
+			stream(venues.Event{Venue: f.name, Order: &oc})
 		}
 	}
 	if fate == "unknown-after" {

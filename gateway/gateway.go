@@ -1042,6 +1042,9 @@ func (g *Gateway) onResult(ctx context.Context, r result) {
 	}
 	up := Update{Venue: g.name, ClientOrderID: r.id, Price: o.req.Price, Quantity: o.req.Quantity}
 	switch {
+	case (r.kind == resUnknown || r.err != nil && r.refusal == 0) && o.state.Final():
+		// The stream said how the order ended before the call gave up: a final state is never left.
+		return
 	case r.kind == resUnknown:
 		o.state = lifecycle.Unknown
 		up.Kind, up.Reason = Unknown, r.err.Error()

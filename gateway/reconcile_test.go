@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/execd-dev/execd/gateway"
+	"github.com/execd-dev/execd/lifecycle"
 	"github.com/execd-dev/execd/risk"
 	"github.com/execd-dev/execd/venues"
 )
@@ -255,5 +256,29 @@ func TestPrepareRetriesAndPassSeeds(t *testing.T) {
 		if r2.adjustments() != 0 {
 			t.Fatal("seeding booked an external change")
 		}
+	})
+}
+
+// A place call that gives up (unknown) after the stream has said the order is filled leaves it filled: a final
+// state is never left, and the parent never hears "unknown" for it.
+func TestUnknownAfterFinalKeepsFinal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := newFake()
+		r := newRig(t, v, rigConfig{stream: true, retry: func(rt *gateway.Retry) { rt.CallTimeout = 200 * time.Millisecond }})
+		v.streamOrders = true
+		v.script("place", "unknown-after") // executes (the stream says filled), the answer is lost
+		s := &sink{}
+		r.place("p1", "c1", "1", s)
+		settle(5 * time.Second)
+		if len(s.of("c1", gateway.Filled)) != 1 {
+			t.Fatalf("fill not delivered: %s", s.dump("c1"))
+		}
+		for _, u := range s.updates("c1") {
+			if u.Kind == gateway.Unknown {
+				t.Fatalf("the parent heard unknown after filled: %s", s.dump("c1"))
+			}
+		}
+		c := r.wantChildState("p1", "c1", lifecycle.Filled)
+		wantQty(t, "journaled filled", c.Filled, "1")
 	})
 }
