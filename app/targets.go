@@ -85,7 +85,7 @@ func (a *App) onPass(st reconcile.Status) {
 		return
 	}
 	interesting := first || obs.Seeded || !obs.Adjusted.IsZero() || len(obs.LostFills) > 0 || len(obs.ExternalFills) > 0 ||
-		len(obs.StrayOpen) > 0 || (st.Failures > 0 && st.Passes > 1)
+		len(obs.StrayOpen) > 0 || st.Recovered
 	if interesting {
 		ev := api.ReconcileEvent{Venue: st.Venue, Instrument: st.Instrument, Observed: obs.Observed, Ledger: obs.Ledger,
 			Quiet: obs.Quiet, Busy: obs.Busy, Adjusted: obs.Adjusted, Explained: obs.Explained, Seeded: obs.Seeded, Time: obs.ReadAt,

@@ -419,7 +419,13 @@ func (f *fakeVenue) Positions(ctx context.Context) ([]venues.Position, error) {
 		defer f.onPositions(false)
 	}
 	if f.positionsDelay > 0 {
-		time.Sleep(f.positionsDelay)
+		t := time.NewTimer(f.positionsDelay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, f.errorf("positions", venues.Unknown, ctx.Err(), "abandoned")
+		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -129,6 +129,8 @@ type Keeper struct {
 	mu      sync.Mutex
 	targets map[string]journal.Target // by id
 	insts   map[string]*instLoop
+	// watchers are the goroutines waiting for a parent to end; Run waits for them before it returns.
+	watchers sync.WaitGroup
 }
 
 type instLoop struct {
@@ -183,6 +185,7 @@ func (k *Keeper) Run(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+	k.watchers.Wait() // each ends with ctx
 }
 
 // Trigger asks for a pass of an instrument ("" for all).
@@ -362,14 +365,22 @@ func (k *Keeper) publish(ev TargetEvent) {
 		zap.String("parent", ev.Parent), zap.String("reason", ev.Reason))
 }
 
+// errSuperseded: a pass worked on a target that Set superseded meanwhile; the pass's write is dropped.
+var errSuperseded = errors.New("target superseded meanwhile")
+
+// put journals a pass's change of a target, unless Set superseded it meanwhile (under the same lock as Set, so a
+// pass's stale copy never undoes the supersession).
 func (k *Keeper) put(t journal.Target) error {
 	t.Updated = k.o.Clock.Now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if cur, ok := k.targets[t.ID]; ok && cur.State == journal.TargetSuperseded && t.State != journal.TargetSuperseded {
+		return errSuperseded
+	}
 	if err := k.o.Store.PutTarget(t); err != nil {
 		return err
 	}
-	k.mu.Lock()
 	k.targets[t.ID] = t
-	k.mu.Unlock()
 	return nil
 }
 
@@ -398,7 +409,9 @@ func (k *Keeper) watch(ctx context.Context, inst string, il *instLoop, id string
 		return
 	}
 	il.watching[id] = true
+	k.watchers.Add(1)
 	go func() {
+		defer k.watchers.Done()
 		if _, err := k.o.Orders.Wait(ctx, id); err == nil {
 			k.Trigger(inst)
 		}

@@ -363,3 +363,24 @@ func TestKeeperStartAtEndAt(t *testing.T) {
 		t.Fatalf("end_at in the past: %v", err)
 	}
 }
+
+// A pass holding a stale copy of a target that Set superseded meanwhile cannot undo the supersession.
+func TestKeeperStaleWriteAfterSupersede(t *testing.T) {
+	r := newKeeperRig(t, true, nil)
+	set(t, r.k, "t1", "-9.7734")
+	stale := r.target("t1")
+	set(t, r.k, "t2", "-10")
+	stale.State = journal.TargetReached
+	if err := r.k.put(stale); !errors.Is(err, errSuperseded) {
+		t.Fatalf("stale write: %v", err)
+	}
+	if got := r.target("t1"); got.State != journal.TargetSuperseded {
+		t.Fatalf("t1 %s after a stale write", got.State)
+	}
+	ts, _ := r.store.Targets()
+	for _, tg := range ts {
+		if tg.ID == "t1" && tg.State != journal.TargetSuperseded {
+			t.Fatalf("journal has t1 %s", tg.State)
+		}
+	}
+}

@@ -52,6 +52,8 @@ type Status struct {
 	Err      string
 	// Flagged: the last pass failed, so the pair's position as the venue holds it is not known now.
 	Flagged bool
+	// Recovered: this pass succeeded after a failed one (OnPass only).
+	Recovered bool
 	// Cumulative counts over the loop's life: lost fills of execd's booked, other programs' fills seen, external
 	// changes booked.
 	LostFills, ExternalFills, Adjustments int
@@ -206,6 +208,7 @@ func (l *Loop) runPair(ctx context.Context, pl *pairLoop) {
 		pl.mu.Lock()
 		pl.st.Passes++
 		pl.st.Pass = gateway.Observation{}
+		pl.st.Recovered = err == nil && pl.st.Flagged
 		if err != nil {
 			pl.st.Failures++
 			pl.st.Err, pl.st.Flagged = err.Error(), true

@@ -161,6 +161,9 @@ func TestLoopFailureBackoff(t *testing.T) {
 		if ok, why := l.Reconciled(inst); !ok {
 			t.Fatalf("still not reconciled after a good pass: %s", why)
 		}
+		if st := l.Status()[0]; !st.Recovered || st.Flagged {
+			t.Fatalf("after recovering: %+v", st)
+		}
 	})
 }
 
