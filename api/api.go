@@ -37,9 +37,29 @@ type VenueStatus struct {
 	VolumeShare *decimal.Decimal `json:"volume_share"`
 	Volume24h   *decimal.Decimal `json:"volume_24h"`
 	MarkPrice   *decimal.Decimal `json:"mark_price"`
-	Breaker     string           `json:"breaker"`
+	Breaker     string           `json:"breaker"` // closed | half-open | open
 	Healthy     bool             `json:"healthy"`
 	Error       string           `json:"error,omitempty"`
+	// BreakerDetail is the breaker's counts, the settings it runs with and its latest transitions.
+	BreakerDetail BreakerDetail `json:"breaker_detail"`
+}
+
+// BreakerDetail is a venue's circuit breaker in GET /v1/venues.
+type BreakerDetail struct {
+	// Requests, Failures and ConsecutiveFailures are counted over the current window (closed) or state.
+	Requests            uint32 `json:"requests"`
+	Failures            uint32 `json:"failures"`
+	ConsecutiveFailures uint32 `json:"consecutive_failures"`
+	// The settings: trip on TripFailures in a row, or on TripRatio of at least MinRequests calls in Window;
+	// half-open after OpenTimeout, letting Probes calls through.
+	TripFailures uint32  `json:"trip_failures"`
+	TripRatio    float64 `json:"trip_ratio"` // 0: off
+	MinRequests  uint32  `json:"min_requests"`
+	Window       string  `json:"window"`
+	OpenTimeout  string  `json:"open_timeout"`
+	Probes       uint32  `json:"half_open_probes"`
+	// Transitions are the latest state changes (at most 20), oldest first.
+	Transitions []BreakerEvent `json:"transitions"`
 }
 
 // PositionsView is the body of GET /v1/positions.

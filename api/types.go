@@ -37,6 +37,31 @@ type Order struct {
 	EndedAt        *time.Time      `json:"ended_at"`
 	Reason         string          `json:"reason,omitempty"`
 	Venues         []OrderVenue    `json:"venues"`
+	// Reallocations are the latest moves of the unsent remainder between venues (at most 50), oldest first;
+	// ReallocationCount counts them all.
+	Reallocations     []Reallocation `json:"reallocations"`
+	ReallocationCount int            `json:"reallocation_count"`
+}
+
+// Reallocation is one move of a running parent's unsent remainder between its venues: a venue parked (breaker
+// open, disabled by ops, taken out after rejections in a row) or available again, a weight changed, trading paused
+// or resumed, a restart. It is also the data of a "reallocation" event (with Parent and Instrument set).
+type Reallocation struct {
+	Parent     string          `json:"parent,omitempty"`
+	Instrument string          `json:"instrument,omitempty"`
+	At         time.Time       `json:"at"`
+	Reason     string          `json:"reason"`
+	Venues     []VenueMove     `json:"venues"`
+	Stranded   decimal.Decimal `json:"stranded"` // what no venue could take after the move
+}
+
+// VenueMove is one venue's unsent remainder before and after a Reallocation.
+type VenueMove struct {
+	Venue     string          `json:"venue"`
+	Before    decimal.Decimal `json:"before"`
+	After     decimal.Decimal `json:"after"`
+	Available bool            `json:"available"`     // the venue takes work from the parent after the move
+	Why       string          `json:"why,omitempty"` // why not, when it does not
 }
 
 // Order states.
@@ -57,7 +82,7 @@ type OrderVenue struct {
 	AvgPrice    *string         `json:"avg_price"`
 	ChildOrders int             `json:"child_orders"`
 	Rejected    int             `json:"rejected"`
-	Out         string          `json:"out,omitempty"` // why the venue was taken out of this parent
+	Out         string          `json:"out,omitempty"` // why the venue takes no new work from this parent now
 }
 
 // ChildEvent is the data of a "child" event: a child order changed state.
@@ -100,6 +125,15 @@ type VenueHealthEvent struct {
 	Time       time.Time `json:"time"`
 }
 
+// BreakerEvent is the data of a "breaker" event: a venue's circuit breaker changed state (closed, open,
+// half-open). Keyed by venue.
+type BreakerEvent struct {
+	Venue string    `json:"venue"`
+	From  string    `json:"from"`
+	To    string    `json:"to"`
+	Time  time.Time `json:"time"` // wall clock: breakers run on wall time
+}
+
 // OpsEvent is the data of an "ops" event: ops changed a venue's settings or the trading state. The daemon
 // publishes it as it is (it is the API's own type), keyed by Actor.
 type OpsEvent struct {
@@ -126,6 +160,8 @@ const (
 	KindFill      = engine.EventFill
 	KindVenue     = engine.EventVenue
 	KindReport    = engine.EventReport
+	KindRealloc   = engine.EventRealloc
+	KindBreaker   = "breaker"
 	KindOps       = "ops"
 	KindTarget    = "target"
 	KindReconcile = "reconcile"
@@ -134,7 +170,7 @@ const (
 // knownKind reports whether a client may filter on kind k.
 func knownKind(k string) bool {
 	switch k {
-	case KindOrder, KindChild, KindFill, KindVenue, KindReport, KindOps, KindTarget, KindReconcile:
+	case KindOrder, KindChild, KindFill, KindVenue, KindReport, KindRealloc, KindBreaker, KindOps, KindTarget, KindReconcile:
 		return true
 	}
 	return false
@@ -155,7 +191,20 @@ func orderFromReport(r engine.Report) Order {
 			AvgPrice: v.AvgPrice, ChildOrders: v.ChildOrders, Rejected: v.Rejected, Out: v.Out,
 		})
 	}
+	o.Reallocations, o.ReallocationCount = make([]Reallocation, 0, len(r.Reallocations)), r.ReallocationCount
+	for _, x := range r.Reallocations {
+		o.Reallocations = append(o.Reallocations, reallocFromEngine("", "", x))
+	}
 	return o
+}
+
+func reallocFromEngine(parent, instrument string, r engine.Reallocation) Reallocation {
+	out := Reallocation{Parent: parent, Instrument: instrument, At: r.At, Reason: r.Reason, Stranded: r.Stranded,
+		Venues: make([]VenueMove, 0, len(r.Venues))}
+	for _, v := range r.Venues {
+		out.Venues = append(out.Venues, VenueMove{Venue: v.Venue, Before: v.Before, After: v.After, Available: v.Available, Why: v.Why})
+	}
+	return out
 }
 
 func ordersFromReports(rs []engine.Report) []Order {
@@ -201,7 +250,9 @@ func eventData(data any) (v any, ok bool) {
 		return fillFromEngine(d), true
 	case engine.VenueEvent:
 		return venueFromEngine(d), true
-	case OpsEvent, TargetEvent, ReconcileEvent:
+	case engine.ReallocEvent:
+		return reallocFromEngine(d.Parent, d.Instrument, d.Reallocation), true
+	case OpsEvent, TargetEvent, ReconcileEvent, BreakerEvent:
 		return d, true
 	}
 	return nil, false

@@ -113,6 +113,9 @@ func (a *App) Clock() clock.Clock { return a.clk }
 // Mocks are the mock venues the app runs (nil if none).
 func (a *App) Mocks() *Mocks { return a.mocks }
 
+// Breakers are the venues' circuit breakers.
+func (a *App) Breakers() *risk.Breakers { return a.brk }
+
 // JournalStats are the journal's group-commit counters (zero before Start).
 func (a *App) JournalStats() journal.CommitStats {
 	if a.jrnl == nil {
@@ -144,6 +147,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
+	names := make([]string, len(cfg.Venues))
+	for i, v := range cfg.Venues {
+		names[i] = v.Name
+	}
+	a.brk = risk.NewBreakers(breakerSettings(cfg), names, a.onBreaker)
 	httpClient := VenueHTTPClient(timeout, a.opts.WrapTransport)
 	protos := protocols()
 	for _, vc := range cfg.Venues {
@@ -152,13 +160,16 @@ func (a *App) Start(ctx context.Context) (err error) {
 			return fmt.Errorf("venue %s: %w", vc.Name, unknownProtocol(vc.Protocol))
 		}
 		vlog := a.log.With(zap.String("venue", vc.Name))
-		ep := endpoint{name: vc.Name, http: httpClient, log: vlog}
+		// Nothing leaves for a venue whose breaker is open, not even a call admitted before it opened that then
+		// waited for a rate-limit token: the gate is the last step before the wire.
+		gated := &breakerGate{base: httpClient.Transport, venue: vc.Name, brk: a.brk}
+		ep := endpoint{name: vc.Name, http: &http.Client{Timeout: httpClient.Timeout, Transport: gated}, log: vlog}
 		if vc.CallTimeout > 0 {
-			ep.http = &http.Client{Timeout: vc.CallTimeout, Transport: httpClient.Transport}
+			ep.http = &http.Client{Timeout: vc.CallTimeout, Transport: gated}
 		}
 		if vc.IsPaced() {
 			// The venue's published limits, on its own transport: every request its adapter makes waits its turn.
-			rt, err := ratelimit.New(httpClient.Transport, pr.limits(), func(ev ratelimit.Event) {
+			rt, err := ratelimit.New(gated, pr.limits(), func(ev ratelimit.Event) {
 				vlog.Warn("venue rate limit: "+ev.Kind, zap.String("limit", ev.Limit), zap.Int("status", ev.Status),
 					zap.Time("until", ev.Until), zap.String("detail", ev.Detail))
 			})
@@ -209,15 +220,6 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.state.Set(st); err != nil {
 		return err
 	}
-	names := make([]string, len(cfg.Venues))
-	for i, v := range cfg.Venues {
-		names[i] = v.Name
-	}
-	a.brk = risk.NewBreakers(risk.BreakerSettings{
-		ConsecutiveFailures: cfg.Risk.BreakerFailures, OpenTimeout: cfg.Risk.BreakerOpenTimeout, HalfOpenMaxRequests: 1,
-	}, names, func(venue, from, to string) {
-		a.log.Warn("venue breaker changed state", zap.String("venue", venue), zap.String("from", from), zap.String("to", to))
-	})
 	traders := make([]engine.Trader, len(a.venues))
 	for i, v := range a.venues {
 		traders[i] = v
@@ -432,8 +434,14 @@ func (a *App) Reload(next *config.Config) error {
 	if err := a.cfg.Reloadable(next); err != nil {
 		return fmt.Errorf("reload: %w", err)
 	}
+	if err := breakerSettings(next).Validate(); err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
 	if err := a.eng.SetParams(engineParams(next)); err != nil {
 		return fmt.Errorf("reload: %w", err)
+	}
+	if err := a.brk.Update(breakerSettings(next)); err != nil {
+		return fmt.Errorf("reload: %w", err) // validated above: not reached
 	}
 	a.cfg = next
 	a.log.Info("config reloaded")
@@ -458,7 +466,17 @@ func (a *App) Venues(ctx context.Context) []api.VenueStatus {
 		vp := prm.Venues[n]
 		st := api.VenueStatus{
 			Venue: n, Protocol: a.proto[n], Enabled: vp.Enabled, Weight: vp.Weight,
-			Breaker: a.brk.State(n), Healthy: a.brk.Healthy(n),
+		}
+		bs := a.brk.Status(n)
+		st.Breaker, st.Healthy = bs.State, bs.State != "open"
+		st.BreakerDetail = api.BreakerDetail{Requests: bs.Requests, Failures: bs.Failures,
+			ConsecutiveFailures: bs.ConsecutiveFailures, TripFailures: bs.Settings.ConsecutiveFailures,
+			TripRatio: bs.Settings.FailureRatio, MinRequests: bs.Settings.MinRequests, Window: bs.Settings.Window.String(),
+			OpenTimeout: bs.Settings.OpenTimeout.String(), Probes: bs.Settings.HalfOpenProbes,
+			Transitions: make([]api.BreakerEvent, 0, len(bs.Transitions))}
+		for _, t := range bs.Transitions {
+			st.BreakerDetail.Transitions = append(st.BreakerDetail.Transitions,
+				api.BreakerEvent{Venue: n, From: t.From, To: t.To, Time: t.At.UTC()})
 		}
 		if s, ok := snap[n]; ok {
 			if s.err != nil {
@@ -565,7 +583,7 @@ func (a *App) SetTradingState(s string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.state.Set(st); err != nil {
+	if err := a.eng.SetTrading(st); err != nil {
 		return err
 	}
 	if _, err := a.jrnl.AppendOps(journal.Ops{Time: a.clk.Now(), Kind: "trading_state", State: s}); err != nil {
@@ -574,4 +592,41 @@ func (a *App) SetTradingState(s string) error {
 	a.log.Warn("trading state changed", zap.String("state", s))
 	a.publishStateOps(st)
 	return nil
+}
+
+// breakerSettings are the venues' breaker settings of a config.
+func breakerSettings(cfg *config.Config) risk.BreakerSettings {
+	r := cfg.Risk
+	return risk.BreakerSettings{ConsecutiveFailures: r.BreakerFailures, FailureRatio: r.BreakerFailureRatio,
+		MinRequests: r.BreakerMinRequests, Window: r.BreakerWindow, OpenTimeout: r.BreakerOpenTimeout,
+		HalfOpenProbes: r.BreakerProbes}
+}
+
+// onBreaker logs a venue's breaker transition and publishes it as a "breaker" event.
+func (a *App) onBreaker(venue, from, to string) {
+	a.log.Warn("venue breaker changed state", zap.String("venue", venue), zap.String("from", from), zap.String("to", to))
+	if a.bus != nil {
+		a.bus.Publish(api.KindBreaker, venue, api.BreakerEvent{Venue: venue, From: from, To: to, Time: time.Now().UTC()})
+	}
+}
+
+// breakerGate refuses, unsent, every request to a venue whose breaker is open: the adapters see a request that
+// was never written (retryable, nothing reached the venue).
+type breakerGate struct {
+	base  http.RoundTripper
+	venue string
+	brk   *risk.Breakers
+}
+
+// ErrBreakerOpen is wrapped by the error of a request the breaker gate did not send.
+var ErrBreakerOpen = errors.New("venue breaker open: request not sent")
+
+func (g *breakerGate) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !g.brk.Healthy(g.venue) {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, fmt.Errorf("%s: %w", g.venue, ErrBreakerOpen)
+	}
+	return g.base.RoundTrip(req)
 }

@@ -291,7 +291,7 @@ func Throughput(ctx context.Context, o ThroughputOptions) (ThroughputResult, err
 	}
 	res.Notes = append(tpNotes(res), late...)
 	if commits := j1.Commits - j0.Commits; commits > 0 && res.FullPathChildren > 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("Journal in the full-path window: %d commits (one fsync each) of %d records: "+
+		res.Notes = append(res.Notes, fmt.Sprintf("Journal in the full-path window: %d commits (bbolt: two fdatasync each, pages then meta) of %d records: "+
 			"%.2f commits and %.2f records per child, %.1f records per commit.", commits, j1.Written-j0.Written,
 			float64(commits)/float64(res.FullPathChildren), float64(j1.Written-j0.Written)/float64(res.FullPathChildren),
 			float64(j1.Written-j0.Written)/float64(commits)))

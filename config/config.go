@@ -139,16 +139,23 @@ type TWAPConfig struct {
 	RetryInterval time.Duration `yaml:"retry_interval"`
 }
 
-// RiskConfig are the pre-trade limits and breaker settings (reloadable, except the breakers' settings).
+// RiskConfig are the pre-trade limits and breaker settings (all reloadable: a breaker that is open or half-open
+// keeps its timeouts until it closes; the trip rule changes at once).
 type RiskConfig struct {
 	MaxChildNotional      decimal.Decimal `yaml:"max_child_notional"`
 	DefaultMaxSlippageBps int             `yaml:"default_max_slippage_bps"`
 	MaxSlippageBps        int             `yaml:"max_slippage_bps"` // the largest band a request may ask for
 	MaxOrderNotional      decimal.Decimal `yaml:"max_order_notional"`
-	State                 string          `yaml:"state"` // active | reducing | halted at start
-	BreakerFailures       uint32          `yaml:"breaker_failures"`
-	BreakerOpenTimeout    time.Duration   `yaml:"breaker_open_timeout"`
-	MaxConsecutiveRejects int             `yaml:"max_consecutive_rejects"`
+	State                 string          `yaml:"state"`                // active | reducing | halted at start
+	BreakerFailures       uint32          `yaml:"breaker_failures"`     // failures in a row that open a venue's breaker
+	BreakerOpenTimeout    time.Duration   `yaml:"breaker_open_timeout"` // open → half-open (probes) after this long
+	// BreakerFailureRatio, when set (0 < r ≤ 1), also opens the breaker when at least BreakerMinRequests calls
+	// in the last BreakerWindow failed in that share or more.
+	BreakerFailureRatio   float64       `yaml:"breaker_failure_ratio"`
+	BreakerMinRequests    uint32        `yaml:"breaker_min_requests"`
+	BreakerWindow         time.Duration `yaml:"breaker_window"`
+	BreakerProbes         uint32        `yaml:"breaker_half_open_probes"` // calls let through while half-open
+	MaxConsecutiveRejects int           `yaml:"max_consecutive_rejects"`
 }
 
 // ReconcileConfig sets the reconcile loop and how targets are kept. Times are on the simulated clock.
@@ -312,6 +319,15 @@ func (c *Config) applyDefaults() {
 	}
 	if r.BreakerOpenTimeout == 0 {
 		r.BreakerOpenTimeout = 30 * time.Second
+	}
+	if r.BreakerMinRequests == 0 {
+		r.BreakerMinRequests = 10
+	}
+	if r.BreakerWindow == 0 {
+		r.BreakerWindow = time.Minute
+	}
+	if r.BreakerProbes == 0 {
+		r.BreakerProbes = 1
 	}
 	if r.MaxConsecutiveRejects == 0 {
 		r.MaxConsecutiveRejects = 3
@@ -507,6 +523,10 @@ func (c *Config) Validate() error {
 	if r.BreakerOpenTimeout < 0 || r.MaxConsecutiveRejects < 1 {
 		add("risk: breaker_open_timeout must not be negative, max_consecutive_rejects at least 1")
 	}
+	if r.BreakerFailureRatio < 0 || r.BreakerFailureRatio > 1 || r.BreakerWindow < 0 {
+		add("risk: breaker_failure_ratio %v: want 0 (off) or a share in (0, 1]; breaker_window must not be negative",
+			r.BreakerFailureRatio)
+	}
 	if len(c.Auth.Tokens) == 0 {
 		add("auth.tokens: at least one token is required")
 	}
@@ -562,9 +582,6 @@ func (c *Config) Reloadable(next *Config) error {
 	}
 	if c.ClientIDSalt != next.ClientIDSalt {
 		errs = append(errs, errors.New("client_id_salt"))
-	}
-	if c.Risk.BreakerFailures != next.Risk.BreakerFailures || c.Risk.BreakerOpenTimeout != next.Risk.BreakerOpenTimeout {
-		errs = append(errs, errors.New("breaker settings"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("needs a restart: %w", err)

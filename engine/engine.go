@@ -85,6 +85,10 @@ type Engine struct {
 	reconn   func(venue string)
 	params   atomic.Pointer[Params]
 	gws      map[gwKey]*gateway.Gateway
+	// gates are per venue: every placement or amend holds its venue's read lock from the enabled check to the
+	// call's return; disabling a venue takes the write lock once, so SetVenue returns only when nothing admitted
+	// before is still in flight and nothing after can be.
+	gates map[string]*sync.RWMutex
 
 	mu      sync.Mutex
 	parents map[string]*parent
@@ -132,6 +136,7 @@ func New(o Options) (*Engine, error) {
 		state: o.State, salt: append([]byte(nil), o.Salt...), timeout: retry.CallTimeout,
 		journal: o.Journal, fail: o.Failpoint, decided: o.OnChildDecision, events: o.Events, reconn: o.OnReconnect,
 		parents: map[string]*parent{}, pending: map[string]chan struct{}{}, gws: map[gwKey]*gateway.Gateway{},
+		gates: map[string]*sync.RWMutex{},
 	}
 	for _, v := range o.Venues {
 		if _, dup := e.venues[v.Name()]; dup {
@@ -139,6 +144,7 @@ func New(o Options) (*Engine, error) {
 		}
 		e.venues[v.Name()] = v
 		e.order = append(e.order, v.Name())
+		e.gates[v.Name()] = &sync.RWMutex{}
 		vretry := retry
 		if d := o.VenueCallTimeouts[v.Name()]; d > 0 {
 			vretry.CallTimeout = d
@@ -148,6 +154,7 @@ func New(o Options) (*Engine, error) {
 			gw, err := gateway.New(gateway.Options{
 				Venue: v, Instrument: inst, Journal: o.Journal, Ledger: o.Ledger, Breakers: o.Breakers, State: o.State,
 				Retry: vretry, Logger: o.Logger, Failpoint: o.Failpoint, ClientIDPrefix: ClientIDPrefix, Clock: o.Clock,
+				Admit: func() (func(), bool) { return e.admit(name) },
 				OnHealth: func(h gateway.Health, reason string) {
 					e.publishEvent(EventVenue, name, VenueEvent{Venue: name, Instrument: inst, Health: Health(h),
 						Reason: reason, Time: e.clk.Now()})
@@ -189,7 +196,17 @@ func (e *Engine) SetParams(p Params) error {
 		}
 	}
 	c := p.clone()
-	e.params.Store(&c)
+	old := e.params.Swap(&c)
+	for name, vp := range c.Venues {
+		if old == nil {
+			break // New: nothing was sent yet
+		}
+		if was, ok := old.Venues[name]; !vp.Enabled && (!ok || was.Enabled) {
+			g := e.gates[name]
+			g.Lock() // as SetVenue: wait for the calls admitted before the venue was disabled
+			g.Unlock()
+		}
+	}
 	e.broadcastParams()
 	return nil
 }
@@ -197,7 +214,21 @@ func (e *Engine) SetParams(p Params) error {
 // Params returns a copy of the current parameters.
 func (e *Engine) Params() Params { return e.params.Load().clone() }
 
-// SetVenue changes one venue's weight and enabled flag, for new parents and running ones.
+// admit lets a placement or amend on venue go if ops have not disabled it; release once the call returned.
+func (e *Engine) admit(venue string) (release func(), ok bool) {
+	g := e.gates[venue]
+	g.RLock()
+	if vp, has := e.params.Load().Venues[venue]; has && !vp.Enabled {
+		g.RUnlock()
+		return nil, false
+	}
+	return g.RUnlock, true
+}
+
+// SetVenue changes one venue's weight and enabled flag, for new parents and running ones. When it disables a
+// venue it returns once no placement or amend is in flight there (each is bounded by the venue's call timeout),
+// and none is sent after: what ops were told is what holds. Running parents then move the venue's unsent
+// remainder to the others.
 func (e *Engine) SetVenue(name string, vp VenueParams) error {
 	if _, ok := e.venues[name]; !ok {
 		return errorf(KindNotFound, "venue %s does not exist", name)
@@ -213,7 +244,29 @@ func (e *Engine) SetVenue(name string, vp VenueParams) error {
 			break
 		}
 	}
+	if !vp.Enabled {
+		g := e.gates[name]
+		g.Lock() // waits for the calls admitted before the change
+		g.Unlock()
+	}
 	e.broadcastParams()
+	return nil
+}
+
+// SetTrading changes the trading state and tells every running parent: halted pauses them all, reducing the
+// ones that are not reduce-only; on resume what fell behind is re-spread over the time left. New parents are
+// refused while halted, and while reducing unless reduce-only (Submit).
+func (e *Engine) SetTrading(st risk.State) error {
+	if err := e.state.Set(st); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, p := range e.parents {
+		if p.inbox != nil {
+			p.inbox.Put(Event{Kind: EvTrading, Trading: st})
+		}
+	}
 	return nil
 }
 
@@ -434,11 +487,24 @@ func (e *Engine) stream(name string, s Streamer) {
 		}
 	}()
 	for e.gwCtx.Err() == nil {
-		err := s.Stream(e.gwCtx, events)
-		if e.gwCtx.Err() != nil {
-			return
+		// The stream is a call class of the venue like any other: nothing connects while its breaker is open,
+		// and a session that fails to connect or drops soon after counts as a failure of the venue.
+		if e.breakers.Healthy(name) {
+			began := time.Now()
+			err := s.Stream(e.gwCtx, events)
+			if e.gwCtx.Err() != nil {
+				return
+			}
+			if time.Since(began) < streamStable {
+				if err == nil {
+					err = &venues.Error{Venue: name, Op: "stream", Class: venues.Retryable, Msg: "stream ended at once"}
+				}
+				if done, aerr := e.breakers.Allow(name); aerr == nil {
+					done(err)
+				}
+			}
+			e.log.Warn("venue stream ended; restarting", zap.String("venue", name), zap.Error(err))
 		}
-		e.log.Warn("venue stream ended; restarting", zap.String("venue", name), zap.Error(err))
 		t := time.NewTimer(time.Second)
 		select {
 		case <-t.C:
@@ -448,6 +514,10 @@ func (e *Engine) stream(name string, s Streamer) {
 		}
 	}
 }
+
+// streamStable is how long a private stream session must last for its end to be a plain reconnect rather than a
+// failure of the venue (for its breaker).
+const streamStable = 30 * time.Second
 
 func (e *Engine) route(venue string, ev venues.Event) {
 	if ev.Reconnected {

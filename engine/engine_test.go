@@ -51,7 +51,7 @@ func newRigOpts(t *testing.T, seed int64, edit func(*Params), opts func(*Options
 	r := &rig{a: newFake("a", va, "-4.795"), b: newFake("b", vb, "-7.193"), ledger: positions.NewLedger()}
 	r.ledger.Set(positions.Key{Venue: "a", Instrument: "BTC-USDT-PERP"}, dec("-4.795"))
 	r.ledger.Set(positions.Key{Venue: "b", Instrument: "BTC-USDT-PERP"}, dec("-7.193"))
-	r.brk = risk.NewBreakers(risk.BreakerSettings{ConsecutiveFailures: 3, OpenTimeout: time.Hour, HalfOpenMaxRequests: 1}, []string{"a", "b"}, nil)
+	r.brk = risk.NewBreakers(risk.BreakerSettings{ConsecutiveFailures: 3, OpenTimeout: time.Hour, HalfOpenProbes: 1}, []string{"a", "b"}, nil)
 	p := Params{
 		MeanInterval: 20 * time.Second, TimeJitter: 0.8, SizeJitter: 0.5, EndBuffer: 5 * time.Second,
 		Catchup: time.Minute, RetryInterval: 2 * time.Second, MaxChildNotional: dec("50000"),

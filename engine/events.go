@@ -17,12 +17,20 @@ type Publisher interface {
 // Event kinds the engine publishes, with the type of their data. The key is the parent's id for order, child,
 // fill and report events, the venue's name for venue events.
 const (
-	EventOrder  = "order"  // Report: a parent changed (state, fills, allocation, children)
-	EventChild  = "child"  // ChildEvent: a child order changed state
-	EventFill   = "fill"   // FillEvent: a fill was booked for a parent
-	EventVenue  = "venue"  // VenueEvent: a venue's health changed for an instrument
-	EventReport = "report" // Report: a parent ended; its final report
+	EventOrder   = "order"        // Report: a parent changed (state, fills, allocation, children)
+	EventChild   = "child"        // ChildEvent: a child order changed state
+	EventFill    = "fill"         // FillEvent: a fill was booked for a parent
+	EventVenue   = "venue"        // VenueEvent: a venue's health changed for an instrument
+	EventReport  = "report"       // Report: a parent ended; its final report
+	EventRealloc = "reallocation" // ReallocEvent: a running parent moved its unsent remainder between venues
 )
+
+// ReallocEvent is a running parent's re-allocation.
+type ReallocEvent struct {
+	Parent     string
+	Instrument string
+	Reallocation
+}
 
 // ChildEvent is a child order's change of state.
 type ChildEvent struct {

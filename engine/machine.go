@@ -3,12 +3,14 @@ package engine
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/execd-dev/execd/gateway"
 	"github.com/execd-dev/execd/lifecycle"
+	"github.com/execd-dev/execd/risk"
 	"github.com/execd-dev/execd/router"
 	"github.com/execd-dev/execd/twap"
 	"github.com/execd-dev/execd/venues"
@@ -30,6 +32,8 @@ const (
 	EvStop
 	// EvParams: ops changed weights or enabled venues (Params).
 	EvParams
+	// EvTrading: the trading state changed (Trading).
+	EvTrading
 )
 
 // Event is one input of a parent's state machine.
@@ -37,6 +41,9 @@ type Event struct {
 	Kind   EventKind
 	Update gateway.Update
 	Params Params
+	// Trading is the trading state, on EvStart and EvTrading: halted pauses every parent, reducing pauses the
+	// parents that are not reduce-only; what fell behind is re-spread when they resume.
+	Trading risk.State
 	// Caps is the room per venue by its position (reduce-only, position caps) as observed when the event was
 	// made (the ledger's position; the
 	// gateway's reservations cut any child beyond what other parents hold), used if the event moves work between
@@ -56,6 +63,7 @@ const (
 	CmdPublish                        // take a snapshot for readers and publish it
 	CmdChild                          // publish a child's change (Child)
 	CmdFill                           // publish a booked fill (Fill)
+	CmdRealloc                        // publish a re-allocation (Realloc)
 	CmdDone                           // the runner's work is over: the parent ended, or stopped
 )
 
@@ -67,6 +75,7 @@ type Command struct {
 	At      time.Time
 	Child   ChildEvent
 	Fill    FillEvent
+	Realloc Reallocation
 }
 
 // maxPlacing is how many children of one parent may be awaiting their venue's answer on one venue at once: a
@@ -87,20 +96,26 @@ type machine struct {
 	venues []*vstate
 	byID   map[string]*mchild
 
-	state     State
-	reason    string
-	ended     *time.Time
-	cancelled bool
-	stopping  bool
-	stranded  decimal.Decimal
-	fees      decimal.Decimal
-	filled    decimal.Decimal
-	notional  decimal.Decimal
-	unsettled int // final children whose reported fills are not all booked, not given up on
-	live      int // children that may still trade or whose outcome is not known
-	placing   int // children whose placement (or resolution) call is outstanding and not unknown
-	armed     time.Time
-	done      bool
+	state  State
+	reason string
+	// strandNote is the reason stranding set (m.reason), cleared when the stranded quantity finds a venue again.
+	strandNote string
+	trading    risk.State
+	restored   bool           // rebuilt from the journal: EvStart re-spreads what fell behind while it was down
+	reallocs   []Reallocation // the latest maxReallocs, copied on write (reports share it)
+	reallocN   int            // how many there were in all
+	ended      *time.Time
+	cancelled  bool
+	stopping   bool
+	stranded   decimal.Decimal
+	fees       decimal.Decimal
+	filled     decimal.Decimal
+	notional   decimal.Decimal
+	unsettled  int // final children whose reported fills are not all booked, not given up on
+	live       int // children that may still trade or whose outcome is not known
+	placing    int // children whose placement (or resolution) call is outstanding and not unknown
+	armed      time.Time
+	done       bool
 }
 
 // vstate is one venue's part of a parent.
@@ -118,15 +133,19 @@ type vstate struct {
 	next   int
 	base   decimal.Decimal
 
-	seq         int
-	awaiting    int // children with a place or resolve call outstanding
-	unknown     int // children whose outcome is unknown (invariant 4: nothing new is sent here)
-	retryAt     time.Time
-	catchupAt   time.Time
-	dust        bool
-	rejects     int
-	rejected    int
-	out         string
+	seq       int
+	awaiting  int // children with a place or resolve call outstanding
+	unknown   int // children whose outcome is unknown (invariant 4: nothing new is sent here)
+	retryAt   time.Time
+	catchupAt time.Time
+	dust      bool
+	rejects   int
+	rejected  int
+	out       string // why the venue left this parent for good (rejections in a row); "" while it may return
+	// parked is why the venue takes no new work from this parent now ("" when it does): out, disabled by ops,
+	// breaker open. Its change is what moves work (level).
+	parked      string
+	receiving   bool // may take work now (parked == "" and no unknown outcome), as level last saw it
 	lastRefusal string
 	health      gateway.Health
 
@@ -231,6 +250,7 @@ func (m *machine) Step(ev Event, now time.Time) []Command {
 	changed := false
 	switch ev.Kind {
 	case EvStart:
+		m.trading = ev.Trading
 		for _, v := range m.venues {
 			if v.health == "" {
 				v.health = gateway.Up
@@ -243,6 +263,11 @@ func (m *machine) Step(ev Event, now time.Time) []Command {
 					Quantity: c.qty, Price: c.price, ReduceOnly: m.req.ReduceOnly, Type: venues.Limit, TimeInForce: venues.IOC},
 			}})
 		}
+		if m.restored && !m.cancelled && !m.paused() {
+			// What fell behind while execd was down is spread over the time left, not sent at once.
+			m.reallocate("restarted: the remainder re-spread over the time left", now, ev.Caps, &out)
+		}
+		m.level(now, ev.Caps, &out)
 		changed = true
 	case EvTimer:
 		m.armed = time.Time{} // the timer fired: whatever is next must be armed again, even at the same time
@@ -264,15 +289,12 @@ func (m *machine) Step(ev Event, now time.Time) []Command {
 		m.stopping = true
 	case EvParams:
 		m.prm = ev.Params.clone()
-		for _, v := range m.venues {
-			if vp, ok := m.prm.Venues[v.name]; ok {
-				if !vp.Enabled && v.out == "" {
-					m.takeOut(v, "disabled by ops", now, ev.Caps, &out)
-					changed = true
-				} else if vp.Enabled {
-					v.weight = vp.Weight
-				}
-			}
+		if m.level(now, ev.Caps, &out) {
+			changed = true
+		}
+	case EvTrading:
+		if m.setTrading(ev.Trading, now, ev.Caps, &out) {
+			changed = true
 		}
 	}
 	m.startDue(now, &out)
@@ -314,9 +336,7 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 			return false
 		}
 		v.health = u.Health
-		if u.Health == gateway.Down && v.out == "" && !m.stopping {
-			m.takeOut(v, "circuit breaker open", now, ev.Caps, out)
-		}
+		m.level(now, ev.Caps, out)
 		return true
 	}
 	c, ok := m.byID[u.ClientOrderID]
@@ -354,13 +374,18 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 		m.touch(c) // before any move of work: the refused quantity is no longer committed
 		switch u.Refusal {
 		case gateway.RefusedBreaker:
-			m.takeOut(v, "circuit breaker open", now, ev.Caps, out)
+			// The gateway says what the breaker is now (its health events follow every later change).
+			v.health = gateway.Down
+			if u.Health != "" {
+				v.health = u.Health
+			}
+			v.retryAt = now.Add(m.pl.params.RetryInterval)
 		case gateway.RefusedVenue:
 			v.rejects++
 			v.rejected++
 			v.retryAt = now.Add(m.pl.params.RetryInterval)
-			if v.rejects >= m.pl.params.MaxConsecutiveRejects {
-				m.takeOut(v, fmt.Sprintf("rejected %d times in a row: %s", v.rejects, u.Reason), now, ev.Caps, out)
+			if v.rejects >= m.pl.params.MaxConsecutiveRejects && v.out == "" {
+				v.out = fmt.Sprintf("rejected %d times in a row: %s", v.rejects, u.Reason)
 			}
 		case gateway.RefusedRisk, gateway.RefusedCapacity:
 			v.retryAt = now.Add(m.pl.params.RetryInterval)
@@ -419,9 +444,8 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 	case gateway.AmendRefused:
 	}
 	m.touch(c)
-	if v.out != "" && !m.stopping {
-		m.moveRemainder(v, now, ev.Caps, out) // a child of a venue taken out ended short: its rest moves on
-	}
+	m.level(now, ev.Caps, out) // a venue taken out, or a child of a parked venue that ended short: work moves
+
 	if c.state != before {
 		*out = append(*out, Command{Kind: CmdChild, Child: m.childEvent(c, u.Reason, now)})
 	}
@@ -458,11 +482,11 @@ func (m *machine) venue(name string) *vstate {
 
 // startDue decides the children due now: a slice's quantity (with what earlier slices left), or a catch-up.
 func (m *machine) startDue(now time.Time, out *[]Command) {
-	if m.cancelled || m.stopping || m.state != Working {
+	if m.cancelled || m.stopping || m.state != Working || m.paused() {
 		return
 	}
 	for _, v := range m.venues {
-		if v.out != "" || v.awaiting >= maxPlacing || v.unknown > 0 || v.dust || now.Before(v.retryAt) || v.health == gateway.Down {
+		if v.parked != "" || v.awaiting >= maxPlacing || v.unknown > 0 || v.dust || now.Before(v.retryAt) || v.health == gateway.Down {
 			continue
 		}
 		left := v.remaining()
@@ -533,74 +557,186 @@ func (m *machine) startChild(v *vstate, qty decimal.Decimal, now time.Time, out 
 	*out = append(*out, Command{Kind: CmdChild, Child: m.childEvent(c, "", now)})
 }
 
-// takeOut removes a venue from the parent and hands its unsent remainder to the healthy venues. What its children
-// still in flight do not fill is moved the same way when they end (moveRemainder).
-func (m *machine) takeOut(v *vstate, why string, now time.Time, caps map[string]decimal.Decimal, out *[]Command) {
+// maxReallocs is how many re-allocations a parent's report keeps (the latest; Reallocations counts them all).
+const maxReallocs = 50
+
+// unavailable says why v may not take new work from this parent now; "" if it may.
+func (m *machine) unavailable(v *vstate) string {
 	if v.out != "" {
-		return
+		return v.out
 	}
-	v.out = why
-	v.slices, v.cum, v.next = nil, nil, 0
-	*out = append(*out, Command{Kind: CmdJournal})
-	m.moveRemainder(v, now, caps, out)
+	if vp, ok := m.prm.Venues[v.name]; ok && !vp.Enabled {
+		return "disabled by ops"
+	}
+	if v.health == gateway.Down {
+		return "circuit breaker open"
+	}
+	return ""
 }
 
-// moveRemainder moves what an out venue holds beyond its committed children to the healthy venues; what no venue
-// can take is stranded.
-func (m *machine) moveRemainder(v *vstate, now time.Time, caps map[string]decimal.Decimal, out *[]Command) {
-	rem := v.remaining()
-	if !rem.IsPositive() {
-		return
+// level compares which venues may take work, and at what weight, with what the allocation was last made for,
+// and re-allocates the unsent remainder when they differ: a venue parked (breaker open, disabled, taken out) or
+// back, a weight changed, or a parked venue holding a remainder (a child of it ended short). Level-triggered:
+// whatever the event, only the difference counts, so a venue that comes and goes moves work both ways, every
+// time. It reports whether anything moved.
+func (m *machine) level(now time.Time, caps map[string]decimal.Decimal, out *[]Command) bool {
+	if m.stopping || m.done || m.state != Working {
+		return false
 	}
-	v.allocated = v.committed
+	var why []string
+	for _, v := range m.venues {
+		r := m.unavailable(v)
+		switch {
+		case r != v.parked && r == "":
+			why = append(why, v.name+" available again (was: "+v.parked+")")
+		case r != v.parked:
+			why = append(why, v.name+" "+r)
+			m.cancelResting(v, out)
+		case r != "" && v.remaining().IsPositive():
+			why = append(why, v.name+" ("+r+") holds an unsent remainder")
+		}
+		v.parked = r
+		rcv := r == "" && v.unknown == 0
+		if rcv && !v.receiving && m.stranded.IsPositive() {
+			why = append(why, v.name+" can take the stranded remainder")
+		}
+		v.receiving = rcv
+		if vp, ok := m.prm.Venues[v.name]; ok && r == "" && !vp.Weight.Equal(v.weight) {
+			why = append(why, fmt.Sprintf("%s weight %s → %s", v.name, v.weight, vp.Weight))
+			v.weight = vp.Weight
+		}
+	}
+	if len(why) == 0 || m.cancelled {
+		return false
+	}
+	m.reallocate(strings.Join(why, "; "), now, caps, out)
+	return true
+}
+
+// paused: halted stops every parent, reducing the ones that are not reduce-only (a reduce-only child can only
+// shrink a position; the gateway's risk check holds each child to that in any state).
+func (m *machine) paused() bool {
+	return m.trading == risk.Halted || (m.trading == risk.Reducing && !m.req.ReduceOnly)
+}
+
+// setTrading takes a new trading state; when the parent resumes, what fell behind is re-spread over the time
+// left. It reports whether anything changed.
+func (m *machine) setTrading(st risk.State, now time.Time, caps map[string]decimal.Decimal, out *[]Command) bool {
+	was := m.paused()
+	m.trading = st
+	switch is := m.paused(); {
+	case is == was || m.stopping || m.done || m.state != Working:
+		return false
+	case is:
+		for _, v := range m.venues {
+			m.cancelResting(v, out)
+		}
+		m.addRealloc(m.reallocRecord("trading "+string(st)+": paused, nothing is sent until trading resumes", now, nil), out)
+	case !m.cancelled:
+		m.reallocate("trading "+string(st)+": resumed, the remainder re-spread over the time left", now, caps, out)
+	}
+	return true
+}
+
+// cancelResting asks v's gateway to cancel the parent's children resting there.
+func (m *machine) cancelResting(v *vstate, out *[]Command) {
+	for _, c := range m.byID {
+		if c.v == v && c.state == lifecycle.Open {
+			*out = append(*out, Command{Kind: CmdCancel, Venue: v.name, Request: gateway.Request{
+				Kind: gateway.Cancel, Parent: m.req.ID, Order: venues.OrderRequest{ClientOrderID: c.id}}})
+		}
+	}
+}
+
+// reallocate pools the unsent remainder of every venue (but one whose outcome there is unknown and that may take
+// work: it keeps its own) with what was stranded, splits it over the venues that may take work in proportion to
+// volume share × weight, within caps and lots (router.Allocate), and lays each of them a new randomized schedule
+// from now to the deadline (or over the catch-up allowance once the deadline has passed). What no venue can take
+// is stranded until the venues change again. The re-allocation is journaled, published and kept for the report.
+func (m *machine) reallocate(why string, now time.Time, caps map[string]decimal.Decimal, out *[]Command) {
+	before := make([]decimal.Decimal, len(m.venues))
+	pool := m.stranded
 	var inputs []router.VenueInput
-	for _, o := range m.venues {
-		if o.out != "" || o.unknown > 0 || o.health == gateway.Down {
+	var receivers []*vstate
+	for i, v := range m.venues {
+		before[i] = v.remaining()
+		if v.parked == "" && v.unknown > 0 {
+			continue // nothing new goes there until the outcome is known (invariant 4); it keeps its own
+		}
+		if rem := v.remaining(); rem.IsPositive() {
+			pool = pool.Add(rem)
+			v.allocated = v.committed
+		}
+		v.slices, v.cum, v.next, v.base = nil, nil, 0, v.committed
+		if v.parked != "" {
 			continue
 		}
-		weight := o.weight
-		if vp, has := m.prm.Venues[o.name]; has {
-			if !vp.Enabled {
-				continue
-			}
-			weight = vp.Weight
+		in := router.VenueInput{Venue: v.name, Rules: v.rules, VolumeShare: v.share, Weight: v.weight, Healthy: true, Price: v.mark}
+		if room, ok := caps[v.name]; ok {
+			inflight := decimal.Max(v.committed.Sub(v.filled), decimal.Zero)
+			in.HasCap, in.Cap = true, decimal.Max(room.Sub(inflight), decimal.Zero)
 		}
-		in := router.VenueInput{Venue: o.name, Rules: o.rules, VolumeShare: o.share, Weight: weight, Healthy: true, Price: o.mark}
-		if room, ok := caps[o.name]; ok {
-			in.HasCap, in.Cap = true, decimal.Max(room.Sub(o.remaining()), decimal.Zero)
-		}
-		if o.hasPartCap {
-			part := decimal.Max(o.partCap.Sub(o.allocated), decimal.Zero)
+		if v.hasPartCap {
+			part := decimal.Max(v.partCap.Sub(v.committed), decimal.Zero)
 			if !in.HasCap || part.LessThan(in.Cap) {
 				in.HasCap, in.Cap = true, part
 			}
 		}
 		inputs = append(inputs, in)
-	}
-	var res router.Result
-	var err error
-	if len(inputs) > 0 {
-		res, err = router.Allocate(router.Request{Quantity: rem, Venues: inputs})
-	}
-	if len(inputs) == 0 || err != nil {
-		m.stranded = m.stranded.Add(rem)
-		m.reason = fmt.Sprintf("%s remainder %s has no healthy venue", v.name, rem)
-		*out = append(*out, Command{Kind: CmdJournal})
-		return
+		receivers = append(receivers, v)
 	}
 	moved := decimal.Zero
-	for _, a := range res.Allocations {
-		o := m.venue(a.Venue)
-		o.allocated = o.allocated.Add(a.Quantity)
-		moved = moved.Add(a.Quantity)
-		o.dust = false
-		if err := o.reschedule(m.pl, m.req, now, o.committed); err != nil {
-			// The venue keeps the quantity and works it by catch-up; the schedule is only the pace.
-			m.reason = fmt.Sprintf("reschedule on %s failed: %v", o.name, err)
+	if pool.IsPositive() && len(inputs) > 0 {
+		if res, err := router.Allocate(router.Request{Quantity: pool, Venues: inputs}); err == nil {
+			for _, a := range res.Allocations {
+				v := m.venue(a.Venue)
+				v.allocated = v.allocated.Add(a.Quantity)
+				moved = moved.Add(a.Quantity)
+			}
 		}
 	}
-	m.stranded = m.stranded.Add(rem.Sub(moved))
-	*out = append(*out, Command{Kind: CmdJournal})
+	m.stranded = pool.Sub(moved)
+	for _, v := range receivers {
+		v.dust = false
+		if err := v.reschedule(m.pl, m.req, now, v.committed); err != nil {
+			// The venue keeps the quantity and works it by catch-up; the schedule is only the pace.
+			m.reason = fmt.Sprintf("reschedule on %s failed: %v", v.name, err)
+		}
+	}
+	switch {
+	case m.stranded.IsPositive():
+		m.reason = fmt.Sprintf("%s of the remainder has no venue that can take it (%s)", m.stranded, why)
+		m.strandNote = m.reason
+	case m.strandNote != "" && m.reason == m.strandNote:
+		m.reason, m.strandNote = "", ""
+	}
+	m.addRealloc(m.reallocRecord(why, now, before), out)
+}
+
+// reallocRecord describes the venues' unsent remainders before (nil: unchanged) and after a change.
+func (m *machine) reallocRecord(why string, now time.Time, before []decimal.Decimal) Reallocation {
+	r := Reallocation{At: now, Reason: why, Stranded: m.stranded, Venues: make([]VenueMove, len(m.venues))}
+	for i, v := range m.venues {
+		mv := VenueMove{Venue: v.name, After: v.remaining(), Available: v.parked == "", Why: v.parked}
+		mv.Before = mv.After
+		if before != nil {
+			mv.Before = before[i]
+		}
+		r.Venues[i] = mv
+	}
+	return r
+}
+
+// addRealloc keeps r for the report (copy on write: reports share the slice) and has it journaled and published.
+func (m *machine) addRealloc(r Reallocation, out *[]Command) {
+	keep := m.reallocs
+	if len(keep) >= maxReallocs {
+		keep = keep[len(keep)-maxReallocs+1:]
+	}
+	next := make([]Reallocation, 0, len(keep)+1)
+	m.reallocs = append(append(next, keep...), r)
+	m.reallocN++
+	*out = append(*out, Command{Kind: CmdJournal}, Command{Kind: CmdRealloc, Realloc: r})
 }
 
 // finish decides whether the parent's work is over, and its final state. It reports whether anything changed.
@@ -639,8 +775,15 @@ func (m *machine) allWorked(now time.Time) bool {
 		return false
 	}
 	pastCatchup := !now.Before(m.pl.deadline.Add(m.pl.params.Catchup))
+	if !pastCatchup && m.stranded.IsPositive() {
+		for _, v := range m.venues {
+			if v.out == "" {
+				return false // parked for now (breaker, ops): it may come back and take what is stranded
+			}
+		}
+	}
 	for _, v := range m.venues {
-		if v.out != "" || v.dust || !v.remaining().IsPositive() {
+		if v.parked != "" || v.dust || !v.remaining().IsPositive() {
 			continue
 		}
 		if v.unknown > 0 || !pastCatchup {
@@ -649,6 +792,9 @@ func (m *machine) allWorked(now time.Time) bool {
 	}
 	if pastCatchup && m.reason == "" && m.unfilled().IsPositive() {
 		m.reason = "horizon and catch-up ended with a remainder unfilled"
+		if m.paused() {
+			m.reason += "; trading " + string(m.trading)
+		}
 		for _, v := range m.venues {
 			if v.lastRefusal != "" {
 				m.reason += "; last refusal on " + v.name + ": " + v.lastRefusal
@@ -681,12 +827,12 @@ func (m *machine) nextWake(now time.Time) time.Time {
 	if !next.After(now) {
 		next = now.Add(m.catchupInterval())
 	}
-	if m.cancelled || m.stopping {
+	if m.cancelled || m.stopping || m.paused() {
 		return next
 	}
 	for _, v := range m.venues {
 		// Venues startDue skips whatever the time are not a reason to wake: an update wakes the parent for them.
-		if v.out != "" || v.awaiting >= maxPlacing || v.unknown > 0 || v.dust || v.health == gateway.Down ||
+		if v.parked != "" || v.awaiting >= maxPlacing || v.unknown > 0 || v.dust || v.health == gateway.Down ||
 			!v.remaining().IsPositive() {
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/execd-dev/execd/gateway"
 	"github.com/execd-dev/execd/lifecycle"
+	"github.com/execd-dev/execd/risk"
 	"github.com/execd-dev/execd/venues"
 )
 
@@ -375,10 +376,13 @@ func TestMachineRandomSequences(t *testing.T) {
 						Caps: map[string]decimal.Decimal{"a": dec("5"), "b": dec("5")}})
 				case r < 98:
 					apply(Event{Kind: EvCancel})
-				default:
+				case rng.IntN(2) == 0:
 					prm := testParams()
-					prm.Venues["a"] = VenueParams{Weight: dec("0.5"), Enabled: rng.IntN(4) != 0}
-					apply(Event{Kind: EvParams, Params: prm})
+					prm.Venues["a"] = VenueParams{Weight: decimal.NewFromInt(int64(rng.IntN(4))).Div(dec("2")), Enabled: rng.IntN(4) != 0}
+					prm.Venues["b"] = VenueParams{Weight: decimal.NewFromInt(int64(rng.IntN(3))), Enabled: rng.IntN(5) != 0}
+					apply(Event{Kind: EvParams, Params: prm, Caps: map[string]decimal.Decimal{"a": dec("5"), "b": dec("5")}})
+				default:
+					apply(Event{Kind: EvTrading, Trading: []risk.State{risk.Active, risk.Reducing, risk.Halted}[rng.IntN(3)]})
 				}
 			}
 			// Let everything answer and time run out: the parent must end.

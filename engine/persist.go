@@ -53,7 +53,7 @@ func (p *parent) record() journal.Parent {
 		ID: p.req.ID, State: string(m.state), Reason: m.reason, Created: m.pl.created, Deadline: m.pl.deadline,
 		Arrival: m.pl.arrival, Residual: m.pl.residual, SlippageBps: m.pl.slippageBps, Seed: m.pl.seed,
 		Params: paramsRecord(m.pl.params), Stranded: m.stranded, Fees: m.fees, Ended: m.ended, Updated: p.e.clk.Now(),
-		Cancelled: m.cancelled,
+		Cancelled: m.cancelled, ReallocationCount: m.reallocN, Reallocations: reallocRecords(m.reallocs),
 		Request: journal.Request{
 			Instrument: p.req.Instrument, Side: string(p.req.Side), Quantity: p.req.Quantity, Duration: p.req.Duration,
 			ReduceOnly: p.req.ReduceOnly, MaxSlippageBps: p.req.MaxSlippageBps, Venues: p.req.Venues,
@@ -113,6 +113,7 @@ func summaryRecord(r Report) journal.Summary {
 		State: string(r.State), Reason: r.Reason, Filled: r.Filled, Residual: r.Residual, Unfilled: r.Unfilled,
 		Fees: r.Fees, Arrival: r.ArrivalPrice, AvgPrice: decPtr(r.AvgPrice), ShortfallBps: decPtr(r.ShortfallBps),
 		ChildOrders: r.ChildOrders, Created: r.CreatedAt, Deadline: r.Deadline, Updated: r.UpdatedAt, Ended: r.EndedAt,
+		Reallocations: reallocRecords(r.Reallocations), ReallocationCount: r.ReallocationCount,
 	}
 	for _, v := range r.Venues {
 		s.Venues = append(s.Venues, journal.SummaryVenue{Venue: v.Venue, Share: v.VolumeShare, Weight: v.Weight,
@@ -131,6 +132,10 @@ func reportFromSummary(req Request, rec journal.Parent) Report {
 		Filled: s.Filled, Residual: s.Residual, Unfilled: s.Unfilled, AvgPrice: strPtr(s.AvgPrice),
 		ArrivalPrice: s.Arrival, ShortfallBps: strPtr(s.ShortfallBps), Fees: s.Fees, ChildOrders: s.ChildOrders,
 		CreatedAt: s.Created, Deadline: s.Deadline, UpdatedAt: s.Updated, EndedAt: s.Ended, Reason: s.Reason,
+		ReallocationCount: s.ReallocationCount,
+	}
+	for _, x := range s.Reallocations {
+		r.Reallocations = append(r.Reallocations, reallocFromRecord(x))
 	}
 	if req.LimitPrice.IsPositive() {
 		l := req.LimitPrice.String()
@@ -195,6 +200,10 @@ func (e *Engine) restore(rec journal.Parent, children []journal.Child, fillsOf f
 	prm.MeanInterval, prm.Catchup, prm.RetryInterval = pl.params.MeanInterval, pl.params.Catchup, pl.params.RetryInterval
 	m := newMachine(req, pl, prm, e.salt)
 	m.reason, m.stranded, m.cancelled, m.fees = rec.Reason, rec.Stranded, rec.Cancelled, decimal.Zero
+	m.restored, m.reallocN = true, rec.ReallocationCount
+	for _, r := range rec.Reallocations {
+		m.reallocs = append(m.reallocs, reallocFromRecord(r))
+	}
 	for _, cr := range children {
 		w := m.venue(cr.Venue)
 		if w == nil {
@@ -239,4 +248,28 @@ func (e *Engine) restoreEnded(rec journal.Parent) (*parent, error) {
 	p.snap.Store(&rep)
 	close(p.done)
 	return p, nil
+}
+
+func reallocRecords(rs []Reallocation) []journal.Reallocation {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]journal.Reallocation, len(rs))
+	for i, r := range rs {
+		x := journal.Reallocation{At: r.At, Reason: r.Reason, Stranded: r.Stranded}
+		for _, v := range r.Venues {
+			x.Venues = append(x.Venues, journal.VenueMove{Venue: v.Venue, Before: v.Before, After: v.After,
+				Available: v.Available, Why: v.Why})
+		}
+		out[i] = x
+	}
+	return out
+}
+
+func reallocFromRecord(x journal.Reallocation) Reallocation {
+	r := Reallocation{At: x.At, Reason: x.Reason, Stranded: x.Stranded}
+	for _, v := range x.Venues {
+		r.Venues = append(r.Venues, VenueMove{Venue: v.Venue, Before: v.Before, After: v.After, Available: v.Available, Why: v.Why})
+	}
+	return r
 }

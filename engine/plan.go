@@ -281,6 +281,11 @@ func (w *vstate) reschedule(pl *plan, req Request, now time.Time, committed deci
 		return nil
 	}
 	horizon := pl.deadline.Sub(now)
+	if horizon < 2*time.Second && pl.params.Catchup > 0 {
+		// Past the horizon (a venue back, a resume or a restart late in the parent): spread over what is left of
+		// the catch-up allowance rather than at once.
+		horizon = pl.deadline.Add(pl.params.Catchup).Sub(now)
+	}
 	buf := pl.params.EndBuffer
 	if buf > horizon/4 {
 		buf = horizon / 4

@@ -80,7 +80,9 @@ func (p *parent) run(ctx context.Context) {
 		timer = p.e.clk.NewTimer(at.Sub(p.e.clk.Now()))
 		timerC = timer.C()
 	}
-	p.exec(p.m.Step(Event{Kind: EvStart}, p.e.clk.Now()), arm)
+	start := Event{Kind: EvStart, Trading: p.e.state.Get()}
+	p.observe(&start)
+	p.exec(p.m.Step(start, p.e.clk.Now()), arm)
 	p.flush()
 	ctxDone := ctx.Done()
 	var evs []Event
@@ -111,7 +113,9 @@ func (p *parent) run(ctx context.Context) {
 // observe attaches to an event what the machine may need to move work between venues: the room per venue by
 // its position (reduce-only, position caps), read from the ledger now.
 func (p *parent) observe(ev *Event) {
-	if ev.Kind != EvParams && ev.Kind != EvUpdate {
+	switch ev.Kind {
+	case EvParams, EvUpdate, EvTrading, EvStart:
+	default:
 		return
 	}
 	prm := p.e.params.Load() // read only: no copy per event
@@ -153,6 +157,11 @@ func (p *parent) exec(cmds []Command, arm func(time.Time)) {
 			p.e.publishEvent(EventChild, p.req.ID, c.Child)
 		case CmdFill:
 			p.e.publishEvent(EventFill, p.req.ID, c.Fill)
+		case CmdRealloc:
+			p.log.Info("remainder re-allocated", zap.String("reason", c.Realloc.Reason),
+				zap.String("stranded", c.Realloc.Stranded.String()))
+			p.e.publishEvent(EventRealloc, p.req.ID, ReallocEvent{Parent: p.req.ID, Instrument: p.req.Instrument,
+				Reallocation: c.Realloc})
 		case CmdDone:
 			if p.m.state != Working {
 				p.log.Info("parent ended", zap.String("state", string(p.m.state)), zap.String("filled", p.m.filled.String()),
@@ -187,7 +196,7 @@ func (p *parent) publish() {
 // sameProgress reports whether two snapshots of a parent differ only in their update time.
 func sameProgress(a, b Report) bool {
 	if a.State != b.State || !a.Filled.Equal(b.Filled) || a.ChildOrders != b.ChildOrders || !a.Fees.Equal(b.Fees) ||
-		a.Reason != b.Reason || len(a.Venues) != len(b.Venues) {
+		a.Reason != b.Reason || len(a.Venues) != len(b.Venues) || a.ReallocationCount != b.ReallocationCount {
 		return false
 	}
 	for i := range a.Venues {
@@ -216,6 +225,7 @@ func (m *machine) report(now time.Time) Report {
 		Residual: m.pl.residual, ArrivalPrice: m.pl.arrival, Fees: m.fees.Round(8),
 		CreatedAt: m.pl.created, Deadline: m.pl.deadline, UpdatedAt: now, EndedAt: m.ended, Reason: m.reason,
 		Filled: m.filled, Unfilled: m.unfilled(), AvgPrice: vwap(m.notional, m.filled),
+		Reallocations: m.reallocs, ReallocationCount: m.reallocN,
 	}
 	if m.req.LimitPrice.IsPositive() {
 		s := m.req.LimitPrice.String()
@@ -224,7 +234,7 @@ func (m *machine) report(now time.Time) Report {
 	for _, v := range m.venues {
 		r.Venues = append(r.Venues, VenueReport{
 			Venue: v.name, VolumeShare: v.share.Round(4), Weight: v.weight, Allocated: v.allocated, Filled: v.filled,
-			AvgPrice: vwap(v.notional, v.filled), ChildOrders: v.sent, Rejected: v.rejected, Out: v.out,
+			AvgPrice: vwap(v.notional, v.filled), ChildOrders: v.sent, Rejected: v.rejected, Out: v.parked,
 		})
 		r.ChildOrders += v.sent
 	}

@@ -75,6 +75,28 @@ type Report struct {
 	EndedAt        *time.Time
 	Reason         string
 	Venues         []VenueReport
+	// Reallocations are the latest re-allocations of the unsent remainder (at most 50; shared, never modified);
+	// ReallocationCount counts them all.
+	Reallocations     []Reallocation
+	ReallocationCount int
+}
+
+// Reallocation is one move of a running parent's unsent remainder between its venues: a venue parked (breaker
+// open, disabled by ops, taken out after rejections) or back, a weight changed, trading paused or resumed, or a
+// restart (what fell behind is re-spread over the time left).
+type Reallocation struct {
+	At       time.Time
+	Reason   string
+	Venues   []VenueMove
+	Stranded decimal.Decimal // what no venue could take, after the move
+}
+
+// VenueMove is a venue's unsent remainder before and after a Reallocation.
+type VenueMove struct {
+	Venue         string
+	Before, After decimal.Decimal
+	Available     bool   // the venue may take work after the move
+	Why           string // why not, when it may not
 }
 
 // VenueReport is one venue's part of a parent.
@@ -87,7 +109,7 @@ type VenueReport struct {
 	AvgPrice    *string
 	ChildOrders int
 	Rejected    int
-	Out         string // why the venue was taken out of this parent
+	Out         string // why the venue takes no new work from this parent now ("" when it does)
 }
 
 // ErrorKind says what went wrong with a request, for the API's status codes.

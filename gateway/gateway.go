@@ -52,6 +52,11 @@ type Options struct {
 	ClientIDPrefix string
 	// Limiter, if set, paces every venue call: it is asked for a token of the call's class before the breaker.
 	Limiter Limiter
+	// Admit, if set, is asked right before every order placement or amend call (each attempt): ok false means
+	// ops took the venue out and nothing is sent (the order is refused, not sent); otherwise release must be
+	// called once the call has returned. It lets ops' "disabled" be exact: whoever disables a venue waits for the
+	// calls admitted before, and none is admitted after (engine.Engine.SetVenue).
+	Admit func() (release func(), ok bool)
 	// Clock is the market's clock (the simulated one in a simulation): a mark's age is measured on it, since what
 	// makes a mark stale is how far the market has moved. Nil: the wall clock. Retries and timeouts stay on the
 	// wall clock: they pace requests to the venue.
@@ -580,7 +585,12 @@ func (g *Gateway) onAmend(ctx context.Context, r Request) {
 	o.state = lifecycle.AmendPending
 	req := venues.AmendRequest{Instrument: g.o.Instrument, ClientOrderID: id, Quantity: r.Order.Quantity, Price: r.Order.Price}
 	g.spawn(func() result {
+		release, ok := g.admit()
+		if !ok {
+			return result{kind: resAmend, id: id, refusal: RefusedNotSent, err: errDisabled(g.name, "amend")}
+		}
 		vo, err := call(ctx, g, OrderEntry, func(ctx context.Context) (venues.Order, error) { return am.Amend(ctx, req) })
+		release()
 		switch {
 		case err == nil:
 			return result{kind: resAmend, id: id, order: vo, sent: true}
@@ -802,6 +812,10 @@ func (g *Gateway) place(ctx context.Context, req venues.OrderRequest, rec journa
 			// The venue said the order does not exist and the breaker forbids sending it again.
 			return result{kind: resPlace, id: id, refusal: RefusedBreaker, err: err}
 		}
+		if errors.Is(err, ErrDisabled) {
+			// The venue said the order does not exist and ops took the venue out: it is not sent again.
+			return result{kind: resPlace, id: id, refusal: RefusedNotSent, err: err}
+		}
 		if err != nil && venues.ClassOf(err) == venues.Rejected {
 			// The venue does not have it and refused it for good when it was sent again: nothing traded.
 			return result{kind: resPlace, id: id, sent: true, refusal: RefusedVenue, err: err}
@@ -826,7 +840,12 @@ func (g *Gateway) place(ctx context.Context, req venues.OrderRequest, rec journa
 func (g *Gateway) sendWithRetry(ctx context.Context, req venues.OrderRequest) (venues.Order, error) {
 	backoff := g.retry.PlaceBackoff
 	for attempt := 1; ; attempt++ {
+		release, ok := g.admit()
+		if !ok {
+			return venues.Order{}, errDisabled(g.name, "place")
+		}
 		o, err := call(ctx, g, OrderEntry, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Place(ctx, req) })
+		release()
 		if err == nil || venues.ClassOf(err) != venues.Retryable || attempt >= g.retry.PlaceAttempts {
 			return o, err
 		}
@@ -836,6 +855,23 @@ func (g *Gateway) sendWithRetry(ctx context.Context, req venues.OrderRequest) (v
 		backoff *= 2
 	}
 }
+
+// admit asks Options.Admit, if set.
+func (g *Gateway) admit() (release func(), ok bool) {
+	if g.o.Admit == nil {
+		return func() {}, true
+	}
+	return g.o.Admit()
+}
+
+// errDisabled is the refusal of a call not sent because ops disabled the venue: retryable (nothing reached the
+// venue), and not a failure of the venue for its breaker.
+func errDisabled(venue, op string) error {
+	return &venues.Error{Venue: venue, Op: op, Class: venues.Retryable, Msg: "not sent: venue disabled by ops", Err: ErrDisabled}
+}
+
+// ErrDisabled is wrapped by the error of a placement or amend not sent because ops disabled the venue.
+var ErrDisabled = errors.New("venue disabled by ops")
 
 // resolve finds out what happened to an order whose placement outcome is unknown: by query; "does not exist"
 // is believed only when repeated, then the same order (same id) is sent again; a refusal of that resend as a
@@ -861,7 +897,7 @@ func (g *Gateway) resolve(ctx context.Context, req venues.OrderRequest) (venues.
 				return venues.Order{}, refused // confirmed again: the rejection was not a duplicate's
 			}
 			o, err = g.sendWithRetry(ctx, req)
-			if err == nil || errors.Is(err, risk.ErrOpen) {
+			if err == nil || errors.Is(err, risk.ErrOpen) || errors.Is(err, ErrDisabled) {
 				return o, err
 			}
 			if venues.ClassOf(err) == venues.Rejected {
@@ -996,12 +1032,17 @@ func (g *Gateway) onResult(ctx context.Context, r result) {
 					why = RefusedBreaker
 				}
 			}
+			var health Health
+			if why == RefusedBreaker {
+				g.checkHealth() // the parents hear the breaker's state before the refusals that it caused
+				health = g.health
+			}
 			for _, o := range waiting {
 				o.state = lifecycle.NotSent
 				g.reserve(o, decimal.Zero)
 				delete(g.orders, o.req.ClientOrderID)
 				o.sink.Deliver(Update{Kind: Refused, Venue: g.name, ClientOrderID: o.req.ClientOrderID,
-					Quantity: o.req.Quantity, Refusal: why, Reason: reason})
+					Quantity: o.req.Quantity, Refusal: why, Reason: reason, Health: health})
 			}
 			return
 		}
@@ -1068,6 +1109,10 @@ func (g *Gateway) onResult(ctx context.Context, r result) {
 		o.settled = true
 		g.reserve(o, decimal.Zero)
 		up.Kind, up.Refusal, up.Reason = Refused, r.refusal, r.err.Error()
+		if r.refusal == RefusedBreaker {
+			g.checkHealth() // the parents hear the breaker's state before the refusal that it caused
+			up.Health = g.health
+		}
 		if r.refusal == RefusedVenue {
 			g.log.Warn("child rejected by the venue", zap.String("child", r.id), zap.Error(r.err))
 		}

@@ -196,7 +196,7 @@ func newRig(t *testing.T, v *fakeVenue, c rigConfig) *rig {
 		}
 	})
 	if c.breakers.ConsecutiveFailures == 0 {
-		c.breakers = risk.BreakerSettings{ConsecutiveFailures: 5, OpenTimeout: 10 * time.Second, HalfOpenMaxRequests: 1}
+		c.breakers = risk.BreakerSettings{ConsecutiveFailures: 5, OpenTimeout: 10 * time.Second, HalfOpenProbes: 1}
 	}
 	r := &rig{t: t, v: v, j: j, cj: &countingJournal{Bolt: j, adds: map[string]int{}}, ledger: positions.NewLedger(), state: &risk.Switch{},
 		brk: risk.NewBreakers(c.breakers, []string{v.name}, nil), key: positions.Key{Venue: v.name, Instrument: inst}}
@@ -1028,7 +1028,7 @@ func TestHealth(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				v := newFake()
 				r := newRig(t, v, rigConfig{stream: true, pos: "0",
-					breakers: risk.BreakerSettings{ConsecutiveFailures: 3, OpenTimeout: 10 * time.Second, HalfOpenMaxRequests: 1}})
+					breakers: risk.BreakerSettings{ConsecutiveFailures: 3, OpenTimeout: 10 * time.Second, HalfOpenProbes: 1}})
 				a, b := &sink{}, &sink{}
 				r.g.Submit(gateway.Request{Kind: gateway.Attach, Parent: "pa", Sink: a})
 				r.g.Submit(gateway.Request{Kind: gateway.Attach, Parent: "pb", Sink: b})

@@ -240,7 +240,7 @@ func TestPrepareRetriesAndPassSeeds(t *testing.T) {
 		v2 := newFake()
 		v2.setDefault("positions", "retryable")
 		v2.setPosition("3")
-		r2 := newRig(t, v2, rigConfig{prepareMayFail: true, breakers: risk.BreakerSettings{ConsecutiveFailures: 100, OpenTimeout: time.Second, HalfOpenMaxRequests: 1}})
+		r2 := newRig(t, v2, rigConfig{prepareMayFail: true, breakers: risk.BreakerSettings{ConsecutiveFailures: 100, OpenTimeout: time.Second, HalfOpenProbes: 1}})
 		if r2.g.Unprepared() == nil {
 			t.Fatal("prepared although every positions read failed")
 		}

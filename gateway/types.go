@@ -130,7 +130,7 @@ type Update struct {
 	NotFound      bool            // Resolved: the venue does not know the order
 	Refusal       Refusal         // Refused
 	Reason        string          // Refused, Unknown, HealthChanged
-	Health        Health          // HealthChanged
+	Health        Health          // HealthChanged; on Refused with RefusedBreaker, the gateway's health after the refusal
 }
 
 // RequestKind is what a parent asks of a gateway.

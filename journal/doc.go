@@ -21,16 +21,16 @@
 //
 // Writes are group-committed: each valid write is queued (and a synchronous caller waits). A caller that finds no
 // commit in progress becomes the committer (an asynchronous one starts a goroutine to be it): it takes everything
-// queued, applies it in queue order in one bbolt read-write transaction, commits it with one fsync, passes the
-// committer's role to a write queued meanwhile, and delivers its group's outcome. Writes that arrive during a commit thus make up the next group, so under
-// concurrency (parents' children and the fill dispatcher) one fsync serves many writes, while a lone writer commits
-// at once, with no timer, just as before. Applying in queue order inside a transaction that sees its own writes
-// keeps each write's meaning as if it were alone: a fill that repeats one queued earlier in the same group is a
-// duplicate, a child replaced twice keeps the last version, ops get consecutive Seqs. If the commit fails, every
-// caller of the group gets the error and none of its records is stored (bbolt rolls the whole transaction back, Seqs
-// included). Close stops new writes (they fail with bbolt's ErrDatabaseNotOpen) and commits those already queued
-// before it closes the file. The store keeps no goroutine of its own: a committer started for asynchronous writes
-// exits once the queue is empty. See group.go.
+// queued, applies it in queue order in one bbolt read-write transaction, commits it (bbolt syncs twice: pages, then
+// meta), passes the committer's role to a write queued meanwhile, and delivers its group's outcome. Writes that
+// arrive during a commit thus make up the next group, so under concurrency (parents' children and the fill
+// dispatcher) one commit serves many writes, while a lone writer commits at once, with no timer, just as before.
+// Applying in queue order inside a transaction that sees its own writes keeps each write's meaning as if it were
+// alone: a fill that repeats one queued earlier in the same group is a duplicate, a child replaced twice keeps the
+// last version, ops get consecutive Seqs. If the commit fails, every caller of the group gets the error and none of
+// its records is stored (bbolt rolls the whole transaction back, Seqs included). Close stops new writes (they fail
+// with bbolt's ErrDatabaseNotOpen) and commits those already queued before it closes the file. The store keeps no
+// goroutine of its own: a committer started for asynchronous writes exits once the queue is empty. See group.go.
 //
 // Every stored value is an envelope (see Encode): a magic "EXJ" and the version of the record's type, a CRC-32C of
 // the payload, the payload's length, and the payload itself, strict JSON in which decimals are strings and times

@@ -16,12 +16,13 @@ import (
 // PutChild, AddFill, AppendOps) waits for its outcome; an asynchronous one (PutChildAsync) does not: its done
 // callback gets the outcome later. Whoever finds no commit in progress starts one: a synchronous caller becomes the
 // committer itself; an asynchronous caller, which must not wait, starts a goroutine that does. The committer takes
-// every queued op, applies them in queue order in one bbolt read-write transaction and commits it (one fsync), then
-// hands the committer's role on — to a synchronous op still queued if there is one (it has to wait for a commit
-// anyway), else to a fresh goroutine when only asynchronous ops are queued — and finally delivers the group's
-// outcome: it wakes each synchronous caller and calls each done, holding no lock. Ops queued during a commit thus
-// form the next group; nothing waits on a timer, so a lone writer pays exactly one transaction, as before, and the
-// store has no goroutine of its own beyond a committer that exits once nothing is queued.
+// every queued op, applies them in queue order in one bbolt read-write transaction and commits it (one transaction:
+// bbolt syncs the pages, then the meta page), then hands the committer's role on — to a synchronous op still queued
+// if there is one (it has to wait for a commit anyway), else to a fresh goroutine when only asynchronous ops are
+// queued — and finally delivers the group's outcome: it wakes each synchronous caller and calls each done, holding
+// no lock. Ops queued during a commit thus form the next group; nothing waits on a timer, so a lone writer pays
+// exactly one transaction, as before, and the store has no goroutine of its own beyond a committer that exits once
+// nothing is queued.
 //
 // A commit that fails (or a transaction that cannot start) fails every op of its group with the same error and,
 // bbolt rolling the transaction back, leaves none of their records. An op whose own apply fails inside the
@@ -409,7 +410,7 @@ func (s *Bolt) groupStats() (commits, written uint64) {
 
 // CommitStats are the journal's group-commit counters since it was opened.
 type CommitStats struct {
-	Commits uint64 // transactions committed (each one fsync)
+	Commits uint64 // transactions committed (each two fdatasync: pages, then meta)
 	Written uint64 // records they wrote
 }
 

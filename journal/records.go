@@ -49,6 +49,26 @@ type Parent struct {
 	Cancelled   bool            `json:"cancelled"` // a cancel was requested; a restart does not resume slicing
 	Summary     *Summary        `json:"summary"`   // the final report, once the parent ended; nil while working
 	Updated     time.Time       `json:"updated"`
+	// Reallocations are the latest moves of the unsent remainder between venues; ReallocationCount counts all.
+	Reallocations     []Reallocation `json:"reallocations,omitempty"`
+	ReallocationCount int            `json:"reallocation_count,omitempty"`
+}
+
+// Reallocation is one move of a running parent's unsent remainder between its venues, with its reason.
+type Reallocation struct {
+	At       time.Time       `json:"at"`
+	Reason   string          `json:"reason"`
+	Venues   []VenueMove     `json:"venues"`
+	Stranded decimal.Decimal `json:"stranded"`
+}
+
+// VenueMove is a venue's unsent remainder before and after a Reallocation.
+type VenueMove struct {
+	Venue     string          `json:"venue"`
+	Before    decimal.Decimal `json:"before"`
+	After     decimal.Decimal `json:"after"`
+	Available bool            `json:"available"`
+	Why       string          `json:"why,omitempty"`
 }
 
 // Summary is a parent's final report as the journal keeps it: the journal's own type, versioned with the parent
@@ -71,6 +91,9 @@ type Summary struct {
 	Updated      time.Time        `json:"updated"`
 	Ended        *time.Time       `json:"ended"`
 	Venues       []SummaryVenue   `json:"venues"`
+	// Reallocations and ReallocationCount are the parent's (see Parent).
+	Reallocations     []Reallocation `json:"reallocations,omitempty"`
+	ReallocationCount int            `json:"reallocation_count,omitempty"`
 }
 
 // SummaryVenue is one venue's part of a Summary.

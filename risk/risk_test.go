@@ -203,7 +203,7 @@ func TestBreakerCycle(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := &recorder{}
 		var b *Breakers
-		b = NewBreakers(BreakerSettings{ConsecutiveFailures: 2, OpenTimeout: 10 * time.Second, HalfOpenMaxRequests: 1}, []string{"a", "b"},
+		b = NewBreakers(BreakerSettings{ConsecutiveFailures: 2, OpenTimeout: 10 * time.Second, HalfOpenProbes: 1}, []string{"a", "b"},
 			func(venue, from, to string) {
 				// Calls back into the breakers: would deadlock if run under gobreaker's or our lock.
 				_ = b.State(venue)
@@ -296,4 +296,82 @@ func BenchmarkCheck(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A failure ratio trips a breaker that failures in a row would not, once the window holds enough calls.
+func TestBreakerFailureRatio(t *testing.T) {
+	b := NewBreakers(BreakerSettings{ConsecutiveFailures: 100, FailureRatio: 0.5, MinRequests: 10, Window: time.Minute,
+		OpenTimeout: time.Hour}, []string{"a"}, nil)
+	for i := range 4 {
+		call(t, b, "a", errRetry) // 4 of 4 failed, but fewer than MinRequests calls
+		if b.State("a") != "closed" {
+			t.Fatalf("open after %d calls", i+1)
+		}
+	}
+	for range 5 {
+		call(t, b, "a", nil)
+	}
+	if b.State("a") != "closed" {
+		t.Fatal("open at 4 failures of 9 calls")
+	}
+	call(t, b, "a", errUnknown) // 5 of 10: the ratio is reached
+	if st := b.Status("a"); st.State != "open" || len(st.Transitions) != 1 || st.Transitions[0].To != "open" {
+		t.Fatalf("status %+v", st)
+	}
+	if err := b.Update(BreakerSettings{FailureRatio: 1.5}); err == nil {
+		t.Fatal("ratio 1.5 accepted")
+	}
+	if s := b.Settings(); s.FailureRatio != 0.5 || s.ConsecutiveFailures != 100 {
+		t.Fatalf("a refused update changed the settings: %+v", s)
+	}
+}
+
+// Update rebuilds a closed breaker at once with the new settings (its counts start again); a breaker that is
+// open keeps its open timeout until it closes, then is rebuilt with the new settings; its transitions stay in its
+// status across the rebuild.
+func TestBreakerUpdateLive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBreakers(BreakerSettings{ConsecutiveFailures: 3, OpenTimeout: 10 * time.Second}, []string{"a", "b"}, nil)
+		for range 3 {
+			call(t, b, "a", errRetry)
+		}
+		call(t, b, "b", errRetry)
+		if err := b.Update(BreakerSettings{ConsecutiveFailures: 2, OpenTimeout: time.Second}); err != nil {
+			t.Fatal(err)
+		}
+		call(t, b, "b", errRetry)
+		if b.State("b") != "closed" {
+			t.Fatalf("b %s after one failure under the new rule: a closed breaker's count starts again", b.State("b"))
+		}
+		call(t, b, "b", errRetry)
+		if b.State("b") != "open" {
+			t.Fatalf("b %s after two failures under the new rule", b.State("b"))
+		}
+		time.Sleep(1100 * time.Millisecond)
+		if b.State("b") != "half-open" {
+			t.Fatalf("b %s: the new open timeout", b.State("b"))
+		}
+		time.Sleep(time.Second)
+		if b.State("a") != "open" {
+			t.Fatal("a took the new open timeout while open; it keeps the one it opened with")
+		}
+		time.Sleep(8 * time.Second)
+		if !call(t, b, "a", nil) || b.State("a") != "closed" {
+			t.Fatalf("a %s after its probe", b.State("a"))
+		}
+		call(t, b, "a", errRetry)
+		call(t, b, "a", errRetry)
+		time.Sleep(1100 * time.Millisecond)
+		st := b.Status("a")
+		if st.State != "half-open" || st.Settings.OpenTimeout != time.Second || st.Settings.ConsecutiveFailures != 2 {
+			t.Fatalf("a rebuilt: %+v", st)
+		}
+		var path []string
+		for _, tr := range st.Transitions {
+			path = append(path, tr.From+">"+tr.To)
+		}
+		if got := fmt.Sprint(path); got != "[closed>open open>half-open half-open>closed closed>open open>half-open]" {
+			t.Fatalf("transitions %s", got)
+		}
+	})
 }

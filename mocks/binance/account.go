@@ -132,7 +132,7 @@ func instruments(cfg *Config) []*instrument {
 // push, after its own lock is released and in order.
 type account struct {
 	cfg    *Config
-	faults *mockutil.Faults // the server's: lost stream fills
+	faults *mockutil.Faults // the server's: lost stream fills, injected margin rejections
 	ex     *exchange.Account
 	hub    *mockutil.Hub
 
@@ -311,6 +311,9 @@ func (a *account) newOrder(r *request) (any, *apiError) {
 		return nil, errClientID
 	}
 
+	if a.faults.TakeInsufficientMargin() { // injected: refused as the venue refuses an order the wallet cannot cover
+		return nil, errMargin
+	}
 	sd := market.Buy
 	if side == "SELL" {
 		sd = market.Sell

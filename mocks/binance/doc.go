@@ -4,7 +4,7 @@
 // (mocks/market) through the small Book interface. It signs, rate-limits and rejects the way the real venue does —
 // the same error codes, messages, HTTP statuses and X-MBX-* headers — so the adapter's error classification is
 // tested against the wire, not against assumptions. Order and trade times come from the simulated clock; signature timestamps, recvWindow and
-// listenKey expiry run on the wall clock, as at the real venue.
+// listenKey expiry run on the wall clock (moved by an injected ClockSkew for the timestamps), as at the real venue.
 //
 // The trading is the shared engine (mocks/exchange): orders match immediately against the book (MARKET and IOC
 // take what they can, the rest expires; GTC rests and is re-checked on every request and on a short wall-clock
@@ -25,6 +25,19 @@
 // for all of them), the account endpoints show every listed symbol's position, orders and trades are per symbol,
 // and an unlisted symbol is -1121.
 //
-// Faults injects the failures crash tests need: responses dropped or delayed after the order was executed, 5xx
-// before or after acceptance, user streams cut, and 429s.
+// Faults (mockutil.Faults) injects the failures crash tests need, each answered as Binance answers it:
+//   - responses dropped or delayed after the order was executed, 5xx before (503 -1001) or after (503 -1007)
+//     acceptance, user streams cut and stream fills lost;
+//   - RateLimitNext: HTTP 429, -1003, with Retry-After; a client that keeps sending inside it is banned;
+//   - Ban: HTTP 418, -1003 "Way too many requests; IP banned until <ms>. …", Retry-After the seconds left, on
+//     every request;
+//   - Maintenance: every request answers HTTP 503, -1001 "Internal error; unable to process your request. Please
+//     try again." (a failure, nothing executed) until it ends;
+//   - InsufficientMargin: the next order creates (that pass the filters) are HTTP 400, -2019 "Margin is
+//     insufficient.", nothing executed;
+//   - Latency: every REST request waits the extra time before the venue looks at it (a long one arrives outside
+//     its recvWindow: -1021);
+//   - ClockSkew: the venue's clock runs ahead or behind: the timestamp check (-1021, outside the recvWindow or
+//     1000ms ahead of the server's time) and serverTime (/fapi/v1/time, exchangeInfo) use it, so a client that
+//     corrects its offset from /fapi/v1/time gets through.
 package binance

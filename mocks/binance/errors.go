@@ -65,6 +65,12 @@ var (
 	errTooMany      = &apiError{http.StatusTooManyRequests, -1003, "Too many requests; current limit is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API."}
 	errInternal     = &apiError{http.StatusServiceUnavailable, -1001, "Internal error; unable to process your request. Please try again."}
 	errTimeout      = &apiError{http.StatusServiceUnavailable, -1007, "Timeout waiting for response from backend server. Send status unknown; execution status unknown."}
+	// errMaintenance answers every request while an injected maintenance lasts. The USDⓈ-M futures "General Info"
+	// page (HTTP return codes) names three 503 answers; of those, the one with this message (code -1001,
+	// DISCONNECTED, on the "Error Codes" page) is a request that failed without being processed and may be sent
+	// again — what a venue that is down for maintenance gives. The page's other failure wording, "Service
+	// Unavailable.", comes with no documented code, so the mock does not use it.
+	errMaintenance = errInternal
 )
 
 func errMinNotional(min string) *apiError {

@@ -3,7 +3,6 @@ package binance
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -75,7 +74,7 @@ func (s *Server) exchangeInfo(*request) (any, *apiError) {
 		return map[string]any{"rateLimitType": typ, "interval": interval, "intervalNum": num, "limit": lim}
 	}
 	return map[string]any{
-		"timezone": "UTC", "serverTime": time.Now().UnixMilli(), "futuresType": "U_MARGINED",
+		"timezone": "UTC", "serverTime": s.faults.Now().UnixMilli(), "futuresType": "U_MARGINED",
 		"rateLimits": []map[string]any{
 			limit("REQUEST_WEIGHT", "MINUTE", 1, weightLimit),
 			limit("ORDERS", "MINUTE", 1, orders1mLimit),

@@ -218,7 +218,7 @@ func (s *Server) routes() http.Handler {
 	}
 	route("GET /fapi/v1/ping", endpoint{weight: fixed(1), handle: func(*request) (any, *apiError) { return struct{}{}, nil }})
 	route("GET /fapi/v1/time", endpoint{weight: fixed(1), handle: func(*request) (any, *apiError) {
-		return map[string]int64{"serverTime": time.Now().UnixMilli()}, nil
+		return map[string]int64{"serverTime": s.faults.Now().UnixMilli()}, nil
 	}})
 	route("GET /fapi/v1/exchangeInfo", endpoint{weight: fixed(1), handle: s.exchangeInfo})
 	route("GET /fapi/v1/ticker/24hr", endpoint{weight: bySymbol(1, 40), handle: s.ticker24h})
@@ -256,11 +256,16 @@ func depthWeight(q url.Values) int {
 	return 20
 }
 
-// wrap applies the venue's request pipeline: injected 429s, weight, authentication, order limits, the handler and
-// the after-accept faults.
+// wrap applies the venue's request pipeline: injected latency, the ban (418), injected maintenance, injected 429s,
+// weight, authentication (on the venue's clock, which an injected skew moves), order limits, the handler and the
+// after-accept faults.
 func (s *Server) wrap(e endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
-		now := time.Now()
+		if !s.faults.HoldRequest(w, hr, s.tail.Done) { // injected latency: the request arrives late
+			return
+		}
+		now := time.Now()                // wall: the rate-limit windows
+		vnow := now.Add(s.faults.Skew()) // the venue's clock: timestamps it checks and reports
 		raw, err := io.ReadAll(io.LimitReader(hr.Body, 1<<20))
 		if err != nil {
 			s.writeErr(w, &apiError{http.StatusBadRequest, -1102, "Malformed request body."})
@@ -271,7 +276,11 @@ func (s *Server) wrap(e endpoint) http.Handler {
 		s.faults.NotBackingOff(banAfterIgnored, banFor)
 		if left := s.faults.Banned(); left > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(left.Seconds())+1))
-			s.writeErr(w, errBanned(now.Add(left)))
+			s.writeErr(w, errBanned(vnow.Add(left)))
+			return
+		}
+		if s.faults.UnderMaintenance() {
+			s.writeErr(w, errMaintenance)
 			return
 		}
 		if s.faults.TakeRateLimit() {
@@ -288,7 +297,7 @@ func (s *Server) wrap(e endpoint) http.Handler {
 			s.writeErr(w, errIllegal("query"))
 			return
 		}
-		if aerr := s.authenticate(hr, e.auth, params, raw, now); aerr != nil {
+		if aerr := s.authenticate(hr, e.auth, params, raw, vnow); aerr != nil {
 			s.writeErr(w, aerr)
 			return
 		}
@@ -322,7 +331,8 @@ func mergeParams(query, body string) (url.Values, error) {
 }
 
 // authenticate checks the API key, and for signed endpoints the HMAC-SHA256 signature over the query string (less
-// the signature) concatenated with the body, and the timestamp against the wall clock and recvWindow.
+// the signature) concatenated with the body, and the timestamp against the venue's clock (now: the wall clock plus
+// any injected skew) and recvWindow.
 func (s *Server) authenticate(r *http.Request, kind authKind, params url.Values, body []byte, now time.Time) *apiError {
 	if kind == authNone {
 		return nil
@@ -394,6 +404,9 @@ func (s *Server) tooMany(w http.ResponseWriter, e *apiError, wait time.Duration)
 }
 
 func (s *Server) writeErr(w http.ResponseWriter, e *apiError) {
+	if e.Status == http.StatusTooManyRequests || e.Status == http.StatusTeapot {
+		s.faults.Throttled()
+	}
 	s.writeJSON(w, e.Status, map[string]any{"code": e.Code, "msg": e.Msg})
 }
 

@@ -141,28 +141,105 @@ func (a *account) avgPrice(o *OrderRecord) decimal.Decimal {
 func (a *account) pushOrder(o *OrderRecord, x string, t *trade) {
 	now := a.now().UnixMilli()
 	in := a.of(o.Symbol)
-	u := map[string]any{
-		"s": o.Symbol, "c": o.ClientOrderID, "S": o.Side, "o": o.Type, "f": o.TimeInForce, "q": in.qty(o.OrigQty),
-		"p": in.px(o.Price), "ap": a.avgPrice(o).StringFixed(5), "sp": "0", "x": x, "X": o.Status, "i": o.OrderID,
-		"l": "0", "z": in.qty(o.ExecutedQty), "L": "0", "T": now, "t": 0, "b": "0", "a": "0", "m": false,
-		"R": o.ReduceOnly, "wt": "CONTRACT_PRICE", "ot": o.Type, "ps": "BOTH", "cp": false, "rp": "0", "pP": false,
-		"si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE", "gtd": 0,
-	}
+	u := wsOrder{Symbol: o.Symbol, ClientID: o.ClientOrderID, Side: o.Side, Type: o.Type, TIF: o.TimeInForce,
+		Qty: in.qty(o.OrigQty), Price: in.px(o.Price), Avg: a.avgPrice(o).StringFixed(5), Stop: "0", Exec: x,
+		Status: o.Status, OrderID: o.OrderID, LastQty: "0", CumQty: in.qty(o.ExecutedQty), LastPx: "0", Time: now,
+		Bid: "0", Ask: "0", ReduceOnly: o.ReduceOnly, WorkingType: "CONTRACT_PRICE", OrigType: o.Type, PosSide: "BOTH",
+		Realized: "0", STPMode: "EXPIRE_MAKER", PriceMatch: "NONE"}
 	if t != nil {
-		u["l"], u["L"], u["t"], u["m"] = in.qty(t.Qty), in.px(t.Price), t.ID, t.Maker
-		u["n"], u["N"], u["rp"], u["T"] = t.Commission.StringFixed(8), "USDT", t.Realized.StringFixed(8), t.Time.UnixMilli()
+		u.LastQty, u.LastPx, u.TradeID, u.Maker = in.qty(t.Qty), in.px(t.Price), t.ID, t.Maker
+		u.Commission, u.CommAsset, u.Realized, u.Time = t.Commission.StringFixed(8), "USDT", t.Realized.StringFixed(8), t.Time.UnixMilli()
 	}
-	a.hub.Publish(map[string]any{"e": "ORDER_TRADE_UPDATE", "E": now, "T": now, "o": u}, nil)
+	a.hub.Publish(&wsOrderUpdate{Event: "ORDER_TRADE_UPDATE", EventTime: now, TxTime: now, Order: u}, nil)
 }
 
 // pushAccount sends ACCOUNT_UPDATE with the wallet and the position p, in the precision of p's symbol.
 func (a *account) pushAccount(p *exchange.Position, wallet decimal.Decimal, reason string) {
 	now := a.now().UnixMilli()
 	w := wallet.StringFixed(8)
-	a.hub.Publish(map[string]any{"e": "ACCOUNT_UPDATE", "E": now, "T": now, "a": map[string]any{
-		"m": reason,
-		"B": []map[string]any{{"a": "USDT", "wb": w, "cw": w, "bc": "0"}},
-		"P": []map[string]any{{"s": p.Symbol, "pa": a.of(p.Symbol).qty(p.Qty), "ep": p.Entry.StringFixed(8), "bep": p.Entry.StringFixed(8),
-			"cr": p.Realized.StringFixed(8), "up": "0", "mt": "cross", "iw": "0", "ps": "BOTH"}},
+	a.hub.Publish(&wsAccountUpdate{Event: "ACCOUNT_UPDATE", EventTime: now, TxTime: now, Account: wsAccount{
+		Reason:   reason,
+		Balances: []wsBalance{{Asset: "USDT", Wallet: w, Cross: w, Change: "0"}},
+		Positions: []wsPosition{{Symbol: p.Symbol, Amount: a.of(p.Symbol).qty(p.Qty), Entry: p.Entry.StringFixed(8),
+			BreakEven: p.Entry.StringFixed(8), Realized: p.Realized.StringFixed(8), Unrealized: "0", Margin: "cross",
+			Isolated: "0", PosSide: "BOTH"}},
 	}}, nil)
+}
+
+// The user-data pushes, as the venue spells them (typed, so that encoding them is cheap: a busy account pushes
+// two of them per fill).
+type wsOrderUpdate struct {
+	Event     string  `json:"e"`
+	EventTime int64   `json:"E"`
+	TxTime    int64   `json:"T"`
+	Order     wsOrder `json:"o"`
+}
+
+type wsOrder struct {
+	Symbol      string `json:"s"`
+	ClientID    string `json:"c"`
+	Side        string `json:"S"`
+	Type        string `json:"o"`
+	TIF         string `json:"f"`
+	Qty         string `json:"q"`
+	Price       string `json:"p"`
+	Avg         string `json:"ap"`
+	Stop        string `json:"sp"`
+	Exec        string `json:"x"`
+	Status      string `json:"X"`
+	OrderID     int64  `json:"i"`
+	LastQty     string `json:"l"`
+	CumQty      string `json:"z"`
+	LastPx      string `json:"L"`
+	CommAsset   string `json:"N,omitempty"` // only on a trade
+	Commission  string `json:"n,omitempty"` // only on a trade
+	Time        int64  `json:"T"`
+	TradeID     int64  `json:"t"`
+	Bid         string `json:"b"`
+	Ask         string `json:"a"`
+	Maker       bool   `json:"m"`
+	ReduceOnly  bool   `json:"R"`
+	WorkingType string `json:"wt"`
+	OrigType    string `json:"ot"`
+	PosSide     string `json:"ps"`
+	ClosePos    bool   `json:"cp"`
+	Realized    string `json:"rp"`
+	PriceProt   bool   `json:"pP"`
+	SI          int    `json:"si"`
+	SS          int    `json:"ss"`
+	STPMode     string `json:"V"`
+	PriceMatch  string `json:"pm"`
+	GTD         int64  `json:"gtd"`
+}
+
+type wsAccountUpdate struct {
+	Event     string    `json:"e"`
+	EventTime int64     `json:"E"`
+	TxTime    int64     `json:"T"`
+	Account   wsAccount `json:"a"`
+}
+
+type wsAccount struct {
+	Reason    string       `json:"m"`
+	Balances  []wsBalance  `json:"B"`
+	Positions []wsPosition `json:"P"`
+}
+
+type wsBalance struct {
+	Asset  string `json:"a"`
+	Wallet string `json:"wb"`
+	Cross  string `json:"cw"`
+	Change string `json:"bc"`
+}
+
+type wsPosition struct {
+	Symbol     string `json:"s"`
+	Amount     string `json:"pa"`
+	Entry      string `json:"ep"`
+	BreakEven  string `json:"bep"`
+	Realized   string `json:"cr"`
+	Unrealized string `json:"up"`
+	Margin     string `json:"mt"`
+	Isolated   string `json:"iw"`
+	PosSide    string `json:"ps"`
 }

@@ -87,7 +87,7 @@ func executionOf(f *exchange.Fill) execution {
 // v5 wire format, and the private streams. The engine reports its changes to push, in order.
 type account struct {
 	cfg    *Config
-	faults *mockutil.Faults // the server's: lost stream fills
+	faults *mockutil.Faults // the server's: lost stream fills, injected margin rejections, clock skew
 	hub    *mockutil.Hub
 	ex     *exchange.Account
 
@@ -278,6 +278,9 @@ func (a *account) create(r *request) (any, *apiError) {
 	}
 	reduceOnly := req.ReduceOnly != nil && *req.ReduceOnly
 
+	if a.faults.TakeInsufficientMargin() { // injected: refused as the venue refuses an order the wallet cannot cover
+		return nil, errBalance
+	}
 	side := market.Buy
 	if req.Side == "Sell" {
 		side = market.Sell

@@ -5,7 +5,7 @@
 // does — the {"retCode","retMsg","result","retExtInfo","time"} envelope, Bybit's retCodes and messages, HTTP 200 for
 // business errors and the per-UID API limit (10006), HTTP 403 for the IP limit, the X-Bapi-Limit* headers — so the
 // adapter's classification is tested against the wire. Event times come from the simulated clock; signature timestamps
-// and recv windows run on the wall clock, as at the real venue.
+// and recv windows run on the wall clock (moved by an injected ClockSkew), as at the real venue.
 //
 // The trading is the shared engine (mocks/exchange): orders match at once against the book: Market and IOC take
 // what they can and the rest is cancelled (orderStatus "Cancelled", as Bybit reports an IOC remainder on
@@ -28,5 +28,17 @@
 // is cancelled or amended only under its own symbol (110001 otherwise). Stream pushes carry the order's or
 // position's own symbol and precision.
 //
-// Faults (mocks/mockutil) injects the failures crash tests need.
+// Faults (mocks/mockutil) injects the failures crash tests need, each answered as Bybit answers it:
+//   - responses dropped or delayed after the order was executed, 5xx (503, 10016) before or after acceptance,
+//     private streams cut and stream executions lost;
+//   - RateLimitNext: HTTP 200, retCode 10006, with X-Bapi-Limit, X-Bapi-Limit-Status 0 and
+//     X-Bapi-Limit-Reset-Timestamp (ms);
+//   - Ban: the IP ban, HTTP 403 with the plain-text body "access too frequent", on every request;
+//   - Maintenance: every request answers HTTP 200, retCode 10016 "Server error." until it ends, nothing executed;
+//   - InsufficientMargin: the next order creates (that pass the instrument rules) are retCode 110007, nothing
+//     executed;
+//   - Latency: every REST request waits the extra time before the venue looks at it;
+//   - ClockSkew: the venue's clock runs ahead or behind: the timestamp rule (10002, naming req_timestamp,
+//     server_timestamp and recv_window), /v5/market/time, the envelope's time, the limit reset timestamps and the
+//     private stream's auth expiry use it, so a client that corrects its offset from /v5/market/time gets through.
 package bybit

@@ -22,11 +22,14 @@ func errParams(format string, args ...any) *apiError {
 
 // The retCodes the mock answers with, from https://bybit-exchange.github.io/docs/v5/error.
 var (
-	errRecvWindow   = &apiError{http.StatusOK, 10002, "invalid request, please check your server timestamp or recv_window param"}
-	errAPIKey       = &apiError{http.StatusUnauthorized, 10003, "API key is invalid."}
-	errSign         = &apiError{http.StatusOK, 10004, "error sign! please check your signature generation algorithm."}
-	errTooMany      = &apiError{http.StatusOK, 10006, "Too many visits. Exceeded the API Rate Limit."}
-	errServer       = &apiError{http.StatusServiceUnavailable, 10016, "Server error."}
+	errAPIKey  = &apiError{http.StatusUnauthorized, 10003, "API key is invalid."}
+	errSign    = &apiError{http.StatusOK, 10004, "error sign! please check your signature generation algorithm."}
+	errTooMany = &apiError{http.StatusOK, 10006, "Too many visits. Exceeded the API Rate Limit."}
+	errServer  = &apiError{http.StatusServiceUnavailable, 10016, "Server error."}
+	// errMaintenance answers every request while an injected maintenance lasts. Bybit's v5 "Error Codes" page gives
+	// 10016 as its server error and, in its websocket-trade table, as the code of a service that is restarting; the
+	// page's HTTP-status table has no 5xx, so the code comes in the usual envelope with HTTP 200.
+	errMaintenance  = &apiError{http.StatusOK, 10016, "Server error."}
 	errNoOrder      = &apiError{http.StatusOK, 110001, "order not exists or too late to cancel"}
 	errNoAmend      = &apiError{http.StatusOK, 110001, "order not exists or too late to replace"}
 	errUnchanged    = &apiError{http.StatusOK, 10001, "The order remains unchanged as the parameters entered match the existing ones."}
@@ -44,4 +47,11 @@ var (
 
 func errMinValue(min string) *apiError {
 	return &apiError{http.StatusOK, 110094, fmt.Sprintf("Order does not meet minimum order value %sUSDT", min)}
+}
+
+// errRecvWindow is 10002, a request whose timestamp is outside the receive window of the venue's clock; the venue's
+// message names the request's timestamp, its own and the window, so a client can see its offset.
+func errRecvWindow(reqTs, serverTs, window int64) *apiError {
+	return &apiError{http.StatusOK, 10002, fmt.Sprintf("invalid request, please check your server timestamp or recv_window param. "+
+		"req_timestamp[%d],server_timestamp[%d],recv_window[%d]", reqTs, serverTs, window)}
 }

@@ -3,7 +3,6 @@ package bybit
 import (
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/execd-dev/execd/mocks/exchange"
 	"github.com/execd-dev/execd/mocks/market"
@@ -104,5 +103,5 @@ func (s *Server) orderbook(r *request) (any, *apiError) {
 	}
 	now := s.acct.now().UnixMilli()
 	return map[string]any{"s": p.Symbol, "b": conv(bids), "a": conv(asks), "ts": now, "u": now,
-		"seq": now, "cts": time.Now().UnixMilli()}, nil
+		"seq": now, "cts": s.faults.Now().UnixMilli()}, nil
 }

@@ -207,7 +207,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	route := func(pattern string, e endpoint) { mux.Handle(pattern, s.wrap(strings.Fields(pattern)[1], e)) }
 	route("GET /v5/market/time", endpoint{handle: func(*request) (any, *apiError) {
-		now := time.Now()
+		now := s.faults.Now()
 		return map[string]string{"timeSecond": strconv.FormatInt(now.Unix(), 10),
 			"timeNano": strconv.FormatInt(now.UnixNano(), 10)}, nil
 	}})
@@ -226,13 +226,29 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
-// wrap applies the venue's request pipeline: IP limit, injected 10006s, authentication, the per-UID limit and its
+// wrap applies the venue's request pipeline: injected latency, the IP ban and limit (403), injected maintenance,
+// injected 10006s, authentication (on the venue's clock, which an injected skew moves), the per-UID limit and its
 // headers, 5xx before accept, the handler, and the after-accept faults.
 func (s *Server) wrap(path string, e endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
-		now := time.Now()
+		if !s.faults.HoldRequest(w, hr, s.tail.Done) { // injected latency: the request arrives late
+			return
+		}
+		now := time.Now()          // wall: the rate-limit windows
+		skew := s.faults.Skew()    // the venue's clock runs skew ahead of the wall clock
+		vnow := now.Add(skew)      // timestamps the venue checks and reports
+		if s.faults.Banned() > 0 { // an injected IP ban answers as the IP limit does
+			s.faults.Throttled()
+			ipBanned(w)
+			return
+		}
 		if n, _ := s.ipLim.Add(now, 1); n > ipLimitPer5s && !s.cfg.DisableRateLimits {
-			http.Error(w, "access too frequent", http.StatusForbidden)
+			s.faults.Throttled()
+			ipBanned(w)
+			return
+		}
+		if s.faults.UnderMaintenance() {
+			s.writeErr(w, errMaintenance)
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(hr.Body, 1<<20))
@@ -241,22 +257,22 @@ func (s *Server) wrap(path string, e endpoint) http.Handler {
 			return
 		}
 		if s.faults.TakeRateLimit() {
-			setLimitHeaders(w, max(e.limit, 1), 0, now.Add(time.Second))
+			setLimitHeaders(w, max(e.limit, 1), 0, vnow.Add(time.Second))
 			s.writeErr(w, errTooMany)
 			return
 		}
 		if e.signed {
-			if aerr := s.authenticate(hr, body, now); aerr != nil {
+			if aerr := s.authenticate(hr, body, vnow); aerr != nil {
 				s.writeErr(w, aerr)
 				return
 			}
 			used, reset := s.window(path).Add(now, 1)
 			if used > e.limit && !s.cfg.DisableRateLimits {
-				setLimitHeaders(w, e.limit, 0, reset)
+				setLimitHeaders(w, e.limit, 0, reset.Add(skew))
 				s.writeErr(w, errTooMany)
 				return
 			}
-			setLimitHeaders(w, e.limit, max(0, e.limit-used), now)
+			setLimitHeaders(w, e.limit, max(0, e.limit-used), vnow)
 		}
 		s.tail.Run(w, hr, e.create, func() (any, *apiError) { return e.handle(&request{Request: hr, query: hr.URL.Query(), body: body}) })
 	})
@@ -281,9 +297,17 @@ func setLimitHeaders(w http.ResponseWriter, limit, remaining int, reset time.Tim
 	w.Header().Set("X-Bapi-Limit-Reset-Timestamp", strconv.FormatInt(reset.UnixMilli(), 10))
 }
 
+// ipBanned answers a request from an address over the IP limit, or banned: Bybit's v5 rate-limit page says such a
+// client gets HTTP 403 with "access too frequent" (and should stop and wait before sending again); no retCode
+// envelope and no Retry-After come with it.
+func ipBanned(w http.ResponseWriter) {
+	http.Error(w, "access too frequent", http.StatusForbidden)
+}
+
 // authenticate checks X-BAPI-API-KEY, X-BAPI-SIGN = hex HMAC-SHA256(secret, timestamp+apiKey+recvWindow+payload)
 // where payload is the raw query string (GET) or the raw JSON body (POST), and the timestamp rule
-// server_time - recv_window <= timestamp < server_time + 1000 on the wall clock.
+// server_time - recv_window <= timestamp < server_time + 1000, server_time being now, the venue's clock (the wall
+// clock plus any injected skew).
 func (s *Server) authenticate(r *http.Request, body []byte, now time.Time) *apiError {
 	key := r.Header.Get("X-BAPI-API-KEY")
 	if key == "" || !mockutil.EqualSig(key, s.cfg.APIKey) {
@@ -313,19 +337,22 @@ func (s *Server) authenticate(r *http.Request, body []byte, now time.Time) *apiE
 	}
 	nowMs := now.UnixMilli()
 	if ts < nowMs-window || ts >= nowMs+1000 {
-		return errRecvWindow
+		return errRecvWindow(ts, nowMs, window)
 	}
 	return nil
 }
 
 func (s *Server) writeErr(w http.ResponseWriter, e *apiError) {
+	if e == errTooMany {
+		s.faults.Throttled()
+	}
 	s.write(w, e.Status, e.Code, e.Msg, struct{}{})
 }
 
 // write answers with the v5 envelope.
 func (s *Server) write(w http.ResponseWriter, status, code int, msg string, result any) {
 	if err := mockutil.WriteJSON(w, status, map[string]any{"retCode": code, "retMsg": msg, "result": result,
-		"retExtInfo": struct{}{}, "time": time.Now().UnixMilli()}); err != nil {
+		"retExtInfo": struct{}{}, "time": s.faults.Now().UnixMilli()}); err != nil {
 		s.log.Debug("write response", zap.Error(err))
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/execd-dev/execd/mocks/exchange"
 	"github.com/execd-dev/execd/mocks/mockutil"
@@ -50,7 +49,7 @@ func (a *account) serveStream(w http.ResponseWriter, r *http.Request) {
 		switch req.Op {
 		case "ping":
 			c.Send(map[string]any{"req_id": req.ReqID, "op": "pong",
-				"args": []string{strconv.FormatInt(time.Now().UnixMilli(), 10)}, "conn_id": connID})
+				"args": []string{strconv.FormatInt(a.faults.Now().UnixMilli(), 10)}, "conn_id": connID})
 		case "auth":
 			ok, msg := a.checkAuth(req.Args)
 			if ok {
@@ -114,7 +113,7 @@ func (a *account) checkAuth(args []json.RawMessage) (bool, string) {
 		return false, "Invalid apikey"
 	case !mockutil.EqualSig(sig, mockutil.HMACHex(a.cfg.APISecret, "GET/realtime"+strconv.FormatInt(expires, 10))):
 		return false, "Invalid sign"
-	case expires <= time.Now().UnixMilli():
+	case expires <= a.faults.Now().UnixMilli(): // the venue's clock
 		return false, "Request expired"
 	}
 	return true, ""

@@ -1,6 +1,7 @@
 package mockutil
 
 import (
+	"context"
 	"net/http"
 	"sync"
 	"time"
@@ -10,6 +11,7 @@ import (
 // use; counts add up.
 type Faults struct {
 	mu           sync.Mutex
+	throttled    int // answers that refused a request for its rate (Throttled)
 	dropAfter    int
 	delayN       int
 	delay        time.Duration
@@ -18,13 +20,18 @@ type Faults struct {
 	rateLimit    int
 	lostFills    int
 	dropStreams  func()
-	bannedUntil  time.Time // wall
-	bans         int       // requests answered with the ban
-	retryUntil   time.Time // wall: the last rate-limit answer's Retry-After
-	ignored      int       // requests that came before retryUntil
+	bannedUntil  time.Time     // wall
+	bans         int           // requests answered with the ban
+	retryUntil   time.Time     // wall: the last rate-limit answer's Retry-After
+	ignored      int           // requests that came before retryUntil
+	latency      time.Duration // added before every REST request
+	skew         time.Duration // the venue's clock minus the wall clock
+	maintUntil   time.Time     // wall: the end of an injected maintenance
+	noMargin     int           // order creates still to refuse for margin
 }
 
-// Ban makes every request to the server answer with the venue's ban (Binance: HTTP 418 with Retry-After) for d.
+// Ban makes every request to the server answer with the venue's ban for d (Binance: HTTP 418, code -1003, with
+// Retry-After; Bybit: HTTP 403 "access too frequent"; OKX: HTTP 429, code 50011). Ban(0) lifts a ban.
 func (f *Faults) Ban(d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -73,6 +80,99 @@ func (f *Faults) NotBackingOff(maxIgnored int, ban time.Duration) {
 			f.bannedUntil, f.ignored = now.Add(ban), 0
 		}
 	}
+}
+
+// Latency makes every REST request to the server, from now on, wait an extra d of wall time before the server
+// looks at it (limits, signature and timestamp checks included, as for a request that took d longer to arrive);
+// 0 turns it off. The wait ends early, with no answer, when the server closes or the request's context ends.
+func (f *Faults) Latency(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.latency = max(d, 0)
+}
+
+// AwaitLatency waits out the injected latency (see Latency). It reports false, at once, if done (the server's
+// shutdown channel, may be nil) closes or ctx ends first: the request must then get no answer.
+func (f *Faults) AwaitLatency(ctx context.Context, done <-chan struct{}) bool {
+	f.mu.Lock()
+	d := f.latency
+	f.mu.Unlock()
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-done:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+// HoldRequest carries out the injected latency on request r before the server handles it: it waits, and if the
+// server closes (done) or the client goes away first, closes the connection without an answer. It reports whether
+// the server should go on with the request.
+func (f *Faults) HoldRequest(w http.ResponseWriter, r *http.Request, done <-chan struct{}) bool {
+	if f.AwaitLatency(r.Context(), done) {
+		return true
+	}
+	DropConnection(w)
+	return false
+}
+
+// ClockSkew sets the venue's clock d ahead of the wall clock (behind when negative), from now on, for everything
+// the venue checks or reports about time: the signed-request timestamp and receive window, its server-time
+// endpoint and the times in its answers. A client whose clock is not corrected gets the venue's timestamp
+// rejection; one that reads the server time and corrects its offset gets through. 0 puts the clocks back together.
+func (f *Faults) ClockSkew(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.skew = d
+}
+
+// Skew is the venue clock's offset from the wall clock (see ClockSkew).
+func (f *Faults) Skew() time.Duration {
+	if f == nil {
+		return 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.skew
+}
+
+// Now is the venue's clock: the wall clock moved by the injected skew. A nil Faults gives the wall clock.
+func (f *Faults) Now() time.Time { return time.Now().Add(f.Skew()) }
+
+// Maintenance makes every REST request to the server, for d of wall time from now, answer with the venue's
+// maintenance (service unavailable) error; nothing executes. Maintenance(0) ends it.
+func (f *Faults) Maintenance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.maintUntil = time.Now().Add(d)
+}
+
+// UnderMaintenance reports whether the venue is in an injected maintenance now; the server calls it for every REST
+// request and, when true, answers with its maintenance error and does nothing else.
+func (f *Faults) UnderMaintenance() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return time.Now().Before(f.maintUntil)
+}
+
+// InsufficientMargin makes the next n order creates that pass the venue's parameter checks be refused with the
+// venue's insufficient-margin rejection, executing nothing.
+func (f *Faults) InsufficientMargin(n int) { f.add(&f.noMargin, n) }
+
+// TakeInsufficientMargin consumes one injected insufficient-margin rejection; the server calls it for every order
+// create just before executing it and, when it reports true, refuses the order with its margin error instead.
+// A nil Faults injects nothing.
+func (f *Faults) TakeInsufficientMargin() bool {
+	if f == nil {
+		return false
+	}
+	return f.take(&f.noMargin)
 }
 
 // DropResponseAfterAccept makes the next n accepted order creates execute and then close the connection without
@@ -146,6 +246,24 @@ func (f *Faults) TakeAfterAccept() AfterAccept {
 		a.Delay = f.delay
 	}
 	return a
+}
+
+// Throttled counts one answer that refused a request for its rate (429, a ban, a rate-limit code), whether the
+// mock's own limits or an injected fault gave it. Nil-safe.
+func (f *Faults) Throttled() {
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.throttled++
+}
+
+// Throttles is how many requests the server refused for their rate, banned included (see Throttled).
+func (f *Faults) Throttles() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.throttled
 }
 
 func (f *Faults) add(p *int, n int) {

@@ -204,14 +204,18 @@ func (h *Hub) selected(to match) []*Conn {
 // Publish queues v as JSON on every connection to selects (nil: all) and returns how many got it. A connection
 // whose queue is full is cut.
 func (h *Hub) Publish(v any, to func(*Conn) bool) int {
+	h.gate.RLock()
+	defer h.gate.RUnlock()
+	conns := h.selected(to)
+	if len(conns) == 0 {
+		return 0 // nobody listens: no encoding
+	}
 	msg, err := json.Marshal(v)
 	if err != nil {
 		return 0
 	}
-	h.gate.RLock()
-	defer h.gate.RUnlock()
 	n := 0
-	for _, c := range h.selected(to) {
+	for _, c := range conns {
 		if c.sendRaw(msg) {
 			n++
 		}

@@ -85,7 +85,7 @@ func (a *account) fillOf(f *exchange.Fill) fill {
 type account struct {
 	cfg     *Config
 	swaps   swaps            // the listed swaps; fixed once built
-	faults  *mockutil.Faults // the server's: lost stream fills
+	faults  *mockutil.Faults // the server's: lost stream fills, injected margin rejections, clock skew
 	hub     *mockutil.Hub
 	ex      *exchange.Account
 	clOrdRe *regexp.Regexp
@@ -199,6 +199,9 @@ func (a *account) placeOrder(r *request) (any, *apiError) {
 		return fail(sParam, "Parameter ordType error")
 	}
 
+	if a.faults.TakeInsufficientMargin() { // injected: refused as the venue refuses an order the margin cannot cover
+		return nil, orderFailed(b.ClOrdID, "", sBalance, msgBalance)
+	}
 	side := market.Buy
 	if b.Side == "sell" {
 		side = market.Sell
@@ -209,7 +212,7 @@ func (a *account) placeOrder(r *request) (any, *apiError) {
 		failed := func(code, msg string) *apiError { return orderFailed(b.ClOrdID, "", code, msg) }
 		return nil, exchange.Reject(err, map[error]*apiError{exchange.ErrDuplicate: failed(sDuplicate, "Duplicated clOrdId"),
 			exchange.ErrReduceOnly:         failed(sReduceOnly, "Order failed because you don't have any positions in this direction for this contract to reduce or close."),
-			exchange.ErrInsufficientMargin: failed(sBalance, "Order failed. Insufficient USDT margin in account")}, errUnavailable)
+			exchange.ErrInsufficientMargin: failed(sBalance, msgBalance)}, errUnavailable)
 	}
 	return []any{map[string]string{"clOrdId": o.ClientID, "ordId": ordID(o.Seq), "tag": b.Tag, "ts": ms(o.Created),
 		"sCode": "0", "sMsg": "Order placed"}}, nil

@@ -12,9 +12,9 @@
 // It speaks the real wire protocol: the {"code","msg","data"} envelope with string numbers; per-order results with
 // sCode/sMsg (a failed place answers code "1" and the reason in data[0].sCode); OKX's own error codes; signed
 // requests with OK-ACCESS-KEY, OK-ACCESS-SIGN = base64(HMAC-SHA256(secret, timestamp+method+requestPath+body)),
-// OK-ACCESS-TIMESTAMP (ISO 8601 with milliseconds, within 30 s of the wall clock) and OK-ACCESS-PASSPHRASE; per
-// endpoint rate limits over 2 s windows; and the private websocket (/ws/v5/private) with login, subscribe to the
-// orders and positions channels, and pushes.
+// OK-ACCESS-TIMESTAMP (ISO 8601 with milliseconds, within 30 s of the venue's clock: the wall clock, moved by an
+// injected ClockSkew) and OK-ACCESS-PASSPHRASE; per endpoint rate limits over 2 s windows; and the private
+// websocket (/ws/v5/private) with login, subscribe to the orders and positions channels, and pushes.
 //
 // Quantities on the wire are in contracts: one contract is CtVal (0.01) BTC, or a More swap's own CtVal (0.1 ETH).
 // The simulated-market venue behind each swap must be configured with LotSize equal to its CtVal×LotSz, so every
@@ -31,8 +31,19 @@
 // repriced or larger order loses its queue place, a smaller one keeps it; the orders channel pushes the amended
 // order with amendResult "0". /api/v5/trade/fills honours ordId; /api/v5/public/mark-price gives the mark alone.
 //
-// Faults (mockutil.Faults) inject rate limits, 5xx before or after an accepted order, dropped or delayed answers
-// and cut private streams.
+// Faults (mockutil.Faults) inject failures, each answered as OKX answers it:
+//   - 5xx (503, 50001) before or after an accepted order, dropped or delayed answers, cut private streams and lost
+//     stream fills;
+//   - RateLimitNext and Ban: HTTP 429 {"msg":"Too Many Requests","code":"50011"} (no data, no Retry-After), for
+//     the next requests or, banned, every request until the ban ends;
+//   - Maintenance: every request answers HTTP 503, code 50001 "Service temporarily unavailable. Try again later"
+//     until it ends, nothing executed;
+//   - InsufficientMargin: the next order places (that pass the contract checks) fail with code "1" and data[0]
+//     sCode 51008, nothing executed;
+//   - Latency: every REST request waits the extra time before the venue looks at it;
+//   - ClockSkew: the venue's clock runs ahead or behind: the 30 s timestamp check (HTTP 401, 50102), the private
+//     websocket's login (60006) and /api/v5/public/time use it, so a client that corrects its offset from the
+//     public time gets through.
 //
 // The private websocket answers a text "ping" with a text "pong", so a client can tell a live idle connection
 // from a dead one.

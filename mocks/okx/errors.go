@@ -31,11 +31,18 @@ var (
 	errTimestamp       = &apiError{http.StatusUnauthorized, "50112", "Invalid OK-ACCESS-TIMESTAMP", nil}
 	errExpired         = &apiError{http.StatusUnauthorized, "50102", "Timestamp request expired", nil}
 	errSign            = &apiError{http.StatusUnauthorized, "50113", "Invalid Sign", nil}
-	errRateLimit       = &apiError{http.StatusTooManyRequests, "50011", "Too Many Requests", nil}
-	errUnavailable     = &apiError{http.StatusServiceUnavailable, "50001", "Service temporarily unavailable. Try again later", nil}
-	errJSON            = &apiError{http.StatusBadRequest, "50002", "JSON syntax error", nil}
-	errNoOrder         = &apiError{http.StatusOK, "51603", "Order does not exist", nil}
-	errInstrument      = &apiError{http.StatusOK, "51001", "Instrument ID does not exist", nil}
+	// errRateLimit is OKX's answer to a request over a rate limit: HTTP 429, code 50011, written without a data
+	// array (see writeErr). OKX's API docs (rate limits, error codes) give no Retry-After, and none is sent.
+	errRateLimit   = &apiError{http.StatusTooManyRequests, "50011", "Too Many Requests", nil}
+	errUnavailable = &apiError{http.StatusServiceUnavailable, "50001", "Service temporarily unavailable. Try again later", nil}
+	// errMaintenance answers every request while an injected maintenance lasts: in the general codes of the OKX v5
+	// API "Error Code" page, 50001 at HTTP 503 is the service being unavailable for now (earlier versions of that
+	// row described it as the matching engine being upgraded), as opposed to 50004 (a timeout whose outcome is
+	// unknown) or 50013 (busy).
+	errMaintenance = errUnavailable
+	errJSON        = &apiError{http.StatusBadRequest, "50002", "JSON syntax error", nil}
+	errNoOrder     = &apiError{http.StatusOK, "51603", "Order does not exist", nil}
+	errInstrument  = &apiError{http.StatusOK, "51001", "Instrument ID does not exist", nil}
 )
 
 func errEmpty(param string) *apiError {
@@ -62,6 +69,9 @@ const (
 	sAmendCxl    = "51509" // Modification failed as the order has been canceled
 	sAmendDone   = "51510" // Modification failed as the order has been completed
 )
+
+// msgBalance is the sMsg of sBalance for the account's USDT margin.
+const msgBalance = "Order failed. Insufficient USDT margin in account"
 
 // orderFailed is the answer to a place, amend or cancel that failed for the order: code "1", the reason in data[0].
 func orderFailed(clOrdID, ordID, sCode, sMsg string) *apiError {

@@ -173,7 +173,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle(pattern, s.wrap(pattern, e))
 	}
 	route("GET /api/v5/public/time", endpoint{limit: 10, handle: func(*request) (any, *apiError) {
-		return []any{map[string]string{"ts": ms(time.Now())}}, nil
+		return []any{map[string]string{"ts": ms(s.faults.Now())}}, nil
 	}})
 	route("GET /api/v5/public/instruments", endpoint{limit: 20, handle: s.instruments})
 	route("GET /api/v5/market/ticker", endpoint{limit: 20, handle: s.ticker})
@@ -193,11 +193,25 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
-// wrap applies the venue's request pipeline: injected rate limits, the endpoint's limit, authentication, the
+// wrap applies the venue's request pipeline: injected latency, the ban and injected maintenance, injected rate
+// limits, the endpoint's limit, authentication (on the venue's clock, which an injected skew moves), the
 // before-accept faults, the handler and the after-accept faults.
 func (s *Server) wrap(pattern string, e endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
-		now := time.Now()
+		if !s.faults.HoldRequest(w, hr, s.tail.Done) { // injected latency: the request arrives late
+			return
+		}
+		now := time.Now() // wall: the rate-limit windows
+		// An injected ban: OKX has no ban of its own kind; a client it refuses for its request rate gets the
+		// rate-limit answer on every request, as here until the ban ends.
+		if s.faults.Banned() > 0 {
+			s.writeErr(w, errRateLimit)
+			return
+		}
+		if s.faults.UnderMaintenance() {
+			s.writeErr(w, errMaintenance)
+			return
+		}
 		body, err := io.ReadAll(io.LimitReader(hr.Body, 1<<20))
 		if err != nil {
 			s.writeErr(w, errJSON)
@@ -214,7 +228,7 @@ func (s *Server) wrap(pattern string, e endpoint) http.Handler {
 			}
 		}
 		if e.signed {
-			if aerr := s.authenticate(hr, body, now); aerr != nil {
+			if aerr := s.authenticate(hr, body, now.Add(s.faults.Skew())); aerr != nil {
 				s.writeErr(w, aerr)
 				return
 			}
@@ -226,8 +240,8 @@ func (s *Server) wrap(pattern string, e endpoint) http.Handler {
 // tsLayout is OK-ACCESS-TIMESTAMP's format: ISO 8601 UTC with milliseconds.
 const tsLayout = "2006-01-02T15:04:05.000Z"
 
-// authenticate checks the four OK-ACCESS headers: key, passphrase, timestamp within 30 s of the wall clock, and
-// the signature over timestamp + method + path?query + body.
+// authenticate checks the four OK-ACCESS headers: key, passphrase, timestamp within 30 s of now (the venue's clock:
+// the wall clock plus any injected skew), and the signature over timestamp + method + path?query + body.
 func (s *Server) authenticate(r *http.Request, body []byte, now time.Time) *apiError {
 	key, sign := r.Header.Get("OK-ACCESS-KEY"), r.Header.Get("OK-ACCESS-SIGN")
 	ts, pass := r.Header.Get("OK-ACCESS-TIMESTAMP"), r.Header.Get("OK-ACCESS-PASSPHRASE")
@@ -260,6 +274,11 @@ func (s *Server) authenticate(r *http.Request, body []byte, now time.Time) *apiE
 }
 
 func (s *Server) writeErr(w http.ResponseWriter, e *apiError) {
+	if e == errRateLimit { // OKX's answer to a client over its limits carries msg and code alone, no data
+		s.faults.Throttled()
+		s.write(w, e.Status, map[string]any{"msg": e.Msg, "code": e.Code})
+		return
+	}
 	data := e.Data
 	if data == nil {
 		data = []any{}

@@ -104,7 +104,7 @@ func (s *Server) wsLogin(a wsArg) (string, string) {
 	case err != nil:
 		return "60004", "Invalid timestamp"
 	}
-	if d := time.Since(time.Unix(ts, 0)); d > 30*time.Second || d < -30*time.Second {
+	if d := s.faults.Now().Sub(time.Unix(ts, 0)); d > 30*time.Second || d < -30*time.Second {
 		return "60006", "Timestamp request expired"
 	}
 	if !mockutil.EqualSig(a.Sign, mockutil.HMACBase64(s.cfg.APISecret, a.Timestamp+"GET/users/self/verify")) {

@@ -1,6 +1,7 @@
 package binance
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -79,4 +80,52 @@ func TestToQuote(t *testing.T) {
 			t.Errorf("%+v accepted", bad)
 		}
 	}
+}
+
+func TestLeadingEventType(t *testing.T) {
+	for _, c := range []struct {
+		msg  string
+		want futures.UserDataEventType
+		ok   bool
+	}{
+		{`{"e":"ORDER_TRADE_UPDATE","E":1,"o":{}}`, futures.UserDataEventTypeOrderTradeUpdate, true},
+		{`{"e":"ACCOUNT_UPDATE","E":1}`, futures.UserDataEventTypeAccountUpdate, true},
+		{`{"e":"listenKeyExpired","E":1}`, futures.UserDataEventTypeListenKeyExpired, true},
+		{`{"E":1,"e":"ORDER_TRADE_UPDATE"}`, "", false}, // another order: decoded in full
+		{`{ "e":"ORDER_TRADE_UPDATE"}`, "", false},
+		{`{"e":"ORDER\u005fTRADE_UPDATE"}`, "", false}, // an escape: decoded in full
+		{`{"e":""}`, "", false},
+		{`{"e":"ORDER_TRADE_UPDATE`, "", false},
+		{``, "", false},
+	} {
+		got, ok := leadingEventType([]byte(c.msg))
+		if got != c.want || ok != c.ok {
+			t.Errorf("%s: %q %v, want %q %v", c.msg, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// FuzzLeadingEventType: where the fast path reads an event type, a full decode of a valid message with one "e" key
+// reads the same and no escapes (with the key repeated or spelled with an escape, encoding/json keeps the last; the venue does
+// neither).
+func FuzzLeadingEventType(f *testing.F) {
+	f.Add([]byte(`{"e":"ORDER_TRADE_UPDATE","E":1,"T":1,"o":{"s":"BTCUSDT"}}`))
+	f.Add([]byte(`{"e":"ACCOUNT_UPDATE","E":1,"T":1,"a":{"m":"ORDER"}}`))
+	f.Add([]byte(`{"e":"a\"b"}`))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		got, ok := leadingEventType(msg)
+		if !ok || !json.Valid(msg) || bytes.Count(msg, []byte(`"e"`)) != 1 || bytes.IndexByte(msg, '\\') >= 0 {
+			return
+		}
+		var head struct {
+			Event futures.UserDataEventType `json:"e"`
+			Time  json.RawMessage           `json:"E"`
+		}
+		if err := json.Unmarshal(msg, &head); err != nil {
+			return
+		}
+		if head.Event != got {
+			t.Fatalf("fast path %q, full decode %q", got, head.Event)
+		}
+	})
 }

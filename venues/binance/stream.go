@@ -1,6 +1,7 @@
 package binance
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -81,14 +82,18 @@ func (a *Adapter) Stream(ctx context.Context, out chan<- venues.Event) error {
 func (a *Adapter) decode(msg []byte) (venues.Event, bool, error) {
 	// Most pushes (ACCOUNT_UPDATE, margin calls, config changes) carry nothing execd books: read only their type
 	// first, and decode in full the two kinds it acts on.
-	var head struct {
-		Event futures.UserDataEventType `json:"e"`
-		Time  int64                     `json:"E"` // named, or encoding/json's case-insensitive match puts "E" in Event
+	event, ok := leadingEventType(msg)
+	if !ok {
+		var head struct {
+			Event futures.UserDataEventType `json:"e"`
+			Time  int64                     `json:"E"` // named, or encoding/json's case-insensitive match puts "E" in Event
+		}
+		if err := json.Unmarshal(msg, &head); err != nil {
+			return venues.Event{}, false, err
+		}
+		event = head.Event
 	}
-	if err := json.Unmarshal(msg, &head); err != nil {
-		return venues.Event{}, false, err
-	}
-	switch head.Event {
+	switch event {
 	case futures.UserDataEventTypeListenKeyExpired:
 		return venues.Event{}, false, errors.Join(errStreamBroken, errors.New("listenKey expired"))
 	case futures.UserDataEventTypeOrderTradeUpdate:
@@ -113,6 +118,26 @@ func (a *Adapter) decode(msg []byte) (venues.Event, bool, error) {
 	}
 	a.rememberClientID(u.ID, u.ClientOrderID)
 	return out, true, nil
+}
+
+// leadingEventType reads the event type of a push that begins with it, as the venue's do ({"e":"ORDER_TRADE_UPDATE",…),
+// without parsing the rest; ok is false for any other shape, which is then decoded in full.
+func leadingEventType(msg []byte) (futures.UserDataEventType, bool) {
+	const lead = `{"e":"`
+	if !bytes.HasPrefix(msg, []byte(lead)) {
+		return "", false
+	}
+	rest := msg[len(lead):]
+	end := bytes.IndexByte(rest, '"')
+	if end <= 0 {
+		return "", false
+	}
+	for _, c := range rest[:end] {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_') { // the venue's event types are such names
+			return "", false
+		}
+	}
+	return futures.UserDataEventType(rest[:end]), true
 }
 
 func (a *Adapter) startListenKey(ctx context.Context) (string, error) {
