@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,10 +119,12 @@ func TestBannedVenueGetsNothingAndWorkMoves(t *testing.T) {
 	if n := b.Bans(); n != 1 {
 		t.Fatalf("venue b answered %d requests with its ban; the daemon should have stopped after the first", n)
 	}
-	for _, v := range rep.Venues {
-		if v.Venue == "b" && v.Out == "" {
-			t.Fatalf("venue b was not taken out of the parent: %+v", v)
-		}
+	moved := false
+	for _, r := range rep.Reallocations {
+		moved = moved || strings.HasPrefix(r.Reason, "b circuit breaker open")
+	}
+	if !moved {
+		t.Fatalf("venue b's work was not moved: %+v", rep.Reallocations)
 	}
 	checkAgainstVenues(t, a, rep)
 }

@@ -84,6 +84,8 @@ type fakeVenue struct {
 	// ctx ends first return an Unknown error without acting.
 	placeDelay time.Duration
 	honorCtx   bool
+	// statsHold, when set, holds every Stats call until it is closed.
+	statsHold chan struct{}
 	// onPlace, when set, runs at the start of every Place call (outside the venue's lock).
 	onPlace func(req venues.OrderRequest)
 	// onPositions, when set, is told when a Positions call enters and leaves; positionsDelay holds it that long.
@@ -256,6 +258,12 @@ func (f *fakeVenue) Rules(ctx context.Context, instrument string) (venues.Rules,
 }
 
 func (f *fakeVenue) Stats(ctx context.Context, instrument string) (venues.Stats, error) {
+	f.mu.Lock()
+	hold := f.statsHold
+	f.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fate("stats", "", decimal.Zero) == "unknown" {

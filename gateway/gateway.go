@@ -110,6 +110,8 @@ type Gateway struct {
 
 	rules atomic.Pointer[venues.Rules]
 	quote atomic.Pointer[Quote]
+	// stats is the latest statistics read and the read in flight, shared by concurrent planners (Stats).
+	stats statsCache
 	// unprepared holds why Prepare failed, until a reconcile pass has read the rules and seeded the position;
 	// nil once the pair's position is known.
 	unprepared atomic.Pointer[error]
@@ -322,15 +324,67 @@ func (g *Gateway) Rules(ctx context.Context) (venues.Rules, error) {
 	return r, nil
 }
 
-// Stats reads the venue's statistics for the instrument (planning: 24 h volume), behind the breaker, and
-// refreshes the cached mark with it.
+// statsCache shares statistics reads: many parents planned at once (a rebalance of many tokens) make one read
+// per venue and instrument, not one each, and a read younger than Retry.QuoteMaxAge of market time is reused.
+type statsCache struct {
+	mu     sync.Mutex
+	last   venues.Stats
+	at     time.Time     // market clock; zero: none
+	flight chan struct{} // closed when the read in flight ends
+	err    error         // the last read's error, for its waiters
+}
+
+// Stats reads the venue's statistics for the instrument (planning: 24 h volume and mark), behind the breaker,
+// and refreshes the cached mark with it. Concurrent callers share one read; a read younger than QuoteMaxAge of
+// market time is answered from the cache. Safe for concurrent use.
 func (g *Gateway) Stats(ctx context.Context) (venues.Stats, error) {
-	s, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Stats, error) { return g.o.Venue.Stats(ctx, g.o.Instrument) })
-	if err == nil && s.MarkPrice.IsPositive() {
-		g.quote.Store(&Quote{Mark: s.MarkPrice, At: g.clk.Now()})
-		g.o.Ledger.SetMark(g.key, s.MarkPrice)
+	c := &g.stats
+	for {
+		c.mu.Lock()
+		if !c.at.IsZero() && g.clk.Now().Sub(c.at) <= g.retry.QuoteMaxAge {
+			s := c.last
+			c.mu.Unlock()
+			return s, nil
+		}
+		if wait := c.flight; wait != nil {
+			c.mu.Unlock()
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return venues.Stats{}, ctx.Err()
+			}
+			c.mu.Lock()
+			err, s, fresh := c.err, c.last, !c.at.IsZero()
+			c.mu.Unlock()
+			if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+				continue // the reader's caller gave up, not the venue: read again
+			}
+			if err != nil {
+				return venues.Stats{}, err
+			}
+			if fresh {
+				return s, nil
+			}
+			continue
+		}
+		done := make(chan struct{})
+		c.flight = done
+		c.mu.Unlock()
+		s, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Stats, error) { return g.o.Venue.Stats(ctx, g.o.Instrument) })
+		now := g.clk.Now()
+		if err == nil && s.MarkPrice.IsPositive() {
+			g.quote.Store(&Quote{Mark: s.MarkPrice, At: now})
+			g.o.Ledger.SetMark(g.key, s.MarkPrice)
+		}
+		c.mu.Lock()
+		c.flight, c.err = nil, err
+		if err == nil {
+			c.last, c.at = s, now
+		}
+		c.mu.Unlock()
+		close(done)
+		return s, err
 	}
-	return s, err
 }
 
 // readQuote reads the mark in one request where the venue can (venues.Quoter), else through Stats.

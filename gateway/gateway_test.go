@@ -1272,3 +1272,34 @@ func TestStop(t *testing.T) {
 		})
 	}
 }
+
+// Parents planned at once share one statistics read per venue and instrument, and a read younger than the quote's
+// age limit answers the next planner; an older one is read again.
+func TestStatsReadsAreShared(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := newFake()
+		v.statsHold = make(chan struct{})
+		r := newRig(t, v, rigConfig{})
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				if s, err := r.g.Stats(context.Background()); err != nil || !s.MarkPrice.Equal(dec("10000")) {
+					t.Errorf("stats %+v %v", s, err)
+				}
+			})
+		}
+		synctest.Wait() // all ten are waiting on the one read
+		close(v.statsHold)
+		wg.Wait()
+		if n := len(v.callsOf("stats")); n != 1 {
+			t.Fatalf("%d stats reads for 10 concurrent planners, want 1", n)
+		}
+		if _, err := r.g.Stats(context.Background()); err != nil || len(v.callsOf("stats")) != 1 {
+			t.Fatalf("a fresh read was not reused: %d reads (%v)", len(v.callsOf("stats")), err)
+		}
+		time.Sleep(testRetry().QuoteMaxAge + time.Millisecond)
+		if _, err := r.g.Stats(context.Background()); err != nil || len(v.callsOf("stats")) != 2 {
+			t.Fatalf("an old read was reused: %d reads (%v)", len(v.callsOf("stats")), err)
+		}
+	})
+}
