@@ -104,6 +104,7 @@ type machine struct {
 	restored   bool           // rebuilt from the journal: EvStart re-spreads what fell behind while it was down
 	reallocs   []Reallocation // the latest maxReallocs, copied on write (reports share it)
 	reallocN   int            // how many there were in all
+	leveled    bool           // level has run once (the venues' receiving flags are known)
 	ended      *time.Time
 	cancelled  bool
 	stopping   bool
@@ -585,7 +586,7 @@ func (m *machine) level(now time.Time, caps map[string]decimal.Decimal, out *[]C
 	}
 	var why []string
 	for _, v := range m.venues {
-		r := m.unavailable(v)
+		r, was := m.unavailable(v), v.parked
 		switch {
 		case r != v.parked && r == "":
 			why = append(why, v.name+" available again (was: "+v.parked+")")
@@ -596,9 +597,15 @@ func (m *machine) level(now time.Time, caps map[string]decimal.Decimal, out *[]C
 			why = append(why, v.name+" ("+r+") holds an unsent remainder")
 		}
 		v.parked = r
+		// An order whose outcome is unknown stops new work there (invariant 4) until it is resolved, which can
+		// take long (a venue that answers nothing): its unsent remainder moves meanwhile, and comes back after.
 		rcv := r == "" && v.unknown == 0
-		if rcv && !v.receiving && m.stranded.IsPositive() {
-			why = append(why, v.name+" can take the stranded remainder")
+		switch {
+		case !m.leveled || r != "" || was != "" || rcv == v.receiving:
+		case rcv:
+			why = append(why, v.name+" outcomes known again")
+		default:
+			why = append(why, v.name+" has an order whose outcome is unknown")
 		}
 		v.receiving = rcv
 		if vp, ok := m.prm.Venues[v.name]; ok && r == "" && !vp.Weight.Equal(v.weight) {
@@ -606,6 +613,7 @@ func (m *machine) level(now time.Time, caps map[string]decimal.Decimal, out *[]C
 			v.weight = vp.Weight
 		}
 	}
+	m.leveled = true
 	if len(why) == 0 || m.cancelled {
 		return false
 	}
@@ -648,8 +656,8 @@ func (m *machine) cancelResting(v *vstate, out *[]Command) {
 	}
 }
 
-// reallocate pools the unsent remainder of every venue (but one whose outcome there is unknown and that may take
-// work: it keeps its own) with what was stranded, splits it over the venues that may take work in proportion to
+// reallocate pools the unsent remainder of every venue with what was stranded, splits it over the venues that
+// may take work (not parked, no outcome unknown there) in proportion to
 // volume share × weight, within caps and lots (router.Allocate), and lays each of them a new randomized schedule
 // from now to the deadline (or over the catch-up allowance once the deadline has passed). What no venue can take
 // is stranded until the venues change again. The re-allocation is journaled, published and kept for the report.
@@ -660,16 +668,13 @@ func (m *machine) reallocate(why string, now time.Time, caps map[string]decimal.
 	var receivers []*vstate
 	for i, v := range m.venues {
 		before[i] = v.remaining()
-		if v.parked == "" && v.unknown > 0 {
-			continue // nothing new goes there until the outcome is known (invariant 4); it keeps its own
-		}
 		if rem := v.remaining(); rem.IsPositive() {
 			pool = pool.Add(rem)
 			v.allocated = v.committed
 		}
 		v.slices, v.cum, v.next, v.base = nil, nil, 0, v.committed
-		if v.parked != "" {
-			continue
+		if v.parked != "" || v.unknown > 0 {
+			continue // nothing new goes there until the outcome is known (invariant 4)
 		}
 		in := router.VenueInput{Venue: v.name, Rules: v.rules, VolumeShare: v.share, Weight: v.weight, Healthy: true, Price: v.mark}
 		if room, ok := caps[v.name]; ok {
@@ -717,7 +722,10 @@ func (m *machine) reallocate(why string, now time.Time, caps map[string]decimal.
 func (m *machine) reallocRecord(why string, now time.Time, before []decimal.Decimal) Reallocation {
 	r := Reallocation{At: now, Reason: why, Stranded: m.stranded, Venues: make([]VenueMove, len(m.venues))}
 	for i, v := range m.venues {
-		mv := VenueMove{Venue: v.name, After: v.remaining(), Available: v.parked == "", Why: v.parked}
+		mv := VenueMove{Venue: v.name, After: v.remaining(), Available: v.parked == "" && v.unknown == 0, Why: v.parked}
+		if v.parked == "" && v.unknown > 0 {
+			mv.Why = "an order's outcome is unknown"
+		}
 		mv.Before = mv.After
 		if before != nil {
 			mv.Before = before[i]

@@ -270,3 +270,46 @@ func TestMachineBreakerRefusalTakesGatewayHealth(t *testing.T) {
 		}
 	}
 }
+
+// An order whose outcome is unknown stops new work on its venue: its unsent remainder moves to the others at once
+// (a venue that answers nothing may take long to resolve it) and work comes back once the outcome is known.
+func TestMachineUnknownOutcomeMovesWork(t *testing.T) {
+	m := newTestMachine(t, "2.2166", false)
+	now := t0
+	var id string
+	ev := Event{Kind: EvStart}
+	for ; id == "" && now.Before(t0.Add(time.Minute)); now = now.Add(time.Second) {
+		cmds := m.Step(ev, now)
+		ev = Event{Kind: EvTimer}
+		for _, c := range places(cmds) {
+			if c.Venue == "a" {
+				id = c.Request.Order.ClientOrderID
+			}
+		}
+	}
+	a, b := m.venue("a"), m.venue("b")
+	cmds := m.Step(upd(gateway.Update{Kind: gateway.Unknown, Venue: "a", ClientOrderID: id, Reason: "timeout"}), now)
+	checkInvariants(t, m)
+	if !a.remaining().IsZero() || !strings.Contains(lastRealloc(cmds), "a has an order whose outcome is unknown") {
+		t.Fatalf("a keeps %s unsent with an unknown outcome (%q)", a.remaining(), lastRealloc(cmds))
+	}
+	bLeft := b.remaining()
+	qty := m.byID[id].qty
+	cmds = m.Step(upd(gateway.Update{Kind: gateway.Resolved, Venue: "a", ClientOrderID: id, Quantity: qty,
+		Order: venues.Order{ClientOrderID: id, Status: venues.StatusExpired}}), now)
+	checkInvariants(t, m)
+	if !a.remaining().IsPositive() || !b.remaining().LessThan(bLeft.Add(qty)) ||
+		!strings.Contains(lastRealloc(cmds), "a outcomes known again") {
+		t.Fatalf("after resolution a has %s, b %s (was %s): %q", a.remaining(), b.remaining(), bLeft, lastRealloc(cmds))
+	}
+}
+
+func lastRealloc(cmds []Command) string {
+	r := ""
+	for _, c := range cmds {
+		if c.Kind == CmdRealloc {
+			r = c.Realloc.Reason
+		}
+	}
+	return r
+}
