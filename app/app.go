@@ -318,7 +318,8 @@ func hasMock(cfg *config.Config) bool {
 func engineParams(cfg *config.Config) engine.Params {
 	p := engine.Params{
 		MeanInterval: cfg.TWAP.MeanInterval, TimeJitter: cfg.TWAP.TimeJitter, SizeJitter: cfg.TWAP.SizeJitter,
-		EndBuffer: cfg.TWAP.EndBuffer, Catchup: cfg.TWAP.Catchup, RetryInterval: cfg.TWAP.RetryInterval,
+		IntervalCV: cfg.TWAP.IntervalCV,
+		EndBuffer:  cfg.TWAP.EndBuffer, Catchup: cfg.TWAP.Catchup, RetryInterval: cfg.TWAP.RetryInterval,
 		MaxChildNotional: cfg.Risk.MaxChildNotional, MaxOrderNotional: cfg.Risk.MaxOrderNotional,
 		DefaultSlippageBps: cfg.Risk.DefaultMaxSlippageBps, MaxSlippageBps: cfg.Risk.MaxSlippageBps,
 		MaxConsecutiveRejects: cfg.Risk.MaxConsecutiveRejects, Venues: map[string]engine.VenueParams{},

@@ -39,8 +39,8 @@ func TestSetupSizes(t *testing.T) {
 			t.Errorf("size %s = %s, want %s", sz.Name, sz.Quantity, want[i])
 		}
 	}
-	if s.Slots() != 30 {
-		t.Errorf("slots %d, want 30", s.Slots())
+	if s.Slots() != 60 { // 10 minutes at twap.mean_interval 10s
+		t.Errorf("slots %d, want 60", s.Slots())
 	}
 	if _, err := NewSetup(s.Config, 10*time.Minute, []float64{0}, 50); err == nil {
 		t.Error("a zero size fraction was accepted")
@@ -139,8 +139,8 @@ func TestMeasureSplitsTiming(t *testing.T) {
 	if mean := (buy.Cost + sell.Cost) / 2; math.Abs(mean-quiet.Cost) > 0.2 {
 		t.Errorf("buy cost %v, sell cost %v: mean %v, noise-free %v", buy.Cost, sell.Cost, mean, quiet.Cost)
 	}
-	if len(buy.Children) != 30 {
-		t.Errorf("%d children, want 30", len(buy.Children))
+	if len(buy.Children) != 60 {
+		t.Errorf("%d children, want 60", len(buy.Children))
 	}
 }
 

@@ -26,6 +26,9 @@ import (
 // values are reported as they are. When the target is constant (ΣSST ≈ 0, e.g. an even TWAP) R² is 1 if ΣSSE ≈
 // 0 too (the series is perfectly predictable), −Inf otherwise ("≈ 0" meaning at most 1e-12 of Σ target²).
 //
+// R2TimeMerged is the same predictor of the next interval for an observer of every venue at once: each
+// execution's children of all venues merged in time order (Execution.Children's order) make one sequence.
+//
 // CVInterval and CVSize are the coefficients of variation (population standard deviation over mean) of all the
 // normalized intervals, respectively sizes, pooled; an even TWAP gives 0.
 //
@@ -36,6 +39,7 @@ import (
 type Predictability struct {
 	R2Time           float64 `json:"r2_time"` // out-of-sample R² of predicting a venue's next interval
 	R2Size           float64 `json:"r2_size"` // out-of-sample R² of predicting a venue's next child size
+	R2TimeMerged     float64 `json:"r2_time_merged"` // the next interval on all venues' children merged
 	CVInterval       float64 `json:"cv_interval"`
 	CVSize           float64 `json:"cv_size"`
 	ScheduleError    float64 `json:"schedule_error"` // median over executions
@@ -49,6 +53,7 @@ type Predictability struct {
 type predictabilityJSON struct {
 	R2Time           jsonFloat `json:"r2_time"`
 	R2Size           jsonFloat `json:"r2_size"`
+	R2TimeMerged     jsonFloat `json:"r2_time_merged"`
 	CVInterval       jsonFloat `json:"cv_interval"`
 	CVSize           jsonFloat `json:"cv_size"`
 	ScheduleError    jsonFloat `json:"schedule_error"`
@@ -63,6 +68,7 @@ func (p Predictability) MarshalJSON() ([]byte, error) {
 	b, err := json.Marshal(predictabilityJSON{
 		R2Time:           jsonFloat(p.R2Time),
 		R2Size:           jsonFloat(p.R2Size),
+		R2TimeMerged:     jsonFloat(p.R2TimeMerged),
 		CVInterval:       jsonFloat(p.CVInterval),
 		CVSize:           jsonFloat(p.CVSize),
 		ScheduleError:    jsonFloat(p.ScheduleError),
@@ -87,9 +93,16 @@ func Predict(execs []Execution, lags int) (Predictability, error) {
 	if lags < 1 {
 		return Predictability{}, fmt.Errorf("predict: lags %d < 1", lags)
 	}
-	var intervals, sizes [2][][]float64 // [fold][sequence][k]
+	var intervals, sizes, merged [2][][]float64 // [fold][sequence][k]
 	var allIntervals, allSizes []float64
 	for i, e := range execs {
+		at := make([]float64, len(e.Children))
+		for k, c := range e.Children {
+			at[k] = float64(c.At)
+		}
+		if iv := predNormalize(predDiffs(at)); iv != nil {
+			merged[i%2] = append(merged[i%2], iv)
+		}
 		for _, seq := range predVenueSequences(e.Children) {
 			if iv := predNormalize(predDiffs(seq.at)); iv != nil {
 				intervals[i%2] = append(intervals[i%2], iv)
@@ -109,6 +122,10 @@ func Predict(execs []Execution, lags int) (Predictability, error) {
 	if err != nil {
 		return Predictability{}, fmt.Errorf("predict sizes: %w", err)
 	}
+	r2Merged, _, err := predCrossValidatedR2(merged, lags)
+	if err != nil {
+		return Predictability{}, fmt.Errorf("predict merged intervals: %w", err)
+	}
 	var errs []float64
 	for _, e := range execs {
 		if v := ScheduleError(e); !math.IsNaN(v) {
@@ -122,6 +139,7 @@ func Predict(execs []Execution, lags int) (Predictability, error) {
 	return Predictability{
 		R2Time:           r2Time,
 		R2Size:           r2Size,
+		R2TimeMerged:     r2Merged,
 		CVInterval:       statCV(allIntervals),
 		CVSize:           statCV(allSizes),
 		ScheduleError:    Quantile(errs, 0.5),

@@ -283,7 +283,7 @@ func TestPredictabilityJSON(t *testing.T) {
 	if err != nil {
 		t.Fatalf("marshal: %v", err)
 	}
-	want := `{"r2_time":null,"r2_size":0.5,"cv_interval":0,"cv_size":0,"schedule_error":null,` +
+	want := `{"r2_time":null,"r2_size":0.5,"r2_time_merged":0,"cv_interval":0,"cv_size":0,"schedule_error":null,` +
 		`"schedule_error_p90":0,"schedule_error_max":0,"lags":2,"samples":9}`
 	if string(b) != want {
 		t.Errorf("JSON = %s, want %s", b, want)

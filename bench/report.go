@@ -28,12 +28,12 @@ func PrintSummary(w io.Writer, r *Results, dir string) error {
 	_, err := fmt.Fprintf(w, `execbench: %d seeds × {buy, sell}, %s parents, sizes %s; wrote %s/results.json, cost.png, report.md in %.0fs
 cost ratios at %s (median trading cost, execd default ÷ other):
   vs market order %s · vs TWAP one venue %s · vs even split %s · vs cost floor %s
-predictability of execd's children at %s: R² time %s, R² size %s, CV interval %s, CV size %s, schedule error %s (p90 %s)
+predictability of execd's children at %s: R² time %s (all venues merged %s), R² size %s, CV interval %s, CV size %s, schedule error %s (p90 %s)
 engine overhead: full path %s children/s, bare go-binance %s orders/s, ratio %s; decision-to-wire p50 %s ms, p99 %s ms
 goals: %s
 `, r.Setup.Seeds, r.Setup.Horizon, sizeNames(r.Setup.Sizes), dir, r.Wall["total"], r.HeadlineSize,
 		fig(r.Ratios.DefaultVsMarket, 3), fig(r.Ratios.DefaultVsTWAPOneVenue, 3), fig(r.Ratios.DefaultVsEvenSplit, 3),
-		fig(r.Ratios.DefaultVsFloor, 3), r.HeadlineSize, fig(p.R2Time, 3), fig(p.R2Size, 3), fig(p.CVInterval, 3),
+		fig(r.Ratios.DefaultVsFloor, 3), r.HeadlineSize, fig(p.R2Time, 3), fig(p.R2TimeMerged, 3), fig(p.R2Size, 3), fig(p.CVInterval, 3),
 		fig(p.CVSize, 3), fig(p.ScheduleError, 4), fig(p.ScheduleErrorP90, 4), fig(r.Throughput.FullPathPerSecond, 0),
 		fig(r.Throughput.BarePerSecond, 0), fig(r.ThroughputRatio, 3), fig(r.Throughput.DecisionToWireP50Ms, 2),
 		fig(r.Throughput.DecisionToWireP99Ms, 2), goalLine(r.Goals))
@@ -118,7 +118,9 @@ func Markdown(w io.Writer, r *Results, command, chart string) error {
 	p("| (d) ÷ (e) cost floor | %s | ≤ 1.1 | %s |\n", fig(ra.DefaultVsFloor, 3), yes(goalMet(r.Goals, "default_vs_floor")))
 	pr := r.Predictability
 	p("| predictor R², next interval | %s | ≤ 0.05 | %s |\n", fig(pr.R2Time, 3), yes(goalMet(r.Goals, "r2_time")))
+	p("| predictor R², next interval, all venues merged | %s | ≤ 0.05 | %s |\n", fig(pr.R2TimeMerged, 3), yes(goalMet(r.Goals, "r2_time_merged")))
 	p("| predictor R², next size | %s | ≤ 0.05 | %s |\n", fig(pr.R2Size, 3), yes(goalMet(r.Goals, "r2_size")))
+	p("| coefficient of variation of the intervals | %s | ≥ 0.5 | %s |\n", fig(pr.CVInterval, 3), yes(goalMet(r.Goals, "cv_interval")))
 	p("| schedule error (median; p90 %s, max %s) | %s | ≤ 0.05 | %s |\n", fig(pr.ScheduleErrorP90, 4), fig(pr.ScheduleErrorMax, 4),
 		fig(pr.ScheduleError, 4), yes(goalMet(r.Goals, "schedule_error")))
 	p("| full path ÷ bare go-binance throughput | %s | ≥ 0.5 | %s |\n", fig(r.ThroughputRatio, 3), yes(goalMet(r.Goals, "throughput_ratio")))
@@ -155,7 +157,7 @@ func Markdown(w io.Writer, r *Results, command, chart string) error {
 		p("execd comes out %s%% below it: the floor is a floor for schedules on that grid, not for every schedule, and the difference is within the noise of %d seeds (the baselines fill at exactly the slot times, the daemon a few simulated hundred milliseconds later, at a different point of the basis noise). ", fig((1-d/e)*100, 1), r.Setup.Seeds)
 	}
 	p("What the randomization buys is in the next section.\n")
-	p("- **Predictability.** R² near zero means the next child's time and size cannot be told from the previous ones better than from their average; the schedule error says how far the randomized execution strays from an even pace meanwhile.\n")
+	p("- **Predictability.** R² near zero means the next child's time and size cannot be told from the previous ones better than from their average, on one venue's tape and on all venues' tapes merged (an observer who watches every venue at once); the coefficient of variation of the intervals says how irregular they are (a venue's own trades arrive at random: about 1); the schedule error says how far the randomized execution strays from an even pace meanwhile.\n")
 	p("- **Engine overhead.** The full path does per child what the bare loop does not: the parent's decision (a pure state machine on its own goroutine) and the gateway's (one goroutine per venue and instrument: a mark from its cache, read again when older than 500 ms of market time; the risk check and the reduce-only reservation), the child's intent journaled and durable before the send (concurrent writers share a bbolt transaction and an fsync), its outcome journaled without waiting, each fill journaled and durable before it is booked, the fills and order updates on the user-data stream, and the events and snapshots of every change. The notes under the table give the requests per child and the CPU per child measured in the same run.\n\n")
 	p("## Execution cost\n\n![cost chart](%s)\n\n", chart)
 	p("bps of the arrival mid; median [p10, p90] over %d seeds × {buy, sell}.\n\n", r.Setup.Seeds)
@@ -182,15 +184,15 @@ func Markdown(w io.Writer, r *Results, command, chart string) error {
 	p("\n## Predictability\n\n")
 	p("An observer of one venue's tape sees that venue's children in order. For each (parent, venue) sequence, intervals between consecutive children and child sizes are normalized by the sequence's mean; an autoregressive model of order %d with an intercept, fitted by least squares on half the parents, predicts the next interval (size) from the previous %d, and is scored on the other half (and the other way round): out-of-sample R², where 0 means no better than the mean and 1 perfectly predictable. CV is the coefficient of variation of the normalized intervals (sizes). Schedule error is, per parent, the largest gap between the cumulative filled quantity (all venues) and the linear schedule over the horizon, as a share of the parent.\n\n",
 		r.Setup.PredictorLags, r.Setup.PredictorLags)
-	p("(b) is the reference: its intervals and sizes are constant, so it is perfectly predictable (R² 1, CV 0). Before this benchmark existed, execd's TWAP jittered each slice around the middle of its interval of a fixed grid; the predictor found the grid (successive intervals alternate long and short), so the schedule now draws independent gaps between slices and weights each slice's size by the gap before it, which keeps the cumulative quantity in step with the clock.\n\n")
-	p("| strategy | size | R² interval | R² size | CV interval | CV size | schedule error median | p90 | max | samples |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("(b) is the reference: its intervals and sizes are constant, so it is perfectly predictable (R² 1, CV 0). Before this benchmark existed, execd's TWAP jittered each slice around the middle of its interval of a fixed grid; the predictor found the grid (successive intervals alternate long and short), so the schedule now draws independent gaps between slices and weights each slice's size by the gap before it, which keeps the cumulative quantity in step with the clock. Those gaps were uniform within ±40%% of the mean (CV 0.23), and every venue had the same count of slices on the same horizon: merged, two venues' children came in pairs and the merged intervals alternated short and long. They are now drawn from a gamma law (`twap.interval_cv` 0.8, a slice every 10 s on average) with each venue's count drawn too, so the venues' merged children are close to one Poisson flow.\n\n")
+	p("| strategy | size | R² interval | R² interval, venues merged | R² size | CV interval | CV size | schedule error median | p90 | max | samples |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, st := range []string{StratDefault, StratTWAP1} {
 		for _, s := range r.Setup.Sizes {
 			q, ok := r.PredictabilityTable[st][s.Name]
 			if !ok {
 				continue
 			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", strategyLabel[st], s.Name, fig(q.R2Time, 3), fig(q.R2Size, 3),
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", strategyLabel[st], s.Name, fig(q.R2Time, 3), fig(q.R2TimeMerged, 3), fig(q.R2Size, 3),
 				fig(q.CVInterval, 3), fig(q.CVSize, 3), fig(q.ScheduleError, 4), fig(q.ScheduleErrorP90, 4), fig(q.ScheduleErrorMax, 4), q.Samples)
 		}
 	}

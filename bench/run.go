@@ -381,6 +381,8 @@ func Goals(res *Results) []Goal {
 		{Name: "default_vs_floor ≤ 1.1", Measured: r.DefaultVsFloor, Target: "≤ 1.1", Met: r.DefaultVsFloor <= 1.1},
 		{Name: "r2_time ≤ 0.05", Measured: p.R2Time, Target: "≤ 0.05", Met: p.R2Time <= 0.05},
 		{Name: "r2_size ≤ 0.05", Measured: p.R2Size, Target: "≤ 0.05", Met: p.R2Size <= 0.05},
+		{Name: "r2_time_merged ≤ 0.05", Measured: p.R2TimeMerged, Target: "≤ 0.05", Met: p.R2TimeMerged <= 0.05},
+		{Name: "cv_interval ≥ 0.5", Measured: p.CVInterval, Target: "≥ 0.5", Met: p.CVInterval >= 0.5},
 		{Name: "schedule_error ≤ 0.05", Measured: p.ScheduleError, Target: "≤ 0.05", Met: p.ScheduleError <= 0.05},
 		{Name: "throughput_ratio ≥ 0.5", Measured: res.ThroughputRatio, Target: "≥ 0.5", Met: res.ThroughputRatio >= 0.5},
 		{Name: "cpu_per_child_ratio ≤ 2.5", Measured: cpu, Target: "≤ 2.5", Met: cpu > 0 && cpu <= 2.5},

@@ -16,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
 
+	"github.com/execd-dev/execd/twap"
 	"github.com/execd-dev/execd/venues"
 )
 
@@ -130,8 +131,13 @@ type MockVenue struct {
 type TWAPConfig struct {
 	MeanInterval time.Duration `yaml:"mean_interval"`
 	TimeJitter   float64       `yaml:"time_jitter"`
-	SizeJitter   float64       `yaml:"size_jitter"`
-	EndBuffer    time.Duration `yaml:"end_buffer"`
+	// IntervalCV, when positive (at most 1), draws the intervals between a venue's slices from a gamma law with
+	// this coefficient of variation (1: exponential) and each venue's slice count within ±interval_cv/4 of the
+	// mean, instead of within ±time_jitter/2 of the mean: children as irregular as a tape's trades, and no grid
+	// shared by venues.
+	IntervalCV float64       `yaml:"interval_cv"`
+	SizeJitter float64       `yaml:"size_jitter"`
+	EndBuffer  time.Duration `yaml:"end_buffer"`
 	// Catchup is how long after the horizon the engine keeps working an unfilled remainder within the price band
 	// before it ends the parent with what it has.
 	Catchup time.Duration `yaml:"catchup"`
@@ -501,6 +507,9 @@ func (c *Config) Validate() error {
 	t := c.TWAP
 	if t.MeanInterval < time.Second {
 		add("twap.mean_interval %v: want at least 1s", t.MeanInterval)
+	}
+	if !(t.IntervalCV >= 0 && t.IntervalCV <= twap.MaxIntervalCV) {
+		add("twap.interval_cv %v: want 0 (time_jitter) to %v", t.IntervalCV, twap.MaxIntervalCV)
 	}
 	if t.TimeJitter < 0 || t.TimeJitter > 1 || t.SizeJitter < 0 || t.SizeJitter > 1 {
 		add("twap: time_jitter and size_jitter must be within 0..1")

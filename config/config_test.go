@@ -43,7 +43,7 @@ func TestParseRejects(t *testing.T) {
 		{"negative weight", "weight: 1\n    mock:\n      volume_share: 0.40", "weight: -1\n    mock:\n      volume_share: 0.40", "weight"},
 		{"bad share", "volume_share: 0.40", "volume_share: 1.5", "volume_share"},
 		{"bad decimal", "max_child_notional: 50000", "max_child_notional: lots", "decode"},
-		{"bad duration", "mean_interval: 20s", "mean_interval: soon", "decode"},
+		{"bad duration", "mean_interval: 10s", "mean_interval: soon", "decode"},
 		{"jitter", "time_jitter: 0.8", "time_jitter: 2", "jitter"},
 		{"state", "state: active", "state: paused", "risk.state"},
 		{"role", "role: ops", "role: admin", "role"},

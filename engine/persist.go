@@ -31,7 +31,7 @@ func (e *Engine) failpoint(name string) {
 func paramsRecord(p Params) journal.Params {
 	return journal.Params{
 		MeanInterval: p.MeanInterval, EndBuffer: p.EndBuffer, Catchup: p.Catchup, RetryInterval: p.RetryInterval,
-		TimeJitter: p.TimeJitter, SizeJitter: p.SizeJitter, MaxChildNotional: p.MaxChildNotional,
+		TimeJitter: p.TimeJitter, SizeJitter: p.SizeJitter, IntervalCV: p.IntervalCV, MaxChildNotional: p.MaxChildNotional,
 		MaxOrderNotional: p.MaxOrderNotional, DefaultSlippageBps: p.DefaultSlippageBps, MaxSlippageBps: p.MaxSlippageBps,
 		MaxConsecutiveRejects: p.MaxConsecutiveRejects,
 	}
@@ -40,7 +40,7 @@ func paramsRecord(p Params) journal.Params {
 func paramsFromRecord(r journal.Params) Params {
 	return Params{
 		MeanInterval: r.MeanInterval, EndBuffer: r.EndBuffer, Catchup: r.Catchup, RetryInterval: r.RetryInterval,
-		TimeJitter: r.TimeJitter, SizeJitter: r.SizeJitter, MaxChildNotional: r.MaxChildNotional,
+		TimeJitter: r.TimeJitter, SizeJitter: r.SizeJitter, IntervalCV: r.IntervalCV, MaxChildNotional: r.MaxChildNotional,
 		MaxOrderNotional: r.MaxOrderNotional, DefaultSlippageBps: r.DefaultSlippageBps, MaxSlippageBps: r.MaxSlippageBps,
 		MaxConsecutiveRejects: r.MaxConsecutiveRejects, Venues: map[string]VenueParams{},
 	}

@@ -156,6 +156,7 @@ func errorf(k ErrorKind, format string, a ...any) *Error {
 type Params struct {
 	MeanInterval          time.Duration
 	TimeJitter            float64
+	IntervalCV            float64 // > 0: gamma intervals of this coefficient of variation (twap.Params.IntervalCV)
 	SizeJitter            float64
 	EndBuffer             time.Duration
 	Catchup               time.Duration

@@ -128,6 +128,7 @@ type Params struct {
 	Catchup               time.Duration   `json:"catchup"`
 	RetryInterval         time.Duration   `json:"retry_interval"`
 	TimeJitter            float64         `json:"time_jitter"`
+	IntervalCV            float64         `json:"interval_cv,omitempty"`
 	SizeJitter            float64         `json:"size_jitter"`
 	MaxChildNotional      decimal.Decimal `json:"max_child_notional"`
 	MaxOrderNotional      decimal.Decimal `json:"max_order_notional"`

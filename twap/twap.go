@@ -12,6 +12,9 @@ import (
 	"github.com/execd-dev/execd/venues"
 )
 
+// MaxIntervalCV is the largest Params.IntervalCV: the exponential law.
+const MaxIntervalCV = 1.0
+
 // MaxSlices bounds a schedule's length; a quantity that needs more slices under MaxChildQty is an error.
 const MaxSlices = 100_000
 
@@ -26,10 +29,17 @@ type Params struct {
 	Rules        venues.Rules
 	RefPrice     decimal.Decimal // for min-notional sizing; required when Rules.MinNotional > 0
 	MeanInterval time.Duration   // target mean time between slices, positive
-	TimeJitter   float64         // 0..1: slice time moves by up to ±TimeJitter/2 of its interval
-	SizeJitter   float64         // 0..1: slice size varies by up to ±SizeJitter of the mean
-	MaxChildQty  decimal.Decimal // zero: none; Rules.MaxQty applies too when set
-	EndBuffer    time.Duration   // the last slice is at or before Start+Horizon−EndBuffer; 0 ≤ EndBuffer < Horizon
+	TimeJitter   float64         // 0..1: with IntervalCV 0, each interval is drawn within ±TimeJitter/2 of the mean
+	// IntervalCV, when positive (at most 1), draws each interval from a gamma law with this coefficient of
+	// variation instead (1: exponential, the gaps of a Poisson flow), and the number of slices within
+	// ±IntervalCV/4 of Horizon/MeanInterval, so that a venue's children arrive as irregularly as trades do and
+	// several venues' schedules share no grid: merged, the children of venues drawn this way are close to one
+	// Poisson flow, where an interval says nothing of the next, while a grid jittered within ±40% shows through
+	// (successive merged intervals alternate short and long).
+	IntervalCV  float64
+	SizeJitter  float64         // 0..1: slice size varies by up to ±SizeJitter of the mean
+	MaxChildQty decimal.Decimal // zero: none; Rules.MaxQty applies too when set
+	EndBuffer   time.Duration   // the last slice is at or before Start+Horizon−EndBuffer; 0 ≤ EndBuffer < Horizon
 }
 
 // Slice is one scheduled child.
@@ -102,7 +112,11 @@ func Schedule(p Params, rng *rand.Rand) ([]Slice, error) {
 	}
 
 	window := p.Horizon - p.EndBuffer
-	n := int64(min(math.Round(float64(window)/float64(p.MeanInterval)), MaxSlices))
+	slots := float64(window) / float64(p.MeanInterval)
+	if p.IntervalCV > 0 {
+		slots *= 1 + p.IntervalCV*(rng.Float64()-0.5)/2 // each venue its own count: no shared grid
+	}
+	n := int64(min(math.Round(slots), MaxSlices))
 	n = max(min(n, total/lo), 1)                 // every slice at least lo
 	if need := (total + hi - 1) / hi; need > n { // the cap needs more slices
 		n = need
@@ -114,7 +128,12 @@ func Schedule(p Params, rng *rand.Rand) ([]Slice, error) {
 		return nil, fmt.Errorf("twap: %d lots cannot be cut into slices of %d to %d lots", total, lo, hi)
 	}
 
-	times, gaps := place(window, int(n), p.TimeJitter, rng)
+	draw := func() float64 { return 1 + p.TimeJitter*(rng.Float64()-0.5) }
+	if p.IntervalCV > 0 {
+		shape := 1 / (p.IntervalCV * p.IntervalCV)
+		draw = func() float64 { return gamma(shape, rng) / shape } // mean 1, coefficient of variation IntervalCV
+	}
+	times, gaps := place(window, int(n), draw)
 	sizes := cut(total, n, lo, hi, p.SizeJitter, gaps, rng)
 	out := make([]Slice, n)
 	for i := range out {
@@ -142,6 +161,8 @@ func (p Params) validate() error {
 		return fmt.Errorf("time jitter %v outside [0, 1]", p.TimeJitter)
 	case !(p.SizeJitter >= 0 && p.SizeJitter <= 1):
 		return fmt.Errorf("size jitter %v outside [0, 1]", p.SizeJitter)
+	case !(p.IntervalCV >= 0 && p.IntervalCV <= MaxIntervalCV):
+		return fmt.Errorf("interval coefficient of variation %v outside [0, %v]", p.IntervalCV, MaxIntervalCV)
 	case p.MaxChildQty.IsNegative():
 		return fmt.Errorf("max child quantity %s is negative", p.MaxChildQty)
 	case p.RefPrice.IsNegative():
@@ -206,18 +227,18 @@ func cut(total, n, lo, hi int64, jitter float64, gaps []float64, rng *rand.Rand)
 	return sizes
 }
 
-// place returns n sorted offsets in [0, window] and each slice's gap weight. It draws n+1 independent gaps of
-// 1 ± jitter/2 (uniform): half of the first before the first slice, the next n−1 between slices, half of the
+// place returns n sorted offsets in [0, window] and each slice's gap weight. It draws n+1 independent gaps
+// (draw: mean 1, positive): half of the first before the first slice, the next n−1 between slices, half of the
 // last after the last slice, all scaled to fill the window. The time between two slices is therefore a fresh
 // draw, unrelated to the ones before it: unlike slices jittered around a fixed grid, whose intervals alternate
 // long and short (lag-1 correlation −½) and give the grid away, nothing in past intervals predicts the next.
-// With no jitter the slices sit at the middles of n equal intervals. The returned weights are the gaps before
-// each slice (the first slice's whole first gap), for cut.
-func place(window time.Duration, n int, jitter float64, rng *rand.Rand) ([]time.Duration, []float64) {
+// With constant draws the slices sit at the middles of n equal intervals. The returned weights are the gaps
+// before each slice (the first slice's whole first gap), for cut.
+func place(window time.Duration, n int, draw func() float64) ([]time.Duration, []float64) {
 	u := make([]float64, n+1)
 	span := 0.0
 	for i := range u {
-		u[i] = 1 + jitter*(rng.Float64()-0.5)
+		u[i] = draw()
 		switch i {
 		case 0, n:
 			span += u[i] / 2
@@ -238,4 +259,23 @@ func place(window time.Duration, n int, jitter float64, rng *rand.Rand) ([]time.
 		prev = t
 	}
 	return out, u[:n]
+}
+
+// gamma draws from the gamma law of the given shape (≥ 1) and scale 1 — mean and variance both shape — by
+// Marsaglia and Tsang's method ("A simple method for generating gamma variables", ACM TOMS 2000).
+func gamma(shape float64, rng *rand.Rand) float64 {
+	d := shape - 1.0/3
+	c := 1 / math.Sqrt(9*d)
+	for {
+		x := rng.NormFloat64()
+		v := 1 + c*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		u := rng.Float64()
+		if u < 1-0.0331*x*x*x*x || math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
+			return d * v
+		}
+	}
 }

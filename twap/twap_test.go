@@ -3,6 +3,7 @@ package twap
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -250,6 +251,9 @@ func TestScheduleProperties(t *testing.T) {
 			TimeJitter:   r.Float64(), SizeJitter: r.Float64(),
 			EndBuffer: time.Duration(r.Int64N(int64(horizon))),
 		}
+		if r.IntN(2) == 0 {
+			p.IntervalCV = r.Float64()
+		}
 		if r.IntN(3) == 0 {
 			p.MaxChildQty = lot.Mul(decimal.NewFromInt(int64(1 + r.IntN(500))))
 		}
@@ -447,13 +451,17 @@ func FuzzSchedule(f *testing.F) {
 	f.Add(uint64(2), int64(time.Second), int64(time.Nanosecond), int64(0), int64(1), int8(0), int64(0), int64(0), int64(0), 0.0, 1.0, int64(1))
 	f.Add(uint64(3), int64(math.MaxInt64), int64(1), int64(math.MaxInt64-1), int64(math.MaxInt64), int8(-5), int64(3), int64(1), int64(1), 1.0, 0.0, int64(7))
 	f.Fuzz(func(t *testing.T, seed uint64, horizon, mean, endBuf, qtyUnits int64, lotExp int8, minLots, minNotional, refPrice int64, tj, sj float64, maxUnits int64) {
+		cv := 0.0
+		if seed%2 == 1 {
+			cv = tj
+		}
 		lot := decimal.New(1, -int32(lotExp%12))
 		p := Params{
 			Start: t0, Horizon: time.Duration(horizon), MeanInterval: time.Duration(mean), EndBuffer: time.Duration(endBuf),
 			Quantity:   decimal.New(qtyUnits, -int32(lotExp%12)),
 			Rules:      venues.Rules{TickSize: d("0.1"), LotSize: lot, MinQty: lot.Mul(decimal.NewFromInt(minLots)), MinNotional: decimal.NewFromInt(minNotional)},
 			RefPrice:   decimal.NewFromInt(refPrice),
-			TimeJitter: tj, SizeJitter: sj,
+			TimeJitter: tj, SizeJitter: sj, IntervalCV: cv,
 			MaxChildQty: decimal.New(maxUnits, -int32(lotExp%12)),
 		}
 		ss, err := Schedule(p, rng(seed))
@@ -527,4 +535,100 @@ func mean(xs []float64) float64 {
 		s += x
 	}
 	return s / float64(len(xs))
+}
+
+// With IntervalCV 0.8 (a slice every 10 s) the intervals are as irregular as asked (their coefficient of variation is the one set), still
+// uncorrelated, the cumulative quantity still keeps pace with the clock, each venue has its own count, and three
+// venues' schedules share no grid: on their merged stream an interval says little of the next (slices jittered
+// around one grid pair up, and the merged gaps alternate short and long: lag-1 correlation −0.76 for two venues
+// and −0.43 for three with the uniform ±40% jitter).
+func TestScheduleIrregularIntervals(t *testing.T) {
+	p := seedParams()
+	p.Quantity, p.IntervalCV, p.MeanInterval = d("7.630"), 0.8, 10*time.Second
+	var all, xs, ys []float64
+	var merged [2][2][]float64 // [two, three venues][x, y]
+	worst := 0.0
+	counts := map[int]bool{}
+	for seed := range uint64(300) {
+		var venues [][]Slice
+		for v := range uint64(3) {
+			ss, err := Schedule(p, rng(3*seed+v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			venues = append(venues, ss)
+		}
+		a := venues[0]
+		counts[len(a)] = true
+		var gaps []float64
+		for i := 1; i < len(a); i++ {
+			gaps = append(gaps, a[i].At.Sub(a[i-1].At).Seconds())
+		}
+		m := mean(gaps)
+		for i := range gaps {
+			all = append(all, gaps[i]/m)
+			if i > 0 {
+				xs, ys = append(xs, gaps[i-1]/m), append(ys, gaps[i]/m)
+			}
+		}
+		for k, nv := range []int{2, 3} {
+			var mg []Slice
+			for _, ss := range venues[:nv] {
+				mg = append(mg, ss...)
+			}
+			slices.SortFunc(mg, func(x, y Slice) int { return x.At.Compare(y.At) })
+			var g []float64
+			for i := 1; i < len(mg); i++ {
+				g = append(g, mg[i].At.Sub(mg[i-1].At).Seconds())
+			}
+			mm := mean(g)
+			for i := 1; i < len(g); i++ {
+				merged[k][0], merged[k][1] = append(merged[k][0], g[i-1]/mm), append(merged[k][1], g[i]/mm)
+			}
+		}
+		window := (p.Horizon - p.EndBuffer).Seconds()
+		var cum float64
+		for _, s := range a {
+			share := s.At.Sub(p.Start).Seconds() / window
+			before := math.Abs(cum - share)
+			cum += s.Quantity.InexactFloat64() / p.Quantity.InexactFloat64()
+			worst = math.Max(worst, math.Max(before, math.Abs(cum-share)))
+		}
+	}
+	cv := stddev(all) / mean(all)
+	r, r2, r3 := corr(xs, ys), corr(merged[0][0], merged[0][1]), corr(merged[1][0], merged[1][1])
+	t.Logf("interval CV %.3f, lag-1 correlation %.4f on one venue, %.4f on two merged, %.4f on three merged; worst stray %.4f; %d distinct counts",
+		cv, r, r2, r3, worst, len(counts))
+	if cv < 0.75 || cv > 0.85 {
+		t.Errorf("interval CV %.3f, want about 0.8", cv)
+	}
+	if math.Abs(r) > 0.05 || math.Abs(r2) > 0.1 || math.Abs(r3) > 0.1 {
+		t.Errorf("lag-1 correlation %.3f on one venue, %.3f on two merged, %.3f on three merged: want ~0", r, r2, r3)
+	}
+	if worst > 0.2 {
+		t.Errorf("cumulative quantity strayed %.3f of the parent from the clock's share", worst)
+	}
+	if len(counts) < 3 {
+		t.Errorf("every schedule has one of %d counts: venues would share a grid", len(counts))
+	}
+}
+
+func stddev(xs []float64) float64 {
+	m := mean(xs)
+	var s float64
+	for _, x := range xs {
+		s += (x - m) * (x - m)
+	}
+	return math.Sqrt(s / float64(len(xs)))
+}
+
+func corr(xs, ys []float64) float64 {
+	mx, my := mean(xs), mean(ys)
+	var sxy, sxx, syy float64
+	for i := range xs {
+		sxy += (xs[i] - mx) * (ys[i] - my)
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+		syy += (ys[i] - my) * (ys[i] - my)
+	}
+	return sxy / math.Sqrt(sxx*syy)
 }
