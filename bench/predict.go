@@ -37,8 +37,8 @@ import (
 //
 // Fields that are NaN or infinite are encoded as JSON null.
 type Predictability struct {
-	R2Time           float64 `json:"r2_time"` // out-of-sample R² of predicting a venue's next interval
-	R2Size           float64 `json:"r2_size"` // out-of-sample R² of predicting a venue's next child size
+	R2Time           float64 `json:"r2_time"`        // out-of-sample R² of predicting a venue's next interval
+	R2Size           float64 `json:"r2_size"`        // out-of-sample R² of predicting a venue's next child size
 	R2TimeMerged     float64 `json:"r2_time_merged"` // the next interval on all venues' children merged
 	CVInterval       float64 `json:"cv_interval"`
 	CVSize           float64 `json:"cv_size"`
