@@ -298,7 +298,7 @@ func (w *vstate) reschedule(pl *plan, req Request, now time.Time, committed deci
 	s, err := twap.Schedule(twap.Params{
 		Start: now, Horizon: horizon, Quantity: left, Rules: w.rules, RefPrice: w.mark,
 		MeanInterval: pl.params.MeanInterval, TimeJitter: pl.params.TimeJitter, SizeJitter: pl.params.SizeJitter,
-		IntervalCV: pl.params.IntervalCV,
+		IntervalCV:  pl.params.IntervalCV,
 		MaxChildQty: maxChildQty(pl.params, w.rules, w.mark, pl.slippageBps), EndBuffer: buf,
 	}, w.rng)
 	if err != nil {
