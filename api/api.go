@@ -283,6 +283,11 @@ type OrderRequest struct {
 	MaxSlippageBps *int     `json:"max_slippage_bps"`
 	Venues         []string `json:"venues"`
 	LimitPrice     *string  `json:"limit_price"`
+	// StartAt (RFC 3339, any zone) sets the order ahead: accepted now (state "scheduled"), started within
+	// twap.start_jitter after it, nothing sent before. EndAt replaces duration with a hard end: nothing is sent
+	// after it.
+	StartAt *string `json:"start_at"`
+	EndAt   *string `json:"end_at"`
 }
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
@@ -320,14 +325,42 @@ func (s *Server) toEngine(in OrderRequest) (engine.Request, error) {
 		bad("%v", err)
 	}
 	out.Quantity = q
-	d, err := time.ParseDuration(in.Duration)
-	switch {
-	case err != nil:
-		bad("duration %q: want a duration such as \"10m\"", in.Duration)
-	case d < minDuration || d > maxDuration:
-		bad("duration %s: want %s to %s", d, minDuration, maxDuration)
+	when := func(field string, v *string) (time.Time, bool) {
+		if v == nil {
+			return time.Time{}, false
+		}
+		t, err := time.Parse(time.RFC3339, *v)
+		if err != nil {
+			bad("%s %q: want an RFC 3339 time such as \"2026-12-07T16:00:00Z\"", field, *v)
+			return time.Time{}, false
+		}
+		return t.UTC(), true
 	}
-	out.Duration = d
+	start, hasStart := when("start_at", in.StartAt)
+	end, hasEnd := when("end_at", in.EndAt)
+	out.StartAt = start
+	switch {
+	case in.Duration != "" && in.EndAt != nil:
+		bad("give duration or end_at, not both")
+	case in.Duration == "" && in.EndAt == nil:
+		bad("duration or end_at is required")
+	case in.EndAt != nil:
+		out.EndAt = end
+		if hasStart && hasEnd && !end.After(start) {
+			bad("end_at %s must be after start_at %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
+		} else if hasStart && hasEnd && end.Sub(start) > maxDuration {
+			bad("end_at is more than %s after start_at", maxDuration)
+		}
+	default:
+		d, err := time.ParseDuration(in.Duration)
+		switch {
+		case err != nil:
+			bad("duration %q: want a duration such as \"10m\"", in.Duration)
+		case d < minDuration || d > maxDuration:
+			bad("duration %s: want %s to %s", d, minDuration, maxDuration)
+		}
+		out.Duration = d
+	}
 	if in.MaxSlippageBps != nil {
 		if *in.MaxSlippageBps < 1 {
 			bad("max_slippage_bps %d: want at least 1", *in.MaxSlippageBps)

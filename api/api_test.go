@@ -279,3 +279,36 @@ func TestTargetValidation(t *testing.T) {
 		t.Fatalf("without a keeper: %d", rec.Code)
 	}
 }
+
+// An order's window: duration or end_at, not both, not neither; end_at after start_at; the times reach the
+// engine as given.
+func TestOrderWindowValidation(t *testing.T) {
+	base := `"id":"w","instrument":"BTC-USDT-PERP","side":"buy","quantity":"1"`
+	for _, c := range []struct {
+		body, want string
+	}{
+		{`{` + base + `,"duration":"10m","end_at":"2026-12-07T10:00:00Z"}`, "not both"},
+		{`{` + base + `}`, "duration or end_at is required"},
+		{`{` + base + `,"start_at":"2026-12-07T10:00:00+01:00","end_at":"2026-12-07T09:00:00Z"}`, "must be after start_at"},
+		{`{` + base + `,"start_at":"tomorrow","duration":"10m"}`, "start_at"},
+	} {
+		s, fo := newTestServer(t)
+		rec, eb := do(s, "reb", "POST", "/v1/orders", c.body)
+		if rec.Code != 400 || !strings.Contains(eb.Error.Message, c.want) {
+			t.Errorf("%s: %d %q, want 400 naming %q", c.body, rec.Code, eb.Error.Message, c.want)
+		}
+		if len(fo.calls) != 0 {
+			t.Errorf("%s reached the engine", c.body)
+		}
+	}
+	s, fo := newTestServer(t)
+	body := `{` + base + `,"start_at":"2026-12-07T17:00:00+01:00","end_at":"2026-12-07T16:30:00Z"}`
+	if rec, eb := do(s, "reb", "POST", "/v1/orders", body); rec.Code != 201 {
+		t.Fatalf("%d %+v", rec.Code, eb)
+	}
+	got := fo.calls[0]
+	if !got.StartAt.Equal(time.Date(2026, 12, 7, 16, 0, 0, 0, time.UTC)) || !got.EndAt.Equal(time.Date(2026, 12, 7, 16, 30, 0, 0, time.UTC)) ||
+		got.Duration != 0 {
+		t.Fatalf("engine got start %s end %s duration %s", got.StartAt, got.EndAt, got.Duration)
+	}
+}

@@ -15,7 +15,7 @@ import (
 // element of GET /v1/orders, and the data of "order" and "report" events.
 type Order struct {
 	ID             string          `json:"id"`
-	State          string          `json:"state"` // working | done | cancelled | failed
+	State          string          `json:"state"` // scheduled | working | done | cancelled | failed
 	Instrument     string          `json:"instrument"`
 	Side           string          `json:"side"`
 	Quantity       decimal.Decimal `json:"quantity"`
@@ -32,6 +32,7 @@ type Order struct {
 	Fees           decimal.Decimal `json:"fees"`
 	ChildOrders    int             `json:"child_orders"`
 	CreatedAt      time.Time       `json:"created_at"`
+	StartAt        *time.Time      `json:"start_at,omitempty"` // set ahead: the requested start
 	Deadline       time.Time       `json:"deadline"`
 	UpdatedAt      time.Time       `json:"updated_at"`
 	EndedAt        *time.Time      `json:"ended_at"`
@@ -66,6 +67,7 @@ type VenueMove struct {
 
 // Order states.
 const (
+	StateScheduled = "scheduled"
 	StateWorking   = "working"
 	StateDone      = "done"
 	StateCancelled = "cancelled"
@@ -181,7 +183,7 @@ func orderFromReport(r engine.Report) Order {
 		ID: r.ID, State: string(r.State), Instrument: r.Instrument, Side: string(r.Side), Quantity: r.Quantity,
 		ReduceOnly: r.ReduceOnly, Duration: r.Duration, MaxSlippageBps: r.MaxSlippageBps, LimitPrice: r.LimitPrice,
 		Filled: r.Filled, Residual: r.Residual, Unfilled: r.Unfilled, AvgPrice: r.AvgPrice, ArrivalPrice: r.ArrivalPrice,
-		ShortfallBps: r.ShortfallBps, Fees: r.Fees, ChildOrders: r.ChildOrders, CreatedAt: r.CreatedAt,
+		ShortfallBps: r.ShortfallBps, Fees: r.Fees, ChildOrders: r.ChildOrders, CreatedAt: r.CreatedAt, StartAt: r.StartAt,
 		Deadline: r.Deadline, UpdatedAt: r.UpdatedAt, EndedAt: r.EndedAt, Reason: r.Reason,
 		Venues: make([]OrderVenue, 0, len(r.Venues)),
 	}

@@ -320,6 +320,7 @@ func engineParams(cfg *config.Config) engine.Params {
 		MeanInterval: cfg.TWAP.MeanInterval, TimeJitter: cfg.TWAP.TimeJitter, SizeJitter: cfg.TWAP.SizeJitter,
 		IntervalCV: cfg.TWAP.IntervalCV,
 		EndBuffer:  cfg.TWAP.EndBuffer, Catchup: cfg.TWAP.Catchup, RetryInterval: cfg.TWAP.RetryInterval,
+		StartJitter:      *cfg.TWAP.StartJitter,
 		MaxChildNotional: cfg.Risk.MaxChildNotional, MaxOrderNotional: cfg.Risk.MaxOrderNotional,
 		DefaultSlippageBps: cfg.Risk.DefaultMaxSlippageBps, MaxSlippageBps: cfg.Risk.MaxSlippageBps,
 		MaxConsecutiveRejects: cfg.Risk.MaxConsecutiveRejects, Venues: map[string]engine.VenueParams{},

@@ -36,7 +36,7 @@ func (a *App) buildKeeper(cfg *config.Config) error {
 		Instruments: a.eng.Instruments(),
 		Tolerance:   reconcile.Tolerance{Base: cfg.Reconcile.ToleranceBase, Notional: cfg.Reconcile.ToleranceNotional},
 		AutoCorrect: cfg.Reconcile.IsAutoCorrect(), CorrectDuration: cfg.Reconcile.CorrectDuration,
-		MaxCorrections: cfg.Reconcile.MaxCorrections,
+		MaxCorrections: cfg.Reconcile.MaxCorrections, StartJitter: *cfg.TWAP.StartJitter,
 		Publish: func(kind, key string, data any) {
 			if ev, ok := data.(reconcile.TargetEvent); ok {
 				a.bus.Publish(api.KindTarget, key, api.TargetEvent{Kind: ev.Kind, TargetID: ev.TargetID,

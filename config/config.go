@@ -138,6 +138,9 @@ type TWAPConfig struct {
 	IntervalCV float64       `yaml:"interval_cv"`
 	SizeJitter float64       `yaml:"size_jitter"`
 	EndBuffer  time.Duration `yaml:"end_buffer"`
+	// StartJitter: an order or target set ahead (start_at) starts within this after its start_at, drawn per
+	// order, so its first child does not come at a predictable second (default 30s; 0: at start_at).
+	StartJitter *time.Duration `yaml:"start_jitter"`
 	// Catchup is how long after the horizon the engine keeps working an unfilled remainder within the price band
 	// before it ends the parent with what it has.
 	Catchup time.Duration `yaml:"catchup"`
@@ -303,6 +306,10 @@ func (c *Config) applyDefaults() {
 	}
 	if t.EndBuffer == 0 {
 		t.EndBuffer = 5 * time.Second
+	}
+	if t.StartJitter == nil {
+		d := 30 * time.Second
+		t.StartJitter = &d
 	}
 	if t.Catchup == 0 {
 		t.Catchup = time.Minute
@@ -513,6 +520,9 @@ func (c *Config) Validate() error {
 	}
 	if t.TimeJitter < 0 || t.TimeJitter > 1 || t.SizeJitter < 0 || t.SizeJitter > 1 {
 		add("twap: time_jitter and size_jitter must be within 0..1")
+	}
+	if t.StartJitter != nil && *t.StartJitter < 0 {
+		add("twap.start_jitter %s: must not be negative", *t.StartJitter)
 	}
 	if t.EndBuffer < 0 || t.Catchup < 0 || t.RetryInterval <= 0 {
 		add("twap: end_buffer and catchup must not be negative, retry_interval must be positive")

@@ -380,7 +380,17 @@ func (e *Engine) Start(ctx context.Context) error {
 		children []journal.Child
 	}
 	var resume []working
+	var scheduled []*parent
 	for _, rec := range recs {
+		if rec.State == string(Scheduled) {
+			p, err := e.restoreScheduled(rec)
+			if err != nil {
+				return fmt.Errorf("engine: restoring %s: %w", rec.ID, err)
+			}
+			e.parents[rec.ID] = p
+			scheduled = append(scheduled, p)
+			continue
+		}
 		if rec.State != string(Working) {
 			p, err := e.restoreEnded(rec)
 			if err != nil {
@@ -439,6 +449,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.parents[w.rec.ID] = p
 		ps = append(ps, p)
 	}
+	ps = append(ps, scheduled...)
 	if len(recs) > 0 {
 		e.log.Info("journal recovered", zap.Int("parents", len(recs)), zap.Int("working", len(ps)))
 	}
@@ -624,11 +635,21 @@ func (e *Engine) Submit(ctx context.Context, req Request) (Report, bool, error) 
 	if e.state.Get() == risk.Reducing && !req.ReduceOnly {
 		return Report{}, false, errorf(KindHalted, "trading state is reducing: only reduce-only orders are accepted")
 	}
-	pl, err := e.plan(ctx, req)
+	now := e.clk.Now()
+	eff, later, err := window(req, now)
 	if err != nil {
 		return Report{}, false, err
 	}
-	p := newParent(e, req, newMachine(req, pl, e.Params(), e.salt))
+	var p *parent
+	if later {
+		p = newScheduled(e, req, now)
+	} else {
+		pl, err := e.plan(ctx, eff)
+		if err != nil {
+			return Report{}, false, err
+		}
+		p = newParent(e, req, newMachine(eff, pl, e.Params(), e.salt))
+	}
 	if err := p.persist(); err != nil {
 		return Report{}, false, &Error{Kind: KindUnavailable, Msg: "the order could not be journaled", Err: err}
 	}

@@ -54,11 +54,7 @@ func (p *parent) record() journal.Parent {
 		Arrival: m.pl.arrival, Residual: m.pl.residual, SlippageBps: m.pl.slippageBps, Seed: m.pl.seed,
 		Params: paramsRecord(m.pl.params), Stranded: m.stranded, Fees: m.fees, Ended: m.ended, Updated: p.e.clk.Now(),
 		Cancelled: m.cancelled, ReallocationCount: m.reallocN, Reallocations: reallocRecords(m.reallocs),
-		Request: journal.Request{
-			Instrument: p.req.Instrument, Side: string(p.req.Side), Quantity: p.req.Quantity, Duration: p.req.Duration,
-			ReduceOnly: p.req.ReduceOnly, MaxSlippageBps: p.req.MaxSlippageBps, Venues: p.req.Venues,
-			LimitPrice: p.req.LimitPrice,
-		},
+		Request: requestRecord(p.req),
 	}
 	for _, w := range m.venues {
 		v := journal.Venue{
@@ -79,10 +75,31 @@ func (p *parent) record() journal.Parent {
 	return r
 }
 
+// requestRecord maps the rebalancer's request onto the journal's type.
+func requestRecord(req Request) journal.Request {
+	r := journal.Request{Instrument: req.Instrument, Side: string(req.Side), Quantity: req.Quantity, Duration: req.Duration,
+		ReduceOnly: req.ReduceOnly, MaxSlippageBps: req.MaxSlippageBps, Venues: req.Venues, LimitPrice: req.LimitPrice}
+	if !req.StartAt.IsZero() {
+		t := req.StartAt
+		r.StartAt = &t
+	}
+	if !req.EndAt.IsZero() {
+		t := req.EndAt
+		r.EndAt = &t
+	}
+	return r
+}
+
 // persist journals the parent's state (the children and fills, which carry the money, are journaled by the
 // gateways).
 func (p *parent) persist() error {
-	if err := p.e.journal.PutParent(p.record()); err != nil {
+	rec := journal.Parent{}
+	if p.m == nil {
+		rec = p.scheduledRecord(Scheduled, "", nil)
+	} else {
+		rec = p.record()
+	}
+	if err := p.e.journal.PutParent(rec); err != nil {
 		return fmt.Errorf("journal parent %s: %w", p.req.ID, err)
 	}
 	return nil
@@ -141,6 +158,10 @@ func reportFromSummary(req Request, rec journal.Parent) Report {
 		l := req.LimitPrice.String()
 		r.LimitPrice = &l
 	}
+	if !req.StartAt.IsZero() {
+		s := req.StartAt
+		r.StartAt = &s
+	}
 	for _, v := range s.Venues {
 		r.Venues = append(r.Venues, VenueReport{Venue: v.Venue, VolumeShare: v.Share, Weight: v.Weight,
 			Allocated: v.Allocated, Filled: v.Filled, AvgPrice: strPtr(v.AvgPrice), ChildOrders: v.ChildOrders,
@@ -155,8 +176,15 @@ func requestFromRecord(id string, r journal.Request) (Request, error) {
 	if err != nil {
 		return Request{}, err
 	}
-	return Request{ID: id, Instrument: r.Instrument, Side: side, Quantity: r.Quantity, Duration: r.Duration,
-		ReduceOnly: r.ReduceOnly, MaxSlippageBps: r.MaxSlippageBps, Venues: r.Venues, LimitPrice: r.LimitPrice}, nil
+	req := Request{ID: id, Instrument: r.Instrument, Side: side, Quantity: r.Quantity, Duration: r.Duration,
+		ReduceOnly: r.ReduceOnly, MaxSlippageBps: r.MaxSlippageBps, Venues: r.Venues, LimitPrice: r.LimitPrice}
+	if r.StartAt != nil {
+		req.StartAt = *r.StartAt
+	}
+	if r.EndAt != nil {
+		req.EndAt = *r.EndAt
+	}
+	return req, nil
 }
 
 // restore rebuilds a working parent's machine from the journal: plan, venues, children and their booked fills.

@@ -154,8 +154,13 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 		return nil, errorf(KindInvalid, "no venue can take any of %s %s: %s", req.Quantity, req.Instrument, describeExcluded(append(excluded, res.Excluded...)))
 	}
 	now := e.clk.Now()
+	deadline := now.Add(req.Duration)
+	if !req.EndAt.IsZero() {
+		deadline = req.EndAt
+		prm.Catchup = 0 // end_at is a hard end: nothing is sent after it
+	}
 	pl := &plan{
-		created: now, deadline: now.Add(req.Duration), params: prm, slippageBps: bps,
+		created: now, deadline: deadline, params: prm, slippageBps: bps,
 		residual: res.Residual, unallocated: res.Unallocated, excluded: append(excluded, res.Excluded...),
 		seed: scheduleSeed(e.salt, req.ID),
 	}

@@ -27,6 +27,8 @@ type parent struct {
 	done  chan struct{}
 	once  struct{ cancel, stop sync.Once }
 	dirty bool // owned by the run goroutine: the snapshot is behind the machine
+	// created and startAt, for a parent set ahead: when it was accepted and when it starts (m is nil until then).
+	created, startAt time.Time
 }
 
 var _ gateway.Sink = (*parent)(nil)
@@ -61,6 +63,9 @@ func (p *parent) stop() {
 // stopping and no placement is outstanding).
 func (p *parent) run(ctx context.Context) {
 	defer close(p.done)
+	if p.m == nil && !p.awaitStart(ctx) {
+		return
+	}
 	for _, v := range p.m.venues {
 		p.e.gateway(v.name, p.req.Instrument).Submit(gateway.Request{Kind: gateway.Attach, Parent: p.req.ID, Sink: p})
 	}
@@ -230,6 +235,10 @@ func (m *machine) report(now time.Time) Report {
 	if m.req.LimitPrice.IsPositive() {
 		s := m.req.LimitPrice.String()
 		r.LimitPrice = &s
+	}
+	if !m.req.StartAt.IsZero() {
+		s := m.req.StartAt
+		r.StartAt = &s
 	}
 	for _, v := range m.venues {
 		r.Venues = append(r.Venues, VenueReport{

@@ -21,13 +21,18 @@ type Request struct {
 	MaxSlippageBps int
 	Venues         []string        // empty: every enabled venue
 	LimitPrice     decimal.Decimal // zero: none
+	// StartAt, when set and in the future, schedules the parent: accepted now, planned and started at StartAt
+	// plus a jitter drawn within Params.StartJitter (so the first child is not at a predictable second), nothing
+	// sent before. EndAt, when set, is the hard end instead of Duration: nothing is sent after it (no catch-up).
+	StartAt, EndAt time.Time
 }
 
 // Same reports whether two requests ask for the same thing (the idempotency rule of POST /v1/orders).
 func (r Request) Same(o Request) bool {
 	if r.ID != o.ID || r.Instrument != o.Instrument || r.Side != o.Side || !r.Quantity.Equal(o.Quantity) ||
 		r.Duration != o.Duration || r.ReduceOnly != o.ReduceOnly || r.MaxSlippageBps != o.MaxSlippageBps ||
-		!r.LimitPrice.Equal(o.LimitPrice) || len(r.Venues) != len(o.Venues) {
+		!r.LimitPrice.Equal(o.LimitPrice) || len(r.Venues) != len(o.Venues) || !r.StartAt.Equal(o.StartAt) ||
+		!r.EndAt.Equal(o.EndAt) {
 		return false
 	}
 	for i := range r.Venues {
@@ -42,6 +47,7 @@ func (r Request) Same(o Request) bool {
 type State string
 
 const (
+	Scheduled State = "scheduled" // accepted, waiting for its start_at
 	Working   State = "working"
 	Done      State = "done"
 	Cancelled State = "cancelled"
@@ -70,6 +76,7 @@ type Report struct {
 	Fees           decimal.Decimal
 	ChildOrders    int
 	CreatedAt      time.Time
+	StartAt        *time.Time // the requested start, for a parent set ahead
 	Deadline       time.Time
 	UpdatedAt      time.Time
 	EndedAt        *time.Time
@@ -159,6 +166,7 @@ type Params struct {
 	IntervalCV            float64 // > 0: gamma intervals of this coefficient of variation (twap.Params.IntervalCV)
 	SizeJitter            float64
 	EndBuffer             time.Duration
+	StartJitter           time.Duration // a parent set ahead starts within this after its start_at
 	Catchup               time.Duration
 	RetryInterval         time.Duration
 	MaxChildNotional      decimal.Decimal

@@ -14,6 +14,7 @@ import (
 
 // Parent states.
 const (
+	ParentScheduled = "scheduled" // set ahead: no plan yet, waiting for its start
 	ParentWorking   = "working"
 	ParentDone      = "done"
 	ParentCancelled = "cancelled"
@@ -119,6 +120,8 @@ type Request struct {
 	MaxSlippageBps int             `json:"max_slippage_bps"`
 	Venues         []string        `json:"venues"`
 	LimitPrice     decimal.Decimal `json:"limit_price"`
+	StartAt        *time.Time      `json:"start_at,omitempty"` // set ahead: planned and started then
+	EndAt          *time.Time      `json:"end_at,omitempty"`   // a hard end instead of the duration's
 }
 
 // Params are the execution parameters a parent was started with, so a restart continues with the same ones.
@@ -242,7 +245,7 @@ func (p Parent) validate() error {
 		return err
 	}
 	switch p.State {
-	case ParentWorking, ParentDone, ParentCancelled, ParentFailed:
+	case ParentScheduled, ParentWorking, ParentDone, ParentCancelled, ParentFailed:
 	default:
 		return invalid("parent %s: unknown state %q", p.ID, p.State)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"sync"
 	"time"
@@ -76,6 +77,9 @@ type KeeperOptions struct {
 	RetryAfter time.Duration
 	// Publish, if set, receives target events (EventTarget, key: the instrument). It must not block.
 	Publish func(kind, key string, data any)
+	// StartJitter: a target set ahead starts within this after its start_at, drawn from its id (the same after a
+	// restart), within a quarter of its window, so its first child does not come at a predictable second.
+	StartJitter time.Duration
 }
 
 // EventTarget is the bus kind of target events.
@@ -484,8 +488,10 @@ func (k *Keeper) pass(ctx context.Context, inst string, il *instLoop) time.Durat
 		}
 	}
 	now := k.o.Clock.Now()
-	if cur.StartAt != nil && now.Before(*cur.StartAt) {
-		return cur.StartAt.Sub(now)
+	if cur.StartAt != nil {
+		if at := k.startAt(cur); now.Before(at) {
+			return at.Sub(now)
+		}
 	}
 	// 3. Only on reconciled positions: a pair that could not be read is never taken as flat.
 	if ok, why := k.o.Ready.Reconciled(inst); !ok {
@@ -591,6 +597,9 @@ func (k *Keeper) start(ctx context.Context, inst string, il *instLoop, cur journ
 	reducing := !agg.IsZero() && diff.Sign() != agg.Sign() && diff.Abs().LessThanOrEqual(agg.Abs())
 	req := engine.Request{ID: id, Instrument: inst, Side: side, Quantity: diff.Abs(), Duration: dur.Round(time.Second),
 		ReduceOnly: reducing, MaxSlippageBps: cur.MaxSlippageBps, Venues: slices.Clone(cur.Venues)}
+	if cur.EndAt != nil && !corrective && len(cur.Parents) == 1 {
+		req.Duration, req.EndAt = 0, *cur.EndAt // a hard end: the parent sends nothing after end_at
+	}
 	rep, _, err := k.o.Orders.Submit(ctx, req)
 	if err != nil {
 		switch engine.KindOf(err) {
@@ -614,4 +623,22 @@ func (k *Keeper) start(ctx context.Context, inst string, il *instLoop, cur journ
 		Drift: agg.Sub(cur.Position), Parent: rep.ID, Reason: reason, Time: now})
 	k.watch(ctx, inst, il, rep.ID)
 	return time.Hour
+}
+
+// startAt is when a target set ahead starts: its start_at plus a jitter drawn from its id within StartJitter and a
+// quarter of its window.
+func (k *Keeper) startAt(t journal.Target) time.Time {
+	jitter := k.o.StartJitter
+	switch {
+	case t.EndAt != nil:
+		jitter = min(jitter, t.EndAt.Sub(*t.StartAt)/4)
+	case t.Duration > 0:
+		jitter = min(jitter, t.Duration/4)
+	}
+	if jitter <= 0 {
+		return *t.StartAt
+	}
+	h := fnv.New64a()
+	h.Write([]byte("start\x00" + t.ID))
+	return t.StartAt.Add(time.Duration(h.Sum64() % uint64(jitter)))
 }

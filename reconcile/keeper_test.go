@@ -340,7 +340,8 @@ func TestKeeperReadinessAndRestart(t *testing.T) {
 	}
 }
 
-// A target set ahead: nothing before start_at; then one parent whose horizon ends at end_at.
+// A target set ahead: nothing before start_at (plus its jitter, none here); then one parent whose hard end is
+// end_at.
 func TestKeeperStartAtEndAt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -355,8 +356,8 @@ func TestKeeperStartAtEndAt(t *testing.T) {
 	}
 	r.clk.Advance(50*time.Minute + 30*time.Second) // a little late
 	r.pass(ctx)
-	if len(r.o.submitted) != 1 || r.o.submitted[0].Duration != 9*time.Minute+30*time.Second {
-		t.Fatalf("at start_at: %+v", r.o.submitted)
+	if len(r.o.submitted) != 1 || r.o.submitted[0].Duration != 0 || !r.o.submitted[0].EndAt.Equal(end) {
+		t.Fatalf("at start_at: %+v, want the parent ending at end_at, a hard end", r.o.submitted)
 	}
 	past := r.clk.Now().Add(-time.Minute)
 	if _, _, err := r.k.Set(TargetRequest{ID: "t2", Instrument: inst, Position: dec("-9"), EndAt: &past}); !errors.Is(err, ErrInvalid) {
@@ -382,5 +383,32 @@ func TestKeeperStaleWriteAfterSupersede(t *testing.T) {
 		if tg.ID == "t1" && tg.State != journal.TargetSuperseded {
 			t.Fatalf("journal has t1 %s", tg.State)
 		}
+	}
+}
+
+// A target set ahead starts within its start jitter after start_at, at a moment drawn from its id (the same after
+// a restart), never before.
+func TestKeeperStartJitter(t *testing.T) {
+	r := newKeeperRig(t, true, nil)
+	r.k.o.StartJitter = 30 * time.Second
+	start := r.clk.Now().Add(time.Hour)
+	end := start.Add(10 * time.Minute)
+	seen := map[time.Duration]bool{}
+	for _, id := range []string{"a", "b", "c", "d", "e", "f"} {
+		at := r.k.startAt(journal.Target{ID: id, StartAt: &start, EndAt: &end})
+		if at.Before(start) || !at.Before(start.Add(30*time.Second)) {
+			t.Fatalf("%s starts at %s, outside [start_at, start_at + 30s)", id, at)
+		}
+		if again := r.k.startAt(journal.Target{ID: id, StartAt: &start, EndAt: &end}); !again.Equal(at) {
+			t.Fatalf("%s: %s then %s", id, at, again)
+		}
+		seen[at.Sub(start)] = true
+	}
+	if len(seen) < 4 {
+		t.Fatalf("six targets start at %d distinct offsets", len(seen))
+	}
+	short := start.Add(20 * time.Second)
+	if at := r.k.startAt(journal.Target{ID: "s", StartAt: &start, EndAt: &short}); at.After(start.Add(5 * time.Second)) {
+		t.Fatalf("a 20 s window's start moved by %s, more than a quarter of it", at.Sub(start))
 	}
 }
