@@ -41,9 +41,12 @@ type AmendRequest struct {
 	Quantity, Price decimal.Decimal
 }
 
-// Amender changes the quantity and/or price of an open GTC limit order (Binance order modify, Bybit
+// Amender changes the quantity and/or price of an open GTC or post-only limit order (Binance order modify, Bybit
 // /v5/order/amend, OKX /api/v5/trade/amend-order). A price change loses the order's place in the queue. It
-// returns the order as it stands after the amendment; a new price that crosses the book executes at once. A
+// returns the order as it stands after the amendment; a new price that crosses the book executes a GTC order at
+// once, while a post-only order never executes so: Binance cancels it (returned, StatusCanceled, nothing more
+// filled), Bybit ends it (as the mock has it: the order returned ended, rejectReason EC_PostOnlyWillTakeLiquidity),
+// OKX refuses the amendment (Rejected, code 51511) and the order rests as it was. A
 // quantity not above what has filled is the venue's to handle: Binance cancels the order, Bybit and OKX refuse
 // (Rejected). An amendment of an order that has ended (filled, cancelled, expired) is Rejected; of an order the
 // venue does not know, Rejected wrapping ErrNotFound.

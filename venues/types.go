@@ -53,8 +53,18 @@ const (
 type TimeInForce string
 
 const (
+	// GTC rests until it fills or is cancelled; what crosses the book on arrival executes at once, as taker.
 	GTC TimeInForce = "gtc"
+	// IOC takes what it can on arrival; the remainder ends at once (StatusExpired).
 	IOC TimeInForce = "ioc"
+	// PostOnly is a limit order that may only rest: it never takes liquidity. If on arrival its price would cross
+	// the book (a buy at or above the best ask, a sell at or below the best bid), the venue does not let it execute,
+	// and how it says so is the venue's: Binance USDⓈ-M (timeInForce GTX) refuses the request, a Rejected error with
+	// code -5022, and keeps no record of the order; Bybit v5 (timeInForce PostOnly) and OKX v5 (ordType post_only)
+	// accept it and cancel it at once, which the adapters report as an Order in StatusRejected with nothing filled.
+	// Once resting it behaves as GTC and fills as maker. An amendment whose new price would cross is the venue's to
+	// handle too (Binance cancels the order, OKX refuses the amendment with 51511 and leaves the order as it was).
+	PostOnly TimeInForce = "post_only"
 )
 
 // OrderStatus is the normalized state of a child order at a venue.
@@ -66,7 +76,9 @@ const (
 	StatusFilled          OrderStatus = "filled"
 	StatusCanceled        OrderStatus = "canceled"
 	StatusExpired         OrderStatus = "expired" // IOC remainder, or expired by the venue
-	StatusRejected        OrderStatus = "rejected"
+	// StatusRejected: the venue accepted the request, then refused the order, nothing filled (a post-only order
+	// that would have taken liquidity, at Bybit and OKX).
+	StatusRejected OrderStatus = "rejected"
 )
 
 // Terminal reports whether no more fills can come for an order in this status.

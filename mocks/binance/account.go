@@ -22,7 +22,7 @@ type OrderRecord struct {
 	Symbol        string
 	Side          string // BUY or SELL
 	Type          string // LIMIT or MARKET
-	TimeInForce   string // GTC or IOC (GTC for MARKET, as the venue reports it)
+	TimeInForce   string // GTC, IOC or GTX (post-only); GTC for MARKET, as the venue reports it
 	Price         decimal.Decimal
 	OrigQty       decimal.Decimal
 	ExecutedQty   decimal.Decimal
@@ -49,7 +49,7 @@ func sideString(s market.Side) string {
 	return "BUY"
 }
 
-// record is o as Binance reports it: MARKET orders show timeInForce GTC.
+// record is o as Binance reports it: MARKET orders show timeInForce GTC, post-only orders GTX.
 func record(o *exchange.Order) OrderRecord {
 	typ, tif := "LIMIT", "GTC"
 	switch {
@@ -57,6 +57,8 @@ func record(o *exchange.Order) OrderRecord {
 		typ = "MARKET"
 	case !o.Rest:
 		tif = "IOC"
+	case o.PostOnly:
+		tif = "GTX"
 	}
 	return OrderRecord{OrderID: orderIDBase + o.Seq, ClientOrderID: o.ClientID, Symbol: o.Symbol, Side: sideString(o.Side),
 		Type: typ, TimeInForce: tif, Price: o.Price, OrigQty: o.Qty, ExecutedQty: o.Filled, CumQuote: o.Notional,
@@ -153,7 +155,7 @@ func newAccount(cfg *Config) *account {
 		clientIDRe: regexp.MustCompile(`^[.A-Z:/a-z0-9_-]{1,36}$`)}
 	ec := exchange.Config{Book: cfg.Book, Clock: cfg.Clock, Balance: cfg.Balance, Leverage: cfg.Leverage,
 		TakerFeeBps: cfg.TakerFeeBps, MakerFeeBps: cfg.MakerFeeBps, MinNotional: cfg.MinNotional, Logger: cfg.Logger,
-		AmendRequeues: true, OnEvents: a.push}
+		AmendRequeues: true, RefuseWouldTake: true, OnEvents: a.push}
 	for _, in := range a.insts {
 		a.bySymbol[in.Symbol] = in
 	}
@@ -261,7 +263,7 @@ func (a *account) newOrder(r *request) (any, *apiError) {
 		if tif == "" {
 			return nil, errMandatory("timeInForce")
 		}
-		if tif != "GTC" && tif != "IOC" {
+		if tif != "GTC" && tif != "IOC" && tif != "GTX" {
 			return nil, errTIF
 		}
 	case "MARKET":
@@ -318,12 +320,16 @@ func (a *account) newOrder(r *request) (any, *apiError) {
 	if side == "SELL" {
 		sd = market.Sell
 	}
+	// A GTX order that would take liquidity is refused outright (-5022) and never recorded: since the release of
+	// 2023-03-22 (derivatives change log, 2023-03-08 entry) no order, no ORDER_TRADE_UPDATE, and GET /fapi/v1/order
+	// does not find it; before, it was accepted NEW and then EXPIRED.
 	ack, o, err := a.ex.Place(exchange.Request{ClientID: cid, Symbol: in.Symbol, Side: sd, Qty: qty, Price: price,
-		Rest: typ == "LIMIT" && tif == "GTC", ReduceOnly: reduceOnly})
+		Rest: typ == "LIMIT" && (tif == "GTC" || tif == "GTX"), PostOnly: typ == "LIMIT" && tif == "GTX",
+		ReduceOnly: reduceOnly})
 	if err != nil {
 		return nil, exchange.Reject(err, map[error]*apiError{exchange.ErrDuplicate: errDuplicate,
 			exchange.ErrReduceOnly: errReduceOnly, exchange.ErrMinNotional: errMinNotional(in.MinNotional.String()),
-			exchange.ErrInsufficientMargin: errMargin}, errInternal)
+			exchange.ErrInsufficientMargin: errMargin, exchange.ErrWouldTake: errGTXReject}, errInternal)
 	}
 	if respType == "ACK" {
 		return a.jsonOf(&ack), nil
@@ -403,7 +409,16 @@ func (a *account) getOrder(r *request) (any, *apiError) {
 	return a.jsonOf(&o), nil
 }
 
+// raceFill carries out a fill armed to race the request being handled (mockutil.Faults.FillBeforeNextChange): the
+// market takes the resting order before the venue looks at the cancel or modify.
+func (a *account) raceFill() {
+	if rf, ok := a.faults.TakeRaceFill(); ok {
+		_, _ = a.ex.FillResting(exchange.Ref{ClientID: rf.ClientID}, rf.Qty)
+	}
+}
+
 func (a *account) cancelOrder(r *request) (any, *apiError) {
+	a.raceFill()
 	ref, in, aerr := a.ref(r)
 	if aerr != nil {
 		return nil, aerr
@@ -422,8 +437,10 @@ func (a *account) cancelOrder(r *request) (any, *apiError) {
 // modifyOrder is PUT /fapi/v1/order: a LIMIT order's new quantity and price, both required with its side, the order
 // named by orderId (which prevails) or origClientOrderId. A new quantity or price outside the filters is refused and
 // the order stays as it is; a quantity at or below what has filled cancels the order; a modified order is reordered
-// in the match queue; a price that crosses executes at once.
+// in the match queue; a price that crosses executes at once, except for a GTX order, which the modify cancels instead
+// (the USDⓈ-M Modify Order page names both cases in which the modify cancels the order).
 func (a *account) modifyOrder(r *request) (any, *apiError) {
+	a.raceFill()
 	p := r.params
 	ref, in, aerr := a.ref(r)
 	if aerr != nil {

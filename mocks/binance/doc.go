@@ -20,6 +20,11 @@
 // filled cancels the order; every modified order goes to the back of the match queue (AMENDMENT on the stream).
 // userTrades with orderId returns that order's trades only.
 //
+// Post-only is timeInForce GTX. A GTX order whose price would take liquidity (a buy at or above the best ask, a sell
+// at or below the best bid) is refused with HTTP 400, -5022, and leaves no trace: no order id, no stream event, not
+// found by GET /fapi/v1/order; one that does not cross rests and fills as maker. A modify that would make a GTX order
+// cross cancels it (the answer is the CANCELED order).
+//
 // One Server lists Config.Symbol and, with Config.More, other symbols, each trading against its own book with its
 // own filters and precision on the one account: the public endpoints answer for any listed symbol (without a symbol,
 // for all of them), the account endpoints show every listed symbol's position, orders and trades are per symbol,
@@ -37,6 +42,8 @@
 //     insufficient.", nothing executed;
 //   - Latency: every REST request waits the extra time before the venue looks at it (a long one arrives outside
 //     its recvWindow: -1021);
+//   - FillBeforeNextChange: the market takes a resting order just before the venue handles the next cancel or
+//     modify, which then meets the order filled (-2011 or -2013) or partly filled;
 //   - ClockSkew: the venue's clock runs ahead or behind: the timestamp check (-1021, outside the recvWindow or
 //     1000ms ahead of the server's time) and serverTime (/fapi/v1/time, exchangeInfo) use it, so a client that
 //     corrects its offset from /fapi/v1/time gets through.

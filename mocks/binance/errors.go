@@ -62,9 +62,12 @@ var (
 	errListenKey    = &apiError{http.StatusBadRequest, -1125, "This listenKey does not exist."}
 	errModifyLimit  = &apiError{http.StatusBadRequest, -5025, "Only limit order is supported."}
 	errNoModify     = &apiError{http.StatusBadRequest, -5027, "No need to modify the order."}
-	errTooMany      = &apiError{http.StatusTooManyRequests, -1003, "Too many requests; current limit is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API."}
-	errInternal     = &apiError{http.StatusServiceUnavailable, -1001, "Internal error; unable to process your request. Please try again."}
-	errTimeout      = &apiError{http.StatusServiceUnavailable, -1007, "Timeout waiting for response from backend server. Send status unknown; execution status unknown."}
+	// errGTXReject refuses a post-only (GTX) order that would execute as taker; the USDⓈ-M "Error Codes" page lists
+	// it as -5022 GTX_ORDER_REJECT, and the venue keeps no record of the order.
+	errGTXReject = &apiError{http.StatusBadRequest, -5022, "Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history"}
+	errTooMany   = &apiError{http.StatusTooManyRequests, -1003, "Too many requests; current limit is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API."}
+	errInternal  = &apiError{http.StatusServiceUnavailable, -1001, "Internal error; unable to process your request. Please try again."}
+	errTimeout   = &apiError{http.StatusServiceUnavailable, -1007, "Timeout waiting for response from backend server. Send status unknown; execution status unknown."}
 	// errMaintenance answers every request while an injected maintenance lasts. The USDⓈ-M futures "General Info"
 	// page (HTTP return codes) names three 503 answers; of those, the one with this message (code -1001,
 	// DISCONNECTED, on the "Error Codes" page) is a request that failed without being processed and may be sent

@@ -24,13 +24,16 @@ type OrderRecord struct {
 	Symbol       string
 	Side         string // Buy or Sell
 	OrderType    string // Limit or Market
-	TimeInForce  string // GTC or IOC (IOC for Market, as the venue reports it)
+	TimeInForce  string // GTC, IOC or PostOnly (IOC for Market, as the venue reports it)
 	Price        decimal.Decimal
 	Qty          decimal.Decimal
 	CumExecQty   decimal.Decimal
 	CumExecValue decimal.Decimal
 	CumExecFee   decimal.Decimal
 	OrderStatus  string // New, PartiallyFilled, Filled, Cancelled
+	// RejectReason is EC_PostOnlyWillTakeLiquidity for a PostOnly order the venue cancelled because it would have
+	// taken liquidity, EC_NoError otherwise.
+	RejectReason string
 	ReduceOnly   bool
 	CreatedTime  time.Time
 	UpdatedTime  time.Time
@@ -47,7 +50,8 @@ var statuses = map[exchange.Status]string{exchange.New: "New", exchange.Partiall
 
 func orderID(seq int64) string { return fmt.Sprintf("%08x-6a1e-4c1d-9b7e-%012x", seq, seq*7919) }
 
-// record is o as Bybit reports it: Market orders are IOC, and IOC remainders are Cancelled.
+// record is o as Bybit reports it: Market orders are IOC, and IOC remainders are Cancelled; a PostOnly order that
+// would have taken liquidity is Cancelled with rejectReason EC_PostOnlyWillTakeLiquidity.
 func record(o *exchange.Order) OrderRecord {
 	side, typ, tif := "Buy", "Limit", "GTC"
 	if o.Side == market.Sell {
@@ -56,14 +60,25 @@ func record(o *exchange.Order) OrderRecord {
 	if o.Market() {
 		typ = "Market"
 	}
-	if !o.Rest {
+	switch {
+	case !o.Rest:
 		tif = "IOC"
+	case o.PostOnly:
+		tif = "PostOnly"
+	}
+	reason := "EC_NoError"
+	if o.WouldTake {
+		reason = rejectPostOnly
 	}
 	return OrderRecord{OrderID: orderID(o.Seq), OrderLinkID: o.ClientID, Symbol: o.Symbol, Side: side, OrderType: typ,
 		TimeInForce: tif, Price: o.Price, Qty: o.Qty, CumExecQty: o.Filled, CumExecValue: o.Notional,
-		CumExecFee: o.Fees, OrderStatus: statuses[o.Status], ReduceOnly: o.ReduceOnly, CreatedTime: o.Created,
-		UpdatedTime: o.Updated}
+		CumExecFee: o.Fees, OrderStatus: statuses[o.Status], RejectReason: reason, ReduceOnly: o.ReduceOnly,
+		CreatedTime: o.Created, UpdatedTime: o.Updated}
 }
+
+// rejectPostOnly is the rejectReason (v5 "Enums Definitions", rejectReason) of a PostOnly order the venue cancelled
+// because it would have executed as taker.
+const rejectPostOnly = "EC_PostOnlyWillTakeLiquidity"
 
 type execution struct {
 	ID         string
@@ -250,7 +265,7 @@ func (a *account) create(r *request) (any, *apiError) {
 		if tif == "" {
 			tif = "GTC"
 		}
-		if tif != "GTC" && tif != "IOC" {
+		if tif != "GTC" && tif != "IOC" && tif != "PostOnly" {
 			return nil, errParams("params error: timeInForce invalid")
 		}
 	case "Market":
@@ -285,8 +300,12 @@ func (a *account) create(r *request) (any, *apiError) {
 	if req.Side == "Sell" {
 		side = market.Sell
 	}
+	// A PostOnly order that would cross is still acknowledged here; the venue then cancels it (the v5 Place Order
+	// page describes PostOnly that way: no immediate fill, a cancel instead), and the order lists show it Cancelled
+	// with rejectReason EC_PostOnlyWillTakeLiquidity and nothing executed, as the Get Order History page's example
+	// does.
 	_, o, err := a.ex.Place(exchange.Request{ClientID: link, Symbol: c.Symbol, Side: side, Qty: qty, Price: price,
-		Rest: tif == "GTC", ReduceOnly: reduceOnly})
+		Rest: tif == "GTC" || tif == "PostOnly", PostOnly: tif == "PostOnly", ReduceOnly: reduceOnly})
 	if err != nil {
 		return nil, exchange.Reject(err, map[error]*apiError{exchange.ErrDuplicate: errDuplicate,
 			exchange.ErrReduceOnly: errReduceOnly, exchange.ErrMinNotional: errMinValue(c.MinNotionalValue.String()),
@@ -317,14 +336,14 @@ func (a *account) orderJSON(o *OrderRecord) map[string]any {
 	cancelType := "UNKNOWN"
 	if o.OrderStatus == "Cancelled" {
 		cancelType = "CancelByUser"
-		if o.TimeInForce == "IOC" {
+		if o.TimeInForce == "IOC" || o.RejectReason != "EC_NoError" {
 			cancelType = "UNKNOWN"
 		}
 	}
 	return map[string]any{
 		"orderId": o.OrderID, "orderLinkId": o.OrderLinkID, "blockTradeId": "", "symbol": o.Symbol, "price": price,
 		"qty": p.qty(o.Qty), "side": o.Side, "isLeverage": "", "positionIdx": 0, "orderStatus": o.OrderStatus,
-		"cancelType": cancelType, "rejectReason": "EC_NoError", "avgPrice": p.avgPrice(o), "leavesQty": p.qty(leaves),
+		"cancelType": cancelType, "rejectReason": o.RejectReason, "avgPrice": p.avgPrice(o), "leavesQty": p.qty(leaves),
 		"leavesValue": leaves.Mul(o.Price).StringFixed(4), "cumExecQty": p.qty(o.CumExecQty),
 		"cumExecValue": o.CumExecValue.StringFixed(8), "cumExecFee": o.CumExecFee.StringFixed(8),
 		"timeInForce": o.TimeInForce, "orderType": o.OrderType, "stopOrderType": "", "orderIv": "",
@@ -343,7 +362,16 @@ type cancelReq struct {
 	OrderLinkID string `json:"orderLinkId"`
 }
 
+// raceFill carries out a fill armed to race the request being handled (mockutil.Faults.FillBeforeNextChange): the
+// market takes the resting order before the venue looks at the cancel or amend.
+func (a *account) raceFill() {
+	if rf, ok := a.faults.TakeRaceFill(); ok {
+		_, _ = a.ex.FillResting(exchange.Ref{ClientID: rf.ClientID}, rf.Qty)
+	}
+}
+
 func (a *account) cancel(r *request) (any, *apiError) {
+	a.raceFill()
 	var req cancelReq
 	if err := json.Unmarshal(r.body, &req); err != nil {
 		return nil, errParams("params error: invalid json body")
@@ -381,8 +409,11 @@ type amendReq struct {
 
 // amend changes an open order's qty (its new total, fills included) and/or price: only New and PartiallyFilled
 // orders can be amended; a qty at or below what has filled is refused; an order that reprices or grows loses its
-// place in the queue, one that shrinks keeps it; a price that crosses executes at once.
+// place in the queue, one that shrinks keeps it; a price that crosses executes at once. A PostOnly order repriced
+// through the book is acknowledged and then cancelled, rejectReason EC_PostOnlyWillTakeLiquidity: the mock's reading
+// of the venue's rule that a PostOnly order it cannot rest is cancelled (the v5 amend page does not say).
 func (a *account) amend(r *request) (any, *apiError) {
+	a.raceFill()
 	var req amendReq
 	if err := json.Unmarshal(r.body, &req); err != nil {
 		return nil, errParams("params error: invalid json body")

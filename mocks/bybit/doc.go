@@ -20,6 +20,11 @@
 // has filled 110064, an amendment that changes nothing 10001; a repriced or larger order loses its queue place, a
 // smaller one keeps it. /v5/execution/list and the order lists honour orderId and orderLinkId.
 //
+// timeInForce PostOnly: an order whose price would take liquidity (a Buy at or above the best ask, a Sell at or below
+// the best bid) is acknowledged like any create, then cancelled at once with nothing executed: orderStatus
+// "Cancelled", cancelType "UNKNOWN", rejectReason "EC_PostOnlyWillTakeLiquidity". One that does not cross rests and
+// fills as maker. An amend that reprices a PostOnly order through the book cancels it the same way.
+//
 // Config.More lists further linear symbols on the same account (say ETHUSDT beside BTCUSDT), each an Instrument
 // with its own book and rules. Every symbol-taking endpoint serves the symbol named with that symbol's book, rules
 // and precision (prices at its tick's decimals, at least 2, quantities at its step's), and answers a symbol the
@@ -38,6 +43,8 @@
 //   - InsufficientMargin: the next order creates (that pass the instrument rules) are retCode 110007, nothing
 //     executed;
 //   - Latency: every REST request waits the extra time before the venue looks at it;
+//   - FillBeforeNextChange: the market takes a resting order just before the venue handles the next cancel or
+//     amend, which then meets the order filled (110001, too late) or partly filled;
 //   - ClockSkew: the venue's clock runs ahead or behind: the timestamp rule (10002, naming req_timestamp,
 //     server_timestamp and recv_window), /v5/market/time, the envelope's time, the limit reset timestamps and the
 //     private stream's auth expiry use it, so a client that corrects its offset from /v5/market/time gets through.

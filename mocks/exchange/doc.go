@@ -12,6 +12,15 @@
 // cancel, ErrInsufficientMargin), requeueing it on a price change or a larger quantity (on every change with
 // Config.AmendRequeues) and executing it at once if the new price crosses.
 //
+// A post-only order (Request.PostOnly) never takes liquidity. WouldTake is the check: a buy at or above the best
+// ask, a sell at or below the best bid. One that would cross on arrival is refused with ErrWouldTake and not
+// recorded (Config.RefuseWouldTake, Binance's -5022) or accepted and ended at once, Expired with Order.WouldTake set
+// (Bybit and OKX cancel it); one that does not rests unmatched and fills as maker when the sweep finds the book
+// through it. An amendment whose new price would cross is refused with ErrWouldTake, the order as it was
+// (Amend.RefuseWouldTake, OKX's 51511), or cancels the order, WouldTake set (Binance). FillResting is the control
+// for a fill the book did not cause: another participant taking a resting order, as maker at its price, which tests
+// use to race a fill against a cancel or an amendment (mockutil.Faults.FillBeforeNextChange).
+//
 // Orders are indexed by sequence number (from which each mock derives its order id) and by client id, and the open
 // orders and each order's fills are kept apart, so Place, Find, Cancel, Amend, OpenOrders and OrderFills cost the
 // same however many orders the account has taken; a Ref names the order by either id or both. Orders, Recent,

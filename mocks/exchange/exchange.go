@@ -31,6 +31,9 @@ var (
 	// what has filled.
 	ErrNotOpen     = errors.New("exchange: the order is no longer open")
 	ErrBelowFilled = errors.New("exchange: amended quantity not above the filled quantity")
+	// ErrWouldTake refuses a post-only order, or an amendment of one, whose price would cross the book (with
+	// Config.RefuseWouldTake, Amend.RefuseWouldTake).
+	ErrWouldTake = errors.New("exchange: a post-only order would take liquidity")
 )
 
 // Config configures an Account. Quantities are in base units (BTC), prices and money in the quote (USDT).
@@ -58,7 +61,11 @@ type Config struct {
 	// reordered in the match queue"); otherwise only a price change or a larger quantity does, and a smaller
 	// quantity keeps the order's place.
 	AmendRequeues bool
-	Logger        *zap.Logger
+	// RefuseWouldTake refuses a post-only order whose price would cross the book with ErrWouldTake, and keeps no
+	// record of it (Binance USDⓈ-M: -5022, and the order history never shows it); otherwise Place accepts it and
+	// ends it at once, Expired with WouldTake set, nothing executed (Bybit, OKX: accepted, then cancelled).
+	RefuseWouldTake bool
+	Logger          *zap.Logger
 	// OnEvents receives the events of each state change, in order. It is called after the account's lock is
 	// released, one batch at a time (calls never overlap and keep the order of the changes). It must not call the
 	// Account: everything it needs is in the events.
@@ -83,12 +90,15 @@ func (s Status) Open() bool { return s == New || s == PartiallyFilled }
 
 // Request is an order to place.
 type Request struct {
-	ClientID   string
-	Symbol     string
-	Side       market.Side
-	Qty        decimal.Decimal // base units
-	Price      decimal.Decimal // limit price; zero for a market order
-	Rest       bool            // a GTC limit order: the remainder rests and the sweep re-checks it
+	ClientID string
+	Symbol   string
+	Side     market.Side
+	Qty      decimal.Decimal // base units
+	Price    decimal.Decimal // limit price; zero for a market order
+	Rest     bool            // a GTC limit order: the remainder rests and the sweep re-checks it
+	// PostOnly (with Rest) never takes liquidity: a price that would cross the book (WouldTake) is refused or ends
+	// the order (Config.RefuseWouldTake); one that does not rests without being matched, and fills as maker.
+	PostOnly   bool
 	ReduceOnly bool
 }
 
@@ -101,12 +111,16 @@ type Ref struct {
 
 // Order is the account's record of an accepted order.
 type Order struct {
-	Seq        int64 // 1, 2, …, in acceptance order; the protocol mock derives its order id from it
-	ClientID   string
-	Symbol     string
-	Side       market.Side
-	Price      decimal.Decimal // zero for market
-	Rest       bool
+	Seq      int64 // 1, 2, …, in acceptance order; the protocol mock derives its order id from it
+	ClientID string
+	Symbol   string
+	Side     market.Side
+	Price    decimal.Decimal // zero for market
+	Rest     bool
+	PostOnly bool
+	// WouldTake says the venue ended this post-only order because its price would have taken liquidity, when
+	// placed (Expired) or amended (Canceled); nothing of it executed then.
+	WouldTake  bool
 	ReduceOnly bool
 	Qty        decimal.Decimal
 	Filled     decimal.Decimal
@@ -303,9 +317,14 @@ func (a *Account) Place(r Request) (accepted, final Order, err error) {
 			return Order{}, Order{}, ErrInsufficientMargin
 		}
 	}
+	postOnly := r.PostOnly && r.Rest && r.Price.IsPositive()
+	crosses := postOnly && a.WouldTake(r.Symbol, r.Side, r.Price)
+	if crosses && a.cfg.RefuseWouldTake {
+		return Order{}, Order{}, ErrWouldTake
+	}
 	now := a.now()
 	o := &Order{Seq: int64(len(a.orders)) + 1, ClientID: r.ClientID, Symbol: r.Symbol, Side: r.Side, Price: r.Price,
-		Rest: r.Rest, ReduceOnly: r.ReduceOnly, Qty: r.Qty, Status: New, Created: now, Updated: now}
+		Rest: r.Rest, PostOnly: postOnly, ReduceOnly: r.ReduceOnly, Qty: r.Qty, Status: New, Created: now, Updated: now}
 	a.orders = append(a.orders, o)
 	a.open = append(a.open, o)
 	if r.ClientID != "" {
@@ -313,11 +332,28 @@ func (a *Account) Place(r Request) (accepted, final Order, err error) {
 	}
 	accepted = *o
 	a.emit(Event{Kind: Accepted, Order: *o})
-	a.match(o, false)
+	switch {
+	case crosses:
+		o.WouldTake = true
+		a.end(o, Expired)
+		return accepted, *o, nil
+	case !postOnly: // a post-only order that does not cross has nothing to take
+		a.match(o, false)
+	}
 	if o.Open() && (!o.Rest || o.ReduceOnly && a.reducible(o).IsZero()) {
 		a.end(o, Expired)
 	}
 	return accepted, *o, nil
+}
+
+// WouldTake reports whether a limit order of side at price would take liquidity from symbol's book now: a buy at or
+// above the best ask, a sell at or below the best bid.
+func (a *Account) WouldTake(symbol string, side market.Side, price decimal.Decimal) bool {
+	q := a.book(symbol).Quote()
+	if side == market.Sell {
+		return !price.GreaterThan(q.Bid)
+	}
+	return !price.LessThan(q.Ask)
 }
 
 // marginFor reports whether the wallet covers the initial margin of qty more on side sign at price ref: the part
@@ -345,13 +381,18 @@ type Amend struct {
 	// CancelAtOrBelowFilled cancels the order when Qty is not above its filled quantity (Binance); otherwise that
 	// is ErrBelowFilled.
 	CancelAtOrBelowFilled bool
+	// RefuseWouldTake refuses a new price that would make a post-only order take liquidity with ErrWouldTake, the
+	// order left as it was (OKX 51511); otherwise the amendment cancels the order, WouldTake set (Binance's modify
+	// does so for a GTX order repriced through the book).
+	RefuseWouldTake bool
 }
 
 // Amend changes an open limit order's quantity and price in place: ErrNotFound if there is no such order,
 // ErrNotOpen (with the order) if it has ended, ErrBelowFilled (with the order) for a quantity not above what has
 // filled, ErrInsufficientMargin if the wallet does not cover the larger order. The order keeps its ids; a price
 // change or a larger quantity (every change, with Config.AmendRequeues) puts it at the back of the matching order;
-// a new price that crosses the book executes at once, as taker. It returns the order after the change.
+// a new price that crosses the book executes at once, as taker, unless the order is post-only: then the amendment
+// is refused (ErrWouldTake) or cancels the order (Amend.RefuseWouldTake). It returns the order after the change.
 func (a *Account) Amend(r Amend) (Order, error) {
 	a.mu.Lock()
 	defer a.unlock()
@@ -377,6 +418,16 @@ func (a *Account) Amend(r Amend) (Order, error) {
 		a.end(o, Canceled)
 		return *o, nil
 	}
+	// Only a new price is checked: a resting order the book has moved through since the last sweep is the maker of
+	// that trade, and the match below fills it so.
+	if o.PostOnly && !price.Equal(o.Price) && a.WouldTake(o.Symbol, o.Side, price) {
+		if r.RefuseWouldTake {
+			return *o, ErrWouldTake
+		}
+		o.WouldTake = true
+		a.end(o, Canceled)
+		return *o, nil
+	}
 	if !o.ReduceOnly && !a.marginFor(a.pos(o.Symbol), o.sign(), qty.Sub(o.Filled), price, mark, o) {
 		return *o, ErrInsufficientMargin
 	}
@@ -386,7 +437,7 @@ func (a *Account) Amend(r Amend) (Order, error) {
 	}
 	o.Qty, o.Price, o.Updated = qty, price, a.now()
 	a.emit(Event{Kind: Amended, Order: *o})
-	a.match(o, false)
+	a.match(o, o.PostOnly)
 	if o.Open() && o.ReduceOnly && a.reducible(o).IsZero() {
 		a.end(o, Expired)
 	}
@@ -402,6 +453,34 @@ func (a *Account) Cancel(ref Ref) (Order, error) {
 		return Order{}, ErrNotFound
 	}
 	a.end(o, Canceled)
+	return *o, nil
+}
+
+// FillResting is another participant's order taking qty (zero: all that is left) of the open resting limit order ref
+// names, at the order's price, the order the maker: a control for tests of a fill the venue's book did not cause
+// (one that races a cancel or an amendment). A reduce-only order fills at most the opposite position. ErrNotFound if
+// there is no such order, ErrNotOpen (with the order) if it has ended or does not rest. It returns the order after
+// the fill.
+func (a *Account) FillResting(ref Ref, qty decimal.Decimal) (Order, error) {
+	a.mu.Lock()
+	defer a.unlock()
+	o := a.lookup(ref)
+	switch {
+	case o == nil:
+		return Order{}, ErrNotFound
+	case !o.Open() || !o.Rest || o.Market():
+		return *o, ErrNotOpen
+	}
+	want := o.Remaining()
+	if o.ReduceOnly {
+		want = a.reducible(o)
+	}
+	if qty.IsPositive() {
+		want = decimal.Min(want, qty)
+	}
+	if want.IsPositive() {
+		a.fill(o, o.Price, want, true)
+	}
 	return *o, nil
 }
 

@@ -424,3 +424,113 @@ func TestAmendMargin(t *testing.T) {
 		t.Fatalf("amend within the margin (the order's own margin is freed): %+v %v", o, err)
 	}
 }
+
+// TestPostOnlyPlace: a post-only order that does not cross rests unmatched and later fills as maker; one at or
+// through the touch either ends at once, Expired with WouldTake and nothing executed, or (RefuseWouldTake) is
+// refused and not recorded, the client id left free.
+func TestPostOnlyPlace(t *testing.T) {
+	for _, refuse := range []bool{false, true} {
+		t.Run(fmt.Sprint("refuse=", refuse), func(t *testing.T) {
+			a, b, events := newTest(t, Config{RefuseWouldTake: refuse})
+			if !a.WouldTake("S", market.Buy, d("101")) || a.WouldTake("S", market.Buy, d("100.9")) ||
+				!a.WouldTake("S", market.Sell, d("99")) || a.WouldTake("S", market.Sell, d("99.1")) {
+				t.Fatal("WouldTake: a buy crosses at or above the ask, a sell at or below the bid")
+			}
+			_, rest, err := a.Place(Request{ClientID: "r", Symbol: "S", Side: market.Buy, Qty: d("0.5"), Price: d("100"),
+				Rest: true, PostOnly: true})
+			if err != nil || rest.Status != New || !rest.PostOnly || rest.WouldTake {
+				t.Fatalf("resting post-only %+v %v", rest, err)
+			}
+			for i, side := range []market.Side{market.Buy, market.Sell} {
+				px := map[market.Side]decimal.Decimal{market.Buy: d("101"), market.Sell: d("99")}[side]
+				id := fmt.Sprint("x", i)
+				n := len(*events)
+				_, o, err := a.Place(Request{ClientID: id, Symbol: "S", Side: side, Qty: d("0.5"), Price: px, Rest: true,
+					PostOnly: true})
+				if refuse {
+					if !errors.Is(err, ErrWouldTake) || len(*events) != n {
+						t.Fatalf("refused: %+v %v, %d events", o, err, len(*events)-n)
+					}
+					if _, ok := a.Find(Ref{ClientID: id}); ok {
+						t.Fatal("a refused post-only order must not be recorded")
+					}
+					continue
+				}
+				if err != nil || o.Status != Expired || !o.WouldTake || !o.Filled.IsZero() {
+					t.Fatalf("crossing post-only %+v %v", o, err)
+				}
+				if kinds := []EventKind{(*events)[n].Kind, (*events)[n+1].Kind}; len(*events) != n+2 || kinds[0] != Accepted || kinds[1] != Ended {
+					t.Fatalf("events %+v", (*events)[n:])
+				}
+			}
+			if !b.takenTotal.IsZero() || len(a.Fills()) != 0 {
+				t.Fatalf("nothing may execute: taken %s, fills %d", b.takenTotal, len(a.Fills()))
+			}
+			b.mu.Lock()
+			b.ask = d("100") // the market comes down to the resting buy
+			b.mu.Unlock()
+			a.Sweep()
+			if f := a.Fills(); len(f) != 1 || !f[0].Maker || f[0].Order.ClientID != "r" {
+				t.Fatalf("resting post-only fills as maker: %+v", f)
+			}
+		})
+	}
+}
+
+// TestPostOnlyAmend: a new price that would cross is refused (RefuseWouldTake), the order as it was, or cancels the
+// order; a new price that does not cross, or a quantity change, amends it; nothing executes.
+func TestPostOnlyAmend(t *testing.T) {
+	for _, refuse := range []bool{false, true} {
+		t.Run(fmt.Sprint("refuse=", refuse), func(t *testing.T) {
+			a, b, _ := newTest(t, Config{})
+			_, o, err := a.Place(Request{ClientID: "p", Symbol: "S", Side: market.Sell, Qty: d("0.5"), Price: d("102"),
+				Rest: true, PostOnly: true})
+			if err != nil || o.Status != New {
+				t.Fatalf("%+v %v", o, err)
+			}
+			if o, err = a.Amend(Amend{Ref: Ref{ClientID: "p"}, Price: d("101.5"), Qty: d("0.7")}); err != nil ||
+				!o.Price.Equal(d("101.5")) || !o.Qty.Equal(d("0.7")) || o.Status != New {
+				t.Fatalf("amend away from the touch: %+v %v", o, err)
+			}
+			o, err = a.Amend(Amend{Ref: Ref{ClientID: "p"}, Price: d("99"), RefuseWouldTake: refuse})
+			switch {
+			case refuse && (!errors.Is(err, ErrWouldTake) || o.Status != New || !o.Price.Equal(d("101.5"))):
+				t.Fatalf("refused amendment: %+v %v", o, err)
+			case !refuse && (err != nil || o.Status != Canceled || !o.WouldTake):
+				t.Fatalf("cancelling amendment: %+v %v", o, err)
+			}
+			if !b.takenTotal.IsZero() || len(a.Fills()) != 0 {
+				t.Fatalf("nothing may execute: taken %s", b.takenTotal)
+			}
+		})
+	}
+}
+
+// TestFillResting: the control fills part, then the rest, of a resting order as maker at its price; it refuses an
+// order that has ended or does not exist.
+func TestFillResting(t *testing.T) {
+	a, b, events := newTest(t, Config{})
+	if _, _, err := a.Place(Request{ClientID: "g", Symbol: "S", Side: market.Buy, Qty: d("0.6"), Price: d("95"), Rest: true}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := a.FillResting(Ref{ClientID: "g"}, d("0.2"))
+	if err != nil || o.Status != PartiallyFilled || !o.Filled.Equal(d("0.2")) {
+		t.Fatalf("partial %+v %v", o, err)
+	}
+	if o, err = a.FillResting(Ref{ClientID: "g"}, decimal.Zero); err != nil || o.Status != Filled || !o.Filled.Equal(d("0.6")) ||
+		!o.AvgPrice().Equal(d("95")) {
+		t.Fatalf("rest %+v %v", o, err)
+	}
+	if f := a.Fills(); len(f) != 2 || !f[0].Maker || !f[1].Maker || !b.takenTotal.IsZero() {
+		t.Fatalf("fills %+v (the book is not touched: %s)", f, b.takenTotal)
+	}
+	if last := (*events)[len(*events)-1]; last.Kind != Executed || last.Order.Status != Filled {
+		t.Fatalf("last event %+v", last)
+	}
+	if _, err := a.FillResting(Ref{ClientID: "g"}, decimal.Zero); !errors.Is(err, ErrNotOpen) {
+		t.Fatalf("filled order: %v", err)
+	}
+	if _, err := a.FillResting(Ref{ClientID: "none"}, decimal.Zero); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown order: %v", err)
+	}
+}

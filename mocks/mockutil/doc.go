@@ -2,10 +2,10 @@
 // is not specific to any venue's wire protocol:
 //
 //   - Faults, the fault injector a test drives (dropped, delayed or 5xx responses around an accepted order, rate
-//     limits, bans, user streams cut, and at run time Latency, ClockSkew, Maintenance and InsufficientMargin), and
-//     the calls a server makes to consume and carry out those faults (TakeRateLimit, TakeBeforeAccept,
-//     TakeAfterAccept, AfterAccept.Apply, Banned, HoldRequest, Now and Skew, UnderMaintenance,
-//     TakeInsufficientMargin);
+//     limits, bans, user streams cut, and at run time Latency, ClockSkew, Maintenance, InsufficientMargin and
+//     FillBeforeNextChange, a fill of a resting order that races the next cancel or amendment), and the calls a
+//     server makes to consume and carry out those faults (TakeRateLimit, TakeBeforeAccept, TakeAfterAccept,
+//     AfterAccept.Apply, Banned, HoldRequest, Now and Skew, UnderMaintenance, TakeInsufficientMargin, TakeRaceFill);
 //   - Window, a fixed-interval request counter on the wall clock, as venues count their rate limits;
 //   - Hub, the set of a server's open private websocket connections: upgrade, per-connection tags (listen key,
 //     authenticated, subscribed topics), JSON publish, cut or drain, and WaitTagged, which blocks until enough

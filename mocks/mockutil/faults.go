@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // Faults injects failures into a mock server. The zero value injects nothing. Its methods are safe for concurrent
@@ -28,6 +30,14 @@ type Faults struct {
 	skew         time.Duration // the venue's clock minus the wall clock
 	maintUntil   time.Time     // wall: the end of an injected maintenance
 	noMargin     int           // order creates still to refuse for margin
+	raceFills    []RaceFill    // fills armed for the next cancel or amend requests, in order
+}
+
+// RaceFill is a fill armed to race a client's cancel or amendment (FillBeforeNextChange): the market takes Qty (zero:
+// all that is left) of the resting order with client id ClientID.
+type RaceFill struct {
+	ClientID string
+	Qty      decimal.Decimal
 }
 
 // Ban makes every request to the server answer with the venue's ban for d (Binance: HTTP 418, code -1003, with
@@ -194,6 +204,33 @@ func (f *Faults) Fail5xxBeforeAccept(n int) { f.add(&f.fail5xxFirst, n) }
 
 // RateLimitNext makes the next n requests of any kind answer with the venue's rate-limit error.
 func (f *Faults) RateLimitNext(n int) { f.add(&f.rateLimit, n) }
+
+// FillBeforeNextChange arms a fill that races the client: just before the venue handles its next cancel or amend
+// request (whichever order it names), the market takes qty (zero: all that is left) of the resting order with
+// client id clientID, that order the maker, at its price. The client's request then meets the order as the fill
+// left it: filled (too late to cancel or amend) or partly filled. Armed fills queue, one per such request.
+func (f *Faults) FillBeforeNextChange(clientID string, qty decimal.Decimal) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.raceFills = append(f.raceFills, RaceFill{ClientID: clientID, Qty: qty})
+}
+
+// TakeRaceFill consumes the next armed fill (see FillBeforeNextChange); the server calls it first thing in every
+// cancel and amend handler and, when it reports true, has the market fill that order (exchange.Account.FillResting)
+// before it looks at the request. A nil Faults arms nothing.
+func (f *Faults) TakeRaceFill() (RaceFill, bool) {
+	if f == nil {
+		return RaceFill{}, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.raceFills) == 0 {
+		return RaceFill{}, false
+	}
+	rf := f.raceFills[0]
+	f.raceFills = f.raceFills[1:]
+	return rf, true
+}
 
 // LoseStreamFills makes the private stream drop the next n executions (the trade and the order update it comes
 // with), as a stream that misses a message would; the venue's REST records keep them.

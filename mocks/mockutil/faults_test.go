@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // TestLatencyWaitsAndEndsEarly: with no latency AwaitLatency goes on at once; with one it waits it out; a closed
@@ -166,5 +168,23 @@ func TestBanLifted(t *testing.T) {
 	f.Ban(0)
 	if f.Banned() != 0 || f.Bans() != 2 {
 		t.Fatalf("after Ban(0): bans %d", f.Bans())
+	}
+}
+
+// TestRaceFillsQueue: armed race fills come back in order, one per take; a nil Faults arms none.
+func TestRaceFillsQueue(t *testing.T) {
+	var f Faults
+	f.FillBeforeNextChange("a", decimal.Zero)
+	f.FillBeforeNextChange("b", decimal.NewFromInt(2))
+	first, ok1 := f.TakeRaceFill()
+	second, ok2 := f.TakeRaceFill()
+	_, ok3 := f.TakeRaceFill()
+	if !ok1 || !ok2 || ok3 || first.ClientID != "a" || !first.Qty.IsZero() || second.ClientID != "b" ||
+		!second.Qty.Equal(decimal.NewFromInt(2)) {
+		t.Fatalf("race fills %+v %+v", first, second)
+	}
+	var none *Faults
+	if _, ok := none.TakeRaceFill(); ok {
+		t.Fatal("a nil Faults armed a fill")
 	}
 }

@@ -18,20 +18,23 @@ import (
 
 // OrderRecord is the venue's record of one accepted order. Sizes are in contracts.
 type OrderRecord struct {
-	OrdID      string
-	ClOrdID    string
-	InstID     string
-	Side       string // buy or sell
-	OrdType    string // limit, market or ioc
-	Sz         decimal.Decimal
-	Px         decimal.Decimal // zero for market
-	AccFillSz  decimal.Decimal
-	Notional   decimal.Decimal // Σ price × base quantity (BTC for BTC-USDT-SWAP), for avgPx
-	Fee        decimal.Decimal // accumulated, negative is a cost
-	State      string          // live, partially_filled, filled, canceled
-	ReduceOnly bool
-	CTime      time.Time
-	UTime      time.Time
+	OrdID     string
+	ClOrdID   string
+	InstID    string
+	Side      string // buy or sell
+	OrdType   string // limit, market, ioc or post_only
+	Sz        decimal.Decimal
+	Px        decimal.Decimal // zero for market
+	AccFillSz decimal.Decimal
+	Notional  decimal.Decimal // Σ price × base quantity (BTC for BTC-USDT-SWAP), for avgPx
+	Fee       decimal.Decimal // accumulated, negative is a cost
+	State     string          // live, partially_filled, filled, canceled
+	// CancelSource is "31" for a post_only order the venue canceled because it would have taken liquidity, ""
+	// otherwise.
+	CancelSource string
+	ReduceOnly   bool
+	CTime        time.Time
+	UTime        time.Time
 }
 
 // OKX's id bases: order, trade and bill ids are derived from the engine's sequence numbers.
@@ -45,7 +48,8 @@ var states = map[exchange.Status]string{exchange.New: "live", exchange.Partially
 
 func ordID(seq int64) string { return strconv.FormatInt(ordIDBase+seq, 10) }
 
-// record is o as OKX reports it: sizes in contracts of its swap, ordType limit (GTC), ioc or market, fees negative.
+// record is o as OKX reports it: sizes in contracts of its swap, ordType limit (GTC), ioc, post_only or market, fees
+// negative; a post_only order canceled for crossing carries cancelSource 31.
 func (a *account) record(o *exchange.Order) OrderRecord {
 	in := a.swaps.of(o.Symbol)
 	side, typ := "buy", "limit"
@@ -57,11 +61,22 @@ func (a *account) record(o *exchange.Order) OrderRecord {
 		typ = "market"
 	case !o.Rest:
 		typ = "ioc"
+	case o.PostOnly:
+		typ = "post_only"
+	}
+	source := ""
+	if o.WouldTake {
+		source = cancelPostOnly
 	}
 	return OrderRecord{OrdID: ordID(o.Seq), ClOrdID: o.ClientID, InstID: o.Symbol, Side: side, OrdType: typ,
 		Sz: in.contracts(o.Qty), Px: o.Price, AccFillSz: in.contracts(o.Filled), Notional: o.Notional, Fee: o.Fees.Neg(),
-		State: states[o.Status], ReduceOnly: o.ReduceOnly, CTime: o.Created, UTime: o.Updated}
+		State: states[o.Status], CancelSource: source, ReduceOnly: o.ReduceOnly, CTime: o.Created, UTime: o.Updated}
 }
+
+// cancelPostOnly is the cancelSource of a post_only order the venue canceled because it would have taken liquidity;
+// the v5 docs list it among the cancelSource codes of the orders channel (and of the order queries, which add
+// cancelSourceReason).
+const cancelPostOnly = "31"
 
 // fill is one execution, in contracts.
 type fill struct {
@@ -190,7 +205,7 @@ func (a *account) placeOrder(r *request) (any, *apiError) {
 	}
 	var px decimal.Decimal
 	switch b.OrdType {
-	case "limit", "ioc":
+	case "limit", "ioc", "post_only":
 		if px, ok = decimalParam(b.Px); !ok || !px.IsPositive() || !exchange.OnGrid(px, c.TickSz) {
 			return fail(sParam, "Parameter px error")
 		}
@@ -206,8 +221,11 @@ func (a *account) placeOrder(r *request) (any, *apiError) {
 	if b.Side == "sell" {
 		side = market.Sell
 	}
+	// A post_only order that would cross is placed (sCode 0) and then canceled by the venue, cancelSource 31, with
+	// nothing filled: the order queries and the orders channel show it canceled.
 	_, o, err := a.ex.Place(exchange.Request{ClientID: b.ClOrdID, Symbol: c.InstID, Side: side, Qty: c.base(sz),
-		Price: px, Rest: b.OrdType == "limit", ReduceOnly: reduceOnly})
+		Price: px, Rest: b.OrdType == "limit" || b.OrdType == "post_only", PostOnly: b.OrdType == "post_only",
+		ReduceOnly: reduceOnly})
 	if err != nil {
 		failed := func(code, msg string) *apiError { return orderFailed(b.ClOrdID, "", code, msg) }
 		return nil, exchange.Reject(err, map[error]*apiError{exchange.ErrDuplicate: failed(sDuplicate, "Duplicated clOrdId"),
@@ -235,11 +253,15 @@ func (a *account) orderJSON(o *OrderRecord, f *fill) map[string]string {
 		"posSide": "net", "tdMode": "cross", "accFillSz": o.AccFillSz.String(), "fillPx": "", "tradeId": "",
 		"fillSz": "0", "fillTime": "", "avgPx": a.avgPx(o), "state": o.State,
 		"lever": strconv.Itoa(a.cfg.Leverage), "feeCcy": "USDT", "fee": o.Fee.String(), "rebateCcy": "USDT",
-		"rebate": "0", "category": "normal", "reduceOnly": strconv.FormatBool(o.ReduceOnly), "cancelSource": "",
+		"rebate": "0", "category": "normal", "reduceOnly": strconv.FormatBool(o.ReduceOnly),
+		"cancelSource": o.CancelSource, "cancelSourceReason": "",
 		"uTime": ms(o.UTime), "cTime": ms(o.CTime),
 	}
 	if f != nil {
 		m["fillPx"], m["tradeId"], m["fillSz"], m["fillTime"] = in.pxString(f.Px), f.TradeID, f.Sz.String(), ms(f.Time)
+	}
+	if o.CancelSource == cancelPostOnly {
+		m["cancelSourceReason"] = "The post-only order will take liquidity in taker orders"
 	}
 	return m
 }
@@ -309,7 +331,16 @@ type cancelBody struct {
 	ClOrdID string `json:"clOrdId"`
 }
 
+// raceFill carries out a fill armed to race the request being handled (mockutil.Faults.FillBeforeNextChange): the
+// market takes the resting order before the venue looks at the cancel or amendment.
+func (a *account) raceFill() {
+	if rf, ok := a.faults.TakeRaceFill(); ok {
+		_, _ = a.ex.FillResting(exchange.Ref{ClientID: rf.ClientID}, rf.Qty)
+	}
+}
+
 func (a *account) cancelOrder(r *request) (any, *apiError) {
+	a.raceFill()
 	var b cancelBody
 	if err := json.Unmarshal(r.body, &b); err != nil {
 		return nil, errJSON
@@ -348,8 +379,10 @@ type amendBody struct {
 
 // amendOrder changes a live or partially filled order's size (newSz, contracts, fills included) and/or price
 // (newPx): an order that reprices or grows loses its place in the queue, one that shrinks keeps it; a price that
-// crosses executes at once. With cxlOnFail the order is cancelled when the amendment fails.
+// crosses executes at once, except for a post_only order, whose amendment is refused (51511, the order as it was). With
+// cxlOnFail the order is cancelled when the amendment fails.
 func (a *account) amendOrder(r *request) (any, *apiError) {
+	a.raceFill()
 	var b amendBody
 	if err := json.Unmarshal(r.body, &b); err != nil {
 		return nil, errJSON
@@ -411,7 +444,7 @@ func (a *account) amendOrder(r *request) (any, *apiError) {
 	case !o.Open():
 		return fail(sAmendCxl, "Modification failed as the order has been canceled")
 	}
-	o, err := a.ex.Amend(exchange.Amend{Ref: exchange.Ref{Seq: o.Seq}, Qty: c.base(sz), Price: px})
+	o, err := a.ex.Amend(exchange.Amend{Ref: exchange.Ref{Seq: o.Seq}, Qty: c.base(sz), Price: px, RefuseWouldTake: true})
 	if err != nil {
 		switch {
 		case errors.Is(err, exchange.ErrNotOpen) && o.Status == exchange.Filled:
@@ -427,6 +460,9 @@ func (a *account) amendOrder(r *request) (any, *apiError) {
 		}
 		if errors.Is(err, exchange.ErrBelowFilled) {
 			return fail(sParam, "Parameter newSz error")
+		}
+		if errors.Is(err, exchange.ErrWouldTake) {
+			return fail(sAmendPostOnly, "Modification failed as the order price did not meet the requirement for Post Only.")
 		}
 		return nil, errUnavailable
 	}

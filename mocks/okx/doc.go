@@ -31,6 +31,11 @@
 // repriced or larger order loses its queue place, a smaller one keeps it; the orders channel pushes the amended
 // order with amendResult "0". /api/v5/trade/fills honours ordId; /api/v5/public/mark-price gives the mark alone.
 //
+// ordType post_only: an order whose px would take liquidity (a buy at or above the best ask, a sell at or below the
+// best bid) is placed (sCode "0") and canceled by the venue at once, nothing filled: state "canceled", cancelSource
+// "31" (with its cancelSourceReason on the order queries); one that does not cross rests and fills as maker. An
+// amendment whose newPx would make a post_only order cross is refused with sCode 51511, the order left as it was.
+//
 // Faults (mockutil.Faults) inject failures, each answered as OKX answers it:
 //   - 5xx (503, 50001) before or after an accepted order, dropped or delayed answers, cut private streams and lost
 //     stream fills;
@@ -41,6 +46,8 @@
 //   - InsufficientMargin: the next order places (that pass the contract checks) fail with code "1" and data[0]
 //     sCode 51008, nothing executed;
 //   - Latency: every REST request waits the extra time before the venue looks at it;
+//   - FillBeforeNextChange: the market takes a resting order just before the venue handles the next cancel or
+//     amendment, which then meets the order filled (51400, 51510) or partly filled;
 //   - ClockSkew: the venue's clock runs ahead or behind: the 30 s timestamp check (HTTP 401, 50102), the private
 //     websocket's login (60006) and /api/v5/public/time use it, so a client that corrects its offset from the
 //     public time gets through.

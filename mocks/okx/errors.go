@@ -68,6 +68,9 @@ const (
 	sAmendNone   = "51503" // Order modification failed as the order does not exist
 	sAmendCxl    = "51509" // Modification failed as the order has been canceled
 	sAmendDone   = "51510" // Modification failed as the order has been completed
+	// sAmendPostOnly refuses an amendment whose new price would make a post_only order take liquidity (the "Error
+	// Code" page of the v5 docs); the order stays as it was.
+	sAmendPostOnly = "51511"
 )
 
 // msgBalance is the sMsg of sBalance for the account's USDT margin.

@@ -235,7 +235,10 @@ func (a *Adapter) invalid(op string, err error) error {
 	return &venues.Error{Venue: a.cfg.Name, Op: op, Class: venues.Rejected, Msg: err.Error(), Err: err}
 }
 
-// Place sends a new order with newOrderRespType RESULT.
+// Place sends a new order with newOrderRespType RESULT. A post-only order goes as timeInForce GTX; if it would take
+// liquidity Binance refuses it with -5022 (HTTP 400), returned as a Rejected error, and keeps no record of it, so a
+// query of its client id then finds nothing (USDⓈ-M "Error Codes" page, -5022 GTX_ORDER_REJECT; derivatives change
+// log, entry of 2023-03-08: since 2023-03-22 such an order is refused rather than accepted and then EXPIRED).
 func (a *Adapter) Place(ctx context.Context, req venues.OrderRequest) (venues.Order, error) {
 	info, err := a.symbol(ctx, "place", req.Instrument)
 	if err != nil {
@@ -269,6 +272,8 @@ func (a *Adapter) Place(ctx context.Context, req venues.OrderRequest) (venues.Or
 				return s.TimeInForce(futures.TimeInForceTypeGTC), nil
 			case venues.IOC:
 				return s.TimeInForce(futures.TimeInForceTypeIOC), nil
+			case venues.PostOnly:
+				return s.TimeInForce(futures.TimeInForceTypeGTX), nil
 			}
 			return nil, fmt.Errorf("time in force %q", req.TimeInForce)
 		}
@@ -349,7 +354,8 @@ func (a *Adapter) Cancel(ctx context.Context, instrument, clientOrderID string) 
 // Amend modifies an open LIMIT order (PUT /fapi/v1/order). Binance's modify needs the side, the quantity and the
 // price, so the order is read first (by client order id) and what the request leaves unchanged is taken from it;
 // the modify then names the order by its orderId. A quantity at or below what has filled makes Binance cancel the
-// order: the cancelled order is returned. When the venue answers -2013/-2011 (not open, or unknown) the order is
+// order, and so does a new price that would make a GTX (post-only) order execute at once (USDⓈ-M Modify Order page):
+// either way the cancelled order is returned. When the venue answers -2013/-2011 (not open, or unknown) the order is
 // read again: an order that has ended is a Rejected error, one that does not exist wraps venues.ErrNotFound.
 func (a *Adapter) Amend(ctx context.Context, req venues.AmendRequest) (venues.Order, error) {
 	const op = "amend"

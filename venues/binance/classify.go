@@ -20,6 +20,8 @@ func Classify(status int, code int64) venues.Class {
 		return venues.Retryable
 	case code == -1021: // timestamp outside recvWindow: rejected before processing (clock skew)
 		return venues.Retryable
+	case code == codeGTXReject: // a business refusal, whatever the status: nothing was executed or recorded
+		return venues.Rejected
 	case status >= 500:
 		return venues.Unknown
 	case code == -1000 || code == -1001 || code == -1006 || code == -1007: // "execution status unknown"
@@ -29,6 +31,9 @@ func Classify(status int, code int64) venues.Class {
 	}
 	return venues.Unknown
 }
+
+// codeGTXReject is Binance's refusal of a post-only (GTX) order that would execute as taker.
+const codeGTXReject = -5022
 
 // notFound reports whether a code says the order does not exist (query) or is not open (cancel).
 func notFound(code int64) bool { return code == -2013 || code == -2011 }

@@ -51,7 +51,8 @@ func statusFromVenue(s futures.OrderStatusType) (venues.OrderStatus, error) {
 	return "", fmt.Errorf("unknown order status %q", s)
 }
 
-// typeFromVenue maps order type and time in force; a MARKET order has no time in force.
+// typeFromVenue maps order type and time in force (GTX is post-only); a MARKET order has no time in force. A time in
+// force execd never sends (FOK, GTD, ...) is an error: such an order is not one of ours to report.
 func typeFromVenue(t futures.OrderType, tif futures.TimeInForceType) (venues.OrderType, venues.TimeInForce, error) {
 	switch t {
 	case futures.OrderTypeMarket:
@@ -62,6 +63,8 @@ func typeFromVenue(t futures.OrderType, tif futures.TimeInForceType) (venues.Ord
 			return venues.Limit, venues.GTC, nil
 		case futures.TimeInForceTypeIOC:
 			return venues.Limit, venues.IOC, nil
+		case futures.TimeInForceTypeGTX:
+			return venues.Limit, venues.PostOnly, nil
 		}
 		return "", "", fmt.Errorf("unsupported time in force %q", tif)
 	}

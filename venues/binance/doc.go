@@ -15,6 +15,10 @@
 // (userTrades by orderId) and a venues.Amender (order modify, which needs side, quantity and price: the adapter
 // reads the order first and sends what does not change as it is).
 //
+// Time in force: GTC, IOC, and venues.PostOnly as GTX. A GTX order that would take liquidity is refused by the venue
+// (-5022, Rejected) and never recorded; a modify that would make one cross cancels it, and the cancelled order is
+// returned.
+//
 // Translation between venue and canonical types lives in convert.go and fails loudly: an unknown status, type,
 // time in force or a malformed decimal is an error, never a default. Signed URLs, signatures and the secret never
 // reach a log line or an error string: transport errors are stripped of their query. The user-data stream runs on

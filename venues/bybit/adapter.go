@@ -305,7 +305,9 @@ func (a *Adapter) Quote(ctx context.Context, instrument string) (venues.Quote, e
 }
 
 // Place sends a new order. Bybit answers a create with the ids only, so the order is then read back by
-// orderLinkId; if that read fails, the accepted order is returned as new.
+// orderLinkId; if that read fails, the accepted order is returned as new. A PostOnly order that would take liquidity
+// is acknowledged and then cancelled by the venue: the read-back returns it ended, StatusRejected, nothing filled
+// (creation is asynchronous at Bybit, so a read-back that comes first shows it New and the stream reports the end).
 func (a *Adapter) Place(ctx context.Context, req venues.OrderRequest) (venues.Order, error) {
 	r, err := a.rulesFor(ctx, "place", req.Instrument)
 	if err != nil {

@@ -68,8 +68,10 @@ type orderJSON struct {
 	CumExecQty  string `json:"cumExecQty"`
 	AvgPrice    string `json:"avgPrice"`
 	OrderStatus string `json:"orderStatus"`
-	ReduceOnly  bool   `json:"reduceOnly"`
-	UpdatedTime string `json:"updatedTime"`
+	// RejectReason is EC_NoError, or why the venue ended the order itself (v5 "Enums Definitions", rejectReason).
+	RejectReason string `json:"rejectReason"`
+	ReduceOnly   bool   `json:"reduceOnly"`
+	UpdatedTime  string `json:"updatedTime"`
 }
 
 // execJSON is an execution in /v5/execution/list and the execution topic.
@@ -214,9 +216,19 @@ func fromSide(s venues.Side) (string, error) {
 	return "", fmt.Errorf("side %q", s)
 }
 
+// rejectPostOnly is the rejectReason of a PostOnly order the venue cancelled because it would have taken liquidity.
+// The v5 Place Order page says a PostOnly order that would fill on arrival is cancelled (the create call itself is
+// acknowledged: creation is asynchronous), and the Get Order History page's example shows the result: orderStatus
+// Cancelled, this rejectReason, cumExecQty 0.
+const rejectPostOnly = "EC_PostOnlyWillTakeLiquidity"
+
 // toStatus maps orderStatus. Bybit reports an IOC (and Market) remainder as Cancelled; that is the venues'
-// StatusExpired, while a cancelled resting order is StatusCanceled.
-func toStatus(status, tif, typ string) (venues.OrderStatus, error) {
+// StatusExpired, while a cancelled resting order is StatusCanceled. A PostOnly order the venue cancelled (or
+// rejected) because it would have taken liquidity is StatusRejected: it never worked.
+func toStatus(status, tif, typ, rejectReason string) (venues.OrderStatus, error) {
+	if rejectReason == rejectPostOnly && (status == "Cancelled" || status == "Rejected") {
+		return venues.StatusRejected, nil
+	}
 	switch status {
 	case "Created", "New", "Untriggered":
 		return venues.StatusNew, nil
@@ -260,13 +272,15 @@ func toOrder(instrument string, o orderJSON) (venues.Order, error) {
 		out.TimeInForce = venues.GTC
 	case "IOC":
 		out.TimeInForce = venues.IOC
+	case "PostOnly":
+		out.TimeInForce = venues.PostOnly
 	default:
 		return venues.Order{}, wrap(fmt.Errorf("timeInForce %q", o.TimeInForce))
 	}
 	if out.Type == venues.Market {
 		out.TimeInForce = ""
 	}
-	if out.Status, err = toStatus(o.OrderStatus, o.TimeInForce, o.OrderType); err != nil {
+	if out.Status, err = toStatus(o.OrderStatus, o.TimeInForce, o.OrderType, o.RejectReason); err != nil {
 		return venues.Order{}, wrap(err)
 	}
 	if out.Quantity, err = convert.Dec("qty", o.Qty); err != nil {
@@ -390,6 +404,8 @@ func createBody(symbol string, rules venues.Rules, req venues.OrderRequest) (map
 			body["timeInForce"] = "GTC"
 		case venues.IOC:
 			body["timeInForce"] = "IOC"
+		case venues.PostOnly:
+			body["timeInForce"] = "PostOnly"
 		default:
 			return nil, fmt.Errorf("time in force %q", req.TimeInForce)
 		}

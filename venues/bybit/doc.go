@@ -9,4 +9,8 @@
 //
 // Beyond venues.Venue it is a venues.Quoter (tickers: mark, bid1 and ask1 in one request), a venues.OrderFiller
 // (/v5/execution/list by orderLinkId) and a venues.Amender (/v5/order/amend by orderLinkId, the order read back).
+//
+// Time in force: GTC, IOC, and venues.PostOnly as timeInForce PostOnly. Bybit acknowledges a PostOnly order that
+// would take liquidity and then cancels it (rejectReason EC_PostOnlyWillTakeLiquidity); the adapter reports it as an
+// order in StatusRejected with nothing filled, not as an error.
 package bybit

@@ -310,7 +310,9 @@ type placeRequest struct {
 
 // Place converts the quantity to contracts (exactly, or a Rejected error before anything is sent), sends the
 // order in cross margin, then queries it for its state after matching. If that query fails the order is
-// returned as new: it exists, and its fills arrive on the stream or by query.
+// returned as new: it exists, and its fills arrive on the stream or by query. A post-only order goes as ordType
+// post_only; one that would take liquidity is placed and then canceled by OKX (cancelSource 31), so the query
+// returns it ended, StatusRejected, nothing filled.
 func (a *Adapter) Place(ctx context.Context, req venues.OrderRequest) (venues.Order, error) {
 	in, err := a.instrument(ctx, "place", req.Instrument)
 	if err != nil {

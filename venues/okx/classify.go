@@ -37,6 +37,10 @@ func cancelFailedFinal(code string) bool {
 	return code == "51400" || code == "51401" || code == "51402" || code == "51603"
 }
 
+// codeAmendPostOnly refuses an amendment whose new price would make a post_only order take liquidity; the order
+// stays as it was, so it is a plain Rejected error (not queried).
+const codeAmendPostOnly = "51511"
+
 // amendFailedFinal reports whether an amendment failed because the order does not exist or has ended (then it is
 // queried): 51503 (does not exist; "filled, canceled or does not exist" in OKX's newer wording), 51509 (canceled),
 // 51510 (completed), 51603.

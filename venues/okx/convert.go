@@ -111,19 +111,21 @@ func (in instrument) toBase(contracts decimal.Decimal) decimal.Decimal {
 
 // orderRow is an order as GET /api/v5/trade/order, orders-pending and the orders channel send it.
 type orderRow struct {
-	InstID     string `json:"instId"`
-	OrdID      string `json:"ordId"`
-	ClOrdID    string `json:"clOrdId"`
-	Px         string `json:"px"`
-	Sz         string `json:"sz"`
-	OrdType    string `json:"ordType"`
-	Side       string `json:"side"`
-	PosSide    string `json:"posSide"`
-	AccFillSz  string `json:"accFillSz"`
-	AvgPx      string `json:"avgPx"`
-	State      string `json:"state"`
-	ReduceOnly string `json:"reduceOnly"`
-	UTime      string `json:"uTime"`
+	InstID    string `json:"instId"`
+	OrdID     string `json:"ordId"`
+	ClOrdID   string `json:"clOrdId"`
+	Px        string `json:"px"`
+	Sz        string `json:"sz"`
+	OrdType   string `json:"ordType"`
+	Side      string `json:"side"`
+	PosSide   string `json:"posSide"`
+	AccFillSz string `json:"accFillSz"`
+	AvgPx     string `json:"avgPx"`
+	State     string `json:"state"`
+	// CancelSource says who ended a canceled order ("31": a post_only order that would have taken liquidity).
+	CancelSource string `json:"cancelSource"`
+	ReduceOnly   string `json:"reduceOnly"`
+	UTime        string `json:"uTime"`
 	// Set on orders-channel pushes for an execution.
 	TradeID    string `json:"tradeId"`
 	FillPx     string `json:"fillPx"`
@@ -144,7 +146,8 @@ func sideFromVenue(s string) (venues.Side, error) {
 	return "", fmt.Errorf("unknown side %q", s)
 }
 
-// typeFromVenue maps ordType: market; limit (GTC); ioc (a limit IOC). Other types execd never sends.
+// typeFromVenue maps ordType: market; limit (GTC); ioc (a limit IOC); post_only (a limit post-only). Other types
+// execd never sends, and they are an error.
 func typeFromVenue(t string) (venues.OrderType, venues.TimeInForce, error) {
 	switch t {
 	case "market":
@@ -153,6 +156,8 @@ func typeFromVenue(t string) (venues.OrderType, venues.TimeInForce, error) {
 		return venues.Limit, venues.GTC, nil
 	case "ioc":
 		return venues.Limit, venues.IOC, nil
+	case "post_only":
+		return venues.Limit, venues.PostOnly, nil
 	}
 	return "", "", fmt.Errorf("unsupported ordType %q", t)
 }
@@ -166,12 +171,23 @@ func ordTypeToVenue(t venues.OrderType, tif venues.TimeInForce) (string, error) 
 		return "limit", nil
 	case t == venues.Limit && tif == venues.IOC:
 		return "ioc", nil
+	case t == venues.Limit && tif == venues.PostOnly:
+		return "post_only", nil
 	}
 	return "", fmt.Errorf("order type %q with time in force %q", t, tif)
 }
 
-// statusFromVenue maps state; a canceled IOC or market order is an expired remainder.
-func statusFromVenue(state string, t venues.OrderType, tif venues.TimeInForce) (venues.OrderStatus, error) {
+// cancelPostOnly is the cancelSource of a post_only order OKX canceled because it would have taken liquidity: the
+// v5 docs list the code among the cancelSource values of the orders channel, and Get order details carries the
+// field. Such an order is placed (sCode 0) and then canceled, nothing filled; it is not refused by the place call.
+const cancelPostOnly = "31"
+
+// statusFromVenue maps state; a canceled IOC or market order is an expired remainder, and a post_only order
+// canceled for crossing (cancelSource 31) never worked: StatusRejected.
+func statusFromVenue(state, cancelSource string, t venues.OrderType, tif venues.TimeInForce) (venues.OrderStatus, error) {
+	if state == "canceled" && tif == venues.PostOnly && cancelSource == cancelPostOnly {
+		return venues.StatusRejected, nil
+	}
 	switch state {
 	case "live":
 		return venues.StatusNew, nil
@@ -204,7 +220,7 @@ func toOrder(in instrument, r orderRow) (venues.Order, error) {
 	add(err)
 	o.Type, o.TimeInForce, err = typeFromVenue(r.OrdType)
 	add(err)
-	o.Status, err = statusFromVenue(r.State, o.Type, o.TimeInForce)
+	o.Status, err = statusFromVenue(r.State, r.CancelSource, o.Type, o.TimeInForce)
 	add(err)
 	sz, err := convert.Dec("sz", r.Sz)
 	add(err)

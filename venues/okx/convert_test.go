@@ -55,7 +55,7 @@ func TestEventFeeSignAndUnits(t *testing.T) {
 		t.Fatalf("fill %+v", ev.Fill)
 	}
 	if _, err := toEvent("okx", in, orderRow{InstID: "BTC-USDT-SWAP", OrdID: "1", ClOrdID: "c1", Sz: "1",
-		OrdType: "post_only", Side: "buy", AccFillSz: "0", State: "live", Px: "1"}); err == nil {
+		OrdType: "fok", Side: "buy", AccFillSz: "0", State: "live", Px: "1"}); err == nil {
 		t.Fatal("an unsupported ordType must fail")
 	}
 }

@@ -19,6 +19,10 @@
 // (trade/fills by ordId) and a venues.Amender (amend-order by clOrdId, newSz in contracts converted exactly or
 // refused, the order read back).
 //
+// Order types: market, limit (GTC), ioc, and venues.PostOnly as ordType post_only. OKX places a post_only order that
+// would take liquidity and then cancels it (cancelSource 31); the adapter reports it as an order in StatusRejected
+// with nothing filled. An amendment that would make a post_only order cross is refused (51511, Rejected).
+//
 // Translation between OKX payloads and canonical types lives in convert.go and fails loudly: an unknown state,
 // order type or position mode, or a malformed decimal, is an error, never a default. The secret and passphrase
 // never reach a log line or an error string.

@@ -53,6 +53,8 @@ func ErrorTable() []ClassCase {
 		{b, 400, "-2011", venues.Rejected, true, "unknown order sent (cancel of unknown or final order)"},
 		{b, 400, "-5025", venues.Rejected, false, "modify: only limit orders can be modified"},
 		{b, 400, "-5027", venues.Rejected, false, "modify: no need to modify the order (nothing changes)"},
+		{b, 400, "-5022", venues.Rejected, false, "GTX (post-only) order would execute as taker: refused, not recorded"},
+		{b, 503, "-5022", venues.Rejected, false, "the -5022 refusal is a refusal whatever the status"},
 		{b, 404, "", venues.Rejected, false, "not found: wrong path"},
 		// OKX v5 (okx.com/docs-v5, "Error Code"): business errors come with HTTP 200 and a code; per-order ones as sCode.
 		{"okx", 429, "50011", venues.Retryable, false, "rate limit reached"},
@@ -82,6 +84,7 @@ func ErrorTable() []ClassCase {
 		{"okx", 200, "51503", venues.Rejected, false, "amend: order does not exist (or has ended; adapter queries)"},
 		{"okx", 200, "51509", venues.Rejected, false, "amend: the order has been canceled (adapter queries)"},
 		{"okx", 200, "51510", venues.Rejected, false, "amend: the order has been completed (adapter queries)"},
+		{"okx", 200, "51511", venues.Rejected, false, "amend: new price would make a post_only order take liquidity; order unchanged"},
 		{"okx", 404, "", venues.Rejected, false, "not found: wrong path"},
 		// Bybit v5 (https://bybit-exchange.github.io/docs/v5/error, /v5/rate-limit): business errors come with HTTP 200.
 		{"bybit", 200, "10006", venues.Retryable, false, "per-UID API rate limit: Too many visits"},

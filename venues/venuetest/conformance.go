@@ -39,6 +39,10 @@ type Harness interface {
 	Fail5xxAfterAccept(n int)
 	DropResponseAfterAccept(n int)
 	DropStreams()
+	// FillBeforeNextChange arms a fill that races the adapter: just before the venue handles its next cancel or
+	// amend request, the market takes qty (zero: all that is left) of the resting order with client id clientID,
+	// that order the maker, at its price. The adapter's request then meets the order filled or partly filled.
+	FillBeforeNextChange(clientID string, qty decimal.Decimal)
 	// WaitSubscribed blocks until at least n private-stream connections are open at the mock and subscribed to
 	// the account's pushes (what that takes is the venue's: connected, logged in, subscribe answered), or until
 	// ctx ends (its error). A dropped connection no longer counts. Scenarios call it after starting a stream and
@@ -67,6 +71,9 @@ func Scenarios() []Scenario {
 		{"partial-fill-ioc-expiry", scPartial},
 		{"ioc-outside-book-expires", scIOCExpiry},
 		{"gtc-rest-and-cancel", scGTCCancel},
+		{"post-only-rests-and-cancels", scPostOnlyRests},
+		{"post-only-crossing-not-executed", scPostOnlyCrossing},
+		{"post-only-stream", scPostOnlyStream},
 		{"query-found", scQueryFound},
 		{"query-not-found", scQueryNotFound},
 		{"duplicate-client-id-rejected", scDuplicate},
@@ -87,6 +94,13 @@ func Scenarios() []Scenario {
 		{"amend-filled-rejected", scAmendFilled},
 		{"amend-unknown-not-found", scAmendUnknown},
 		{"amend-stream-update", scAmendStream},
+		{"amend-price-post-only", scAmendPricePostOnly},
+		{"amend-quantity-post-only", scAmendQuantityPostOnly},
+		{"amend-post-only-crossing-not-executed", scAmendPostOnlyCrossing},
+		{"fill-races-cancel", scFillRacesCancel},
+		{"partial-fill-races-cancel", scPartialFillRacesCancel},
+		{"fill-races-amend", scFillRacesAmend},
+		{"partial-fill-races-amend", scPartialFillRacesAmend},
 	}
 }
 
@@ -277,10 +291,17 @@ func scIOCExpiry(t *testing.T, h Harness) {
 
 // resting is a GTC buy 5% under the bid, which rests.
 func resting(t *testing.T, h Harness, prefix string) venues.OrderRequest {
+	return restingTIF(t, h, prefix, venues.GTC, 0)
+}
+
+// restingTIF is a limit buy 5% under the bid with time in force tif, which rests: the venue's smallest order plus
+// extra lots.
+func restingTIF(t *testing.T, h Harness, prefix string, tif venues.TimeInForce, extra int64) venues.OrderRequest {
 	b, _ := h.Bid()
-	px := rules(t, h).PriceFloor(b.Mul(decimal.RequireFromString("0.95")))
-	req := ioc(idSeq(prefix), h.Instrument(), venues.Buy, lots(t, h, 1, px), px)
-	req.TimeInForce = venues.GTC
+	r := rules(t, h)
+	px := r.PriceFloor(b.Mul(decimal.RequireFromString("0.95")))
+	req := ioc(idSeq(prefix), h.Instrument(), venues.Buy, lots(t, h, 1, px).Add(r.LotSize.Mul(decimal.NewFromInt(extra))), px)
+	req.TimeInForce = tif
 	return req
 }
 
@@ -615,13 +636,20 @@ func amender(t *testing.T, h Harness) venues.Amender {
 // placeResting places a GTC buy 5% under the bid, checks it rests, and cancels it when the test ends.
 func placeResting(t *testing.T, h Harness, prefix string) venues.OrderRequest {
 	t.Helper()
-	req := resting(t, h, prefix)
+	return placeRestingTIF(t, h, prefix, venues.GTC, 0)
+}
+
+// placeRestingTIF places restingTIF's order, checks it rests with its time in force, and cancels it when the test
+// ends.
+func placeRestingTIF(t *testing.T, h Harness, prefix string, tif venues.TimeInForce, extra int64) venues.OrderRequest {
+	t.Helper()
+	req := restingTIF(t, h, prefix, tif, extra)
 	o, err := h.Venue().Place(cctx(t), req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Status.Terminal() {
-		t.Fatalf("a GTC far from the touch should rest: %+v", o)
+	if o.Status.Terminal() || o.TimeInForce != tif || !o.FilledQty.IsZero() {
+		t.Fatalf("a %s buy far from the touch should rest: %+v", tif, o)
 	}
 	t.Cleanup(func() { _, _ = h.Venue().Cancel(context.Background(), h.Instrument(), req.ClientOrderID) })
 	return req
@@ -632,7 +660,7 @@ func wantAmended(t *testing.T, h Harness, o venues.Order, req venues.OrderReques
 	t.Helper()
 	check := func(what string, o venues.Order) {
 		t.Helper()
-		if o.ClientOrderID != req.ClientOrderID || o.Side != req.Side || o.Type != venues.Limit || o.TimeInForce != venues.GTC ||
+		if o.ClientOrderID != req.ClientOrderID || o.Side != req.Side || o.Type != venues.Limit || o.TimeInForce != req.TimeInForce ||
 			!o.Quantity.Equal(qty) || !o.Price.Equal(price) || o.Status != venues.StatusNew || !o.FilledQty.IsZero() {
 			t.Fatalf("%s: %+v, want %s at %s resting", what, o, qty, price)
 		}
@@ -658,9 +686,14 @@ func wantAmended(t *testing.T, h Harness, o venues.Order, req venues.OrderReques
 
 // scAmendPrice: a resting order moved to another price that does not cross keeps its id and quantity and rests
 // there.
-func scAmendPrice(t *testing.T, h Harness) {
+func scAmendPrice(t *testing.T, h Harness) { amendPrice(t, h, venues.GTC, "ap") }
+
+// scAmendPricePostOnly: scAmendPrice for a post-only order, which stays post-only.
+func scAmendPricePostOnly(t *testing.T, h Harness) { amendPrice(t, h, venues.PostOnly, "bp") }
+
+func amendPrice(t *testing.T, h Harness, tif venues.TimeInForce, prefix string) {
 	am := amender(t, h)
-	req := placeResting(t, h, "ap")
+	req := placeRestingTIF(t, h, prefix, tif, 0)
 	px := req.Price.Sub(rules(t, h).TickSize.Mul(decimal.NewFromInt(10)))
 	o, err := am.Amend(cctx(t), venues.AmendRequest{Instrument: h.Instrument(), ClientOrderID: req.ClientOrderID, Price: px})
 	if err != nil {
@@ -671,9 +704,14 @@ func scAmendPrice(t *testing.T, h Harness) {
 }
 
 // scAmendQuantity: a resting order's quantity raised, then lowered, at an unchanged price.
-func scAmendQuantity(t *testing.T, h Harness) {
+func scAmendQuantity(t *testing.T, h Harness) { amendQuantity(t, h, venues.GTC, "aq") }
+
+// scAmendQuantityPostOnly: scAmendQuantity for a post-only order, which stays post-only.
+func scAmendQuantityPostOnly(t *testing.T, h Harness) { amendQuantity(t, h, venues.PostOnly, "bq") }
+
+func amendQuantity(t *testing.T, h Harness, tif venues.TimeInForce, prefix string) {
 	am := amender(t, h)
-	req := placeResting(t, h, "aq")
+	req := placeRestingTIF(t, h, prefix, tif, 0)
 	lot := rules(t, h).LotSize
 	for _, qty := range []decimal.Decimal{req.Quantity.Add(lot.Mul(decimal.NewFromInt(3))), req.Quantity.Add(lot)} {
 		o, err := am.Amend(cctx(t), venues.AmendRequest{Instrument: h.Instrument(), ClientOrderID: req.ClientOrderID, Quantity: qty})
@@ -747,4 +785,279 @@ func scAmendStream(t *testing.T, h Harness) {
 		return ev.Order != nil && ev.Order.ClientOrderID == req.ClientOrderID && ev.Order.Price.Equal(px) &&
 			ev.Order.Status == venues.StatusNew && ev.Order.Quantity.Equal(req.Quantity)
 	})
+}
+
+func postOnly(id, inst string, side venues.Side, qty, price decimal.Decimal) venues.OrderRequest {
+	req := ioc(id, inst, side, qty, price)
+	req.TimeInForce = venues.PostOnly
+	return req
+}
+
+// scPostOnlyRests: post-only orders that do not cross — a buy 5% under the bid, a buy at the bid, a sell at the ask —
+// rest as post-only, show as such among the open orders and by query, and cancel; nothing executes.
+func scPostOnlyRests(t *testing.T, h Harness) {
+	r := rules(t, h)
+	b, _ := h.Bid()
+	a, _ := h.Ask()
+	far := r.PriceFloor(b.Mul(decimal.RequireFromString("0.95")))
+	reqs := []venues.OrderRequest{
+		postOnly(idSeq("pa"), h.Instrument(), venues.Buy, lots(t, h, 1, far), far),
+		postOnly(idSeq("pb"), h.Instrument(), venues.Buy, lots(t, h, 1, b), b),
+		postOnly(idSeq("pc"), h.Instrument(), venues.Sell, lots(t, h, 1, a), a),
+	}
+	resting := func(what string, o venues.Order, req venues.OrderRequest) {
+		t.Helper()
+		if o.ClientOrderID != req.ClientOrderID || o.Side != req.Side || o.Type != venues.Limit ||
+			o.TimeInForce != venues.PostOnly || o.Status != venues.StatusNew || !o.FilledQty.IsZero() ||
+			!o.Price.Equal(req.Price) || !o.Quantity.Equal(req.Quantity) {
+			t.Fatalf("%s: %+v, want a resting post-only %s of %s at %s", what, o, req.Side, req.Quantity, req.Price)
+		}
+	}
+	for _, req := range reqs {
+		o, err := h.Venue().Place(cctx(t), req)
+		if err != nil {
+			t.Fatalf("post-only %s at %s: %v", req.Side, req.Price, err)
+		}
+		resting("placed", o, req)
+		q, err := h.Venue().Query(cctx(t), h.Instrument(), req.ClientOrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resting("queried", q, req)
+	}
+	open, err := h.Venue().OpenOrders(cctx(t), h.Instrument())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range reqs {
+		found := false
+		for _, o := range open {
+			if o.ClientOrderID == req.ClientOrderID {
+				resting("open", o, req)
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("%s not among the open orders %+v", req.ClientOrderID, open)
+		}
+	}
+	for _, req := range reqs {
+		c, err := h.Venue().Cancel(cctx(t), h.Instrument(), req.ClientOrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status != venues.StatusCanceled || !c.FilledQty.IsZero() || c.TimeInForce != venues.PostOnly {
+			t.Fatalf("cancelled post-only order %+v", c)
+		}
+		wantExecuted(t, h, req.ClientOrderID, decimal.Zero)
+	}
+}
+
+// scPostOnlyCrossing: post-only orders that would take liquidity — a buy at the ask, a buy through it, a sell at the
+// bid — never execute, whichever way the venue says so: a refusal, a Rejected error that is not a not-found (Binance,
+// -5022: it keeps no record, a query finds nothing or an ended order), or an order the venue accepted and then
+// ended, reported with no error as StatusRejected, post-only, nothing filled (Bybit, OKX), which a query confirms.
+// None of them is left open, and the venue's record shows nothing executed.
+func scPostOnlyCrossing(t *testing.T, h Harness) {
+	a, _ := h.Ask()
+	b, _ := h.Bid()
+	through := through(t, h, venues.Buy)
+	reqs := []venues.OrderRequest{
+		postOnly(idSeq("ka"), h.Instrument(), venues.Buy, lots(t, h, 1, a), a),
+		postOnly(idSeq("kb"), h.Instrument(), venues.Buy, lots(t, h, 1, through), through),
+		postOnly(idSeq("kc"), h.Instrument(), venues.Sell, lots(t, h, 1, b), b),
+	}
+	for _, req := range reqs {
+		o, err := h.Venue().Place(cctx(t), req)
+		if err != nil {
+			wantClass(t, err, venues.Rejected)
+			if venues.IsNotFound(err) {
+				t.Fatalf("a refused post-only order is not a not-found: %v", err)
+			}
+			q, qerr := h.Venue().Query(cctx(t), h.Instrument(), req.ClientOrderID)
+			if qerr == nil && (!q.Status.Terminal() || !q.FilledQty.IsZero()) || qerr != nil && !venues.IsNotFound(qerr) {
+				t.Fatalf("after the refusal the venue has %+v %v", q, qerr)
+			}
+		} else {
+			if o.Status != venues.StatusRejected || !o.FilledQty.IsZero() || o.TimeInForce != venues.PostOnly ||
+				o.ClientOrderID != req.ClientOrderID {
+				t.Fatalf("post-only %s at %s: %+v, want it ended (StatusRejected) with nothing filled", req.Side, req.Price, o)
+			}
+			q, err := h.Venue().Query(cctx(t), h.Instrument(), req.ClientOrderID)
+			if err != nil || q.Status != venues.StatusRejected || !q.FilledQty.IsZero() {
+				t.Fatalf("queried %+v %v", q, err)
+			}
+		}
+		wantExecuted(t, h, req.ClientOrderID, decimal.Zero)
+	}
+	open, err := h.Venue().OpenOrders(cctx(t), h.Instrument())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range reqs {
+		if containsID(open, req.ClientOrderID) {
+			t.Fatalf("%s left open: %+v", req.ClientOrderID, open)
+		}
+	}
+}
+
+// scAmendPostOnlyCrossing: a resting post-only buy repriced through the ask never executes, whichever way the venue
+// handles it: the amendment refused (Rejected, not a not-found; OKX 51511) with the order resting as it was, or the
+// order ended by it with nothing filled (Binance cancels it; Bybit, as its mock has it, too).
+func scAmendPostOnlyCrossing(t *testing.T, h Harness) {
+	am := amender(t, h)
+	req := placeRestingTIF(t, h, "ac", venues.PostOnly, 0)
+	o, err := am.Amend(cctx(t), venues.AmendRequest{Instrument: h.Instrument(), ClientOrderID: req.ClientOrderID,
+		Price: through(t, h, venues.Buy)})
+	q, qerr := h.Venue().Query(cctx(t), h.Instrument(), req.ClientOrderID)
+	if qerr != nil {
+		t.Fatal(qerr)
+	}
+	if err != nil {
+		wantClass(t, err, venues.Rejected)
+		if venues.IsNotFound(err) {
+			t.Fatalf("the order exists: %v", err)
+		}
+		if q.Status != venues.StatusNew || !q.Price.Equal(req.Price) || !q.FilledQty.IsZero() || q.TimeInForce != venues.PostOnly {
+			t.Fatalf("after a refused amendment the order must rest as it was: %+v", q)
+		}
+	} else {
+		if !o.Status.Terminal() || !o.FilledQty.IsZero() || !q.Status.Terminal() || !q.FilledQty.IsZero() {
+			t.Fatalf("an accepted crossing amendment must end the post-only order unfilled: %+v, queried %+v", o, q)
+		}
+	}
+	wantExecuted(t, h, req.ClientOrderID, decimal.Zero)
+}
+
+// wantEnded checks an order as the adapter reports it after a race: its status, how much filled, at what price.
+func wantEnded(t *testing.T, what string, o venues.Order, req venues.OrderRequest, status venues.OrderStatus, filled, price decimal.Decimal) {
+	t.Helper()
+	if o.ClientOrderID != req.ClientOrderID || o.Status != status || !o.FilledQty.Equal(filled) ||
+		!o.Quantity.Equal(req.Quantity) || !o.Price.Equal(price) || o.TimeInForce != req.TimeInForce ||
+		filled.IsPositive() && !o.AvgPrice.Equal(req.Price) {
+		t.Fatalf("%s: %+v, want %s with %s filled at %s, limit %s", what, o, status, filled, req.Price, price)
+	}
+}
+
+// scFillRacesCancel: the market fills a resting order (GTC, then post-only) just as the cancel reaches the venue. The
+// cancel cannot undo the fill: with no error (the venue's "unknown order" or "too late" answer resolved by a query)
+// the adapter reports the order as it really ended, filled in full at its price, and so does a query and the
+// venue's record.
+func scFillRacesCancel(t *testing.T, h Harness) {
+	for _, tif := range []venues.TimeInForce{venues.GTC, venues.PostOnly} {
+		req := placeRestingTIF(t, h, "fc", tif, 0)
+		h.FillBeforeNextChange(req.ClientOrderID, decimal.Zero)
+		o, err := h.Venue().Cancel(cctx(t), h.Instrument(), req.ClientOrderID)
+		if err != nil {
+			t.Fatalf("cancel of a %s order filled as it arrived: %v", tif, err)
+		}
+		wantEnded(t, "cancelled", o, req, venues.StatusFilled, req.Quantity, req.Price)
+		q, err := h.Venue().Query(cctx(t), h.Instrument(), req.ClientOrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEnded(t, "queried", q, req, venues.StatusFilled, req.Quantity, req.Price)
+		wantExecuted(t, h, req.ClientOrderID, req.Quantity)
+	}
+}
+
+// scPartialFillRacesCancel: the market takes one lot of a resting order just as the cancel reaches the venue; the
+// cancel ends the rest, and the adapter reports the order cancelled with that lot filled.
+func scPartialFillRacesCancel(t *testing.T, h Harness) {
+	lot := rules(t, h).LotSize
+	for _, tif := range []venues.TimeInForce{venues.GTC, venues.PostOnly} {
+		req := placeRestingTIF(t, h, "gc", tif, 2)
+		h.FillBeforeNextChange(req.ClientOrderID, lot)
+		o, err := h.Venue().Cancel(cctx(t), h.Instrument(), req.ClientOrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEnded(t, "cancelled", o, req, venues.StatusCanceled, lot, req.Price)
+		q, err := h.Venue().Query(cctx(t), h.Instrument(), req.ClientOrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEnded(t, "queried", q, req, venues.StatusCanceled, lot, req.Price)
+		wantExecuted(t, h, req.ClientOrderID, lot)
+	}
+}
+
+// scFillRacesAmend: the market fills a resting order (GTC, then post-only) just as an amendment of its price
+// reaches the venue. The amendment is Rejected — too late, the order has ended; not a not-found, it exists — and the
+// order is reported as it really ended, filled in full at its old price, by query and by the venue's record.
+func scFillRacesAmend(t *testing.T, h Harness) {
+	am := amender(t, h)
+	tick := rules(t, h).TickSize
+	for _, tif := range []venues.TimeInForce{venues.GTC, venues.PostOnly} {
+		req := placeRestingTIF(t, h, "fa", tif, 0)
+		h.FillBeforeNextChange(req.ClientOrderID, decimal.Zero)
+		_, err := am.Amend(cctx(t), venues.AmendRequest{Instrument: h.Instrument(), ClientOrderID: req.ClientOrderID,
+			Price: req.Price.Sub(tick.Mul(decimal.NewFromInt(10)))})
+		wantClass(t, err, venues.Rejected)
+		if venues.IsNotFound(err) {
+			t.Fatalf("a filled order exists: %v", err)
+		}
+		q, err := h.Venue().Query(cctx(t), h.Instrument(), req.ClientOrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEnded(t, "queried", q, req, venues.StatusFilled, req.Quantity, req.Price)
+		wantExecuted(t, h, req.ClientOrderID, req.Quantity)
+	}
+}
+
+// scPartialFillRacesAmend: the market takes one lot of a resting order just as an amendment of its price reaches the
+// venue; the amendment applies to what is left, and the order comes back partly filled (the lot at the old price),
+// working at the new price.
+func scPartialFillRacesAmend(t *testing.T, h Harness) {
+	am := amender(t, h)
+	r := rules(t, h)
+	for _, tif := range []venues.TimeInForce{venues.GTC, venues.PostOnly} {
+		req := placeRestingTIF(t, h, "ga", tif, 2)
+		px := req.Price.Sub(r.TickSize.Mul(decimal.NewFromInt(10)))
+		h.FillBeforeNextChange(req.ClientOrderID, r.LotSize)
+		o, err := am.Amend(cctx(t), venues.AmendRequest{Instrument: h.Instrument(), ClientOrderID: req.ClientOrderID,
+			Price: px})
+		if err != nil {
+			t.Fatalf("amend of a partly filled %s order: %v", tif, err)
+		}
+		wantEnded(t, "amended", o, req, venues.StatusPartiallyFilled, r.LotSize, px)
+		q, err := h.Venue().Query(cctx(t), h.Instrument(), req.ClientOrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEnded(t, "queried", q, req, venues.StatusPartiallyFilled, r.LotSize, px)
+		wantExecuted(t, h, req.ClientOrderID, r.LotSize)
+	}
+}
+
+// scPostOnlyStream: the private stream reports post-only orders as such: one that rests (new, then cancelled), and
+// one that would cross, when the venue accepted it rather than refusing the request (ended, StatusRejected, nothing
+// filled).
+func scPostOnlyStream(t *testing.T, h Harness) {
+	events := streamed(t, h)
+	fillOf(t, h, events, "ps") // the stream delivers
+	event := func(id string, status venues.OrderStatus) {
+		t.Helper()
+		NextEvent(t, events, 10*time.Second, func(ev venues.Event) bool {
+			return ev.Order != nil && ev.Order.ClientOrderID == id && ev.Order.Status == status &&
+				ev.Order.TimeInForce == venues.PostOnly && ev.Order.FilledQty.IsZero()
+		})
+	}
+	rest := restingTIF(t, h, "ps", venues.PostOnly, 0)
+	if _, err := h.Venue().Place(cctx(t), rest); err != nil {
+		t.Fatal(err)
+	}
+	event(rest.ClientOrderID, venues.StatusNew)
+	a, _ := h.Ask()
+	cross := postOnly(idSeq("ps"), h.Instrument(), venues.Buy, lots(t, h, 1, a), a)
+	if _, err := h.Venue().Place(cctx(t), cross); err == nil {
+		event(cross.ClientOrderID, venues.StatusRejected)
+	} else {
+		wantClass(t, err, venues.Rejected)
+	}
+	if _, err := h.Venue().Cancel(cctx(t), h.Instrument(), rest.ClientOrderID); err != nil {
+		t.Fatal(err)
+	}
+	event(rest.ClientOrderID, venues.StatusCanceled)
 }

@@ -178,6 +178,7 @@ type Faults interface {
 	Fail5xxAfterAccept(n int)
 	DropResponseAfterAccept(n int)
 	DropUserStreams()
+	FillBeforeNextChange(clientID string, qty decimal.Decimal)
 }
 
 // Streams is what every mock server offers to wait for its private-stream connections: WaitSubscribed blocks until
@@ -226,14 +227,17 @@ func (h *Harness) Bid() (decimal.Decimal, decimal.Decimal) {
 	bids, _ := h.Book.Depth(1)
 	return bids[0].Price, bids[0].Qty
 }
-func (h *Harness) SetPosition(q decimal.Decimal)              { h.SetPos(q) }
-func (h *Harness) BadSecret() venues.Venue                    { return h.Bad() }
-func (h *Harness) StaleClock() venues.Venue                   { return h.Stale() }
-func (h *Harness) TooSmall() decimal.Decimal                  { return h.Small }
-func (h *Harness) RateLimitNext(n int)                        { h.Faults.RateLimitNext(n) }
-func (h *Harness) Fail5xxAfterAccept(n int)                   { h.Faults.Fail5xxAfterAccept(n) }
-func (h *Harness) DropResponseAfterAccept(n int)              { h.Faults.DropResponseAfterAccept(n) }
-func (h *Harness) DropStreams()                               { h.Faults.DropUserStreams() }
+func (h *Harness) SetPosition(q decimal.Decimal) { h.SetPos(q) }
+func (h *Harness) BadSecret() venues.Venue       { return h.Bad() }
+func (h *Harness) StaleClock() venues.Venue      { return h.Stale() }
+func (h *Harness) TooSmall() decimal.Decimal     { return h.Small }
+func (h *Harness) RateLimitNext(n int)           { h.Faults.RateLimitNext(n) }
+func (h *Harness) Fail5xxAfterAccept(n int)      { h.Faults.Fail5xxAfterAccept(n) }
+func (h *Harness) DropResponseAfterAccept(n int) { h.Faults.DropResponseAfterAccept(n) }
+func (h *Harness) DropStreams()                  { h.Faults.DropUserStreams() }
+func (h *Harness) FillBeforeNextChange(id string, qty decimal.Decimal) {
+	h.Faults.FillBeforeNextChange(id, qty)
+}
 func (h *Harness) Executed(id string) (decimal.Decimal, bool) { return h.Exec(id) }
 func (h *Harness) Requests() int64                            { return h.Sent.Sent() }
 
