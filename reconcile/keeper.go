@@ -597,8 +597,10 @@ func (k *Keeper) start(ctx context.Context, inst string, il *instLoop, cur journ
 	reducing := !agg.IsZero() && diff.Sign() != agg.Sign() && diff.Abs().LessThanOrEqual(agg.Abs())
 	req := engine.Request{ID: id, Instrument: inst, Side: side, Quantity: diff.Abs(), Duration: dur.Round(time.Second),
 		ReduceOnly: reducing, MaxSlippageBps: cur.MaxSlippageBps, Venues: slices.Clone(cur.Venues)}
-	if cur.EndAt != nil && !corrective && len(cur.Parents) == 1 {
-		req.Duration, req.EndAt = 0, *cur.EndAt // a hard end: the parent sends nothing after end_at
+	if cur.EndAt != nil && (len(cur.Parents) == 1 || now.Add(req.Duration).After(*cur.EndAt)) {
+		// A hard end: no parent of the target sends anything after end_at (a correction too close to it is
+		// refused by the engine, and the target fails saying so).
+		req.Duration, req.EndAt = 0, *cur.EndAt
 	}
 	rep, _, err := k.o.Orders.Submit(ctx, req)
 	if err != nil {

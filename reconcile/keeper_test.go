@@ -412,3 +412,26 @@ func TestKeeperStartJitter(t *testing.T) {
 		t.Fatalf("a 20 s window's start moved by %s, more than a quarter of it", at.Sub(start))
 	}
 }
+
+// A target with an end_at: a correction is bounded by it too (a hard end), never past it.
+func TestKeeperCorrectionKeepsEndAt(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := newKeeperRig(t, true, nil)
+	end := r.clk.Now().Add(10 * time.Minute)
+	if _, _, err := r.k.Set(TargetRequest{ID: "t1", Instrument: inst, Position: dec("-9.7734"), EndAt: &end}); err != nil {
+		t.Fatal(err)
+	}
+	r.pass(ctx)
+	r.o.end("tgt:t1:1", engine.Done, "2.214", r.ledger, "b")
+	r.pass(ctx)
+	r.ledger.Adjust(positions.Key{Venue: "a", Instrument: inst}, dec("1"))
+	r.clk.Advance(9 * time.Minute) // a correction of 2 minutes would run past end_at
+	r.pass(ctx)
+	if len(r.o.submitted) != 2 {
+		t.Fatalf("submitted %d", len(r.o.submitted))
+	}
+	if req := r.o.submitted[1]; req.Duration != 0 || !req.EndAt.Equal(end) {
+		t.Fatalf("corrective request %+v: want the hard end %s", req, end)
+	}
+}
