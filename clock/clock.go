@@ -7,6 +7,7 @@ package clock
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,6 +45,11 @@ type Scaled struct {
 	start     time.Time
 	wallStart time.Time
 	speed     float64
+
+	jumped atomic.Int64 // nanoseconds added by Jump
+
+	mu     sync.Mutex                 // guards timers and their time.Timers
+	timers map[*scaledTimer]time.Time // pending timers and the time each fires at, for Jump
 }
 
 var _ Clock = (*Scaled)(nil)
@@ -53,7 +59,7 @@ func NewScaled(start time.Time, speed float64) *Scaled {
 	if speed <= 0 {
 		speed = 1
 	}
-	return &Scaled{start: start, wallStart: time.Now(), speed: speed}
+	return &Scaled{start: start, wallStart: time.Now(), speed: speed, timers: map[*scaledTimer]time.Time{}}
 }
 
 // NewScaledFrom returns a clock anchored at the wall time epoch: it reads epoch + (wall now − epoch) × speed. Two
@@ -63,7 +69,7 @@ func NewScaledFrom(epoch time.Time, speed float64) *Scaled {
 	if speed <= 0 {
 		speed = 1
 	}
-	return &Scaled{start: epoch, wallStart: epoch, speed: speed}
+	return &Scaled{start: epoch, wallStart: epoch, speed: speed, timers: map[*scaledTimer]time.Time{}}
 }
 
 // Speed is the acceleration factor.
@@ -71,7 +77,45 @@ func (s *Scaled) Speed() float64 { return s.speed }
 
 func (s *Scaled) Now() time.Time {
 	el := time.Since(s.wallStart)
-	return s.start.Add(time.Duration(float64(el) * s.speed))
+	return s.start.Add(time.Duration(float64(el)*s.speed) + time.Duration(s.jumped.Load()))
+}
+
+// Jump moves the clock forward by d at once (a demo skipping to a window set ahead): every pending timer due by
+// then fires now, the others keep their time. Two clocks made with NewScaledFrom no longer agree after a jump.
+func (s *Scaled) Jump(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jumped.Add(int64(d))
+	now := s.Now()
+	for t, at := range s.timers {
+		if t.t.Stop() {
+			t.t = time.AfterFunc(s.wallUntil(now, at), func() { s.fire(t) })
+		}
+	}
+}
+
+// wallUntil is the wall time from now until the clock reads at, rounded up (zero if it is due).
+func (s *Scaled) wallUntil(now, at time.Time) time.Duration {
+	d := at.Sub(now)
+	if d <= 0 {
+		return 0
+	}
+	return s.WallDuration(d) + 1
+}
+
+// fire delivers a timer's tick and forgets it.
+func (s *Scaled) fire(t *scaledTimer) {
+	s.mu.Lock()
+	delete(s.timers, t)
+	s.mu.Unlock()
+	now := s.Now()
+	select {
+	case t.c <- now:
+	default:
+	}
 }
 
 // WallDuration converts a duration of this clock's time to wall time.
@@ -83,27 +127,30 @@ func (s *Scaled) WallDuration(d time.Duration) time.Duration {
 // never fires at a reading just short of the time it was set for (a caller waiting for that time would arm
 // the same timer again and again at the same instant).
 func (s *Scaled) NewTimer(d time.Duration) Timer {
-	st := &scaledTimer{c: make(chan time.Time, 1)}
-	wall := s.WallDuration(d)
-	if d > 0 {
-		wall++
-	}
-	st.t = time.AfterFunc(wall, func() {
-		select {
-		case st.c <- s.Now():
-		default:
-		}
-	})
+	st := &scaledTimer{s: s, c: make(chan time.Time, 1)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.Now()
+	at := now.Add(max(d, 0))
+	s.timers[st] = at
+	st.t = time.AfterFunc(s.wallUntil(now, at), func() { s.fire(st) })
 	return st
 }
 
 type scaledTimer struct {
-	t *time.Timer
+	s *Scaled
+	t *time.Timer // replaced by Jump, under s.mu
 	c chan time.Time
 }
 
 func (t *scaledTimer) C() <-chan time.Time { return t.c }
-func (t *scaledTimer) Stop() bool          { return t.t.Stop() }
+
+func (t *scaledTimer) Stop() bool {
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	delete(t.s.timers, t)
+	return t.t.Stop()
+}
 
 // Manual is a clock that moves only when Advance or Set is called; timers fire during those calls. For tests.
 type Manual struct {

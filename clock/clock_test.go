@@ -2,6 +2,7 @@ package clock
 
 import (
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -80,4 +81,46 @@ func TestScaledFromAgreesAcrossInstances(t *testing.T) {
 	if el := ta.Sub(epoch); el < 9*time.Minute {
 		t.Fatalf("a minute of wall time at ×10 read as %v", el)
 	}
+}
+
+// Jump moves the time forward at once: a timer due by then fires now, one due after keeps its time, a stopped
+// one never fires; in a synctest bubble the wall time is the bubble's, so this takes no time.
+func TestScaledJump(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC)
+		s := NewScaled(t0, 10)
+		due := s.NewTimer(30 * time.Minute)
+		later := s.NewTimer(2 * time.Hour)
+		stopped := s.NewTimer(time.Minute)
+		stopped.Stop()
+		s.Jump(time.Hour)
+		if got := s.Now().Sub(t0); got < time.Hour || got > time.Hour+time.Second {
+			t.Fatalf("after the jump the clock reads +%s", got)
+		}
+		synctest.Wait()
+		select {
+		case at := <-due.C():
+			if at.Sub(t0) < time.Hour {
+				t.Fatalf("fired reading +%s", at.Sub(t0))
+			}
+		default:
+			t.Fatal("a timer due by the jump did not fire")
+		}
+		select {
+		case <-later.C():
+			t.Fatal("a timer due after the jump fired early")
+		case <-stopped.C():
+			t.Fatal("a stopped timer fired")
+		default:
+		}
+		time.Sleep(6*time.Minute + time.Second) // an hour of the clock's time at ×10
+		select {
+		case at := <-later.C():
+			if at.Sub(t0) < 2*time.Hour {
+				t.Fatalf("fired reading +%s, want +2h", at.Sub(t0))
+			}
+		default:
+			t.Fatal("the later timer did not fire at its time")
+		}
+	})
 }

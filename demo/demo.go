@@ -39,6 +39,10 @@ type Scenario struct {
 	// which execd works as a parent of its own.
 	Target     *api.TargetRequest
 	Instrument string
+	// Ahead, when set, sets the order ahead: its start_at is the first quarter hour at least Ahead from now (a
+	// window fixed in advance, as the seed's rebalance follows the mint/burn cut-off); once it is accepted as
+	// scheduled the demo's clock jumps to the window.
+	Ahead time.Duration
 }
 
 // Scenarios lists the demos by name.
@@ -55,6 +59,7 @@ func Scenarios() map[string]Scenario {
 				Instrument: "BTC-USDT-PERP", Side: "buy", Quantity: "2.2166", Duration: "5m", ReduceOnly: true,
 				MaxSlippageBps: &slip,
 			},
+			Ahead: 10 * time.Minute,
 		},
 		"seed-target": {
 			Name: "seed-target",
@@ -75,6 +80,7 @@ func Scenarios() map[string]Scenario {
 				Instrument: "BTC-USDT-PERP", Side: "buy", Quantity: "2.2166", Duration: "5m", ReduceOnly: true,
 				MaxSlippageBps: &slip,
 			},
+			Ahead: 10 * time.Minute,
 		},
 	}
 }
@@ -164,10 +170,21 @@ func Run(ctx context.Context, o Options) error {
 	}
 	order := sc.Order
 	order.ID = fmt.Sprintf("rb-%s-btc3s-%d", clk.Now().Format("2006-01-02"), o.Seed)
+	var start time.Time
+	if sc.Ahead > 0 {
+		start = clk.Now().Add(sc.Ahead).Truncate(15 * time.Minute).Add(15 * time.Minute)
+		at := start.Format(time.RFC3339)
+		order.StartAt = &at
+	}
 	if !o.JSON {
 		fmt.Fprintf(o.Stdout, "execd demo — scenario %s (market seed %d)\n%s\n", sc.Name, o.Seed, sc.Description)
-		fmt.Fprintf(o.Stdout, "daemon on %s; simulated clock ×%g; submitting %s %s %s over %s (reduce-only=%v)\n\n",
+		fmt.Fprintf(o.Stdout, "daemon on %s; simulated clock ×%g; submitting %s %s %s over %s (reduce-only=%v)",
 			d.Addr(), sc.Speed, order.Side, order.Quantity, order.Instrument, order.Duration, order.ReduceOnly)
+		if order.StartAt != nil {
+			fmt.Fprintf(o.Stdout, " in a window set ahead: start_at %s (market time, now %s)",
+				start.Format("15:04:05"), clk.Now().Format("15:04:05"))
+		}
+		fmt.Fprint(o.Stdout, "\n\n")
 	}
 	// Follow the parent's events from before it exists, so that none is missed.
 	f, err := newFollower(ctx, cl, order.ID)
@@ -178,6 +195,16 @@ func Run(ctx context.Context, o Options) error {
 	var rep api.Order
 	if err := cl.Do(ctx, "POST", "/v1/orders", order, &rep); err != nil {
 		return err
+	}
+	if order.StartAt != nil {
+		if rep.State != api.StateScheduled {
+			return fmt.Errorf("the order set ahead was accepted %s, not scheduled", rep.State)
+		}
+		if !o.JSON {
+			fmt.Fprintf(o.Stdout, "accepted as %s; nothing is sent before start_at; the demo's clock jumps %s to the window\n\n",
+				rep.State, start.Sub(clk.Now()).Round(time.Second))
+		}
+		clk.Jump(start.Sub(clk.Now()))
 	}
 	wallStart := time.Now()
 	bar, progress := newProgress(o, clk)
@@ -237,7 +264,11 @@ func permille(filled, total decimal.Decimal) int {
 }
 
 func progressLine(r api.Order, now time.Time) string {
-	parts := []string{fmt.Sprintf("t+%-5s", now.Sub(r.CreatedAt).Truncate(time.Second))}
+	since := r.CreatedAt
+	if r.StartAt != nil {
+		since = *r.StartAt // set ahead: the time into its window
+	}
+	parts := []string{fmt.Sprintf("t+%-5s", now.Sub(since).Truncate(time.Second))}
 	for _, v := range r.Venues {
 		parts = append(parts, fmt.Sprintf("%s %s/%s (%d)", v.Venue, v.Filled, v.Allocated, v.ChildOrders))
 	}

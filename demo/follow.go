@@ -83,7 +83,7 @@ func (f *follower) follow(cur api.Order, progress func(api.Order)) (api.Order, j
 		}
 		cur = o
 		progress(cur)
-		if e.Type == api.KindReport || o.State != api.StateWorking {
+		if e.Type == api.KindReport || ended(o.State) {
 			return cur, e.Data, nil
 		}
 	}
@@ -101,7 +101,7 @@ func (f *follower) resume(cur *api.Order) (done bool, raw json.RawMessage, err e
 		if err := json.Unmarshal(b, cur); err != nil {
 			return false, nil, fmt.Errorf("GET /v1/orders/%s: %w", f.id, err)
 		}
-		return cur.State != api.StateWorking, b, nil
+		return ended(cur.State), b, nil
 	}
 	if done, raw, err := get(); err != nil || done {
 		return done, raw, err
@@ -116,3 +116,6 @@ func (f *follower) resume(cur *api.Order) (done bool, raw json.RawMessage, err e
 	}
 	return get()
 }
+
+// ended says whether an order in state st will not change any more.
+func ended(st string) bool { return st != api.StateWorking && st != api.StateScheduled }
