@@ -352,14 +352,7 @@ func (s *Server) toEngine(in OrderRequest) (engine.Request, error) {
 			bad("end_at is more than %s after start_at", maxDuration)
 		}
 	default:
-		d, err := time.ParseDuration(in.Duration)
-		switch {
-		case err != nil:
-			bad("duration %q: want a duration such as \"10m\"", in.Duration)
-		case d < minDuration || d > maxDuration:
-			bad("duration %s: want %s to %s", d, minDuration, maxDuration)
-		}
-		out.Duration = d
+		out.Duration = parseDuration(in.Duration, bad)
 	}
 	if in.MaxSlippageBps != nil {
 		if *in.MaxSlippageBps < 1 {
@@ -386,6 +379,18 @@ func (s *Server) toEngine(in OrderRequest) (engine.Request, error) {
 		return engine.Request{}, errors.New(strings.Join(errs, "; "))
 	}
 	return out, nil
+}
+
+// parseDuration reads a horizon ("10m") within the API's bounds, telling bad what is wrong with it.
+func parseDuration(s string, bad func(string, ...any)) time.Duration {
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		bad("duration %q: want a duration such as \"10m\"", s)
+	case d < minDuration || d > maxDuration:
+		bad("duration %s: want %s to %s", d, minDuration, maxDuration)
+	}
+	return d
 }
 
 func parsePositive(field, s string) (decimal.Decimal, error) {

@@ -151,14 +151,7 @@ func (s *Server) toTarget(instrument string, in TargetRequest) (TargetSpec, erro
 	case in.Duration == "" && in.EndAt == nil:
 		bad("duration or end_at is required")
 	case in.Duration != "":
-		d, err := time.ParseDuration(in.Duration)
-		switch {
-		case err != nil:
-			bad("duration %q: want a duration such as \"10m\"", in.Duration)
-		case d < minDuration || d > maxDuration:
-			bad("duration %s: want %s to %s", d, minDuration, maxDuration)
-		}
-		out.Duration = d
+		out.Duration = parseDuration(in.Duration, bad)
 	}
 	if in.EndAt != nil && in.StartAt != nil && !in.EndAt.After(*in.StartAt) {
 		bad("end_at must be after start_at")

@@ -246,22 +246,7 @@ func TestMachineBreakerRefusalTakesGatewayHealth(t *testing.T) {
 		parked bool
 	}{{gateway.Down, true}, {gateway.Degraded, false}, {"", true}} {
 		m := newTestMachine(t, "2.2166", false)
-		var id string
-		now := t0
-		ev := Event{Kind: EvStart}
-		for ; id == "" && now.Before(t0.Add(time.Minute)); now = now.Add(time.Second) {
-			cmds := m.Step(ev, now)
-			ev = Event{Kind: EvTimer}
-			for _, cmd := range places(cmds) {
-				if cmd.Venue == "a" {
-					id = cmd.Request.Order.ClientOrderID
-				}
-			}
-		}
-		if id == "" {
-			t.Fatal("no child on a in the first minute")
-		}
-		now = now.Add(-time.Second)
+		id, now := firstChildOn(t, m, "a")
 		m.Step(upd(gateway.Update{Kind: gateway.Refused, Venue: "a", ClientOrderID: id, Refusal: gateway.RefusedBreaker,
 			Reason: "breaker open", Health: c.health}), now)
 		checkInvariants(t, m)
@@ -275,18 +260,7 @@ func TestMachineBreakerRefusalTakesGatewayHealth(t *testing.T) {
 // (a venue that answers nothing may take long to resolve it) and work comes back once the outcome is known.
 func TestMachineUnknownOutcomeMovesWork(t *testing.T) {
 	m := newTestMachine(t, "2.2166", false)
-	now := t0
-	var id string
-	ev := Event{Kind: EvStart}
-	for ; id == "" && now.Before(t0.Add(time.Minute)); now = now.Add(time.Second) {
-		cmds := m.Step(ev, now)
-		ev = Event{Kind: EvTimer}
-		for _, c := range places(cmds) {
-			if c.Venue == "a" {
-				id = c.Request.Order.ClientOrderID
-			}
-		}
-	}
+	id, now := firstChildOn(t, m, "a")
 	a, b := m.venue("a"), m.venue("b")
 	cmds := m.Step(upd(gateway.Update{Kind: gateway.Unknown, Venue: "a", ClientOrderID: id, Reason: "timeout"}), now)
 	checkInvariants(t, m)
@@ -312,4 +286,22 @@ func lastRealloc(cmds []Command) string {
 		}
 	}
 	return r
+}
+
+// firstChildOn starts m and steps its timer a second at a time until it places a child on venue, left unanswered;
+// it returns the child's id and the time it was placed.
+func firstChildOn(t *testing.T, m *machine, venue string) (string, time.Time) {
+	t.Helper()
+	ev := Event{Kind: EvStart}
+	for now := t0; now.Before(t0.Add(time.Minute)); now = now.Add(time.Second) {
+		cmds := m.Step(ev, now)
+		ev = Event{Kind: EvTimer}
+		for _, c := range places(cmds) {
+			if c.Venue == venue {
+				return c.Request.Order.ClientOrderID, now
+			}
+		}
+	}
+	t.Fatalf("no child on %s in the first minute", venue)
+	return "", time.Time{}
 }
