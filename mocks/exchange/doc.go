@@ -6,7 +6,9 @@
 // (ErrDuplicate), a reduce-only order that would not reduce (ErrReduceOnly), the minimum notional (ErrMinNotional),
 // the initial margin at the configured leverage against the wallet (ErrInsufficientMargin) — then accepts it and
 // executes it at once through Book.Take: a market or IOC remainder expires, a GTC limit order rests and Sweep
-// re-checks it (as maker). A reduce-only order executes at most the opposite position and expires when there is
+// re-checks it (as maker). On a book that queues resting orders (Queue: the simulated market's venues do), a resting
+// order also waits in the venue's queue behind the depth shown at its price, and the background flow that reaches it
+// fills it as maker at its price: the account pulls those fills before each change it makes and in every Sweep. A reduce-only order executes at most the opposite position and expires when there is
 // none left. Every fill updates the signed position (entry price, realized PnL), the wallet (realized PnL less the
 // fee) and the order. Amend changes an open order's quantity and price in place (ErrNotOpen, ErrBelowFilled or a
 // cancel, ErrInsufficientMargin), requeueing it on a price change or a larger quantity (on every change with

@@ -20,6 +20,16 @@ type Book interface {
 	Take(side market.Side, qty, limit decimal.Decimal) []market.Exec
 }
 
+// Queue is a Book that keeps resting orders in its queue and fills them from its background flow; *market.Venue
+// satisfies it. With one, an order that rests is put in the venue's queue (Maker.Rest) behind the depth shown at its
+// price, re-queued when an amendment changes its price or raises its quantity, resized after a fill and dropped when
+// it ends; the fills the flow makes of it are pulled (Maker.Drain) before every change of the account and by Sweep,
+// and booked as maker fills at the order's price. A Book without it fills resting orders only when the sweep finds
+// the book through them.
+type Queue interface {
+	NewMaker() *market.Maker
+}
+
 // The reasons Place and Cancel refuse; each protocol mock maps them to its own codes and messages.
 var (
 	ErrDuplicate          = errors.New("exchange: duplicate client order id")
@@ -219,6 +229,8 @@ type Account struct {
 	positions map[string]*Position
 	wallet    decimal.Decimal
 	pending   []Event
+	makers    map[string]*market.Maker // by symbol; nil for a book that is not a Queue
+	makerSyms []string                 // the symbols of makers, in first-use order (Sweep pulls in it)
 }
 
 // NewAccount builds an account.
@@ -233,7 +245,7 @@ func NewAccount(cfg Config) *Account {
 	return &Account{cfg: cfg, positions: map[string]*Position{}, wallet: cfg.Balance, byClient: map[string]*Order{},
 		fillsOf:   map[int64][]int{},
 		takerRate: decimal.NewFromFloat(cfg.TakerFeeBps).Div(bps), makerRate: decimal.NewFromFloat(cfg.MakerFeeBps).Div(bps),
-		leverage: decimal.NewFromInt(int64(cfg.Leverage))}
+		leverage: decimal.NewFromInt(int64(cfg.Leverage)), makers: map[string]*market.Maker{}}
 }
 
 func (a *Account) now() time.Time { return a.cfg.Clock.Now() }
@@ -300,6 +312,7 @@ func (a *Account) Place(r Request) (accepted, final Order, err error) {
 	}
 	a.mu.Lock()
 	defer a.unlock()
+	a.pull(r.Symbol)
 	// Without UniqueClientIDs at most one order with a client id is open at a time, and it is the latest with it.
 	if o := a.byClient[r.ClientID]; r.ClientID != "" && o != nil && (a.cfg.UniqueClientIDs || o.Open()) {
 		return Order{}, Order{}, ErrDuplicate
@@ -343,6 +356,7 @@ func (a *Account) Place(r Request) (accepted, final Order, err error) {
 	if o.Open() && (!o.Rest || o.ReduceOnly && a.reducible(o).IsZero()) {
 		a.end(o, Expired)
 	}
+	a.queue(o, true)
 	return accepted, *o, nil
 }
 
@@ -397,6 +411,9 @@ func (a *Account) Amend(r Amend) (Order, error) {
 	a.mu.Lock()
 	defer a.unlock()
 	o := a.lookup(r.Ref)
+	if o != nil {
+		a.pull(o.Symbol)
+	}
 	switch {
 	case o == nil:
 		return Order{}, ErrNotFound
@@ -431,7 +448,8 @@ func (a *Account) Amend(r Amend) (Order, error) {
 	if !o.ReduceOnly && !a.marginFor(a.pos(o.Symbol), o.sign(), qty.Sub(o.Filled), price, mark, o) {
 		return *o, ErrInsufficientMargin
 	}
-	if a.cfg.AmendRequeues || !price.Equal(o.Price) || qty.GreaterThan(o.Qty) {
+	requeue := a.cfg.AmendRequeues || !price.Equal(o.Price) || qty.GreaterThan(o.Qty)
+	if requeue {
 		a.closed(o)
 		a.open = append(a.open, o)
 	}
@@ -441,6 +459,7 @@ func (a *Account) Amend(r Amend) (Order, error) {
 	if o.Open() && o.ReduceOnly && a.reducible(o).IsZero() {
 		a.end(o, Expired)
 	}
+	a.queue(o, requeue)
 	return *o, nil
 }
 
@@ -449,6 +468,9 @@ func (a *Account) Cancel(ref Ref) (Order, error) {
 	a.mu.Lock()
 	defer a.unlock()
 	o := a.lookup(ref)
+	if o != nil {
+		a.pull(o.Symbol) // a fill the flow made before the cancel stands
+	}
 	if o == nil || !o.Open() {
 		return Order{}, ErrNotFound
 	}
@@ -465,6 +487,9 @@ func (a *Account) FillResting(ref Ref, qty decimal.Decimal) (Order, error) {
 	a.mu.Lock()
 	defer a.unlock()
 	o := a.lookup(ref)
+	if o != nil {
+		a.pull(o.Symbol)
+	}
 	switch {
 	case o == nil:
 		return Order{}, ErrNotFound
@@ -559,10 +584,14 @@ func (a *Account) Recent(skip, n int) (orders []Order, more bool) {
 	return orders, lo > 0
 }
 
-// Sweep re-checks every resting order against the book, and ends reduce-only orders with nothing left to reduce.
+// Sweep books the fills the queues' background flow has made of resting orders (Queue), re-checks every resting
+// order against the book, and ends reduce-only orders with nothing left to reduce.
 func (a *Account) Sweep() {
 	a.mu.Lock()
 	defer a.unlock()
+	for _, sym := range a.makerSyms {
+		a.pull(sym)
+	}
 	for _, o := range slices.Clone(a.open) { // matching may close orders, which leave a.open
 		if !o.Open() || !o.Rest {
 			continue
@@ -654,6 +683,7 @@ func (a *Account) fill(o *Order, price, qty decimal.Decimal, maker bool) {
 	a.fillsOf[o.Seq] = append(a.fillsOf[o.Seq], len(a.fills))
 	a.fills = append(a.fills, f)
 	a.emit(Event{Kind: Executed, Order: *o, Fill: f, Position: *p, Wallet: a.wallet})
+	a.queue(o, false)
 }
 
 // end ends an open order as Canceled or Expired. Called with a.mu held.
@@ -661,6 +691,67 @@ func (a *Account) end(o *Order, s Status) {
 	o.Status, o.Updated = s, a.now()
 	a.closed(o)
 	a.emit(Event{Kind: Ended, Order: *o})
+	a.queue(o, false)
+}
+
+// maker is the participant the account is on symbol's book, nil if the book is not a Queue. Called with a.mu held.
+func (a *Account) maker(symbol string) *market.Maker {
+	mk, ok := a.makers[symbol]
+	if !ok {
+		if q, isQ := a.book(symbol).(Queue); isQ {
+			mk = q.NewMaker()
+		}
+		a.makers[symbol] = mk
+		a.makerSyms = append(a.makerSyms, symbol)
+	}
+	return mk
+}
+
+// queue tells symbol's Queue where o stands: an open resting order rests there (joining the back of the queue at its
+// price when requeue is set, keeping its place with what is left otherwise), any other leaves it. Called with a.mu
+// held, after every change of a resting order.
+func (a *Account) queue(o *Order, requeue bool) {
+	if !o.Rest || o.Market() {
+		return
+	}
+	mk := a.maker(o.Symbol)
+	switch {
+	case mk == nil:
+	case !o.Open():
+		mk.Cancel(o.Seq)
+	case requeue:
+		mk.Rest(o.Seq, o.Side, o.Price, o.Remaining())
+	default:
+		mk.Resize(o.Seq, o.Remaining())
+	}
+}
+
+// pull books the fills symbol's Queue has made of the account's resting orders since the last pull, as maker at the
+// order's price: at most what is left of the order (for a reduce-only order, what still reduces the position); a
+// fill of an order that has ended meanwhile is dropped. Called with a.mu held.
+func (a *Account) pull(symbol string) {
+	mk := a.maker(symbol)
+	if mk == nil {
+		return
+	}
+	for _, f := range mk.Drain() {
+		if f.ID < 1 || f.ID > int64(len(a.orders)) {
+			continue
+		}
+		o := a.orders[f.ID-1]
+		if !o.Open() || !o.Rest || o.Market() {
+			continue
+		}
+		want := o.Remaining()
+		if o.ReduceOnly {
+			want = a.reducible(o)
+		}
+		if qty := decimal.Min(want, f.Qty); qty.IsPositive() {
+			a.fill(o, o.Price, qty, true)
+		} else {
+			a.queue(o, false) // what the queue holds is what is left
+		}
+	}
 }
 
 // closed removes o, no longer open, from the open orders. Called with a.mu held.

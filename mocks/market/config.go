@@ -16,6 +16,7 @@ const (
 	DefaultCouplingHalfLife = 2 * time.Second
 	DefaultHalfSpreadBps    = 0.5
 	DefaultImpactY          = 0.7
+	DefaultQueueShare       = 1.0
 )
 
 // VenueConfig describes one venue of the simulated market.
@@ -29,9 +30,18 @@ type VenueConfig struct {
 	TickSize      decimal.Decimal // price grid, e.g. 0.1
 	LotSize       decimal.Decimal // quantity grid in base units, e.g. 0.001 (OKX: 0.01 = one contract)
 	BasisBps      float64         // fixed offset of this venue's mid from the common price, in bps
+	// QueueShare is the share (0..1] of each step's background volume per side that trades against the queue at
+	// the touch and the resting orders better than it (see Maker); the rest prints at the touch without reaching
+	// them. Default 1, a modelling choice: every background trade prints at the touch and the book shown behind it is
+	// replenished, so all of it passes through the queue there — in real books too most market orders are no
+	// larger than the opposite best queue, and a larger one empties that queue before it goes deeper (Farmer,
+	// Gillemot, Lillo, Mike & Sen, "What really causes large price changes?", Quantitative Finance 2004). Set it
+	// lower to let part of the printed volume stand for liquidity the displayed queue does not see (hidden or
+	// iceberg orders, block trades).
+	QueueShare float64
 }
 
-// Config describes the simulated market. Zero durations, ImpactY and HalfSpreadBps mean the defaults.
+// Config describes the simulated market. Zero durations, ImpactY, HalfSpreadBps and QueueShare mean the defaults.
 type Config struct {
 	Seed             int64
 	StartPrice       float64       // e.g. 10490
@@ -71,6 +81,9 @@ func (c Config) withDefaults() Config {
 		}
 		if v.ImpactY == 0 {
 			v.ImpactY = DefaultImpactY
+		}
+		if v.QueueShare == 0 {
+			v.QueueShare = DefaultQueueShare
 		}
 	}
 	return c
@@ -130,6 +143,9 @@ func (c Config) Validate() error {
 		finite("venue "+name+": taker fee bps", v.TakerFeeBps)
 		finite("venue "+name+": maker fee bps", v.MakerFeeBps)
 		finite("venue "+name+": basis bps", v.BasisBps)
+		if !(v.QueueShare >= 0 && v.QueueShare <= 1) {
+			bad("venue %s: queue share must be within 0..1, got %v", name, v.QueueShare)
+		}
 		if v.TickSize.Sign() <= 0 {
 			bad("venue %s: tick size must be positive, got %s", name, v.TickSize)
 		}

@@ -38,6 +38,29 @@
 // public trade at the ask and its sells as one at the bid. Background flow does not move y. The last 1000
 // public trades per venue are kept.
 //
+// # Resting orders
+//
+// A participant (Venue.NewMaker, one per account and venue) tells the venue where its limit orders rest; the venue
+// keeps them in queues it does not show (Quote and Depth are the model's book alone, and takers never meet them) and
+// lets the background flow trade with them. An order resting at tick p joins the back of the queue there: ahead of it
+// is the quantity Depth shows at p on its side at that moment (zero inside the spread). Each step, after the price and
+// the impact have moved, the step's background sells (QueueShare of them, default all) meet the resting buys at the
+// bid or above it, best price first and in time priority at a price: the buys above the bid are the touch for the
+// flow and fill first, with nothing ahead; at the bid each buy's queue ahead is consumed before it fills. What is left
+// prints at the bid as before; the fills above it print at their own price. Buys below the bid do not fill from the
+// flow: the flow trades at the touch only, and the displayed bid is taken as replenished behind the queue. The sells
+// meet the background buys the same way. The queue ahead only shrinks: by the flow, and, each step, down to what the
+// book still shows at p (liquidity that is no longer shown was ahead). A changed price or a larger quantity re-queues
+// the order at the back (Maker.Rest again); a smaller one keeps its place (Maker.Resize). The fills — as maker, at the
+// order's price — wait in the Maker until Maker.Drain, so the venue never calls its participants. Resting orders
+// change neither the random streams nor F, the basis or the impact, so the path and every take are the same with
+// them or without; only the tape differs when the flow fills an order inside the spread.
+//
+// The price being a martingale the flow neither moves nor foretells, the fills the flow makes at the queue are not
+// adversely selected: their markout against F is positive on average, at the fill and later, and below the
+// half-spread (some come inside the spread). The adverse fills are those of a price running through the order, which
+// the mock exchange's sweep makes; mocks/exchange's TestPassiveFillMarkouts measures both.
+//
 // Volume24h sums 1440 one-minute buckets. New pre-fills the previous day with buckets drawn around V/1440 (±20%,
 // from the seed) over a backward random walk of the price, so volumes and shares are right from the first call.
 // Funding is the constant FundingRate8h, due at 00:00, 08:00 and 16:00 UTC; the mark price is the venue mid.

@@ -331,15 +331,26 @@ func (v *Venue) background(tr transition, t time.Time) {
 		nBuy, nSell = int64(math.Round(half)), int64(math.Round(half))
 	}
 	minute := minuteOf(t)
-	if lots := int64(math.Round(buy / v.lot)); lots > 0 {
-		ask := v.touch(Buy)
-		v.addVolume(minute, ask, lots, max(1, nBuy))
-		v.print(ask, lots, false, t)
+	if len(v.rest) > 0 {
+		v.settle()
 	}
-	if lots := int64(math.Round(sell / v.lot)); lots > 0 {
-		bid := v.touch(Sell)
-		v.addVolume(minute, bid, lots, max(1, nSell))
-		v.print(bid, lots, true, t)
+	v.trade(Buy, int64(math.Round(buy/v.lot)), max(1, nBuy), minute, t)
+	v.trade(Sell, int64(math.Round(sell/v.lot)), max(1, nSell), minute, t)
+}
+
+// trade prints lots of background flow on side taker at the touch, after it has met the resting orders at the touch
+// or better: those better than the touch print at their own price.
+func (v *Venue) trade(taker Side, lots, count, minute int64, t time.Time) {
+	if lots <= 0 {
+		return
+	}
+	touch := v.touch(taker)
+	if len(v.rest) > 0 {
+		lots -= v.meet(taker, touch, int64(math.Round(v.cfg.QueueShare*float64(lots))), minute, t)
+	}
+	if lots > 0 {
+		v.addVolume(minute, touch, lots, count)
+		v.print(touch, lots, taker == Sell, t)
 	}
 }
 

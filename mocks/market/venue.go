@@ -33,6 +33,9 @@ type Venue struct {
 	nTrades int
 	lastID  int64
 	volume  [buckets]bucket
+	rest    []*resting // resting orders of the Makers, in time priority
+	restBy  map[restKey]*resting
+	restSeq int64
 }
 
 type rawTrade struct {
