@@ -97,6 +97,8 @@ func marketConfigFor(cfg *config.Config, inst string) (market.Config, []config.V
 		TotalVolume24h: cfg.Market.TotalVolume24h, ImpactHalfLife: cfg.Market.ImpactHalfLife,
 		CouplingHalfLife: cfg.Market.CouplingHalfLife, BasisNoiseBps: cfg.Market.BasisNoiseBps,
 		FundingRate8h: cfg.Market.FundingRate8h, Step: cfg.Market.Step,
+		InformedShare: cfg.Market.InformedShare, InformedHalfLives: cfg.Market.InformedHalfLives,
+		InformedFollow: cfg.Market.InformedFollow,
 	}
 	if inst != cfg.Instruments[0] {
 		o, ok := cfg.Market.Others[inst]

@@ -61,6 +61,12 @@ type MarketConfig struct {
 	BasisNoiseBps    float64       `yaml:"basis_noise_bps"`
 	FundingRate8h    float64       `yaml:"funding_rate_8h"`
 	Step             time.Duration `yaml:"step"`
+	// InformedShare, InformedHalfLives and InformedFollow make the background flow informed (mocks/market: the
+	// share of the price's variance the flow carries, how long its direction persists, the share of trades that
+	// follow it): what makes resting orders adversely selected. Zero share: the flow knows nothing.
+	InformedShare     float64         `yaml:"informed_share"`
+	InformedHalfLives []time.Duration `yaml:"informed_half_lives"`
+	InformedFollow    float64         `yaml:"informed_follow"`
 	// The figures above are the first instrument's (instruments[0]); Others are every other instrument a mock
 	// venue trades, each its own price process on the same clock, with the same half-lives, noise, funding and
 	// step, and the mock venues' volume shares, spreads, impact and fees.

@@ -47,11 +47,16 @@ func (b *takeLog) swept(f Fill) bool {
 // volatility) and an account trading on it with a manual clock. noiseFree and tick select the still book the queue
 // tests measure on.
 func queueMarket(t testing.TB, seed int64, noiseFree bool, tick string) (*Account, *market.Market, *takeLog, *clock.Manual) {
+	return queueMarketInformed(t, seed, noiseFree, tick, 0)
+}
+
+// queueMarketInformed is queueMarket with the given informed share of the price variance.
+func queueMarketInformed(t testing.TB, seed int64, noiseFree bool, tick string, informed float64, halfLives ...time.Duration) (*Account, *market.Market, *takeLog, *clock.Manual) {
 	t.Helper()
 	clk := clock.NewManual(queueStart)
 	m, err := market.New(market.Config{Seed: seed, StartPrice: 10490, AnnualVolatility: 0.6, TotalVolume24h: 200000,
 		BasisNoiseBps: 0.3, NoiseFree: noiseFree, Venues: []market.VenueConfig{{Name: "binance", VolumeShare: 0.55,
-			TakerFeeBps: 5, MakerFeeBps: 2, TickSize: d(tick), LotSize: d("0.001")}}}, clk)
+			TakerFeeBps: 5, MakerFeeBps: 2, TickSize: d(tick), LotSize: d("0.001")}}, InformedShare: informed, InformedHalfLives: halfLives}, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +154,12 @@ func TestQueueFillsThroughTheAccount(t *testing.T) {
 // quoteTouches runs a passive strategy for the simulated time span on a seeded market: a post-only buy at the bid
 // and a post-only sell at the ask, each re-placed at the touch when it fills and cancel-replaced after ttl, the
 // account swept every step. It returns the account, the book, and the common price and the venue mid at every step.
-func quoteTouches(t testing.TB, seed int64, span, ttl time.Duration) (*Account, *takeLog, []float64, []float64) {
-	a, m, b, clk := queueMarket(t, seed, false, "0.1")
+func quoteTouches(t testing.TB, seed int64, span, ttl time.Duration, informed bool) (*Account, *takeLog, []float64, []float64) {
+	share, halfLives := 0.0, []time.Duration(nil)
+	if informed { // the configs' calibration (configs/execd.yaml)
+		share, halfLives = 0.5, []time.Duration{1500 * time.Millisecond}
+	}
+	a, m, b, clk := queueMarketInformed(t, seed, false, "0.1", share, halfLives...)
 	steps := int(span / market.DefaultStep)
 	fair, mid := make([]float64, 0, steps+1), make([]float64, 0, steps+1)
 	record := func() {
@@ -196,12 +205,17 @@ func quoteTouches(t testing.TB, seed int64, span, ttl time.Duration) (*Account, 
 
 // TestPassiveFillMarkouts measures the markout of passive fills — the common price F (and the venue mid) 0 s, 1 s,
 // 10 s and 60 s after the fill against the fill price, in bps, positive when good for the order — for an hour of
-// quoting both touches. What the model gives: the fills the sweep makes (the price ran through the order) are
-// adverse, about minus the half-spread; the fills the flow makes at the queue are not, since the background flow is
-// independent of the price path and moves no price (about +0.2 bps); together they come out near zero. Adverse
-// selection beyond the sweep would need flow that moves or foretells the price, which the model does not have.
+// quoting both touches, on two markets that differ only in what the background flow knows.
+//
+// Uninformed flow (InformedShare 0): the fills the sweep makes (the price ran through the order) are adverse, about
+// minus the half-spread; the fills the flow makes at the queue are not, since that flow is independent of the price
+// path (about +0.2 bps); together they come out near zero.
+//
+// Informed flow (InformedShare 0.5, the configs' value): half the price variance is the flow's imbalance, so the
+// sells that fill a resting buy are the sells that push the price down, and the order is filled when it is about to
+// be worth less. The flow's fills turn adverse and so does the average of all passive fills, at every horizon: the
+// issue's "negative average markout", from the model and not from a constant.
 func TestPassiveFillMarkouts(t *testing.T) {
-	a, b, fair, mid := quoteTouches(t, 17, time.Hour, 10*time.Second)
 	horizons := []time.Duration{0, time.Second, 10 * time.Second, time.Minute}
 	type acc struct {
 		n              int
@@ -211,71 +225,90 @@ func TestPassiveFillMarkouts(t *testing.T) {
 	newAcc := func() *acc {
 		return &acc{sum: make([]float64, len(horizons)), sq: make([]float64, len(horizons)), onMid: make([]float64, len(horizons))}
 	}
-	all, flow, swept := newAcc(), newAcc(), newAcc()
-	for _, f := range a.Fills() {
-		if !f.Maker {
-			t.Fatalf("a taker fill %+v", f)
-		}
-		i := int(f.Time.Sub(queueStart) / market.DefaultStep)
-		if i+int(time.Minute/market.DefaultStep) >= len(fair) {
-			continue
-		}
-		s := 1.0
-		if f.Order.Side == market.Sell {
-			s = -1
-		}
-		p := f.Price.InexactFloat64()
-		kind := flow
-		if b.swept(f) {
-			kind = swept
-		}
-		for _, c := range []*acc{all, kind} {
-			c.n++
-			c.qty += f.Qty.InexactFloat64()
-			for h, d := range horizons {
-				j := i + int(d/market.DefaultStep)
-				x := s * (fair[j] - p) / p * 1e4
-				c.sum[h] += x
-				c.sq[h] += x * x
-				c.onMid[h] += s * (mid[j] - p) / p * 1e4
-			}
-		}
-	}
-	if all.n < 500 || flow.n < 100 || swept.n < 100 {
-		t.Fatalf("fills: %d (flow %d, swept %d)", all.n, flow.n, swept.n)
-	}
 	mean := func(c *acc, h int) (m, se, onMid float64) {
 		n := float64(c.n)
 		m = c.sum[h] / n
 		return m, math.Sqrt((c.sq[h]/n - m*m) / n), c.onMid[h] / n
 	}
-	for _, c := range []struct {
-		name string
-		a    *acc
-	}{{"all", all}, {"flow", flow}, {"swept", swept}} {
-		line := ""
-		for h, d := range horizons {
-			m, se, onMid := mean(c.a, h)
-			line += " " + d.String() + ": " + fmtBps(m) + "±" + fmtBps(se) + " (mid " + fmtBps(onMid) + ")"
+	measure := func(t *testing.T, span time.Duration, informed bool) (all, flow, swept *acc) {
+		a, b, fair, mid := quoteTouches(t, 17, span, 10*time.Second, informed)
+		all, flow, swept = newAcc(), newAcc(), newAcc()
+		for _, f := range a.Fills() {
+			if !f.Maker {
+				t.Fatalf("a taker fill %+v", f)
+			}
+			i := int(f.Time.Sub(queueStart) / market.DefaultStep)
+			if i+int(time.Minute/market.DefaultStep) >= len(fair) {
+				continue
+			}
+			s := 1.0
+			if f.Order.Side == market.Sell {
+				s = -1
+			}
+			p := f.Price.InexactFloat64()
+			kind := flow
+			if b.swept(f) {
+				kind = swept
+			}
+			for _, c := range []*acc{all, kind} {
+				c.n++
+				c.qty += f.Qty.InexactFloat64()
+				for h, d := range horizons {
+					j := i + int(d/market.DefaultStep)
+					x := s * (fair[j] - p) / p * 1e4
+					c.sum[h] += x
+					c.sq[h] += x * x
+					c.onMid[h] += s * (mid[j] - p) / p * 1e4
+				}
+			}
 		}
-		t.Logf("%-5s %4d fills, %.2f BTC; markout vs F, bps:%s", c.name, c.a.n, c.a.qty, line)
+		if all.n < 500 || flow.n < 100 || swept.n < 100 {
+			t.Fatalf("fills: %d (flow %d, swept %d)", all.n, flow.n, swept.n)
+		}
+		for _, c := range []struct {
+			name string
+			a    *acc
+		}{{"all", all}, {"flow", flow}, {"swept", swept}} {
+			line := ""
+			for h, d := range horizons {
+				m, se, onMid := mean(c.a, h)
+				line += " " + d.String() + ": " + fmtBps(m) + "±" + fmtBps(se) + " (mid " + fmtBps(onMid) + ")"
+			}
+			t.Logf("%-5s %4d fills, %.2f BTC; markout vs F, bps:%s", c.name, c.a.n, c.a.qty, line)
+		}
+		return all, flow, swept
 	}
-	for h, d := range horizons[:2] {
-		if m, _, onMid := mean(swept, h); !(m < 0 && onMid < 0) {
-			t.Errorf("swept fills after %v: %.3f bps vs F, %.3f vs mid; want both negative", d, m, onMid)
+	t.Run("uninformed", func(t *testing.T) {
+		_, flow, swept := measure(t, time.Hour, false)
+		for h, d := range horizons[:2] {
+			if m, _, onMid := mean(swept, h); !(m < 0 && onMid < 0) {
+				t.Errorf("swept fills after %v: %.3f bps vs F, %.3f vs mid; want both negative", d, m, onMid)
+			}
+			if m, _, onMid := mean(flow, h); !(m > 0 && onMid > 0) {
+				t.Errorf("flow fills after %v: %.3f bps vs F, %.3f vs mid; want both positive", d, m, onMid)
+			}
 		}
-		if m, _, onMid := mean(flow, h); !(m > 0 && onMid > 0) {
-			t.Errorf("flow fills after %v: %.3f bps vs F, %.3f vs mid; want both positive", d, m, onMid)
+	})
+	t.Run("informed", func(t *testing.T) {
+		all, flow, _ := measure(t, 4*time.Hour, true)
+		for h, d := range horizons[1:] {
+			m, se, onMid := mean(all, h+1)
+			if !(m+se < 0 && onMid < 0) {
+				t.Errorf("all passive fills after %v: %.3f±%.3f bps vs F, %.3f vs mid; want negative by more than its standard error", d, m, se, onMid)
+			}
+			if m, _, _ := mean(flow, h+1); !(m < 0) {
+				t.Errorf("flow fills after %v: %.3f bps vs F; want negative", d, m)
+			}
 		}
-	}
+	})
 }
 
 func fmtBps(x float64) string { return decimal.NewFromFloat(x).StringFixed(3) }
 
 // TestQueueFillsDeterministic: the same seed and the same strategy give the same fills.
 func TestQueueFillsDeterministic(t *testing.T) {
-	a1, _, _, _ := quoteTouches(t, 23, 5*time.Minute, 5*time.Second)
-	a2, _, _, _ := quoteTouches(t, 23, 5*time.Minute, 5*time.Second)
+	a1, _, _, _ := quoteTouches(t, 23, 5*time.Minute, 5*time.Second, true)
+	a2, _, _, _ := quoteTouches(t, 23, 5*time.Minute, 5*time.Second, true)
 	f1, f2 := a1.Fills(), a2.Fills()
 	if len(f1) == 0 || len(f1) != len(f2) {
 		t.Fatalf("fills %d vs %d", len(f1), len(f2))

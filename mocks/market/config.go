@@ -17,6 +17,7 @@ const (
 	DefaultHalfSpreadBps    = 0.5
 	DefaultImpactY          = 0.7
 	DefaultQueueShare       = 1.0
+	DefaultInformedFollow   = 0.5
 )
 
 // VenueConfig describes one venue of the simulated market.
@@ -52,7 +53,29 @@ type Config struct {
 	BasisNoiseBps    float64       // stationary std-dev of each venue's idiosyncratic basis
 	FundingRate8h    float64       // e.g. 0.0001
 	Step             time.Duration // model time step, default 100ms, at most a minute
-	Venues           []VenueConfig
+	// InformedShare is the share [0, 1) of the common price's long-run variance that the background flow carries:
+	// each step, after the flow has traded, log F moves by κ times the step's volume-weighted imbalance of background
+	// buys and sells across the venues (scaled to unit variance), and by an independent normal for the rest; κ is
+	// set so that the variance over long horizons, and so the volatility, is the same for any share and persistence.
+	// Zero: the flow neither moves nor foretells the price. Over short intervals price changes are mainly driven by
+	// the imbalance of supply and demand at the best quotes (Cont, Kukanov & Stoikov, "The price impact of order book
+	// events", Journal of Financial Econometrics 2014); trades are part of that imbalance and quote events the other,
+	// so the share trades carry is a modelling choice below one (the configs use 0.5). It is what makes a resting
+	// order adversely selected: the flow that fills it is the flow that moves the price away from it.
+	InformedShare float64
+	// InformedHalfLives make the flow's direction persist: an informed signal per half-life (independent
+	// Ornstein–Uhlenbeck processes) each sets the side of an equal part of InformedFollow of the background trades,
+	// the others being buys or sells at random, so sells that fill a resting buy foretell more sells and a price still
+	// falling for a while after the fill. Large orders are worked in pieces over seconds to hours, which is why the
+	// signs of market orders stay correlated over long lags, decaying slowly (Lillo & Farmer, "The long memory of the
+	// efficient market", 2004; Bouchaud, Farmer & Lillo, "How markets slowly digest changes in supply and demand",
+	// 2009): a few exponentials of spread-out half-lives stand for that slow decay (the configs use 3s and 60s).
+	// Empty: trade signs are independent. Only with a positive InformedShare.
+	InformedHalfLives []time.Duration
+	// InformedFollow is the share (0..1] of background trades whose side follows an informed signal; default 0.5
+	// when InformedHalfLives are set.
+	InformedFollow float64
+	Venues         []VenueConfig
 	// NoiseFree freezes the common price and zeroes the venues' basis noise, leaving the books, their impact
 	// (still scaled by AnnualVolatility), resilience, coupling and background flow: the market on which a
 	// benchmark finds the cost floor of a schedule.
@@ -73,6 +96,10 @@ func (c Config) withDefaults() Config {
 	if c.NoiseFree {
 		c.BasisNoiseBps = 0
 	}
+	if len(c.InformedHalfLives) > 0 && c.InformedFollow == 0 {
+		c.InformedFollow = DefaultInformedFollow
+	}
+	c.InformedHalfLives = append([]time.Duration(nil), c.InformedHalfLives...)
 	c.Venues = append([]VenueConfig(nil), c.Venues...)
 	for i := range c.Venues {
 		v := &c.Venues[i]
@@ -113,6 +140,17 @@ func (c Config) Validate() error {
 	positive("total volume 24h", c.TotalVolume24h)
 	nonNegative("basis noise bps", c.BasisNoiseBps)
 	finite("funding rate 8h", c.FundingRate8h)
+	if !(c.InformedShare >= 0 && c.InformedShare < 1) {
+		bad("informed share must be within [0, 1), got %v", c.InformedShare)
+	}
+	for _, h := range c.InformedHalfLives {
+		if h <= 0 {
+			bad("informed half-lives must be positive, got %v", h)
+		}
+	}
+	if !(c.InformedFollow >= 0 && c.InformedFollow <= 1) {
+		bad("informed follow must be within 0..1, got %v", c.InformedFollow)
+	}
 	for _, d := range []struct {
 		name string
 		d    time.Duration

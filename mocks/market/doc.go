@@ -38,6 +38,15 @@
 // public trade at the ask and its sells as one at the bid. Background flow does not move y. The last 1000
 // public trades per venue are kept.
 //
+// Informed flow (Config.InformedShare, InformedHalfLives, InformedFollow; off when the share is zero): the flow then
+// carries part of the price. After each step's flow has traded, log F moves by κ·z, z the step's volume-weighted
+// buy-minus-sell imbalance across the venues scaled to unit variance, and the step's normal draw is scaled down to
+// √(1−share); κ is chosen so that the share of the long-run variance is InformedShare and the volatility stays the
+// configured one. With half-lives, one Ornstein–Uhlenbeck signal per half-life sets the side of an equal part of
+// InformedFollow of the trades (the rest stay at random), so trade signs are correlated over the signals' lifetimes,
+// as large orders worked in pieces make them, and a run of sells keeps pushing F down. The configs use a share of
+// 0.5 and one 1.5 s signal followed by half the trades.
+//
 // # Resting orders
 //
 // A participant (Venue.NewMaker, one per account and venue) tells the venue where its limit orders rest; the venue
@@ -56,10 +65,11 @@
 // change neither the random streams nor F, the basis or the impact, so the path and every take are the same with
 // them or without; only the tape differs when the flow fills an order inside the spread.
 //
-// The price being a martingale the flow neither moves nor foretells, the fills the flow makes at the queue are not
-// adversely selected: their markout against F is positive on average, at the fill and later, and below the
-// half-spread (some come inside the spread). The adverse fills are those of a price running through the order, which
-// the mock exchange's sweep makes; mocks/exchange's TestPassiveFillMarkouts measures both.
+// With uninformed flow (the price a martingale the flow neither moves nor foretells) the fills the flow makes at the
+// queue are not adversely selected: their markout against F is positive on average and below the half-spread; only
+// the fills of a price running through the order (the mock exchange's sweep) are adverse. With informed flow the sells
+// that fill a resting buy are the sells that move F down, and foretell more of them: the average markout of passive
+// fills is negative 1 s, 10 s and 60 s after the fill. mocks/exchange's TestPassiveFillMarkouts measures both.
 //
 // Volume24h sums 1440 one-minute buckets. New pre-fills the previous day with buckets drawn around V/1440 (±20%,
 // from the seed) over a backward random walk of the price, so volumes and shares are right from the first call.

@@ -50,8 +50,13 @@ type Market struct {
 	k    int64     // steps applied since t0
 	logF float64   // log of the common price
 
-	sigStep float64 // per-step sigma of log F
-	sigmaD  float64 // daily volatility
+	sigStep float64   // per-step sigma of log F
+	inform  float64   // κ: log-F move per unit of flow imbalance, in per-step sigmas
+	noise   float64   // √(1−InformedShare)
+	follow  float64   // each signal's part of InformedFollow, zero without signals
+	sigs    []float64 // the informed signals, one per half-life, each stationary N(0, 1)
+	wNorm   float64   // √Σ w_v², the std of the weighted sum of unit venue imbalances
+	sigmaD  float64   // daily volatility
 	one     transition
 
 	price, flow *rand.Rand
@@ -113,6 +118,11 @@ func New(cfg Config, clk clock.Clock) (*Market, error) {
 		byName:  make(map[string]*Venue, len(cfg.Venues)),
 	}
 	m.one = m.transition(1)
+	m.noise = math.Sqrt(1 - cfg.InformedShare)
+	if n := len(cfg.InformedHalfLives); n > 0 && cfg.InformedShare > 0 {
+		m.follow = cfg.InformedFollow / float64(n)
+		m.sigs = make([]float64, n)
+	}
 
 	var shares float64
 	for _, vc := range cfg.Venues {
@@ -138,8 +148,39 @@ func New(cfg Config, clk clock.Clock) (*Market, error) {
 		m.venues = append(m.venues, v)
 		m.byName[vc.Name] = v
 	}
+	var w2 float64
+	for _, v := range m.venues {
+		w2 += v.w * v.w
+	}
+	m.wNorm = math.Sqrt(w2)
+	m.inform = informScale(cfg, m.one, w2, m.follow)
 	m.prefill(rand.New(rand.NewPCG(seed, streamPrefill)))
 	return m, nil
+}
+
+// informScale is κ, the per-step move of log F (in per-step sigmas) per unit of the normalized flow imbalance z, such
+// that κ·z carries InformedShare of the long-run variance. Each signal j leans every venue's flow to its side by f
+// (its part of InformedFollow), which adds q = λ·f²/(2·Σw²) to the variance of z per step and q·(2/π)·asin(a_j^k) to
+// its autocovariance at lag k (the correlation of the signs of a stationary Gaussian AR(1) with coefficient a_j); the
+// signals are independent. So the long-run variance per step of κ·z is κ²·(1 + Σ_j q·(1 + 2·S_j)),
+// S_j = Σ_{k≥1} (2/π)·asin(a_j^k).
+func informScale(cfg Config, one transition, w2, follow float64) float64 {
+	if cfg.InformedShare == 0 {
+		return 0
+	}
+	v := 1.0
+	if follow > 0 {
+		q := one.lambda * follow * follow / (2 * w2)
+		for _, h := range cfg.InformedHalfLives {
+			var sum float64
+			a := halfLifeDecay(cfg.Step, h)
+			for ak := a; ak > 1e-9; ak *= a {
+				sum += 2 / math.Pi * math.Asin(ak)
+			}
+			v += q * (1 + 2*sum)
+		}
+	}
+	return math.Sqrt(cfg.InformedShare / v)
 }
 
 // noiseScale is 0 for a noise-free market and 1 otherwise.
@@ -281,9 +322,17 @@ func (m *Market) advance(now time.Time) {
 	}
 }
 
-// step applies one transition of tr.n steps, with background flow if flow is set.
+// step applies one transition of tr.n steps, with background flow if flow is set: the price, the basis and the
+// impacts move, the step's background flow trades at the new touches, and then the part of the price move that the
+// flow carries (Config.InformedShare) follows it, as the quotes move after the trades that consume them. Each random
+// stream is consumed in the same order whatever the informed share, and with none the path is the one it always was.
 func (m *Market) step(tr transition, flow bool) {
-	m.logF += tr.sd*m.price.NormFloat64() - tr.sd*tr.sd/2
+	eps := m.price.NormFloat64()
+	if m.inform > 0 {
+		eps *= m.noise
+	}
+	// The drift correction is for the whole step's variance, informed part included.
+	m.logF += tr.sd*eps - tr.sd*tr.sd/2
 	noise := m.cfg.BasisNoiseBps / 1e4
 	var c float64
 	for _, v := range m.venues {
@@ -298,44 +347,76 @@ func (m *Market) step(tr transition, flow bool) {
 	}
 	m.k += tr.n
 	if !flow {
+		if m.inform > 0 {
+			m.logF += tr.sd * m.inform * m.price.NormFloat64() // no flow drawn: the informed part is noise too
+		}
 		return
 	}
 	t := m.t0.Add(time.Duration(m.k) * m.cfg.Step)
+	lean := 0.0 // the share of trades that are buys (positive) or sells (negative) whatever else
+	for j, h := range m.cfg.InformedHalfLives[:len(m.sigs)] {
+		a := halfLifeDecay(time.Duration(tr.n)*m.cfg.Step, h)
+		m.sigs[j] = a*m.sigs[j] + math.Sqrt(1-a*a)*m.flow.NormFloat64()
+		lean += math.Copysign(m.follow, m.sigs[j])
+	}
+	var z float64 // the step's flow imbalance across venues, unit variance
 	for _, v := range m.venues {
-		v.background(tr, t)
+		d := v.draw(tr, lean)
+		v.background(d, t)
+		if m.inform > 0 && tr.lambda > 0 {
+			z += v.w * (d.buy - d.sell) / (v.meanSize * math.Sqrt(2*tr.lambda))
+		}
+	}
+	if m.inform > 0 {
+		m.logF += tr.sd * m.inform * z / m.wNorm
 	}
 }
 
-// background draws the venue's background trades of one transition and prints them at the touch.
-func (v *Venue) background(tr transition, t time.Time) {
+// flowDraw is one venue's background trades of one transition: the volume and count of buys and of sells.
+type flowDraw struct {
+	buy, sell   float64
+	nBuy, nSell int64
+}
+
+// draw draws the venue's background trades of one transition; lean in [-1, 1] is the share of trades that are buys
+// (positive) or sells (negative) whatever else, the others being either at random.
+func (v *Venue) draw(tr transition, lean float64) flowDraw {
 	r := v.m.flow
-	var buy, sell float64
-	var nBuy, nSell int64
+	var d flowDraw
 	if tr.lambda <= 30 {
 		// Knuth's Poisson sampler; lambda is small in fine steps.
 		for p := r.Float64(); p > tr.expNegLamb; p *= r.Float64() {
 			size := r.ExpFloat64() * v.meanSize
-			if r.Uint64()&1 == 0 {
-				buy += size
-				nBuy++
+			buy := r.Uint64()&1 == 0
+			if lean != 0 && r.Float64() < math.Abs(lean) {
+				buy = lean > 0
+			}
+			if buy {
+				d.buy += size
+				d.nBuy++
 			} else {
-				sell += size
-				nSell++
+				d.sell += size
+				d.nSell++
 			}
 		}
-	} else {
-		// Compound Poisson with exponential sizes, per side: mean λ/2·s, variance λ/2·2s².
-		half := tr.lambda / 2
-		buy = max(0, half*v.meanSize+math.Sqrt(2*half)*v.meanSize*r.NormFloat64())
-		sell = max(0, half*v.meanSize+math.Sqrt(2*half)*v.meanSize*r.NormFloat64())
-		nBuy, nSell = int64(math.Round(half)), int64(math.Round(half))
+		return d
 	}
+	// Compound Poisson with exponential sizes, per side: mean λ_s·s, variance λ_s·2s², λ_s = λ/2·(1 ± lean).
+	lb, ls := tr.lambda/2*(1+lean), tr.lambda/2*(1-lean)
+	d.buy = max(0, lb*v.meanSize+math.Sqrt(2*lb)*v.meanSize*r.NormFloat64())
+	d.sell = max(0, ls*v.meanSize+math.Sqrt(2*ls)*v.meanSize*r.NormFloat64())
+	d.nBuy, d.nSell = int64(math.Round(lb)), int64(math.Round(ls))
+	return d
+}
+
+// background prints the venue's background trades of one transition at the touch.
+func (v *Venue) background(d flowDraw, t time.Time) {
 	minute := minuteOf(t)
 	if len(v.rest) > 0 {
 		v.settle()
 	}
-	v.trade(Buy, int64(math.Round(buy/v.lot)), max(1, nBuy), minute, t)
-	v.trade(Sell, int64(math.Round(sell/v.lot)), max(1, nSell), minute, t)
+	v.trade(Buy, int64(math.Round(d.buy/v.lot)), max(1, d.nBuy), minute, t)
+	v.trade(Sell, int64(math.Round(d.sell/v.lot)), max(1, d.nSell), minute, t)
 }
 
 // trade prints lots of background flow on side taker at the touch, after it has met the resting orders at the touch
