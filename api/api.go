@@ -288,6 +288,9 @@ type OrderRequest struct {
 	// after it.
 	StartAt *string `json:"start_at"`
 	EndAt   *string `json:"end_at"`
+	// Execution is "maker_first" (each slice posted post-only at the touch, re-pegged, crossed with an IOC when the
+	// venue falls behind its schedule and at the end) or "taker" (IOC children); absent: twap.execution.
+	Execution string `json:"execution"`
 }
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
@@ -374,6 +377,11 @@ func (s *Server) toEngine(in OrderRequest) (engine.Request, error) {
 			bad("%v", err)
 		}
 		out.LimitPrice = lp
+	}
+	if ex, err := engine.ParseExecution(in.Execution); err != nil {
+		bad("%v", err)
+	} else {
+		out.Execution = ex
 	}
 	if len(errs) > 0 {
 		return engine.Request{}, errors.New(strings.Join(errs, "; "))

@@ -30,14 +30,17 @@ type Order struct {
 	ArrivalPrice   decimal.Decimal `json:"arrival_price"`
 	ShortfallBps   *string         `json:"shortfall_bps"`
 	Fees           decimal.Decimal `json:"fees"`
-	ChildOrders    int             `json:"child_orders"`
-	CreatedAt      time.Time       `json:"created_at"`
-	StartAt        *time.Time      `json:"start_at,omitempty"` // set ahead: the requested start
-	Deadline       time.Time       `json:"deadline"`
-	UpdatedAt      time.Time       `json:"updated_at"`
-	EndedAt        *time.Time      `json:"ended_at"`
-	Reason         string          `json:"reason,omitempty"`
-	Venues         []OrderVenue    `json:"venues"`
+	Execution      string          `json:"execution"`
+	// MakerFilled is the part of Filled that rested and was filled as maker.
+	MakerFilled decimal.Decimal `json:"maker_filled"`
+	ChildOrders int             `json:"child_orders"`
+	CreatedAt   time.Time       `json:"created_at"`
+	StartAt     *time.Time      `json:"start_at,omitempty"` // set ahead: the requested start
+	Deadline    time.Time       `json:"deadline"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+	EndedAt     *time.Time      `json:"ended_at"`
+	Reason      string          `json:"reason,omitempty"`
+	Venues      []OrderVenue    `json:"venues"`
 	// Reallocations are the latest moves of the unsent remainder between venues (at most 50), oldest first;
 	// ReallocationCount counts them all.
 	Reallocations     []Reallocation `json:"reallocations"`
@@ -81,6 +84,7 @@ type OrderVenue struct {
 	Weight      decimal.Decimal `json:"weight"`
 	Allocated   decimal.Decimal `json:"allocated"`
 	Filled      decimal.Decimal `json:"filled"`
+	MakerFilled decimal.Decimal `json:"maker_filled"` // of filled, as maker
 	AvgPrice    *string         `json:"avg_price"`
 	ChildOrders int             `json:"child_orders"`
 	Rejected    int             `json:"rejected"`
@@ -183,14 +187,15 @@ func orderFromReport(r engine.Report) Order {
 		ID: r.ID, State: string(r.State), Instrument: r.Instrument, Side: string(r.Side), Quantity: r.Quantity,
 		ReduceOnly: r.ReduceOnly, Duration: r.Duration, MaxSlippageBps: r.MaxSlippageBps, LimitPrice: r.LimitPrice,
 		Filled: r.Filled, Residual: r.Residual, Unfilled: r.Unfilled, AvgPrice: r.AvgPrice, ArrivalPrice: r.ArrivalPrice,
-		ShortfallBps: r.ShortfallBps, Fees: r.Fees, ChildOrders: r.ChildOrders, CreatedAt: r.CreatedAt, StartAt: r.StartAt,
+		ShortfallBps: r.ShortfallBps, Fees: r.Fees, Execution: string(r.Execution), MakerFilled: r.MakerFilled,
+		ChildOrders: r.ChildOrders, CreatedAt: r.CreatedAt, StartAt: r.StartAt,
 		Deadline: r.Deadline, UpdatedAt: r.UpdatedAt, EndedAt: r.EndedAt, Reason: r.Reason,
 		Venues: make([]OrderVenue, 0, len(r.Venues)),
 	}
 	for _, v := range r.Venues {
 		o.Venues = append(o.Venues, OrderVenue{
 			Venue: v.Venue, VolumeShare: v.VolumeShare, Weight: v.Weight, Allocated: v.Allocated, Filled: v.Filled,
-			AvgPrice: v.AvgPrice, ChildOrders: v.ChildOrders, Rejected: v.Rejected, Out: v.Out,
+			AvgPrice: v.AvgPrice, ChildOrders: v.ChildOrders, Rejected: v.Rejected, Out: v.Out, MakerFilled: v.MakerFilled,
 		})
 	}
 	o.Reallocations, o.ReallocationCount = make([]Reallocation, 0, len(r.Reallocations)), r.ReallocationCount

@@ -152,6 +152,12 @@ type TWAPConfig struct {
 	Catchup time.Duration `yaml:"catchup"`
 	// RetryInterval is how long the engine waits before it retries a venue call that failed retryably.
 	RetryInterval time.Duration `yaml:"retry_interval"`
+	// Execution is the default execution of orders and targets that name none: maker_first (each slice posted
+	// post-only at the touch, re-pegged, crossed when behind) or taker (IOC children). Default maker_first.
+	Execution string `yaml:"execution"`
+	// MakerTolerance is how far behind its schedule, as a share of its allocation, a venue may fall before a
+	// maker-first parent crosses there with an IOC (default 0.1).
+	MakerTolerance float64 `yaml:"maker_tolerance"`
 }
 
 // RiskConfig are the pre-trade limits and breaker settings (all reloadable: a breaker that is open or half-open
@@ -319,6 +325,12 @@ func (c *Config) applyDefaults() {
 	}
 	if t.Catchup == 0 {
 		t.Catchup = time.Minute
+	}
+	if t.Execution == "" {
+		t.Execution = "maker_first"
+	}
+	if t.MakerTolerance == 0 {
+		t.MakerTolerance = 0.1
 	}
 	if t.RetryInterval == 0 {
 		t.RetryInterval = 2 * time.Second
@@ -526,6 +538,12 @@ func (c *Config) Validate() error {
 	}
 	if t.TimeJitter < 0 || t.TimeJitter > 1 || t.SizeJitter < 0 || t.SizeJitter > 1 {
 		add("twap: time_jitter and size_jitter must be within 0..1")
+	}
+	if t.Execution != "maker_first" && t.Execution != "taker" {
+		add("twap.execution %q: want maker_first or taker", t.Execution)
+	}
+	if !(t.MakerTolerance > 0 && t.MakerTolerance <= 1) {
+		add("twap.maker_tolerance %v: want within (0, 1]", t.MakerTolerance)
 	}
 	if t.StartJitter != nil && *t.StartJitter < 0 {
 		add("twap.start_jitter %s: must not be negative", *t.StartJitter)

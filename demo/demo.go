@@ -290,8 +290,9 @@ func printReport(w io.Writer, r api.Order, before, after api.PositionsView, wall
 	fmt.Fprintf(w, "Rebalance %s: %s in %s simulated (%s wall)\n", r.ID, r.State, simDur, wall.Truncate(100*time.Millisecond))
 	fmt.Fprintf(w, "  %s %s %s, reduce-only %v, band %d bps\n", r.Side, r.Quantity, r.Instrument, r.ReduceOnly, r.MaxSlippageBps)
 	fmt.Fprintf(w, "  filled %s   residual %s (below one lot)   unfilled %s\n", r.Filled, r.Residual, r.Unfilled)
-	fmt.Fprintf(w, "  arrival %s   average %s   shortfall %s bps   fees %s USDT   child orders %d\n\n",
-		r.ArrivalPrice, deref(r.AvgPrice), deref(r.ShortfallBps), r.Fees.Round(4), r.ChildOrders)
+	fmt.Fprintf(w, "  arrival %s   average %s   child orders %d   execution %s\n", r.ArrivalPrice, deref(r.AvgPrice),
+		r.ChildOrders, r.Execution)
+	fmt.Fprintf(w, "  %s\n\n", costLine(r))
 	pos := func(v api.PositionsView, venue string) string {
 		for _, p := range v.Venues {
 			if p.Venue == venue && p.Instrument == r.Instrument {
@@ -301,14 +302,17 @@ func printReport(w io.Writer, r api.Order, before, after api.PositionsView, wall
 		return "0"
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "venue\tvolume share\tallocated\tfilled\tfilled share\tavg price\tchildren\tposition before\tposition after\t")
+	fmt.Fprintln(tw, "venue\tvolume share\tallocated\tfilled\tfilled share\tmaker share\tavg price\tchildren\tposition before\tposition after\t")
 	for _, v := range r.Venues {
-		share := "—"
+		share, maker := "—", "—"
 		if r.Filled.IsPositive() {
 			share = v.Filled.Div(r.Filled).Round(4).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", v.Venue, v.VolumeShare, v.Allocated, v.Filled, share,
-			deref(v.AvgPrice), v.ChildOrders, pos(before, v.Venue), pos(after, v.Venue))
+		if v.Filled.IsPositive() {
+			maker = v.MakerFilled.Div(v.Filled).Round(4).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", v.Venue, v.VolumeShare, v.Allocated, v.Filled, share,
+			maker, deref(v.AvgPrice), v.ChildOrders, pos(before, v.Venue), pos(after, v.Venue))
 	}
 	agg := func(v api.PositionsView) string {
 		for _, a := range v.Aggregate {
@@ -318,11 +322,32 @@ func printReport(w io.Writer, r api.Order, before, after api.PositionsView, wall
 		}
 		return "0"
 	}
-	fmt.Fprintf(tw, "total\t\t%s\t%s\t\t%s\t%d\t%s\t%s\t\n", r.Quantity.Sub(r.Residual), r.Filled, deref(r.AvgPrice), r.ChildOrders, agg(before), agg(after))
+	maker := "—"
+	if r.Filled.IsPositive() {
+		maker = r.MakerFilled.Div(r.Filled).Round(4).String()
+	}
+	fmt.Fprintf(tw, "total\t\t%s\t%s\t\t%s\t%s\t%d\t%s\t%s\t\n", r.Quantity.Sub(r.Residual), r.Filled, maker, deref(r.AvgPrice),
+		r.ChildOrders, agg(before), agg(after))
 	tw.Flush()
 	if r.Reason != "" {
 		fmt.Fprintf(w, "\nnote: %s\n", r.Reason)
 	}
+}
+
+// costLine is what the rebalance cost, as the user pays it: the implementation shortfall against the arrival mid
+// and the fees, each in bps of the filled notional at the arrival price, and their sum; and the maker share.
+func costLine(r api.Order) string {
+	if !r.Filled.IsPositive() || !r.ArrivalPrice.IsPositive() || r.ShortfallBps == nil {
+		return fmt.Sprintf("fees %s USDT", r.Fees.Round(4))
+	}
+	sf, err := decimal.NewFromString(*r.ShortfallBps)
+	if err != nil {
+		return fmt.Sprintf("shortfall %s bps   fees %s USDT", *r.ShortfallBps, r.Fees.Round(4))
+	}
+	feeBps := r.Fees.Div(r.Filled.Mul(r.ArrivalPrice)).Mul(decimal.NewFromInt(10000))
+	return fmt.Sprintf("shortfall %s bps + fees %s bps (%s USDT) = total cost %s bps   maker share %s%%",
+		sf.StringFixed(2), feeBps.StringFixed(2), r.Fees.Round(4), sf.Add(feeBps).StringFixed(2),
+		r.MakerFilled.Div(r.Filled).Mul(decimal.NewFromInt(100)).StringFixed(1))
 }
 
 func randomToken() string {

@@ -595,6 +595,12 @@ func (e *Engine) Stop(ctx context.Context) error {
 // false). A different request under an existing id is a KindConflict error. Planning reads the venues through
 // their gateways; if that fails nothing is created.
 func (e *Engine) Submit(ctx context.Context, req Request) (Report, bool, error) {
+	if _, err := ParseExecution(string(req.Execution)); err != nil {
+		return Report{}, false, errorf(KindInvalid, "%v", err)
+	}
+	if req.Execution == "" {
+		req.Execution = e.Params().DefaultExecution
+	}
 	for {
 		e.mu.Lock()
 		if p, ok := e.parents[req.ID]; ok {

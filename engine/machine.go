@@ -111,6 +111,7 @@ type machine struct {
 	stranded   decimal.Decimal
 	fees       decimal.Decimal
 	filled     decimal.Decimal
+	maker      decimal.Decimal // filled as maker
 	notional   decimal.Decimal
 	unsettled  int // final children whose reported fills are not all booked, not given up on
 	live       int // children that may still trade or whose outcome is not known
@@ -154,10 +155,16 @@ type vstate struct {
 	partCap    decimal.Decimal
 	hasPartCap bool
 
-	committed decimal.Decimal // Σ contribution of its children
-	filled    decimal.Decimal
-	notional  decimal.Decimal
-	sent      int // children that may have reached the venue
+	// resting is the venue's maker child while it may rest (nothing else starts there meanwhile); crossNow is set
+	// when one ended before its deadline without filling (a post-only refusal): what it left is crossed at once.
+	resting  *mchild
+	crossNow bool
+
+	committed   decimal.Decimal // Σ contribution of its children
+	makerFilled decimal.Decimal // of filled, as maker
+	filled      decimal.Decimal
+	notional    decimal.Decimal
+	sent        int // children that may have reached the venue
 }
 
 // mchild is one child order, with the derived values it last contributed to the running totals.
@@ -171,8 +178,11 @@ type mchild struct {
 	reported decimal.Decimal
 	booked   decimal.Decimal
 	trades   map[string]struct{}
-	awaiting bool // a place or resolve call is outstanding
-	settled  bool // the gateway gave up on fills it never saw
+	awaiting bool      // a place or resolve call is outstanding
+	settled  bool      // the gateway gave up on fills it never saw
+	maker    bool      // a pegged post-only child (maker-first)
+	deadline time.Time // maker: pulled (cancelled) then
+	pulled   bool      // maker: the cancel at its deadline was sent
 
 	// last contributions to the totals (see touch)
 	cContrib   decimal.Decimal
@@ -355,6 +365,12 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 		if u.Price.IsPositive() {
 			c.price = u.Price
 		}
+		if c.maker && u.Order.TimeInForce != "" && u.Order.TimeInForce != venues.PostOnly {
+			c.maker = false // the gateway sent it as a taker (no touch to peg to, or maker children off there)
+			if v.resting == c {
+				v.resting = nil
+			}
+		}
 		m.applyOrder(c, u.Order)
 		if !c.state.Final() && !c.state.Live() {
 			c.state = lifecycle.Open
@@ -382,6 +398,9 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 			}
 			v.retryAt = now.Add(m.pl.params.RetryInterval)
 		case gateway.RefusedVenue:
+			if c.maker {
+				break // a post-only refusal (it would have crossed): crossed at once (crossNow), not a fault
+			}
 			v.rejects++
 			v.rejected++
 			v.retryAt = now.Add(m.pl.params.RetryInterval)
@@ -420,6 +439,10 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 		c.trades[f.TradeID] = struct{}{}
 		c.booked = c.booked.Add(f.Quantity)
 		v.filled = v.filled.Add(f.Quantity)
+		if f.Maker {
+			v.makerFilled = v.makerFilled.Add(f.Quantity)
+			m.maker = m.maker.Add(f.Quantity)
+		}
 		n := f.Quantity.Mul(f.Price)
 		v.notional = v.notional.Add(n)
 		m.filled = m.filled.Add(f.Quantity)
@@ -445,6 +468,12 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 	case gateway.AmendRefused:
 	}
 	m.touch(c)
+	if v.resting == c && (c.state.Final() || c.state == lifecycle.NotSent) {
+		v.resting = nil
+		if !c.pulled && !m.cancelled && decimal.Max(c.reported, c.booked).LessThan(c.qty) {
+			v.crossNow = true // refused or ended by the venue before its time (post-only would have crossed)
+		}
+	}
 	m.level(now, ev.Caps, out) // a venue taken out, or a child of a parked venue that ended short: work moves
 
 	if c.state != before {
@@ -481,12 +510,22 @@ func (m *machine) venue(name string) *vstate {
 	return nil
 }
 
-// startDue decides the children due now: a slice's quantity (with what earlier slices left), or a catch-up.
+// startDue decides the children due now: a slice's quantity (with what earlier slices left), or a catch-up; for a
+// maker-first parent, a resting maker child is pulled at its deadline and nothing else starts on its venue until
+// it has ended.
 func (m *machine) startDue(now time.Time, out *[]Command) {
 	if m.cancelled || m.stopping || m.state != Working || m.paused() {
 		return
 	}
 	for _, v := range m.venues {
+		if c := v.resting; c != nil {
+			if !c.pulled && c.state == lifecycle.Open && !now.Before(c.deadline) {
+				c.pulled = true
+				*out = append(*out, Command{Kind: CmdCancel, Venue: v.name, Request: gateway.Request{
+					Kind: gateway.Cancel, Parent: m.req.ID, Order: venues.OrderRequest{ClientOrderID: c.id}}})
+			}
+			continue
+		}
 		if v.parked != "" || v.awaiting >= maxPlacing || v.unknown > 0 || v.dust || now.Before(v.retryAt) || v.health == gateway.Down {
 			continue
 		}
@@ -494,10 +533,18 @@ func (m *machine) startDue(now time.Time, out *[]Command) {
 		if !left.IsPositive() {
 			continue
 		}
-		qty, due := m.dueQuantity(v, now)
-		if !due {
+		d := m.dueQuantity(v, now)
+		if !d.due && v.crossNow && v.next > 0 {
+			// What a refused maker child left: crossed now rather than at the next slice.
+			maxChild := maxChildQty(m.pl.params, v.rules, v.mark, m.pl.slippageBps)
+			d = due{qty: twap.ChildQuantityCum(v.cum, v.next-1, v.committed.Sub(v.base), maxChild, v.rules), due: true, taker: true}
+		}
+		if !d.due {
 			continue
 		}
+		cross := v.crossNow
+		v.crossNow = false
+		qty := d.qty
 		if qty.LessThan(v.rules.MinQty) || !qty.IsPositive() ||
 			(!m.req.ReduceOnly && qty.Mul(v.mark).LessThan(v.rules.MinNotional)) {
 			if v.next >= len(v.slices) && left.Equal(qty) {
@@ -505,15 +552,47 @@ func (m *machine) startDue(now time.Time, out *[]Command) {
 			}
 			continue
 		}
-		m.startChild(v, qty, now, out)
+		deadline, maker := m.makerDeadline(v, now)
+		maker = maker && !d.taker && !cross &&
+			d.behind.LessThanOrEqual(v.allocated.Mul(decimal.NewFromFloat(m.prm.MakerTolerance)))
+		m.startChild(v, qty, now, out, maker, deadline)
 	}
 }
 
-func (m *machine) dueQuantity(v *vstate, now time.Time) (decimal.Decimal, bool) {
+// due is what dueQuantity decided: a child of qty is due; behind is what the schedule owed the venue before this
+// slice and it has not filled; taker says it must cross (the catch-up).
+type due struct {
+	qty    decimal.Decimal
+	due    bool
+	behind decimal.Decimal
+	taker  bool
+}
+
+// makerDeadline is when a maker child placed now on v is pulled: when v's next slice falls due, and at the latest
+// the end buffer before the parent's end, so that what it leaves can still be crossed in time. ok is false when
+// the parent is not maker-first or no such time is left (the child crosses instead).
+func (m *machine) makerDeadline(v *vstate, now time.Time) (time.Time, bool) {
+	if m.req.Execution != ExecMakerFirst {
+		return time.Time{}, false
+	}
+	end := m.pl.deadline.Add(-m.pl.params.EndBuffer)
+	at := end
+	if v.next < len(v.slices) && v.slices[v.next].At.Before(at) {
+		at = v.slices[v.next].At
+	}
+	return at, at.After(now)
+}
+
+func (m *machine) dueQuantity(v *vstate, now time.Time) due {
 	maxChild := maxChildQty(m.pl.params, v.rules, v.mark, m.pl.slippageBps)
+	done := v.committed.Sub(v.base)
 	if v.next < len(v.slices) {
 		if v.slices[v.next].At.After(now) {
-			return decimal.Zero, false
+			return due{}
+		}
+		behind := decimal.Zero
+		if v.next > 0 {
+			behind = decimal.Max(v.cum[v.next-1].Sub(done), decimal.Zero)
 		}
 		idx := v.next
 		for idx+1 < len(v.slices) && !v.slices[idx+1].At.After(now) {
@@ -523,36 +602,41 @@ func (m *machine) dueQuantity(v *vstate, now time.Time) (decimal.Decimal, bool) 
 		if v.next == len(v.slices) {
 			v.catchupAt = now.Add(m.catchupInterval())
 		}
-		return twap.ChildQuantityCum(v.cum, idx, v.committed.Sub(v.base), maxChild, v.rules), true
+		return due{qty: twap.ChildQuantityCum(v.cum, idx, done, maxChild, v.rules), due: true, behind: behind}
 	}
 	// The schedule is spent and something is left (an IOC missed the band): catch up within the band until the
 	// horizon plus the catch-up allowance.
 	if now.Before(v.catchupAt) || !now.Before(m.pl.deadline.Add(m.pl.params.Catchup)) {
-		return decimal.Zero, false
+		return due{}
 	}
 	v.catchupAt = now.Add(m.catchupInterval())
 	q := v.rules.FloorQty(v.remaining())
 	if maxChild.IsPositive() && q.GreaterThan(maxChild) {
 		q = maxChild
 	}
-	return q, true
+	return due{qty: q, due: true, taker: true}
 }
 
 func (m *machine) catchupInterval() time.Duration {
 	return max(m.pl.params.MeanInterval/4, time.Second)
 }
 
-func (m *machine) startChild(v *vstate, qty decimal.Decimal, now time.Time, out *[]Command) {
+func (m *machine) startChild(v *vstate, qty decimal.Decimal, now time.Time, out *[]Command, maker bool, deadline time.Time) {
 	v.seq++
 	c := &mchild{v: v, seq: v.seq, id: ClientOrderID(m.salt, m.req.ID, v.name, v.seq), qty: qty,
-		state: lifecycle.Intent, trades: map[string]struct{}{}}
+		state: lifecycle.Intent, trades: map[string]struct{}{}, maker: maker}
+	tif := venues.IOC
+	if maker {
+		c.deadline, tif = deadline, venues.PostOnly
+		v.resting = c
+	}
 	m.byID[c.id] = c
 	m.setAwaiting(c, true)
 	m.touch(c)
 	*out = append(*out, Command{Kind: CmdPlace, Venue: v.name, Request: gateway.Request{
-		Kind: gateway.Place, Parent: m.req.ID, Seq: c.seq,
+		Kind: gateway.Place, Parent: m.req.ID, Seq: c.seq, Peg: maker,
 		Order: venues.OrderRequest{ClientOrderID: c.id, Instrument: m.req.Instrument, Side: m.req.Side,
-			Type: venues.Limit, TimeInForce: venues.IOC, Quantity: qty, ReduceOnly: m.req.ReduceOnly},
+			Type: venues.Limit, TimeInForce: tif, Quantity: qty, ReduceOnly: m.req.ReduceOnly},
 		SlippageBps: m.pl.slippageBps, LimitPrice: m.req.LimitPrice, MaxChildNotional: m.pl.params.MaxChildNotional,
 	}})
 	*out = append(*out, Command{Kind: CmdChild, Child: m.childEvent(c, "", now)})
@@ -839,6 +923,12 @@ func (m *machine) nextWake(now time.Time) time.Time {
 		return next
 	}
 	for _, v := range m.venues {
+		if c := v.resting; c != nil {
+			if !c.pulled && c.deadline.After(now) && c.deadline.Before(next) {
+				next = c.deadline
+			}
+			continue // nothing else starts there before it has ended, which an update reports
+		}
 		// Venues startDue skips whatever the time are not a reason to wake: an update wakes the parent for them.
 		if v.parked != "" || v.awaiting >= maxPlacing || v.unknown > 0 || v.dust || v.health == gateway.Down ||
 			!v.remaining().IsPositive() {

@@ -78,7 +78,8 @@ func (p *parent) record() journal.Parent {
 // requestRecord maps the rebalancer's request onto the journal's type.
 func requestRecord(req Request) journal.Request {
 	r := journal.Request{Instrument: req.Instrument, Side: string(req.Side), Quantity: req.Quantity, Duration: req.Duration,
-		ReduceOnly: req.ReduceOnly, MaxSlippageBps: req.MaxSlippageBps, Venues: req.Venues, LimitPrice: req.LimitPrice}
+		ReduceOnly: req.ReduceOnly, MaxSlippageBps: req.MaxSlippageBps, Venues: req.Venues, LimitPrice: req.LimitPrice,
+		Execution: string(req.Execution)}
 	if !req.StartAt.IsZero() {
 		t := req.StartAt
 		r.StartAt = &t
@@ -129,13 +130,13 @@ func summaryRecord(r Report) journal.Summary {
 	s := journal.Summary{
 		State: string(r.State), Reason: r.Reason, Filled: r.Filled, Residual: r.Residual, Unfilled: r.Unfilled,
 		Fees: r.Fees, Arrival: r.ArrivalPrice, AvgPrice: decPtr(r.AvgPrice), ShortfallBps: decPtr(r.ShortfallBps),
-		ChildOrders: r.ChildOrders, Created: r.CreatedAt, Deadline: r.Deadline, Updated: r.UpdatedAt, Ended: r.EndedAt,
+		ChildOrders: r.ChildOrders, MakerFilled: r.MakerFilled, Created: r.CreatedAt, Deadline: r.Deadline, Updated: r.UpdatedAt, Ended: r.EndedAt,
 		Reallocations: reallocRecords(r.Reallocations), ReallocationCount: r.ReallocationCount,
 	}
 	for _, v := range r.Venues {
 		s.Venues = append(s.Venues, journal.SummaryVenue{Venue: v.Venue, Share: v.VolumeShare, Weight: v.Weight,
 			Allocated: v.Allocated, Filled: v.Filled, AvgPrice: decPtr(v.AvgPrice), ChildOrders: v.ChildOrders,
-			Rejected: v.Rejected, Out: v.Out})
+			MakerFilled: v.MakerFilled, Rejected: v.Rejected, Out: v.Out})
 	}
 	return s
 }
@@ -148,6 +149,7 @@ func reportFromSummary(req Request, rec journal.Parent) Report {
 		ReduceOnly: req.ReduceOnly, Duration: req.Duration.String(), MaxSlippageBps: rec.SlippageBps,
 		Filled: s.Filled, Residual: s.Residual, Unfilled: s.Unfilled, AvgPrice: strPtr(s.AvgPrice),
 		ArrivalPrice: s.Arrival, ShortfallBps: strPtr(s.ShortfallBps), Fees: s.Fees, ChildOrders: s.ChildOrders,
+		MakerFilled: s.MakerFilled, Execution: req.Execution,
 		CreatedAt: s.Created, Deadline: s.Deadline, UpdatedAt: s.Updated, EndedAt: s.Ended, Reason: s.Reason,
 		ReallocationCount: s.ReallocationCount,
 	}
@@ -165,7 +167,7 @@ func reportFromSummary(req Request, rec journal.Parent) Report {
 	for _, v := range s.Venues {
 		r.Venues = append(r.Venues, VenueReport{Venue: v.Venue, VolumeShare: v.Share, Weight: v.Weight,
 			Allocated: v.Allocated, Filled: v.Filled, AvgPrice: strPtr(v.AvgPrice), ChildOrders: v.ChildOrders,
-			Rejected: v.Rejected, Out: v.Out})
+			MakerFilled: v.MakerFilled, Rejected: v.Rejected, Out: v.Out})
 	}
 	return r
 }
@@ -177,7 +179,11 @@ func requestFromRecord(id string, r journal.Request) (Request, error) {
 		return Request{}, err
 	}
 	req := Request{ID: id, Instrument: r.Instrument, Side: side, Quantity: r.Quantity, Duration: r.Duration,
-		ReduceOnly: r.ReduceOnly, MaxSlippageBps: r.MaxSlippageBps, Venues: r.Venues, LimitPrice: r.LimitPrice}
+		ReduceOnly: r.ReduceOnly, MaxSlippageBps: r.MaxSlippageBps, Venues: r.Venues, LimitPrice: r.LimitPrice,
+		Execution: Execution(r.Execution)}
+	if req.Execution == "" {
+		req.Execution = ExecTaker // journaled before executions existed: every child was a taker
+	}
 	if r.StartAt != nil {
 		req.StartAt = *r.StartAt
 	}

@@ -230,7 +230,7 @@ func (m *machine) report(now time.Time) Report {
 		Residual: m.pl.residual, ArrivalPrice: m.pl.arrival, Fees: m.fees.Round(8),
 		CreatedAt: m.pl.created, Deadline: m.pl.deadline, UpdatedAt: now, EndedAt: m.ended, Reason: m.reason,
 		Filled: m.filled, Unfilled: m.unfilled(), AvgPrice: vwap(m.notional, m.filled),
-		Reallocations: m.reallocs, ReallocationCount: m.reallocN,
+		Reallocations: m.reallocs, ReallocationCount: m.reallocN, Execution: m.req.Execution, MakerFilled: m.maker,
 	}
 	if m.req.LimitPrice.IsPositive() {
 		s := m.req.LimitPrice.String()
@@ -244,6 +244,7 @@ func (m *machine) report(now time.Time) Report {
 		r.Venues = append(r.Venues, VenueReport{
 			Venue: v.name, VolumeShare: v.share.Round(4), Weight: v.weight, Allocated: v.allocated, Filled: v.filled,
 			AvgPrice: vwap(v.notional, v.filled), ChildOrders: v.sent, Rejected: v.rejected, Out: v.parked,
+			MakerFilled: v.makerFilled,
 		})
 		r.ChildOrders += v.sent
 	}

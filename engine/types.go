@@ -25,6 +25,31 @@ type Request struct {
 	// plus a jitter drawn within Params.StartJitter (so the first child is not at a predictable second), nothing
 	// sent before. EndAt, when set, is the hard end instead of Duration: nothing is sent after it (no catch-up).
 	StartAt, EndAt time.Time
+	// Execution is how children are worked: maker-first (post-only at the touch, crossed when behind) or taker
+	// (IOC within the band). Empty: Params.DefaultExecution.
+	Execution Execution
+}
+
+// Execution is how a parent's children are worked.
+type Execution string
+
+const (
+	// ExecMakerFirst posts each slice post-only at the touch (one tick inside a wider spread), re-pegged by the
+	// gateway while it rests, pulled when the next slice falls due, and crosses with an IOC within the band when the
+	// venue is behind its schedule by more than Params.MakerTolerance of its allocation, for the last slice, and in
+	// the catch-up. Nothing rests past the parent's end.
+	ExecMakerFirst Execution = "maker_first"
+	// ExecTaker sends every child as an IOC within the band.
+	ExecTaker Execution = "taker"
+)
+
+// ParseExecution checks an execution name; empty is allowed (the default).
+func ParseExecution(s string) (Execution, error) {
+	switch e := Execution(s); e {
+	case "", ExecMakerFirst, ExecTaker:
+		return e, nil
+	}
+	return "", fmt.Errorf("execution %q: want %q or %q", s, ExecMakerFirst, ExecTaker)
 }
 
 // Same reports whether two requests ask for the same thing (the idempotency rule of POST /v1/orders).
@@ -32,7 +57,7 @@ func (r Request) Same(o Request) bool {
 	if r.ID != o.ID || r.Instrument != o.Instrument || r.Side != o.Side || !r.Quantity.Equal(o.Quantity) ||
 		r.Duration != o.Duration || r.ReduceOnly != o.ReduceOnly || r.MaxSlippageBps != o.MaxSlippageBps ||
 		!r.LimitPrice.Equal(o.LimitPrice) || len(r.Venues) != len(o.Venues) || !r.StartAt.Equal(o.StartAt) ||
-		!r.EndAt.Equal(o.EndAt) {
+		!r.EndAt.Equal(o.EndAt) || r.Execution != o.Execution {
 		return false
 	}
 	for i := range r.Venues {
@@ -74,6 +99,8 @@ type Report struct {
 	ArrivalPrice   decimal.Decimal
 	ShortfallBps   *string
 	Fees           decimal.Decimal
+	Execution      Execution
+	MakerFilled    decimal.Decimal // of Filled, as maker (resting orders filled)
 	ChildOrders    int
 	CreatedAt      time.Time
 	StartAt        *time.Time // the requested start, for a parent set ahead
@@ -113,6 +140,7 @@ type VenueReport struct {
 	Weight      decimal.Decimal
 	Allocated   decimal.Decimal
 	Filled      decimal.Decimal
+	MakerFilled decimal.Decimal
 	AvgPrice    *string
 	ChildOrders int
 	Rejected    int
@@ -174,7 +202,11 @@ type Params struct {
 	DefaultSlippageBps    int
 	MaxSlippageBps        int
 	MaxConsecutiveRejects int
-	Venues                map[string]VenueParams
+	// DefaultExecution is the execution of a request that names none; MakerTolerance is how far behind its
+	// schedule (a share of its allocation) a venue may fall before a maker-first parent crosses there.
+	DefaultExecution Execution
+	MakerTolerance   float64
+	Venues           map[string]VenueParams
 	// Caps bound what the router gives a venue in an instrument; a pair without an entry has none.
 	Caps map[CapKey]Caps
 }

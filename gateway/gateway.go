@@ -57,6 +57,10 @@ type Options struct {
 	// called once the call has returned. It lets ops' "disabled" be exact: whoever disables a venue waits for the
 	// calls admitted before, and none is admitted after (engine.Engine.SetVenue).
 	Admit func() (release func(), ok bool)
+	// MakerFeeSavingBps is what a maker fill saves against a taker's here, in bps (fees and the spread crossed);
+	// maker children are turned off for a while when the markout of the latest maker fills is worse than minus
+	// this. Zero: 3.
+	MakerFeeSavingBps float64
 	// Clock is the market's clock (the simulated one in a simulation): a mark's age is measured on it, since what
 	// makes a mark stale is how far the market has moved. Nil: the wall clock. Retries and timeouts stay on the
 	// wall clock: they pace requests to the venue.
@@ -108,8 +112,10 @@ type Gateway struct {
 	events  *mailbox.Box[venues.Event]
 	results *mailbox.Box[result]
 
-	rules atomic.Pointer[venues.Rules]
-	quote atomic.Pointer[Quote]
+	rules      atomic.Pointer[venues.Rules]
+	quote      atomic.Pointer[Quote]
+	makerStats atomic.Pointer[MakerStats]
+	mk         makerBook // owned by the run goroutine
 	// stats is the latest statistics read and the read in flight, shared by concurrent planners (Stats).
 	stats statsCache
 	// unprepared holds why Prepare failed, until a reconcile pass has read the rules and seeded the position;
@@ -153,6 +159,8 @@ type order struct {
 	bps      int
 	limit    decimal.Decimal
 	maxNotnl decimal.Decimal
+	peg      bool      // a maker child, re-pegged while open
+	lastPeg  time.Time // market time of its last re-peg
 	decided  time.Time
 	state    lifecycle.State
 	status   venues.OrderStatus
@@ -387,20 +395,38 @@ func (g *Gateway) Stats(ctx context.Context) (venues.Stats, error) {
 	}
 }
 
-// readQuote reads the mark in one request where the venue can (venues.Quoter), else through Stats.
-func (g *Gateway) readQuote(ctx context.Context) (Quote, error) {
-	if q, ok := g.o.Venue.(quoter); ok {
-		vq, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Quote, error) { return q.Quote(ctx, g.o.Instrument) })
+// touchable reports whether the venue can read its touch apart from its quote.
+func (g *Gateway) touchable() bool {
+	_, ok := g.o.Venue.(venues.Toucher)
+	return ok
+}
+
+// readQuote reads the mark in one request where the venue can (venues.Quoter), else through Stats; with touch,
+// and when that gave no bid and ask, the touch too where the venue can read it (venues.Toucher).
+func (g *Gateway) readQuote(ctx context.Context, touch bool) (Quote, error) {
+	var q Quote
+	if qr, ok := g.o.Venue.(quoter); ok {
+		vq, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Quote, error) { return qr.Quote(ctx, g.o.Instrument) })
 		if err != nil {
 			return Quote{}, err
 		}
-		return Quote{Mark: vq.Mark, Bid: vq.Bid, Ask: vq.Ask, At: g.clk.Now()}, nil
+		q = Quote{Mark: vq.Mark, Bid: vq.Bid, Ask: vq.Ask, At: g.clk.Now()}
+	} else {
+		s, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Stats, error) { return g.o.Venue.Stats(ctx, g.o.Instrument) })
+		if err != nil {
+			return Quote{}, err
+		}
+		q = Quote{Mark: s.MarkPrice, At: g.clk.Now()}
 	}
-	s, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Stats, error) { return g.o.Venue.Stats(ctx, g.o.Instrument) })
-	if err != nil {
-		return Quote{}, err
+	if t, ok := g.o.Venue.(venues.Toucher); ok && touch && !q.Bid.IsPositive() {
+		vt, err := call(ctx, g, MarketData, func(ctx context.Context) (venues.Quote, error) { return t.Touch(ctx, g.o.Instrument) })
+		if err == nil {
+			q.Bid, q.Ask = vt.Bid, vt.Ask
+		} else {
+			g.log.Warn("touch not read; pegged orders go as takers", zap.Error(err))
+		}
 	}
-	return Quote{Mark: s.MarkPrice, At: g.clk.Now()}, nil
+	return q, nil
 }
 
 // Prepare runs before Run, on the caller's goroutine: it reads the rules, journals the fills the venue made
@@ -518,7 +544,12 @@ func (g *Gateway) Run(ctx context.Context) {
 			poll.Reset(g.retry.HealthPoll)
 			g.checkHealth()
 		case <-fillTimer.C:
+		case <-g.pegC():
+			g.onPegTimer(ctx)
 		case <-ctx.Done():
+			if g.mk.timer != nil {
+				g.mk.timer.Stop()
+			}
 			g.inbox.Close()
 			for _, r := range g.inbox.Drain(nil) {
 				g.onRequest(ctx, r)
@@ -529,6 +560,7 @@ func (g *Gateway) Run(ctx context.Context) {
 		}
 		g.readMissingFills(ctx)
 		resetTimer(fillTimer, g.nextFillRead())
+		g.armPeg()
 	}
 }
 
@@ -789,22 +821,23 @@ func (g *Gateway) onPlace(ctx context.Context, r Request) {
 			req.Quantity = room
 		}
 	}
+	if r.Peg && g.makerOff() {
+		r.Peg = false
+	}
+	if r.Peg {
+		req.TimeInForce, req.Price = venues.PostOnly, decimal.Zero
+	}
 	o := &order{parent: r.Parent, seq: r.Seq, sink: r.Sink, req: req, bps: r.SlippageBps, limit: r.LimitPrice,
-		maxNotnl: r.MaxChildNotional, decided: r.Decided, state: lifecycle.Intent}
+		maxNotnl: r.MaxChildNotional, decided: r.Decided, state: lifecycle.Intent, peg: r.Peg}
 	g.orders[id] = o
 	g.reserve(o, req.Quantity)
-	if q := g.quote.Load(); q != nil && q.Mark.IsPositive() && g.clk.Now().Sub(q.At) <= g.retry.QuoteMaxAge {
+	if q := g.quote.Load(); q != nil && q.Mark.IsPositive() && g.clk.Now().Sub(q.At) <= g.retry.QuoteMaxAge &&
+		(!o.peg || q.Bid.IsPositive() || !g.touchable()) {
 		g.send(ctx, o, *rules, *q)
 		return
 	}
 	g.waiting = append(g.waiting, o)
-	if !g.quoting {
-		g.quoting = true
-		g.spawn(func() result {
-			q, err := g.readQuote(ctx)
-			return result{kind: resQuote, quote: q, err: err}
-		})
-	}
+	g.requestQuote(ctx)
 }
 
 // send prices and checks an order and starts its placement: journal the intent (the one durable write before
@@ -817,6 +850,13 @@ func (g *Gateway) send(ctx context.Context, o *order, rules venues.Rules, q Quot
 		delete(g.orders, id)
 		o.sink.Deliver(Update{Kind: Refused, Venue: g.name, ClientOrderID: id, Quantity: o.req.Quantity, Price: o.req.Price,
 			Refusal: why, Reason: reason})
+	}
+	if o.peg {
+		if px, ok := g.pegPrice(o, rules, q); ok {
+			o.req.Price, o.lastPeg = px, g.clk.Now()
+		} else { // no touch to peg to: a taker within the band
+			o.peg, o.req.TimeInForce = false, venues.IOC
+		}
 	}
 	if o.req.Price.IsZero() {
 		px, err := twap.LimitPrice(o.req.Side, q.Mark, o.bps, o.limit, rules)
@@ -1107,6 +1147,8 @@ func (g *Gateway) onResult(ctx context.Context, r result) {
 		for _, o := range waiting {
 			g.send(ctx, o, *rules, q)
 		}
+		g.matureMarkouts(q.Mark)
+		g.repeg(ctx, q)
 		return
 	case resFill:
 		g.onJournaledFill(r)
@@ -1300,6 +1342,7 @@ func (g *Gateway) takeFill(f venues.Fill) {
 	} else {
 		g.epoch++
 		g.ownPending++
+		g.noteMakerFill(f)
 	}
 	if aj, ok := g.o.Journal.(asyncFillJournal); ok {
 		g.failpoint(FailBeforeFill)

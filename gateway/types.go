@@ -166,6 +166,10 @@ type Request struct {
 	SlippageBps      int
 	LimitPrice       decimal.Decimal // zero: none
 	MaxChildNotional decimal.Decimal // zero: none
+	// Peg makes a Place a maker child: post-only, priced at the touch from the gateway's quote (twap.PegPrice,
+	// never through the band), re-pegged by amend while it rests. When the venue's quote has no touch, or maker
+	// children are off here (adverse selection, see MakerStats), it is sent as an IOC taker instead.
+	Peg bool
 	// Cancel, Resolve: Order.ClientOrderID. Resolve also takes Seq and Order.Quantity for the journal.
 	// Decided is the wall time the parent decided to send (benchmarks: decision to wire); zero if unknown.
 	Decided time.Time
@@ -193,6 +197,13 @@ type Retry struct {
 	CallTimeout      time.Duration // one venue call
 	StartAttempts    int           // attempts of a start-up read (Prepare) that failed retryably (a rate limit)
 	StartBackoff     time.Duration // before the second attempt; doubles
+	// Maker children, all market time (Options.Clock): how often a resting pegged order's place is checked against
+	// the quote, the least time between two re-pegs of one order, how long after a maker fill its markout is
+	// taken, and how long pegged places go out as takers once markouts eat the fee saving.
+	PegInterval      time.Duration
+	MinAmendInterval time.Duration
+	MarkoutHorizon   time.Duration
+	MakerFallback    time.Duration
 }
 
 // DefaultRetry is the table the engine runs with unless configured otherwise.
@@ -202,6 +213,8 @@ func DefaultRetry() Retry {
 		ResolveMax: 5 * time.Second, NotFoundConfirms: 3, FinishWait: time.Second, FillWait: 2 * time.Second,
 		FillReads: 5, QuoteMaxAge: 500 * time.Millisecond, HealthPoll: time.Second, CallTimeout: 10 * time.Second,
 		StartAttempts: 5, StartBackoff: 200 * time.Millisecond,
+		PegInterval: time.Second, MinAmendInterval: 2 * time.Second, MarkoutHorizon: 10 * time.Second,
+		MakerFallback: 10 * time.Minute,
 	}
 }
 
@@ -245,6 +258,18 @@ func (r Retry) withDefaults() Retry {
 	}
 	if r.StartBackoff <= 0 {
 		r.StartBackoff = d.StartBackoff
+	}
+	if r.PegInterval <= 0 {
+		r.PegInterval = d.PegInterval
+	}
+	if r.MinAmendInterval <= 0 {
+		r.MinAmendInterval = d.MinAmendInterval
+	}
+	if r.MarkoutHorizon <= 0 {
+		r.MarkoutHorizon = d.MarkoutHorizon
+	}
+	if r.MakerFallback <= 0 {
+		r.MakerFallback = d.MakerFallback
 	}
 	return r
 }

@@ -87,6 +87,7 @@ type Summary struct {
 	AvgPrice     *decimal.Decimal `json:"avg_price"`     // nil: nothing filled
 	ShortfallBps *decimal.Decimal `json:"shortfall_bps"` // nil: not measured (nothing filled, or no arrival price)
 	ChildOrders  int              `json:"child_orders"`
+	MakerFilled  decimal.Decimal  `json:"maker_filled"` // of Filled, as maker
 	Created      time.Time        `json:"created"`
 	Deadline     time.Time        `json:"deadline"`
 	Updated      time.Time        `json:"updated"`
@@ -106,6 +107,7 @@ type SummaryVenue struct {
 	Filled      decimal.Decimal  `json:"filled"`
 	AvgPrice    *decimal.Decimal `json:"avg_price"` // nil: nothing filled here
 	ChildOrders int              `json:"child_orders"`
+	MakerFilled decimal.Decimal  `json:"maker_filled"`
 	Rejected    int              `json:"rejected"`
 	Out         string           `json:"out"` // why the venue was taken out of the parent; "" if it was not
 }
@@ -120,8 +122,9 @@ type Request struct {
 	MaxSlippageBps int             `json:"max_slippage_bps"`
 	Venues         []string        `json:"venues"`
 	LimitPrice     decimal.Decimal `json:"limit_price"`
-	StartAt        *time.Time      `json:"start_at,omitempty"` // set ahead: planned and started then
-	EndAt          *time.Time      `json:"end_at,omitempty"`   // a hard end instead of the duration's
+	StartAt        *time.Time      `json:"start_at,omitempty"`  // set ahead: planned and started then
+	EndAt          *time.Time      `json:"end_at,omitempty"`    // a hard end instead of the duration's
+	Execution      string          `json:"execution,omitempty"` // maker_first or taker; empty before it existed: taker
 }
 
 // Params are the execution parameters a parent was started with, so a restart continues with the same ones.

@@ -53,3 +53,9 @@ type AmendRequest struct {
 type Amender interface {
 	Amend(ctx context.Context, req AmendRequest) (Order, error)
 }
+
+// Toucher is the optional capability of a venue to read its best bid and ask in one request, for a venue whose
+// Quote gives none (Quote's Bid and Ask set, Mark zero). Safe for concurrent use.
+type Toucher interface {
+	Touch(ctx context.Context, instrument string) (Quote, error)
+}

@@ -296,6 +296,29 @@ func (a *Adapter) Quote(ctx context.Context, inst string) (venues.Quote, error) 
 	return q, nil
 }
 
+// Touch reads the best bid and ask in one request, GET /api/v5/market/ticker (venues.Toucher).
+func (a *Adapter) Touch(ctx context.Context, inst string) (venues.Quote, error) {
+	in, err := a.instrument(ctx, "touch", inst)
+	if err != nil {
+		return venues.Quote{}, err
+	}
+	id := in.rules.Symbol
+	var t []tickerRow
+	if err := a.call(ctx, "touch", http.MethodGet, "/api/v5/market/ticker", url.Values{"instId": {id}}, nil, false, false, &t); err != nil {
+		return venues.Quote{}, err
+	}
+	if len(t) != 1 {
+		return venues.Quote{}, a.badPayload("touch", false, fmt.Errorf("want one ticker for %s, got %d", id, len(t)))
+	}
+	q, err := withTouch(venues.Quote{Instrument: in.rules.Instrument}, in, t[0])
+	if err != nil {
+		return venues.Quote{}, a.badPayload("touch", false, err)
+	}
+	return q, nil
+}
+
+var _ venues.Toucher = (*Adapter)(nil)
+
 // placeRequest is POST /api/v5/trade/order's body.
 type placeRequest struct {
 	InstID     string `json:"instId"`

@@ -345,6 +345,8 @@ func toPosition(venue string, in instrument, r positionRow) (venues.Position, er
 type tickerRow struct {
 	InstID    string `json:"instId"`
 	Last      string `json:"last"`
+	BidPx     string `json:"bidPx"`
+	AskPx     string `json:"askPx"`
 	Vol24h    string `json:"vol24h"` // contracts
 	VolCcy24h string `json:"volCcy24h"`
 	Ts        string `json:"ts"`
@@ -396,4 +398,22 @@ func toQuote(in instrument, m markRow) (venues.Quote, error) {
 		return venues.Quote{}, fmt.Errorf("mark price %s: no ts", m.InstID)
 	}
 	return venues.Quote{Instrument: in.rules.Instrument, Mark: mark, Time: ts}, nil
+}
+
+// withTouch adds the ticker's best bid and ask to a quote; a ticker without both (an empty book side is "") or
+// crossed is an error.
+func withTouch(q venues.Quote, in instrument, t tickerRow) (venues.Quote, error) {
+	bid, err1 := convert.Dec("bidPx", t.BidPx)
+	ask, err2 := convert.Dec("askPx", t.AskPx)
+	if err := errors.Join(err1, err2); err != nil {
+		return venues.Quote{}, fmt.Errorf("ticker %s: %w", t.InstID, err)
+	}
+	switch {
+	case t.InstID != in.rules.Symbol:
+		return venues.Quote{}, fmt.Errorf("ticker for %q, want %s", t.InstID, in.rules.Symbol)
+	case !bid.IsPositive() || !ask.GreaterThan(bid):
+		return venues.Quote{}, fmt.Errorf("ticker %s: bid %s / ask %s is not a positive, uncrossed pair", t.InstID, bid, ask)
+	}
+	q.Bid, q.Ask = bid, ask
+	return q, nil
 }

@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/execd-dev/execd/gateway"
+	"github.com/execd-dev/execd/venues"
+)
+
+// TestMachineMakerFirst: a maker-first parent posts each slice post-only (Peg), pulls a resting child at its
+// deadline (the venue's next slice), sends the next child once the pulled one has ended, and crosses at once with
+// an IOC, without counting a rejection, what a post-only refusal left.
+func TestMachineMakerFirst(t *testing.T) {
+	m := newTestMachine(t, "2.2166", true)
+	m.req.Execution, m.prm.MakerTolerance = ExecMakerFirst, 0.1
+	now := t0
+	var cmds []Command
+	step := func(ev Event) { cmds = m.Step(ev, now) }
+	step(Event{Kind: EvStart})
+	var first Command
+	for first.Kind == 0 {
+		for _, c := range places(cmds) {
+			if c.Venue == "a" {
+				first = c
+			}
+		}
+		if first.Kind == 0 {
+			now = m.armed
+			step(Event{Kind: EvTimer})
+		}
+	}
+	o := first.Request.Order
+	if !first.Request.Peg || o.TimeInForce != venues.PostOnly || !o.ReduceOnly {
+		t.Fatalf("first child on a: peg %v tif %s reduce-only %v; want a pegged post-only reduce-only child",
+			first.Request.Peg, o.TimeInForce, o.ReduceOnly)
+	}
+	c := m.byID[o.ClientOrderID]
+	if c.deadline.IsZero() || !c.deadline.After(now) || c.deadline.After(m.pl.deadline) {
+		t.Fatalf("deadline %v (now %v, parent end %v)", c.deadline, now, m.pl.deadline)
+	}
+	step(upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: c.id, Quantity: c.qty, Price: dec("10489.9"),
+		Order: venues.Order{ClientOrderID: c.id, Status: venues.StatusNew, TimeInForce: venues.PostOnly}}))
+	// Nothing else starts on a while it rests; at its deadline it is pulled.
+	for now.Before(c.deadline) {
+		now = m.armed
+		step(Event{Kind: EvTimer})
+		for _, p := range places(cmds) {
+			if p.Venue == "a" {
+				t.Fatalf("a child on a while %s rests: %+v", c.id, p.Request.Order)
+			}
+		}
+	}
+	pulled := false
+	for _, x := range cmds {
+		pulled = pulled || (x.Kind == CmdCancel && x.Request.Order.ClientOrderID == c.id)
+	}
+	if !pulled || !c.pulled {
+		t.Fatalf("at its deadline the resting child was not pulled: %+v", cmds)
+	}
+	// It ended with a third filled: the next child on a carries the rest of the slice.
+	third := m.pl.work[0].rules.FloorQty(c.qty.Div(dec("3")))
+	step(upd(gateway.Update{Kind: gateway.Resolved, Venue: "a", ClientOrderID: c.id,
+		Order: venues.Order{ClientOrderID: c.id, Status: venues.StatusCanceled, FilledQty: third}}))
+	var next Command
+	for _, p := range places(cmds) {
+		if p.Venue == "a" {
+			next = p
+		}
+	}
+	if next.Kind == 0 || !next.Request.Order.Quantity.GreaterThan(c.qty.Sub(third)) {
+		t.Fatalf("after the pull: %+v; want a child on a carrying more than the %s left", next, c.qty.Sub(third))
+	}
+	// A post-only refusal (Binance -5022) is no rejection streak: what it left is crossed at once, as an IOC.
+	n := m.byID[next.Request.Order.ClientOrderID]
+	rejects := m.pl.work[0].rejects
+	step(upd(gateway.Update{Kind: gateway.Refused, Venue: "a", ClientOrderID: n.id, Refusal: gateway.RefusedVenue,
+		Reason: "-5022 post only order will be rejected"}))
+	if m.pl.work[0].rejects != rejects {
+		t.Fatalf("a post-only refusal counted as a rejection: %d", m.pl.work[0].rejects)
+	}
+	var cross Command
+	for _, p := range places(cmds) {
+		if p.Venue == "a" {
+			cross = p
+		}
+	}
+	if cross.Kind == 0 || cross.Request.Peg || cross.Request.Order.TimeInForce != venues.IOC {
+		t.Fatalf("after the refusal: %+v; want an IOC on a at once", cross)
+	}
+	checkInvariants(t, m)
+}
