@@ -730,10 +730,12 @@ func (m *machine) setTrading(st risk.State, now time.Time, caps map[string]decim
 	return true
 }
 
-// cancelResting asks v's gateway to cancel the parent's children resting there.
+// cancelResting asks v's gateway to cancel the parent's children resting there. A maker child so pulled is not
+// crossed when it ends: the work it leaves is re-spread or waits with the parent.
 func (m *machine) cancelResting(v *vstate, out *[]Command) {
 	for _, c := range m.byID {
 		if c.v == v && c.state == lifecycle.Open {
+			c.pulled = true
 			*out = append(*out, Command{Kind: CmdCancel, Venue: v.name, Request: gateway.Request{
 				Kind: gateway.Cancel, Parent: m.req.ID, Order: venues.OrderRequest{ClientOrderID: c.id}}})
 		}

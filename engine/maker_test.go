@@ -24,10 +24,14 @@ func TestMachineMakerFirst(t *testing.T) {
 				first = c
 			}
 		}
-		if first.Kind == 0 {
-			now = m.armed
-			step(Event{Kind: EvTimer})
+		if first.Kind != 0 {
+			break
 		}
+		if !m.armed.After(now) || m.armed.After(m.pl.deadline) {
+			t.Fatalf("no child on a by %v (next wake %v)", now, m.armed)
+		}
+		now = m.armed
+		step(Event{Kind: EvTimer})
 	}
 	o := first.Request.Order
 	if !first.Request.Peg || o.TimeInForce != venues.PostOnly || !o.ReduceOnly {
@@ -42,6 +46,9 @@ func TestMachineMakerFirst(t *testing.T) {
 		Order: venues.Order{ClientOrderID: c.id, Status: venues.StatusNew, TimeInForce: venues.PostOnly}}))
 	// Nothing else starts on a while it rests; at its deadline it is pulled.
 	for now.Before(c.deadline) {
+		if !m.armed.After(now) || m.armed.After(c.deadline) {
+			t.Fatalf("next wake %v at %v, the resting child's deadline %v", m.armed, now, c.deadline)
+		}
 		now = m.armed
 		step(Event{Kind: EvTimer})
 		for _, p := range places(cmds) {

@@ -59,7 +59,7 @@ type Options struct {
 	Admit func() (release func(), ok bool)
 	// MakerFeeSavingBps is what a maker fill saves against a taker's here, in bps (fees and the spread crossed);
 	// maker children are turned off for a while when the markout of the latest maker fills is worse than minus
-	// this. Zero: 3.
+	// this. Zero or negative: 3.
 	MakerFeeSavingBps float64
 	// Clock is the market's clock (the simulated one in a simulation): a mark's age is measured on it, since what
 	// makes a mark stale is how far the market has moved. Nil: the wall clock. Retries and timeouts stay on the

@@ -180,14 +180,25 @@ func (g *Gateway) matureMarkouts(mark decimal.Decimal) {
 		g.publishMaker()
 		return
 	}
-	if avg := mean(g.mk.recent); avg < -g.o.MakerFeeSavingBps {
+	if avg := mean(g.mk.recent); avg < -g.feeSaving() {
 		g.mk.fallback = now.Add(g.retry.MakerFallback)
 		g.mk.recent = g.mk.recent[:0]
 		g.log.Warn("maker children off: passive fills' markout eats the fee saving",
-			zap.Float64("markout_bps", avg), zap.Float64("fee_saving_bps", g.o.MakerFeeSavingBps),
+			zap.Float64("markout_bps", avg), zap.Float64("fee_saving_bps", g.feeSaving()),
 			zap.Time("until", g.mk.fallback))
 	}
 	g.publishMaker()
+}
+
+// defaultFeeSavingBps is Options.MakerFeeSavingBps when unset: a taker fee of about 5 bps against a maker's 2.
+const defaultFeeSavingBps = 3
+
+// feeSaving is Options.MakerFeeSavingBps, or its default when it is not positive.
+func (g *Gateway) feeSaving() float64 {
+	if g.o.MakerFeeSavingBps > 0 {
+		return g.o.MakerFeeSavingBps
+	}
+	return defaultFeeSavingBps
 }
 
 func (g *Gateway) publishMaker() {

@@ -144,8 +144,8 @@ func (c Config) Validate() error {
 		bad("informed share must be within [0, 1), got %v", c.InformedShare)
 	}
 	for _, h := range c.InformedHalfLives {
-		if h <= 0 {
-			bad("informed half-lives must be positive, got %v", h)
+		if h <= 0 || h > time.Hour {
+			bad("informed half-lives must be positive and at most 1h, got %v", h)
 		}
 	}
 	if !(c.InformedFollow >= 0 && c.InformedFollow <= 1) {

@@ -433,6 +433,7 @@ func TestValidate(t *testing.T) {
 		{"basis noise", func(c *Config) { c.BasisNoiseBps = -1 }, "basis noise"},
 		{"informed share", func(c *Config) { c.InformedShare = 1 }, "informed share"},
 		{"informed half-life", func(c *Config) { c.InformedHalfLives = []time.Duration{0} }, "informed half-lives"},
+		{"informed half-life long", func(c *Config) { c.InformedHalfLives = []time.Duration{2 * time.Hour} }, "informed half-lives"},
 		{"informed follow", func(c *Config) { c.InformedFollow = 1.5 }, "informed follow"},
 	}
 	for _, tc := range cases {

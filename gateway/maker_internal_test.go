@@ -1,0 +1,65 @@
+package gateway
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+
+	"github.com/execd-dev/execd/clock"
+	"github.com/execd-dev/execd/venues"
+)
+
+// TestMakerFallback: maker fills are scored MarkoutHorizon after they happened, against the mark then; once the
+// latest markoutWindow of them average worse than minus the fee saving (3 bps by default), pegged places go out as
+// takers for MakerFallback, and not before, nor for a milder adverse selection.
+func TestMakerFallback(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 17, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name     string
+		markout  float64 // bps each fill marks out at
+		fallback bool
+	}{
+		{"mild adverse selection", -1, false},
+		{"adverse selection eats the fee saving", -4, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := clock.NewManual(t0)
+			g := &Gateway{clk: clk, retry: Retry{}.withDefaults(), log: zap.NewNop()}
+			price := decimal.NewFromInt(10000)
+			// A buy filled at 10000 marks out at x bps when the mark is 10000·(1 + x/1e4).
+			mark := price.Mul(decimal.NewFromFloat(1 + tc.markout/1e4))
+			for i := 0; i < markoutWindow; i++ {
+				if i == markoutWindow-1 {
+					g.matureMarkouts(mark)
+					if g.makerOff() {
+						t.Fatalf("off after %d of %d fills were scored", g.Maker().Fills, markoutWindow)
+					}
+				}
+				g.noteMakerFill(venues.Fill{Side: venues.Buy, Price: price, Quantity: decimal.NewFromInt(1), Maker: true})
+				clk.Advance(time.Second)
+			}
+			g.noteMakerFill(venues.Fill{Side: venues.Sell, Price: price, Quantity: decimal.NewFromInt(1)}) // a taker: not scored
+			clk.Advance(g.retry.MarkoutHorizon)
+			g.matureMarkouts(mark)
+			s := g.Maker()
+			if s.Fills != markoutWindow || len(g.mk.pending) != 0 {
+				t.Fatalf("scored %d fills, %d pending; want %d, 0", s.Fills, len(g.mk.pending), markoutWindow)
+			}
+			if d := s.MarkoutBps - tc.markout; d > 1e-6 || d < -1e-6 {
+				t.Fatalf("average markout %v bps, want %v", s.MarkoutBps, tc.markout)
+			}
+			if g.makerOff() != tc.fallback {
+				t.Fatalf("maker children off: %v, want %v (stats %+v)", g.makerOff(), tc.fallback, s)
+			}
+			if !tc.fallback {
+				return
+			}
+			clk.Advance(g.retry.MakerFallback)
+			if g.makerOff() {
+				t.Fatalf("still off after the fallback period (until %v, now %v)", s.FallbackUntil, clk.Now())
+			}
+		})
+	}
+}
