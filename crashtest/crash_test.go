@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -75,7 +76,9 @@ func daemonConfig(t *testing.T, base string, ms *app.Mocks, epoch time.Time, dir
 	y = strings.Replace(y, "speed: 1 ", fmt.Sprintf("speed: %d\n  epoch: %s #", speed, epoch.Format(time.RFC3339Nano)), 1)
 	y = strings.Replace(y, "mean_interval: 20s", "mean_interval: 8s", 1)
 	y = strings.Replace(y, "dir: data/journal", "dir: "+filepath.Join(dir, "journal"), 1)
-	y = strings.Replace(y, "log_level: info", "log_level: warn", 1)
+	if os.Getenv("EXECD_CRASH_LOG") == "" { // EXECD_CRASH_LOG=1: info logs, printed with a failed trial
+		y = strings.Replace(y, "log_level: info", "log_level: warn", 1)
+	}
 	if _, err := config.Parse(strings.NewReader(y)); err != nil {
 		t.Fatalf("crash test config: %v\n%s", err, y)
 	}
@@ -257,6 +260,13 @@ func trial(t *testing.T, seed uint64, kind string) (mode string, crashed bool, e
 			return mode, true, fmt.Errorf("graceful stop did not end in 15s")
 		}
 		crashed = true
+		for _, v := range ms.Venues { // a graceful stop pulls what rests: nothing works unwatched while execd is down
+			for _, o := range v.Control.Orders() {
+				if o.Open {
+					return mode, true, fmt.Errorf("%s: order %s left open by a graceful stop", v.Name, o.ClientOrderID)
+				}
+			}
+		}
 	default:
 		select {
 		case <-d.exit: // the failpoint killed it
@@ -265,6 +275,7 @@ func trial(t *testing.T, seed uint64, kind string) (mode string, crashed bool, e
 			d.kill()
 		}
 	}
+	first := d.log
 	d = startDaemon(t, path, ms, "")
 	defer d.stop(t)
 	// The rebalancer retries its call: the same id and body are idempotent across the restart.
@@ -286,7 +297,13 @@ func trial(t *testing.T, seed uint64, kind string) (mode string, crashed bool, e
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return mode, crashed, judge(d, ms, rep)
+	if err := judge(d, ms, rep); err != nil {
+		if os.Getenv("EXECD_CRASH_LOG") != "" {
+			return mode, crashed, fmt.Errorf("%w\n== first daemon\n%s\n== second daemon\n%s", err, first, d.log)
+		}
+		return mode, crashed, err
+	}
+	return mode, crashed, nil
 }
 
 // judge compares the final order with the venues' own records.
@@ -343,10 +360,19 @@ func judge(d *daemon, ms *app.Mocks, rep api.Order) error {
 // seeded moment, and requires every one to finish exactly.
 func TestCrashRecovery(t *testing.T) {
 	n := trials(t, "EXECD_CRASH_TRIALS", 20, 3)
+	modes := crashModes
+	if m := os.Getenv("EXECD_CRASH_MODES"); m != "" { // to reproduce one kind: EXECD_CRASH_MODES=sigterm
+		modes = strings.Split(m, ",")
+		for _, k := range modes {
+			if !slices.Contains(crashModes, k) {
+				t.Fatalf("EXECD_CRASH_MODES: %q is not one of %v", k, crashModes)
+			}
+		}
+	}
 	ok, kills := 0, 0
 	byMode := map[string]int{}
 	for i := 0; i < n; i++ {
-		kind := crashModes[i%len(crashModes)]
+		kind := modes[i%len(modes)]
 		mode, crashed, err := trial(t, uint64(i+1), kind)
 		byMode[kind]++
 		if crashed {

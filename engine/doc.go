@@ -9,5 +9,5 @@
 // rejecting, or that ops disable is taken out of the parent and its unsent remainder moved to the healthy
 // venues. Start recovers the journal (ended parents as their summaries, working ones as machines), prepares each
 // gateway (fills made while down, stray orders, the ledger's positions) and resumes; Stop stops new children,
-// waits for those being placed, then stops the gateways.
+// cancels resting ones, waits for those being placed and those cancels, then stops the gateways.
 package engine

@@ -28,7 +28,8 @@ const (
 	EvUpdate
 	// EvCancel: the rebalancer asked to cancel what is left.
 	EvCancel
-	// EvStop: the engine is stopping: nothing new is sent; the parent stays working in the journal.
+	// EvStop: the engine is stopping: nothing new is sent, resting children are cancelled; the parent stays
+	// working in the journal.
 	EvStop
 	// EvParams: ops changed weights or enabled venues (Params).
 	EvParams
@@ -288,16 +289,18 @@ func (m *machine) Step(ev Event, now time.Time) []Command {
 		if !m.cancelled {
 			m.cancelled = true
 			out = append(out, Command{Kind: CmdJournal})
-			for _, c := range m.byID {
-				if c.state == lifecycle.Open {
-					out = append(out, Command{Kind: CmdCancel, Venue: c.v.name, Request: gateway.Request{
-						Kind: gateway.Cancel, Parent: m.req.ID, Order: venues.OrderRequest{ClientOrderID: c.id}}})
-				}
+			for _, v := range m.venues {
+				m.cancelResting(v, &out)
 			}
 			changed = true
 		}
 	case EvStop:
+		// Nothing is left resting unwatched: the venues' resting children are pulled, and the runner's work ends
+		// when their cancels are answered (or the engine's stop deadline passes: recovery then finds them open).
 		m.stopping = true
+		for _, v := range m.venues {
+			m.cancelResting(v, &out)
+		}
 	case EvParams:
 		m.prm = ev.Params.clone()
 		if m.level(now, ev.Caps, &out) {
@@ -473,6 +476,9 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 		if !c.pulled && !m.cancelled && decimal.Max(c.reported, c.booked).LessThan(c.qty) {
 			v.crossNow = true // refused or ended by the venue before its time (post-only would have crossed)
 		}
+	}
+	if (m.stopping || m.cancelled) && c.state == lifecycle.Open && !c.pulled {
+		m.cancelResting(v, out) // accepted (or resolved open) after a cancel or a stop came: pulled too
 	}
 	m.level(now, ev.Caps, out) // a venue taken out, or a child of a parked venue that ended short: work moves
 
@@ -839,6 +845,11 @@ func (m *machine) finish(now time.Time, out *[]Command) bool {
 		return false
 	}
 	if m.stopping {
+		for _, v := range m.venues {
+			if c := v.resting; c != nil && (c.state == lifecycle.Open || c.state == lifecycle.CancelPending) {
+				return false // its cancel is not answered yet
+			}
+		}
 		m.done = true
 		*out = append(*out, Command{Kind: CmdDone})
 		return true

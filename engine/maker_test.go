@@ -2,6 +2,7 @@ package engine
 
 import (
 	"testing"
+	"time"
 
 	"github.com/execd-dev/execd/gateway"
 	"github.com/execd-dev/execd/venues"
@@ -95,4 +96,88 @@ func TestMachineMakerFirst(t *testing.T) {
 		t.Fatalf("after the refusal: %+v; want an IOC on a at once", cross)
 	}
 	checkInvariants(t, m)
+}
+
+// restUntilPlaced steps m's timers until a child is placed on venue, and returns that placement. Children placed
+// on other venues meanwhile are answered at once: expired unfilled.
+func restUntilPlaced(t *testing.T, m *machine, now *time.Time, cmds []Command, venue string) Command {
+	t.Helper()
+	for {
+		var found *Command
+		var more []Command
+		for _, c := range places(cmds) {
+			if c.Venue == venue {
+				found = &c
+				continue
+			}
+			o := c.Request.Order
+			more = append(more, m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: c.Venue, ClientOrderID: o.ClientOrderID,
+				Quantity: o.Quantity, Order: venues.Order{ClientOrderID: o.ClientOrderID, Status: venues.StatusExpired,
+					TimeInForce: venues.IOC}}), *now)...)
+		}
+		if found != nil {
+			if len(places(more)) > 0 {
+				t.Fatalf("answering other venues placed more: %+v", places(more))
+			}
+			return *found
+		}
+		if len(places(more)) > 0 {
+			cmds = more
+			continue
+		}
+		if !m.armed.After(*now) || m.armed.After(m.pl.deadline) {
+			t.Fatalf("no child on %s by %v (next wake %v)", venue, *now, m.armed)
+		}
+		*now = m.armed
+		cmds = m.Step(Event{Kind: EvTimer}, *now)
+	}
+}
+
+func has(cmds []Command, kind CommandKind, id string) bool {
+	for _, c := range cmds {
+		if c.Kind == kind && (id == "" || c.Request.Order.ClientOrderID == id) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestMachineMakerStop: a stopping engine leaves nothing resting unwatched. A resting maker child is pulled when
+// the stop comes, one accepted after it is pulled when its acceptance comes, and the runner's work ends only
+// when their cancels are answered.
+func TestMachineMakerStop(t *testing.T) {
+	for _, acceptedAfter := range []bool{false, true} {
+		m := newTestMachine(t, "2.2166", true)
+		m.req.Execution, m.prm.MakerTolerance = ExecMakerFirst, 0.1
+		now := t0
+		first := restUntilPlaced(t, m, &now, m.Step(Event{Kind: EvStart}, now), "a")
+		id := first.Request.Order.ClientOrderID
+		accept := upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: id, Quantity: first.Request.Order.Quantity,
+			Price: dec("10489.9"), Order: venues.Order{ClientOrderID: id, Status: venues.StatusNew, TimeInForce: venues.PostOnly}})
+		if !acceptedAfter {
+			m.Step(accept, now)
+		}
+		cmds := m.Step(Event{Kind: EvStop}, now)
+		if has(cmds, CmdCancel, id) != !acceptedAfter || has(cmds, CmdDone, "") {
+			t.Fatalf("accepted after the stop %v: on the stop %+v", acceptedAfter, cmds)
+		}
+		if acceptedAfter {
+			cmds = m.Step(accept, now)
+			if !has(cmds, CmdCancel, id) || has(cmds, CmdDone, "") {
+				t.Fatalf("accepted after the stop: on its acceptance %+v; want it pulled", cmds)
+			}
+		}
+		if cmds := m.Step(Event{Kind: EvTimer}, now.Add(time.Second)); has(cmds, CmdDone, "") || len(places(cmds)) > 0 {
+			t.Fatalf("accepted after the stop %v: while the cancel is pending %+v", acceptedAfter, cmds)
+		}
+		cmds = m.Step(upd(gateway.Update{Kind: gateway.Resolved, Venue: "a", ClientOrderID: id,
+			Order: venues.Order{ClientOrderID: id, Status: venues.StatusCanceled}}), now.Add(time.Second))
+		if !has(cmds, CmdDone, "") || len(places(cmds)) > 0 {
+			t.Fatalf("accepted after the stop %v: once cancelled %+v; want done, nothing placed", acceptedAfter, cmds)
+		}
+		if m.state != Working {
+			t.Fatalf("a stopped parent is %s; it stays working in the journal", m.state)
+		}
+		checkInvariants(t, m)
+	}
 }

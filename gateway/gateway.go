@@ -432,8 +432,9 @@ func (g *Gateway) readQuote(ctx context.Context, touch bool) (Quote, error) {
 // Prepare runs before Run, on the caller's goroutine: it reads the rules, journals the fills the venue made
 // since `since` (recovery after a restart: they are in the venue's position, so the ledger only marks them
 // seen; pass the zero time when nothing was working), cancels open orders carrying the engine's prefix that
-// keep(id) does not claim, and seeds the ledger's position for this key from the venue. It returns the fills it
-// journaled for the first time, for the parents being restored.
+// keep(id) does not claim, and seeds the ledger's position for this key from the venue — a position read
+// between two reads of the fills that hold the same trades, so the fills marked seen are exactly those in it. It
+// returns the fills it journaled for the first time, for the parents being restored.
 func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(clientOrderID string) bool) (fresh []venues.Fill, err error) {
 	defer func() {
 		if err != nil {
@@ -446,31 +447,6 @@ func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(client
 		return nil, fmt.Errorf("%s %s: reading rules: %w", g.name, g.o.Instrument, err)
 	}
 	if !since.IsZero() {
-		fills, err := retrying(ctx, g, func() ([]venues.Fill, error) {
-			return call(ctx, g, Account, func(ctx context.Context) ([]venues.Fill, error) {
-				return g.o.Venue.Fills(ctx, g.o.Instrument, since.UnixMilli())
-			})
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: recovery: reading fills: %w", g.name, g.o.Instrument, err)
-		}
-		for _, f := range fills {
-			if !g.ours(f.ClientOrderID) {
-				continue
-			}
-			if err := positions.Check(f); err != nil {
-				return nil, fmt.Errorf("%s %s: recovery: fill %s: %w", g.name, g.o.Instrument, f.TradeID, err)
-			}
-			isNew, err := g.o.Journal.AddFill(f)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: recovery: journaling fill %s: %w", g.name, g.o.Instrument, f.TradeID, err)
-			}
-			g.o.Ledger.MarkSeen(f.Venue, f.TradeID)
-			g.seen[f.TradeID] = struct{}{}
-			if isNew {
-				fresh = append(fresh, f)
-			}
-		}
 		open, err := retrying(ctx, g, func() ([]venues.Order, error) {
 			return call(ctx, g, Account, func(ctx context.Context) ([]venues.Order, error) {
 				return g.o.Venue.OpenOrders(ctx, g.o.Instrument)
@@ -494,23 +470,103 @@ func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(client
 			g.log.Warn("stray open order cancelled", zap.String("child", id))
 		}
 	}
-	ps, err := retrying(ctx, g, func() ([]venues.Position, error) {
-		return call(ctx, g, Account, func(ctx context.Context) ([]venues.Position, error) { return g.o.Venue.Positions(ctx) })
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: reading positions: %w", g.name, g.o.Instrument, err)
-	}
-	pos := decimal.Zero
-	for _, p := range ps {
-		if p.Instrument == g.o.Instrument {
-			pos = pos.Add(p.Quantity)
-			if p.MarkPrice.IsPositive() {
-				g.o.Ledger.SetMark(g.key, p.MarkPrice)
+	// The position and the fills marked seen must agree: an order kept open (its parent resolves it) may trade
+	// between the reads. The fills are read before and after the position until the two reads hold the same
+	// trades, so the position includes exactly the fills marked seen; a later fill is booked when it comes.
+	readFills := func() ([]venues.Fill, error) {
+		if since.IsZero() {
+			return nil, nil
+		}
+		fills, err := retrying(ctx, g, func() ([]venues.Fill, error) {
+			return call(ctx, g, Account, func(ctx context.Context) ([]venues.Fill, error) {
+				return g.o.Venue.Fills(ctx, g.o.Instrument, since.UnixMilli())
+			})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: recovery: reading fills: %w", g.name, g.o.Instrument, err)
+		}
+		var ours []venues.Fill
+		for _, f := range fills {
+			if g.ours(f.ClientOrderID) && f.Instrument == g.o.Instrument {
+				ours = append(ours, f)
 			}
 		}
+		return ours, nil
+	}
+	fills, err := readFills()
+	if err != nil {
+		return nil, err
+	}
+	var pos decimal.Decimal
+	var mark decimal.Decimal
+	for attempt := 1; ; attempt++ {
+		ps, err := retrying(ctx, g, func() ([]venues.Position, error) {
+			return call(ctx, g, Account, func(ctx context.Context) ([]venues.Position, error) { return g.o.Venue.Positions(ctx) })
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: reading positions: %w", g.name, g.o.Instrument, err)
+		}
+		pos, mark = decimal.Zero, decimal.Zero
+		for _, p := range ps {
+			if p.Instrument == g.o.Instrument {
+				pos = pos.Add(p.Quantity)
+				if p.MarkPrice.IsPositive() {
+					mark = p.MarkPrice
+				}
+			}
+		}
+		after, err := readFills()
+		if err != nil {
+			return nil, err
+		}
+		if sameTrades(fills, after) {
+			break
+		}
+		fills = after
+		if attempt == prepareReads {
+			return nil, fmt.Errorf("%s %s: recovery: the venue traded during each of %d reads of the position; try again",
+				g.name, g.o.Instrument, prepareReads)
+		}
+	}
+	for _, f := range fills {
+		if err := positions.Check(f); err != nil {
+			return nil, fmt.Errorf("%s %s: recovery: fill %s: %w", g.name, g.o.Instrument, f.TradeID, err)
+		}
+		isNew, err := g.o.Journal.AddFill(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: recovery: journaling fill %s: %w", g.name, g.o.Instrument, f.TradeID, err)
+		}
+		g.o.Ledger.MarkSeen(f.Venue, f.TradeID)
+		g.seen[f.TradeID] = struct{}{}
+		if isNew {
+			fresh = append(fresh, f)
+		}
+	}
+	if mark.IsPositive() {
+		g.o.Ledger.SetMark(g.key, mark)
 	}
 	g.o.Ledger.Set(g.key, pos)
 	return fresh, nil
+}
+
+// prepareReads bounds how many times Prepare reads a position that fills keep changing.
+const prepareReads = 5
+
+// sameTrades reports whether two reads of fills hold the same trades.
+func sameTrades(a, b []venues.Fill) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	ids := make(map[string]struct{}, len(a))
+	for _, f := range a {
+		ids[f.TradeID] = struct{}{}
+	}
+	for _, f := range b {
+		if _, ok := ids[f.TradeID]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Run is the gateway's owner loop; it returns when ctx is done and every call it started has returned.

@@ -176,6 +176,9 @@ type rigConfig struct {
 	limiter  gateway.Limiter
 	// prepareMayFail: a failed Prepare does not fail the test (the pair stays unprepared).
 	prepareMayFail bool
+	// since and keep are Prepare's (a restart with parents working): zero and nil for a fresh start.
+	since time.Time
+	keep  func(id string) bool
 }
 
 // newRig builds and starts a gateway: Prepare (rules and the venue's position into the ledger), then Run. Call it
@@ -224,7 +227,7 @@ func newRig(t *testing.T, v *fakeVenue, c rigConfig) *rig {
 		v.stream = r.g.OnEvent
 		v.mu.Unlock()
 	}
-	if _, err := r.g.Prepare(context.Background(), time.Time{}, nil); err != nil && !c.prepareMayFail {
+	if _, err := r.g.Prepare(context.Background(), c.since, c.keep); err != nil && !c.prepareMayFail {
 		t.Fatal(err)
 	}
 	r.ctx, r.stop = context.WithCancel(context.Background())

@@ -3,6 +3,8 @@ package gateway_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -205,6 +207,79 @@ func TestReconcileSerialized(t *testing.T) {
 		}
 		if most != 1 {
 			t.Fatalf("%d passes read positions at once", most)
+		}
+	})
+}
+
+// An order kept open across a restart (its parent resolves it) can trade while Prepare reads the venue: the
+// position Prepare seeds and the fills it marks seen must agree, so that the trade is booked once — not in the
+// position read and again when a pass (or the stream) brings its fill.
+func TestPrepareOrderTradesDuringReads(t *testing.T) {
+	for _, trades := range []int{1, 3} { // a trade during the first read; during three reads in a row
+		t.Run(fmt.Sprintf("trades=%d", trades), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				v := newFake()
+				v.setPosition("-2")
+				v.seed(venues.Order{ClientOrderID: "c7", Side: venues.Buy, Type: venues.Limit, TimeInForce: venues.PostOnly,
+					Quantity: dec("0.5"), Price: dec("10000"), Status: venues.StatusPartiallyFilled, FilledQty: dec("0.1")})
+				left := trades
+				v.onPositions = func(enter bool) {
+					if !enter || left == 0 {
+						return
+					}
+					left--
+					v.mu.Lock()
+					o := v.orders["c7"]
+					v.execute(o, dec("0.1"))
+					o.FilledQty = o.FilledQty.Add(dec("0.1"))
+					v.mu.Unlock()
+				}
+				r := newRig(t, v, rigConfig{stream: true, since: time.Now().Add(-time.Hour), keep: func(id string) bool { return id == "c7" }})
+				want := v.position().String()
+				wantQty(t, "venue position", v.position(), fmt.Sprintf("%.1f", -1.9+0.1*float64(trades)))
+				wantQty(t, "ledger after Prepare", r.position(), want)
+				if n := len(v.callsOf("positions")); n != trades+1 {
+					t.Errorf("Prepare read the position %d times, want %d", n, trades+1)
+				}
+				obs := r.reconcile()
+				if len(obs.LostFills) != 0 {
+					t.Errorf("the pass found fills Prepare had not marked: %+v", obs.LostFills)
+				}
+				var quiet gateway.Observation
+				for i := 0; i < 20 && !quiet.Quiet; i++ { // passes until one compares: what the first booked has landed
+					if err := r.j.Flush(); err != nil {
+						t.Fatal(err)
+					}
+					quiet = r.reconcile()
+				}
+				if !quiet.Quiet || !quiet.Adjusted.IsZero() {
+					t.Errorf("the pass that compared booked an external change of %s (the trade was booked twice): %+v", quiet.Adjusted, quiet)
+				}
+				wantQty(t, "ledger after the passes", r.position(), want)
+			})
+		})
+	}
+}
+
+// Prepare gives up (the pair stays unprepared, with the reason) when every read of the position races a trade.
+func TestPrepareGivesUpOnATradingPosition(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := newFake()
+		v.seed(venues.Order{ClientOrderID: "c7", Side: venues.Buy, Type: venues.Limit, TimeInForce: venues.PostOnly,
+			Quantity: dec("5"), Price: dec("10000"), Status: venues.StatusNew})
+		v.onPositions = func(enter bool) {
+			if enter {
+				v.mu.Lock()
+				o := v.orders["c7"]
+				v.execute(o, dec("0.01"))
+				o.FilledQty = o.FilledQty.Add(dec("0.01"))
+				v.mu.Unlock()
+			}
+		}
+		r := newRig(t, v, rigConfig{stream: true, prepareMayFail: true, since: time.Now().Add(-time.Hour),
+			keep: func(id string) bool { return id == "c7" }})
+		if err := r.g.Unprepared(); err == nil || !strings.Contains(err.Error(), "traded during each of 5 reads") {
+			t.Fatalf("unprepared: %v", err)
 		}
 	})
 }
