@@ -160,6 +160,16 @@ func TestExchangeInfoListsEverySymbol(t *testing.T) {
 	if !dec(rows(t, marks)["BTCUSDT"]["markPrice"].(string)).Equal(s.cfg.Book.Quote().Mark) {
 		t.Fatalf("BTC premium index %v", rows(t, marks)["BTCUSDT"])
 	}
+	var books []map[string]any
+	if status := call(t, s, http.MethodGet, "/fapi/v1/ticker/bookTicker", nil, "", &books); status != 200 || len(rows(t, books)) != 2 {
+		t.Fatalf("book tickers %d %v", status, books)
+	}
+	var bt map[string]any
+	if status := call(t, s, http.MethodGet, "/fapi/v1/ticker/bookTicker", nil, "symbol=ETHUSDT", &bt); status != 200 ||
+		bt["symbol"] != "ETHUSDT" || !dec(bt["bidPrice"].(string)).Equal(eth.Quote().Bid) ||
+		!dec(bt["askPrice"].(string)).Equal(eth.Quote().Ask) || !dec(bt["askQty"].(string)).IsPositive() {
+		t.Fatalf("ETH book ticker %d %v, touch %s/%s", status, bt, eth.Quote().Bid, eth.Quote().Ask)
+	}
 	var depth struct{ Asks [][2]string }
 	if status := call(t, s, http.MethodGet, "/fapi/v1/depth", nil, "symbol=ETHUSDT&limit=5", &depth); status != 200 ||
 		len(depth.Asks) == 0 || !dec(depth.Asks[0][0]).Equal(eth.Quote().Ask) {
@@ -293,7 +303,7 @@ func TestETHFiltersAndUnknownSymbol(t *testing.T) {
 	status, body = order("XRPUSDT", "1", "1")
 	wantCode(t, "order in XRPUSDT", status, body, -1121)
 	for _, q := range []struct{ path, query string }{{"/fapi/v1/depth", "symbol=XRPUSDT"}, {"/fapi/v1/trades", "symbol=XRPUSDT"},
-		{"/fapi/v1/ticker/24hr", "symbol=XRPUSDT"}, {"/fapi/v1/premiumIndex", "symbol=XRPUSDT"}} {
+		{"/fapi/v1/ticker/24hr", "symbol=XRPUSDT"}, {"/fapi/v1/ticker/bookTicker", "symbol=XRPUSDT"}, {"/fapi/v1/premiumIndex", "symbol=XRPUSDT"}} {
 		var e map[string]any
 		wantCode(t, q.path, call(t, s, http.MethodGet, q.path, nil, q.query, &e), e, -1121)
 	}

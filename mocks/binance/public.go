@@ -129,6 +129,32 @@ func (s *Server) premiumIndex(r *request) (any, *apiError) {
 	}), nil
 }
 
+// bookTicker is the best bid and ask of the symbol with their quantities, or without one of every listed symbol
+// (GET /fapi/v1/ticker/bookTicker).
+func (s *Server) bookTicker(r *request) (any, *apiError) {
+	insts, err := s.checkSymbol(r, false)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Clock.Now().UnixMilli()
+	return one(r, insts, func(in *instrument) map[string]any {
+		q := in.Book.Quote()
+		bids, asks := in.Book.Depth(1)
+		bidQty, askQty := decimal.Zero, decimal.Zero
+		if len(bids) > 0 {
+			bidQty = bids[0].Qty
+		}
+		if len(asks) > 0 {
+			askQty = asks[0].Qty
+		}
+		return map[string]any{
+			"symbol": in.Symbol, "bidPrice": q.Bid.StringFixed(in.listPricePrec), "bidQty": bidQty.StringFixed(in.listQtyPrec),
+			"askPrice": q.Ask.StringFixed(in.listPricePrec), "askQty": askQty.StringFixed(in.listQtyPrec), "time": now,
+			"lastUpdateId": now,
+		}
+	}), nil
+}
+
 func (s *Server) depth(r *request) (any, *apiError) {
 	insts, aerr := s.checkSymbol(r, true)
 	if aerr != nil {

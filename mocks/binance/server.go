@@ -223,6 +223,7 @@ func (s *Server) routes() http.Handler {
 	route("GET /fapi/v1/exchangeInfo", endpoint{weight: fixed(1), handle: s.exchangeInfo})
 	route("GET /fapi/v1/ticker/24hr", endpoint{weight: bySymbol(1, 40), handle: s.ticker24h})
 	route("GET /fapi/v1/premiumIndex", endpoint{weight: fixed(1), handle: s.premiumIndex})
+	route("GET /fapi/v1/ticker/bookTicker", endpoint{weight: bySymbol(2, 5), handle: s.bookTicker})
 	route("GET /fapi/v1/depth", endpoint{weight: depthWeight, handle: s.depth})
 	route("GET /fapi/v1/trades", endpoint{weight: fixed(5), handle: s.trades})
 	route("POST /fapi/v1/order", endpoint{weight: fixed(0), auth: authSigned, order: true, handle: s.acct.newOrder})

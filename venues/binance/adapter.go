@@ -228,6 +228,32 @@ func (a *Adapter) Quote(ctx context.Context, instrument string) (venues.Quote, e
 	return q, nil
 }
 
+// Touch reads the best bid and ask in one request, GET /fapi/v1/ticker/bookTicker (weight 2; venues.Toucher).
+func (a *Adapter) Touch(ctx context.Context, instrument string) (venues.Quote, error) {
+	info, err := a.symbol(ctx, "touch", instrument)
+	if err != nil {
+		return venues.Quote{}, err
+	}
+	sym := info.rules.Symbol
+	var books []*futures.BookTicker
+	if err := a.do(ctx, "touch", false, func(ctx context.Context, c *futures.Client) (err error) {
+		books, err = c.NewListBookTickersService().Symbol(sym).Do(ctx)
+		return err
+	}); err != nil {
+		return venues.Quote{}, err
+	}
+	if len(books) != 1 || books[0] == nil {
+		return venues.Quote{}, a.badPayload("touch", false, fmt.Errorf("want one book ticker for %s, got %d", sym, len(books)))
+	}
+	q, err := toTouch(instrument, sym, books[0])
+	if err != nil {
+		return venues.Quote{}, a.badPayload("touch", false, err)
+	}
+	return q, nil
+}
+
+var _ venues.Toucher = (*Adapter)(nil)
+
 // clientIDRe is what Binance accepts as newClientOrderId.
 var clientIDRe = regexp.MustCompile(`^[.A-Z:/a-z0-9_-]{1,36}$`)
 

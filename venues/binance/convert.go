@@ -270,6 +270,25 @@ func toSymbol(s *futures.Symbol) (symbolInfo, error) {
 }
 
 // toQuote translates the premium index of symbol: the mark price and the venue's time; it carries no bid or ask.
+// toTouch maps a book ticker (GET /fapi/v1/ticker/bookTicker) to a quote holding only the best bid and ask.
+func toTouch(instrument, symbol string, b *futures.BookTicker) (venues.Quote, error) {
+	if b.Symbol != symbol {
+		return venues.Quote{}, fmt.Errorf("book ticker for %q, want %s", b.Symbol, symbol)
+	}
+	bid, err1 := convert.Dec("bidPrice", b.BidPrice)
+	ask, err2 := convert.Dec("askPrice", b.AskPrice)
+	if err := errors.Join(err1, err2); err != nil {
+		return venues.Quote{}, fmt.Errorf("book ticker %s: %w", symbol, err)
+	}
+	if !bid.IsPositive() || !ask.GreaterThan(bid) {
+		return venues.Quote{}, fmt.Errorf("book ticker %s: bid %s / ask %s is not a positive, uncrossed pair", symbol, bid, ask)
+	}
+	if b.Time <= 0 {
+		return venues.Quote{}, fmt.Errorf("book ticker of %s: no time", symbol)
+	}
+	return venues.Quote{Instrument: instrument, Bid: bid, Ask: ask, Time: time.UnixMilli(b.Time).UTC()}, nil
+}
+
 func toQuote(instrument, symbol string, p *futures.PremiumIndex) (venues.Quote, error) {
 	if p.Symbol != symbol {
 		return venues.Quote{}, fmt.Errorf("premium index for %q, want %s", p.Symbol, symbol)

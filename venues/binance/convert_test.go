@@ -82,6 +82,28 @@ func TestToQuote(t *testing.T) {
 	}
 }
 
+func TestToTouch(t *testing.T) {
+	b := &futures.BookTicker{Symbol: "BTCUSDT", BidPrice: "10490.10", AskPrice: "10490.20", Time: 1700000000000}
+	q, err := toTouch(inst, "BTCUSDT", b)
+	if err != nil || q.Instrument != inst || q.Bid.String() != "10490.1" || q.Ask.String() != "10490.2" || !q.Mark.IsZero() ||
+		q.Time.UnixMilli() != 1700000000000 {
+		t.Fatalf("%+v %v", q, err)
+	}
+	for _, bad := range []futures.BookTicker{
+		{Symbol: "ETHUSDT", BidPrice: "1", AskPrice: "2", Time: 1},
+		{Symbol: "BTCUSDT", BidPrice: "", AskPrice: "2", Time: 1},
+		{Symbol: "BTCUSDT", BidPrice: "0", AskPrice: "2", Time: 1},
+		{Symbol: "BTCUSDT", BidPrice: "2", AskPrice: "2", Time: 1},
+		{Symbol: "BTCUSDT", BidPrice: "3", AskPrice: "2", Time: 1},
+		{Symbol: "BTCUSDT", BidPrice: "1", AskPrice: "2x", Time: 1},
+		{Symbol: "BTCUSDT", BidPrice: "1", AskPrice: "2"},
+	} {
+		if _, err := toTouch(inst, "BTCUSDT", &bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
 func TestLeadingEventType(t *testing.T) {
 	for _, c := range []struct {
 		msg  string

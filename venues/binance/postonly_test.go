@@ -72,3 +72,17 @@ func TestTimeInForceMapping(t *testing.T) {
 		t.Fatalf("stream update of a GTX order: %+v %v", ev, err)
 	}
 }
+
+// TestTouch: the adapter reads the venue's best bid and ask from the book ticker (the peg's reference), a symbol
+// it does not trade is an error before any request.
+func TestTouch(t *testing.T) {
+	e := newEnv(t, newMarket(t), "a")
+	q := e.book.Quote()
+	got, err := e.ad.Touch(ctx(t), inst)
+	if err != nil || !got.Bid.Equal(q.Bid) || !got.Ask.Equal(q.Ask) || got.Instrument != inst || !got.Mark.IsZero() {
+		t.Fatalf("touch %+v %v; book %s/%s", got, err, q.Bid, q.Ask)
+	}
+	if _, err := e.ad.Touch(ctx(t), "DOGE-USDT-PERP"); err == nil {
+		t.Fatal("touch of an instrument the venue does not list")
+	}
+}
