@@ -216,9 +216,13 @@ func TestRunSmall(t *testing.T) {
 		t.Fatalf("%d cost cells, want %d", len(res.Cost), len(Strategies()))
 	}
 	for _, c := range res.Cost {
-		if c.IS.N != 4 || !(c.Cost.Median > 0) {
-			t.Errorf("%s: %d executions, median cost %v", c.Strategy, c.IS.N, c.Cost.Median)
+		if c.IS.N != 4 || math.IsNaN(c.Cost.Median) || !(c.Fees.Median > 0) || math.IsNaN(c.TotalAdj.Mean) {
+			t.Errorf("%s: %d executions, median cost %v, fees %v, adjusted total %v", c.Strategy, c.IS.N, c.Cost.Median,
+				c.Fees.Median, c.TotalAdj.Mean)
 		}
+	}
+	if tc := res.TotalCostRatios; !(tc.DefaultVsTakerTWAP > 0) || !(tc.DefaultVsBestMakerPeer > 0) || tc.BestMakerPeer == "" {
+		t.Errorf("total cost ratios %+v", tc)
 	}
 	r := res.Ratios
 	for name, x := range map[string]float64{"market": r.DefaultVsMarket, "twap": r.DefaultVsTWAPOneVenue,
@@ -235,7 +239,7 @@ func TestRunSmall(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"ratios", "predictability", "throughput_ratio", "cost_table"} {
+	for _, k := range []string{"ratios", "predictability", "throughput_ratio", "cost_table", "total_cost_ratios"} {
 		if _, ok := back[k]; !ok {
 			t.Errorf("results.json lacks %q", k)
 		}
@@ -243,5 +247,37 @@ func TestRunSmall(t *testing.T) {
 	var md bytes.Buffer
 	if err := Markdown(&md, res, "test", "cost.png"); err != nil || !bytes.Contains(md.Bytes(), []byte("## Engine overhead")) {
 		t.Errorf("markdown: %v", err)
+	}
+}
+
+// The maker peers work the whole parent (bbgo by its deadline market order, Hummingbot by the benchmark's cleanup),
+// most of it resting, judged by the market's records: fees between the maker's and the taker's, markouts finite.
+func TestMakerPeers(t *testing.T) {
+	s := defaultSetup(t, 10*time.Minute, 0.01)
+	q := s.Sizes[0].Quantity
+	for _, peer := range []struct {
+		name string
+		run  func(int64, int, decimal.Decimal) (Execution, error)
+	}{{"bbgo", s.BBGOMaker}, {"hummingbot", s.HummingbotMaker}} {
+		for _, side := range []int{1, -1} {
+			e, err := peer.run(2, side, q)
+			if err != nil {
+				t.Fatalf("%s: %v", peer.name, err)
+			}
+			lot := 0.001
+			t.Logf("%s side %d: IS %.3f fees %.3f total %.3f (adjusted %.3f) maker %.3f markouts %.3f/%.3f/%.3f cleanup %.3f",
+				peer.name, side, e.IS, e.Fees, e.Total, e.TotalAdj, e.MakerShare, e.Markouts[0], e.Markouts[1], e.Markouts[2], e.Cleanup)
+			if math.Abs(e.FilledFrac*e.Quantity-e.Quantity) >= lot || !(e.MakerShare > 0.2) || !(e.Fees >= 2 && e.Fees <= 5) {
+				t.Errorf("%s side %d: filled %v maker share %v fees %v", peer.name, side, e.FilledFrac, e.MakerShare, e.Fees)
+			}
+			for _, m := range e.Markouts {
+				if math.IsNaN(m) || math.Abs(m) > 100 {
+					t.Errorf("%s side %d: markouts %v", peer.name, side, e.Markouts)
+				}
+			}
+			if math.Abs(e.Total-e.IS-e.Fees) > 1e-9 || math.Abs(e.TotalAdj-e.Total+e.Path) > 1e-9 {
+				t.Errorf("%s side %d: total %v IS %v fees %v adjusted %v path %v", peer.name, side, e.Total, e.IS, e.Fees, e.TotalAdj, e.Path)
+			}
+		}
 	}
 }

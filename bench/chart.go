@@ -23,6 +23,12 @@ type CostCell struct {
 	Cost     Summary `json:"cost_bps"`
 	Timing   Summary `json:"timing_bps"`
 	Fees     Summary `json:"fees_bps"`
+	// Total is IS + fees; TotalAdj the same less the price path's own move over the horizon (Execution.Path).
+	Total      Summary    `json:"total_cost_bps"`
+	TotalAdj   Summary    `json:"total_cost_adjusted_bps"`
+	MakerShare Summary    `json:"maker_share"`
+	Markouts   [3]Summary `json:"markouts_bps"` // 1 s, 10 s, 60 s
+	Cleanup    Summary    `json:"cleanup_qty"`
 }
 
 // Chart geometry, in pixels.
@@ -143,7 +149,7 @@ func CostChart(w io.Writer, title string, strategies, sizes []string, cells []Co
 		pick  func(CostCell) Summary
 	}{
 		{"trading cost (bps vs arrival mid, timing removed)", func(c CostCell) Summary { return c.Cost }},
-		{"implementation shortfall (bps vs arrival mid)", func(c CostCell) Summary { return c.IS }},
+		{"total cost: shortfall + fees, path removed (bps)", func(c CostCell) Summary { return c.TotalAdj }},
 	}
 	for pi, p := range panels {
 		left := chartMargin + pi*(panelW+panelGap)

@@ -62,8 +62,8 @@ func chartTestFlat(v float64) Summary {
 
 func TestCostChartImage(t *testing.T) {
 	cells := []CostCell{
-		{Strategy: "small", Size: "1%", Cost: chartTestFlat(1), IS: chartTestFlat(1)},
-		{Strategy: "big", Size: "1%", Cost: chartTestFlat(3), IS: chartTestFlat(3)},
+		{Strategy: "small", Size: "1%", Cost: chartTestFlat(1), TotalAdj: chartTestFlat(1)},
+		{Strategy: "big", Size: "1%", Cost: chartTestFlat(3), TotalAdj: chartTestFlat(3)},
 	}
 	img := chartTestDecode(t, []string{"small", "big"}, []string{"1%"}, cells)
 	if b := img.Bounds(); b.Dx() != 1200 || b.Dy() != 600 {
@@ -98,11 +98,11 @@ func TestCostChartImage(t *testing.T) {
 func TestCostChartNegativeAndWhiskers(t *testing.T) {
 	whiskered := Summary{Median: 2, P10: 1, P90: 4}
 	cells := []CostCell{
-		{Strategy: "up", Size: "1%", Cost: whiskered, IS: whiskered},
-		{Strategy: "down", Size: "1%", Cost: chartTestFlat(-2), IS: chartTestFlat(-2)},
+		{Strategy: "up", Size: "1%", Cost: whiskered, TotalAdj: whiskered},
+		{Strategy: "down", Size: "1%", Cost: chartTestFlat(-2), TotalAdj: chartTestFlat(-2)},
 		// Missing: "up" at 5%; NaN everywhere for "down" at 5%; not listed: "other".
-		{Strategy: "down", Size: "5%", Cost: chartTestFlat(math.NaN()), IS: Summary{Median: math.NaN(), P10: math.NaN(), P90: math.NaN()}},
-		{Strategy: "other", Size: "1%", Cost: chartTestFlat(100), IS: chartTestFlat(100)},
+		{Strategy: "down", Size: "5%", Cost: chartTestFlat(math.NaN()), TotalAdj: Summary{Median: math.NaN(), P10: math.NaN(), P90: math.NaN()}},
+		{Strategy: "other", Size: "1%", Cost: chartTestFlat(100), TotalAdj: chartTestFlat(100)},
 	}
 	img := chartTestDecode(t, []string{"up", "down"}, []string{"1%", "5%"}, cells)
 	hUp, topUp, botUp := chartTestTallest(img, chartPalette(0))
@@ -149,7 +149,7 @@ type chartTestFailWriter struct{}
 func (chartTestFailWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestCostChartErrors(t *testing.T) {
-	cells := []CostCell{{Strategy: "a", Size: "1%", Cost: chartTestFlat(1), IS: chartTestFlat(1)}}
+	cells := []CostCell{{Strategy: "a", Size: "1%", Cost: chartTestFlat(1), TotalAdj: chartTestFlat(1)}}
 	for name, f := range map[string]func() error{
 		"no strategies": func() error { return CostChart(io.Discard, "t", nil, []string{"1%"}, cells) },
 		"no sizes":      func() error { return CostChart(io.Discard, "t", []string{"a"}, nil, cells) },
@@ -173,7 +173,7 @@ func TestCostChartManyStrategies(t *testing.T) {
 	for i := range 25 {
 		s := "strategy-with-a-long-name-" + string(rune('a'+i))
 		strategies = append(strategies, s)
-		cells = append(cells, CostCell{Strategy: s, Size: "1%", Cost: chartTestFlat(float64(i - 5)), IS: chartTestFlat(float64(i))})
+		cells = append(cells, CostCell{Strategy: s, Size: "1%", Cost: chartTestFlat(float64(i - 5)), TotalAdj: chartTestFlat(float64(i))})
 		seen[chartPalette(i)] = true
 	}
 	if len(seen) != 25 {

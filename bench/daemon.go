@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sort"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -22,6 +23,7 @@ import (
 // adapters) on the default config, against the mock venues over loopback on a simulated clock Speed times faster
 // than the wall clock. The arrival is read from the market just before the order is posted.
 type DaemonRun struct {
+	Execution string        // the order's execution ("" for the config's default, twap.execution)
 	Speed     float64       // simulated clock acceleration
 	WallLimit time.Duration // per run
 	Logger    *zap.Logger
@@ -96,7 +98,7 @@ func (s *Setup) RunDaemon(ctx context.Context, o DaemonRun, seed int64, side int
 		sideName = "sell"
 	}
 	req := api.OrderRequest{ID: fmt.Sprintf("bench-%d-%s-%s", seed, sideName, qty), Instrument: cfg.Instruments[0],
-		Side: sideName, Quantity: qty.String(), Duration: s.Horizon.String(), MaxSlippageBps: &band}
+		Side: sideName, Quantity: qty.String(), Duration: s.Horizon.String(), MaxSlippageBps: &band, Execution: o.Execution}
 	var rep api.Order
 	if err := cl.Do(ctx, http.MethodPost, "/v1/orders", req, &rep); err != nil {
 		return Execution{}, err
@@ -117,7 +119,46 @@ func (s *Setup) RunDaemon(ctx context.Context, o DaemonRun, seed int64, side int
 	if rep.State != api.StateDone {
 		return Execution{}, fmt.Errorf("bench: seed %d %s %s ended %s: %s", seed, sideName, qty, rep.State, rep.Reason)
 	}
-	return s.measure(mocks.Market.Takes(), a, side, qty.InexactFloat64())
+	// The markouts need the price a minute after the last fill, the path term the price until the horizon: the
+	// market runs on until then (a second of wall time at ×60).
+	end := a.At.Add(s.Horizon)
+	for _, r := range mocks.Market.Takes() {
+		end = latest(end, r.Time)
+	}
+	for _, r := range mocks.Market.Makes() {
+		end = latest(end, r.Time)
+	}
+	end = end.Add(MarkoutHorizons[len(MarkoutHorizons)-1] + time.Second)
+	for clk.Now().Before(end) {
+		select {
+		case <-ctx.Done():
+			return Execution{}, ctx.Err()
+		case <-tick.C:
+		}
+	}
+	mocks.Market.FairPrice() // advances the market to the clock
+	e, err := s.measure(mocks.Market, mocks.Market.Takes(), mocks.Market.Makes(), a, side, qty.InexactFloat64())
+	if err != nil {
+		return Execution{}, err
+	}
+	// The children are the venues' own records of the orders they took (a resting child is one order however many
+	// times it was re-pegged), at the times they took them.
+	e.Children = e.Children[:0]
+	for _, v := range mocks.Venues {
+		for _, mo := range v.Control.Orders() {
+			e.Children = append(e.Children, Child{Venue: v.Name, At: mo.Time.Sub(a.At), Qty: mo.Quantity.InexactFloat64(),
+				Filled: mo.Executed.InexactFloat64()})
+		}
+	}
+	sort.SliceStable(e.Children, func(i, j int) bool { return e.Children[i].At < e.Children[j].At })
+	return e, nil
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func randomHex(n int) string {

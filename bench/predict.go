@@ -169,6 +169,9 @@ func ScheduleError(e Execution) float64 {
 	}
 	horizonDone := false
 	cs := e.Children
+	if len(e.Fills) > 0 {
+		cs = e.Fills // a resting child fills after it is placed: the fills' own times
+	}
 	for i := 0; i < len(cs); {
 		t := cs[i].At
 		if !horizonDone && t > e.Horizon {

@@ -26,12 +26,16 @@ func yes(b bool) string {
 func PrintSummary(w io.Writer, r *Results, dir string) error {
 	p := r.Predictability
 	_, err := fmt.Fprintf(w, `execbench: %d seeds × {buy, sell}, %s parents, sizes %s; wrote %s/results.json, cost.png, report.md in %.0fs
-cost ratios at %s (median trading cost, execd default ÷ other):
+total cost at %s (mean adjusted: shortfall + fees), execd default (%s) ÷ other:
+  vs execd taker %s · vs the better maker peer (%s) %s
+trading cost ratios at %s (median, execd taker ÷ other):
   vs market order %s · vs TWAP one venue %s · vs even split %s · vs cost floor %s
 predictability of execd's children at %s: R² time %s (all venues merged %s), R² size %s, CV interval %s, CV size %s, schedule error %s (p90 %s)
 engine overhead: full path %s children/s, bare go-binance %s orders/s, ratio %s; decision-to-wire p50 %s ms, p99 %s ms
 goals: %s
 `, r.Setup.Seeds, r.Setup.Horizon, sizeNames(r.Setup.Sizes), dir, r.Wall["total"], r.HeadlineSize,
+		orDash(r.DefaultExecution), fig(r.TotalCostRatios.DefaultVsTakerTWAP, 3), r.TotalCostRatios.BestMakerPeer,
+		fig(r.TotalCostRatios.DefaultVsBestMakerPeer, 3), r.HeadlineSize,
 		fig(r.Ratios.DefaultVsMarket, 3), fig(r.Ratios.DefaultVsTWAPOneVenue, 3), fig(r.Ratios.DefaultVsEvenSplit, 3),
 		fig(r.Ratios.DefaultVsFloor, 3), r.HeadlineSize, fig(p.R2Time, 3), fig(p.R2TimeMerged, 3), fig(p.R2Size, 3), fig(p.CVInterval, 3),
 		fig(p.CVSize, 3), fig(p.ScheduleError, 4), fig(p.ScheduleErrorP90, 4), fig(r.Throughput.FullPathPerSecond, 0),
@@ -66,6 +70,9 @@ var strategyLabel = map[string]string{
 	StratEven:    "(c) even split, plain TWAP",
 	StratDefault: "(d) execd default (daemon)",
 	StratFloor:   "(e) cost floor",
+	StratTaker:   "(f) execd taker (daemon)",
+	StratBBGO:    "(g) bbgo-style maker TWAP",
+	StratHbot:    "(h) Hummingbot-style maker TWAP",
 }
 
 // Markdown writes the benchmark report: the machine, the command, every table, the chart and what the figures
@@ -98,24 +105,33 @@ func Markdown(w io.Writer, r *Results, command, chart string) error {
 	p("- **(b) plain TWAP, one venue**: %d equal slices on %s at the middles of %d equal parts of the horizon less the end buffer, IOC at the mid ± %d bps.\n",
 		r.Setup.Slots, r.Setup.LargestVenue, r.Setup.Slots, r.Setup.BandBps)
 	p("- **(c) even split**: a third on each venue (whole lots), each third a plain TWAP on the same times.\n")
-	p("- **(d) execd default**: a fresh daemon per parent (`app`: API, engine, router by volume share × weight, randomized TWAP, risk, bbolt journal, the Binance/Bybit/OKX adapters) against the mock venues over loopback, the order posted to `POST /v1/orders` with `max_slippage_bps` %d. The daemon's clock runs ×%g, so a wall-clock millisecond of latency is %g simulated ms; %d daemons run at a time.\n",
-		r.Setup.BandBps, r.Setup.Speed, r.Setup.Speed, r.Setup.DaemonParallel)
+	p("- **(d) execd default**: a fresh daemon per parent (`app`: API, engine, router by volume share × weight, randomized TWAP, risk, bbolt journal, the Binance/Bybit/OKX adapters) against the mock venues over loopback, the order posted to `POST /v1/orders` with `max_slippage_bps` %d and no `execution`, so the config's `twap.execution` (%s) applies. The daemon's clock runs ×%g, so a wall-clock millisecond of latency is %g simulated ms; %d daemons run at a time.\n",
+		r.Setup.BandBps, orDash(r.DefaultExecution), r.Setup.Speed, r.Setup.Speed, r.Setup.DaemonParallel)
 	p("- **(e) cost floor**: the schedule on the same slot grid (%d slots on every venue) that minimizes the closed-form impact of the noise-free market (no price move, no basis noise), found by projected gradient descent from three starts, rounded to the lots; then worked on the same seeds as the others.\n\n",
 		r.Setup.Slots)
-	p("Baselines (a), (b), (c), (e) are worked directly on the simulated market with no latency; (d) goes through the whole daemon. All are judged the same way, from the market's own record of every taker order (`market.TakeRecord`), not from anyone's report.\n\n")
+	p("- **(f) execd taker**: as (d) with `\"execution\": \"taker\"`: every child an IOC inside the band — execd's default before maker-first children.\n")
+	p("- **(g) bbgo-style maker TWAP** (bbgo `pkg/twap/v2` stream executor with the `execute-order` defaults), on %s: one post-only order at a time of the parent ÷ %d at the best price of its own side; when the best bid/ask changes and the order is no longer the best it is cancelled and, after a 3 s delay (also before every new order), re-posted at the new best, at most one update a second; at the deadline (the horizon less execd's end buffer) what is left goes as a market order.\n", r.Setup.LargestVenue, r.Setup.Slots)
+	p("- **(h) Hummingbot-style maker TWAP** (strategy_v2 `TWAPExecutor`, MAKER mode), on %s: %d plain limit orders one slot apart, each of (parent − executed − open) ÷ slots left, at the mid (`limit_order_buffer` 0: the closest to the touch its pricing goes on this market, whose spread is about ten ticks), re-posted at the new mid after one slot (`order_resubmission_time`); it never crosses, so at the horizon the benchmark cancels what rests and crosses the remainder with a market order (the cleanup column).\n\n", r.Setup.LargestVenue, r.Setup.Slots)
+	p("Baselines (a), (b), (c), (e), (g), (h) are worked directly on the simulated market with no latency; (d) and (f) go through the whole daemon. All are judged the same way, from the market's own records: of every taker order (`market.TakeRecord`) and of every fill of a resting order (`market.MakeRecord`; a resting order the book moves through is swept as maker), not from anyone's report.\n\n")
 
 	p("## What is measured\n\n")
 	p("- **Implementation shortfall (IS)**: side × (average fill price − arrival mid) / arrival mid, in bps; the arrival mid is the volume-weighted mean of the venues' mids when the parent arrives. Fees are apart.\n")
 	p("- **Timing**: the part of IS that is the common (fair) price's own move between arrival and each fill, weighted by the fills. Its mean is zero for any schedule that does not look at the price, but over %s its spread (the p10–p90 of IS below) is tens of bps: far more than the cost differences between strategies.\n", r.Setup.Horizon)
-	p("- **Trading cost** = IS − timing: what the strategy's own trading costs (spread, impact, tick rounding, the venues' basis noise). Its expectation equals IS's, and because the same price path is removed from every strategy, %d seeds resolve it. **The ratios are ratios of median trading cost.** Ratios of raw IS medians are given too; they mostly compare price paths.\n\n", r.Setup.Seeds)
+	p("- **Trading cost** = IS − timing: what the strategy's own trading costs (spread, impact, tick rounding, the venues' basis noise). Its expectation equals IS's, and because the same price path is removed from every strategy, %d seeds resolve it. **The trading-cost ratios compare taker schedules (execd's is (f)) by median trading cost.** Ratios of raw IS medians are given too; they mostly compare price paths.\n\n", r.Setup.Seeds)
+
+	p("- **Total cost** = IS + fees (taker fees on takes, maker fees on resting orders' fills): what the user pays. Maker orders fill when the flow comes to them, so their fill times depend on the price and their timing is not zero-mean: trading cost is no measure of them. The **adjusted total cost** subtracts instead the common price's own move averaged over the horizon (1 s samples), a term that is the same for every strategy on a seed and zero in expectation whatever the strategy does: it keeps the total's expectation and removes most of the price path's noise from strategies that trade across the horizon (for the market order, which trades at once, it adds that noise instead: its raw total is the precise figure). **The total cost ratios are ratios of mean adjusted total cost.**\n")
+	p("- **Markouts**: side × (common price h later − fill price) ÷ fill price, in bps, weighted by the fills, all fills of the parent; negative: the price went on against the order after it filled (adverse selection).\n\n")
 
 	p("## Headline (%s size)\n\n", r.HeadlineSize)
 	p("| figure | measured | goal | |\n|---|---:|---|---|\n")
+	tc := r.TotalCostRatios
+	p("| total cost: (d) ÷ (f) execd taker | %s | ≤ 0.6 | %s |\n", fig(tc.DefaultVsTakerTWAP, 3), yes(goalMet(r.Goals, "total_cost_default_vs_taker_twap")))
+	p("| total cost: (d) ÷ the better maker peer, %s | %s | ≤ 0.9 | %s |\n", strategyLabel[tc.BestMakerPeer], fig(tc.DefaultVsBestMakerPeer, 3), yes(goalMet(r.Goals, "total_cost_default_vs_best_maker_peer")))
 	ra := r.Ratios
-	p("| (d) ÷ (a) market order | %s | ≤ 0.4 | %s |\n", fig(ra.DefaultVsMarket, 3), yes(goalMet(r.Goals, "default_vs_market")))
-	p("| (d) ÷ (b) TWAP one venue | %s | | |\n", fig(ra.DefaultVsTWAPOneVenue, 3))
-	p("| (d) ÷ (c) even split | %s | | |\n", fig(ra.DefaultVsEvenSplit, 3))
-	p("| (d) ÷ (e) cost floor | %s | ≤ 1.1 | %s |\n", fig(ra.DefaultVsFloor, 3), yes(goalMet(r.Goals, "default_vs_floor")))
+	p("| trading cost: (f) ÷ (a) market order | %s | ≤ 0.4 | %s |\n", fig(ra.DefaultVsMarket, 3), yes(goalMet(r.Goals, "default_vs_market")))
+	p("| trading cost: (f) ÷ (b) TWAP one venue | %s | | |\n", fig(ra.DefaultVsTWAPOneVenue, 3))
+	p("| trading cost: (f) ÷ (c) even split | %s | | |\n", fig(ra.DefaultVsEvenSplit, 3))
+	p("| trading cost: (f) ÷ (e) cost floor | %s | ≤ 1.1 | %s |\n", fig(ra.DefaultVsFloor, 3), yes(goalMet(r.Goals, "default_vs_floor")))
 	pr := r.Predictability
 	p("| predictor R², next interval | %s | ≤ 0.05 | %s |\n", fig(pr.R2Time, 3), yes(goalMet(r.Goals, "r2_time")))
 	p("| predictor R², next interval, all venues merged | %s | ≤ 0.05 | %s |\n", fig(pr.R2TimeMerged, 3), yes(goalMet(r.Goals, "r2_time_merged")))
@@ -137,7 +153,7 @@ func Markdown(w io.Writer, r *Results, command, chart string) error {
 		return CostCell{}
 	}
 	hs := r.Setup.HalfSpreadBps
-	d, a, e := get(StratDefault, r.HeadlineSize).Cost.Median, get(StratMarket, r.HeadlineSize).Cost.Median, get(StratFloor, r.HeadlineSize).Cost.Median
+	d, a, e := get(StratTaker, r.HeadlineSize).Cost.Median, get(StratMarket, r.HeadlineSize).Cost.Median, get(StratFloor, r.HeadlineSize).Cost.Median
 	var met []string
 	for _, sz := range r.Setup.Sizes {
 		if x := r.RatiosBySize[sz.Name].DefaultVsMarket; x <= 0.4 {
@@ -148,7 +164,7 @@ func Markdown(w io.Writer, r *Results, command, chart string) error {
 	if len(met) > 0 {
 		metAt = "only at " + strings.Join(met, ", ")
 	}
-	p("- **Against the market order.** At %s the market order costs %s bps and execd %s bps. Every strategy pays the half-spread (%s bps in the config) and the tick rounding on every unit, whatever its schedule; only the impact beyond them can be saved by slicing. Beyond the half-spread the ratio is %s. The 0.4 goal needs the impact saved to outweigh the spread that cannot be saved; on this calibration (d) ÷ (a) ≤ 0.4 holds %s (see the ratios by size): slicing saves more the larger the parent.\n",
+	p("- **Against the market order.** At %s the market order costs %s bps and execd %s bps. Every strategy pays the half-spread (%s bps in the config) and the tick rounding on every unit, whatever its schedule; only the impact beyond them can be saved by slicing. Beyond the half-spread the ratio is %s. The 0.4 goal needs the impact saved to outweigh the spread that cannot be saved; on this calibration (f) ÷ (a) ≤ 0.4 holds %s (see the ratios by size): slicing saves more the larger the parent.\n",
 		r.HeadlineSize, fig(a, 3), fig(d, 3), fig(hs, 2), fig((d-hs)/(a-hs), 3), metAt)
 	p("- **Against the floor.** The floor (e) is the best deterministic schedule on the same slot grid for the noise-free market: %s bps at %s against execd's %s. ", fig(e, 3), r.HeadlineSize, fig(d, 3))
 	if d > e {
@@ -157,6 +173,12 @@ func Markdown(w io.Writer, r *Results, command, chart string) error {
 		p("execd comes out %s%% below it: the floor is a floor for schedules on that grid, not for every schedule, and the difference is within the noise of %d seeds (the baselines fill at exactly the slot times, the daemon a few simulated hundred milliseconds later, at a different point of the basis noise). ", fig((1-d/e)*100, 1), r.Setup.Seeds)
 	}
 	p("What the randomization buys is in the next section.\n")
+	dm, tk := get(StratDefault, r.HeadlineSize), get(StratTaker, r.HeadlineSize)
+	peer := get(r.TotalCostRatios.BestMakerPeer, r.HeadlineSize)
+	p("- **Maker-first.** At %s execd's default (d) costs %s bps in all (mean adjusted total cost; fees %s bps, maker share %s, markout after 10 s %s bps) against %s bps for the same schedule with taker children (f, fees %s bps) and %s bps for the better maker peer, %s (maker share %s, markout after 10 s %s bps). The fees are most of the difference from the takers; against the peers, what differs is how much rests, where (execd pegs on every venue, the peers sit on one), and what the remainder costs when it must cross.\n",
+		r.HeadlineSize, fig(dm.TotalAdj.Mean, 3), fig(dm.Fees.Median, 3), fig(dm.MakerShare.Mean, 3), fig(dm.Markouts[1].Mean, 3),
+		fig(tk.TotalAdj.Mean, 3), fig(tk.Fees.Median, 3), fig(peer.TotalAdj.Mean, 3), strategyLabel[r.TotalCostRatios.BestMakerPeer],
+		fig(peer.MakerShare.Mean, 3), fig(peer.Markouts[1].Mean, 3))
 	p("- **Predictability.** R² near zero means the next child's time and size cannot be told from the previous ones better than from their average, on one venue's tape and on all venues' tapes merged (an observer who watches every venue at once); the coefficient of variation of the intervals says how irregular they are (a venue's own trades arrive at random: about 1); the schedule error says how far the randomized execution strays from an even pace meanwhile.\n")
 	p("- **Engine overhead.** The full path does per child what the bare loop does not: the parent's decision (a pure state machine on its own goroutine) and the gateway's (one goroutine per venue and instrument: a mark from its cache, read again when older than 500 ms of market time; the risk check and the reduce-only reservation), the child's intent journaled and durable before the send (concurrent writers share a bbolt transaction and an fsync), its outcome journaled without waiting, each fill journaled and durable before it is booked, the fills and order updates on the user-data stream, and the events and snapshots of every change. The notes under the table give the requests per child and the CPU per child measured in the same run.\n\n")
 	p("## Execution cost\n\n![cost chart](%s)\n\n", chart)
@@ -166,7 +188,19 @@ func Markdown(w io.Writer, r *Results, command, chart string) error {
 		p("| %s | %s | %s | %s | %s | %s |\n", c.Size, strategyLabel[c.Strategy], sum3(c.Cost), sum3(c.IS), sum3(c.Timing),
 			fig(c.Fees.Median, 3))
 	}
-	p("\nRatios of (d) to the others by size (median trading cost; in brackets the ratio of raw IS medians):\n\n")
+	p("\n### Total cost\n\nbps of the arrival mid over %d seeds × {buy, sell}: total cost median [p10, p90]; adjusted total cost mean (the ratios' basis) and median; fees median; maker share mean; markouts mean; cleanup mean (base units the benchmark crossed at the horizon).\n\n", r.Setup.Seeds)
+	p("| size | strategy | total cost | adjusted, mean | adjusted, median | fees | maker share | markout 1 s | 10 s | 60 s | cleanup |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, c := range r.Cost {
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c.Size, strategyLabel[c.Strategy], sum3(c.Total), fig(c.TotalAdj.Mean, 3),
+			fig(c.TotalAdj.Median, 3), fig(c.Fees.Median, 3), fig(c.MakerShare.Mean, 3), fig(c.Markouts[0].Mean, 3), fig(c.Markouts[1].Mean, 3),
+			fig(c.Markouts[2].Mean, 3), fig(c.Cleanup.Mean, 4))
+	}
+	p("\nTotal cost ratios of (d) by size (mean adjusted total cost):\n\n| size | ÷ (f) execd taker | ÷ the better maker peer | that peer |\n|---|---:|---:|---|\n")
+	for _, s := range r.Setup.Sizes {
+		x := r.TotalCostRatiosBySize[s.Name]
+		p("| %s | %s | %s | %s |\n", s.Name, fig(x.DefaultVsTakerTWAP, 3), fig(x.DefaultVsBestMakerPeer, 3), strategyLabel[x.BestMakerPeer])
+	}
+	p("\nTrading-cost ratios of (f), execd's schedule with taker children, to the other taker strategies by size (median trading cost; in brackets the ratio of raw IS medians):\n\n")
 	p("| size | ÷ (a) market | ÷ (b) TWAP one venue | ÷ (c) even split | ÷ (e) floor |\n|---|---:|---:|---:|---:|\n")
 	for _, s := range r.Setup.Sizes {
 		c, i := r.RatiosBySize[s.Name], r.RatiosISMedian[s.Name]
@@ -182,11 +216,11 @@ func Markdown(w io.Writer, r *Results, command, chart string) error {
 	}
 
 	p("\n## Predictability\n\n")
-	p("An observer of one venue's tape sees that venue's children in order. For each (parent, venue) sequence, intervals between consecutive children and child sizes are normalized by the sequence's mean; an autoregressive model of order %d with an intercept, fitted by least squares on half the parents, predicts the next interval (size) from the previous %d, and is scored on the other half (and the other way round): out-of-sample R², where 0 means no better than the mean and 1 perfectly predictable. CV is the coefficient of variation of the normalized intervals (sizes). Schedule error is, per parent, the largest gap between the cumulative filled quantity (all venues) and the linear schedule over the horizon, as a share of the parent.\n\n",
+	p("An observer of one venue's tape sees that venue's children in order. For each (parent, venue) sequence, intervals between consecutive children and child sizes are normalized by the sequence's mean; an autoregressive model of order %d with an intercept, fitted by least squares on half the parents, predicts the next interval (size) from the previous %d, and is scored on the other half (and the other way round): out-of-sample R², where 0 means no better than the mean and 1 perfectly predictable. CV is the coefficient of variation of the normalized intervals (sizes). Schedule error is, per parent, the largest gap between the cumulative filled quantity (all venues, at the fills' own times: a resting child fills after it is placed) and the linear schedule over the horizon, as a share of the parent.\n\n",
 		r.Setup.PredictorLags, r.Setup.PredictorLags)
 	p("(b) is the reference: its intervals and sizes are constant, so it is perfectly predictable (R² 1, CV 0). Before this benchmark existed, execd's TWAP jittered each slice around the middle of its interval of a fixed grid; the predictor found the grid (successive intervals alternate long and short), so the schedule now draws independent gaps between slices and weights each slice's size by the gap before it, which keeps the cumulative quantity in step with the clock. Those gaps were uniform within ±40%% of the mean (CV 0.23), and every venue had the same count of slices on the same horizon: merged, two venues' children came in pairs and the merged intervals alternated short and long. They are now drawn from a gamma law (`twap.interval_cv` 0.8, a slice every 10 s on average) with each venue's count drawn too, so the venues' merged children are close to one Poisson flow.\n\n")
 	p("| strategy | size | R² interval | R² interval, venues merged | R² size | CV interval | CV size | schedule error median | p90 | max | samples |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, st := range []string{StratDefault, StratTWAP1} {
+	for _, st := range []string{StratDefault, StratTaker, StratTWAP1} {
 		for _, s := range r.Setup.Sizes {
 			q, ok := r.PredictabilityTable[st][s.Name]
 			if !ok {

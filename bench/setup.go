@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/execd-dev/execd/app"
+	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/config"
 	"github.com/execd-dev/execd/mocks/market"
 )
@@ -19,13 +20,16 @@ const (
 	StratMarket  = "market"         // (a) one market order on the largest venue
 	StratTWAP1   = "twap_one_venue" // (b) plain TWAP, even slices, on the largest venue
 	StratEven    = "even_split"     // (c) an even split across venues, plain TWAP on each, in lockstep
-	StratDefault = "execd_default"  // (d) execd's default, through the daemon
+	StratDefault = "execd_default"  // (d) execd's default (twap.execution: maker_first), through the daemon
 	StratFloor   = "cost_floor"     // (e) the best deterministic schedule on the noise-free market
+	StratTaker   = "execd_taker"    // (f) execd with execution "taker" (IOC children only), through the daemon
+	StratBBGO    = "bbgo_maker"     // (g) bbgo's maker TWAP, from its documented behaviour
+	StratHbot    = "hummingbot_maker"
 )
 
 // Strategies lists the strategy names in display order.
 func Strategies() []string {
-	return []string{StratMarket, StratTWAP1, StratEven, StratDefault, StratFloor}
+	return []string{StratMarket, StratTWAP1, StratEven, StratBBGO, StratHbot, StratTaker, StratDefault, StratFloor}
 }
 
 // SizeClass is one parent size: a fraction of the largest venue's volume over the horizon.
@@ -41,6 +45,7 @@ type VenueInfo struct {
 	Share       float64 // normalized volume share
 	Lot         decimal.Decimal
 	TakerFeeBps float64
+	MakerFeeBps float64
 }
 
 // Setup is the benchmark's market and parent orders, all derived from one daemon config (configs/execd.yaml):
@@ -89,7 +94,7 @@ func NewSetup(cfg *config.Config, horizon time.Duration, fractions []float64, ba
 	best := -1.0
 	for _, v := range mc.Venues {
 		s.Venues = append(s.Venues, VenueInfo{Name: v.Name, Share: v.VolumeShare / total, Lot: v.LotSize,
-			TakerFeeBps: v.TakerFeeBps})
+			TakerFeeBps: v.TakerFeeBps, MakerFeeBps: v.MakerFeeBps})
 		if v.VolumeShare > best {
 			best, s.Largest = v.VolumeShare, v.Name
 		}
@@ -166,37 +171,108 @@ func (s *Setup) observeArrival(m *market.Market) (arrival, error) {
 	return a, nil
 }
 
-// measure judges one parent by the market's take records: implementation shortfall against the arrival mid,
-// split into the move of the common price weighted by the fills (timing) and the rest (cost), and the taker fees,
-// all in bps of the arrival mid's notional for the filled quantity.
-func (s *Setup) measure(recs []market.TakeRecord, a arrival, side int, qty float64) (Execution, error) {
+// measure judges one parent by the market's own records of its takes and of its resting orders' fills:
+// implementation shortfall against the arrival mid, split into the move of the common price weighted by the fills
+// (timing) and the rest (cost); the fees (taker, or maker for a resting order's fill); the total; the price path's
+// own move over the horizon (Execution.Path); markouts; all in bps of the arrival mid's notional for the filled
+// quantity. The market must have been advanced past the horizon and a minute past the last fill.
+func (s *Setup) measure(m *market.Market, recs []market.TakeRecord, makes []market.MakeRecord, a arrival, side int, qty float64) (Execution, error) {
 	e := Execution{Side: side, Quantity: qty, Horizon: s.Horizon}
-	var filled, notional, fairMove, fees float64
-	for _, r := range recs {
-		v, ok := s.venue(r.Venue)
+	var filled, notional, fairMove, fees, maker float64
+	var mark [3]float64
+	fill := func(venue string, at time.Time, f, n, fair float64, rested bool) error {
+		v, ok := s.venue(venue)
 		if !ok {
-			return Execution{}, fmt.Errorf("bench: a take on unknown venue %q", r.Venue)
+			return fmt.Errorf("bench: a fill on unknown venue %q", venue)
 		}
+		filled += f
+		notional += n
+		fairMove += f * (fair/a.Fair - 1)
+		rate := v.TakerFeeBps
+		if rested {
+			rate = v.MakerFeeBps
+			maker += f
+		}
+		fees += n * rate / 1e4
+		if f > 0 {
+			p := n / f
+			for i, h := range MarkoutHorizons {
+				later, ok := m.FairAt(at.Add(h))
+				if !ok {
+					return fmt.Errorf("bench: no fair price %v after a fill at %v", h, at)
+				}
+				mark[i] += f * float64(side) * (later - p) / p * 1e4
+			}
+		}
+		return nil
+	}
+	for _, r := range recs {
 		if int(r.Side) != side {
 			return Execution{}, fmt.Errorf("bench: a %d take in a %d parent", r.Side, side)
 		}
-		f, n := r.Filled.InexactFloat64(), r.Notional.InexactFloat64()
-		filled += f
-		notional += n
-		fairMove += f * (r.Fair/a.Fair - 1)
-		fees += n * v.TakerFeeBps / 1e4
+		if err := fill(r.Venue, r.Time, r.Filled.InexactFloat64(), r.Notional.InexactFloat64(), r.Fair, r.Resting); err != nil {
+			return Execution{}, err
+		}
 		e.Children = append(e.Children, Child{Venue: r.Venue, At: r.Time.Sub(a.At), Qty: r.Requested.InexactFloat64(),
-			Filled: f})
+			Filled: r.Filled.InexactFloat64()})
+		e.Fills = append(e.Fills, Child{Venue: r.Venue, At: r.Time.Sub(a.At), Filled: r.Filled.InexactFloat64()})
+	}
+	for _, r := range makes {
+		if int(r.Side) != side {
+			return Execution{}, fmt.Errorf("bench: a %d maker fill in a %d parent", r.Side, side)
+		}
+		q := r.Qty.InexactFloat64()
+		if err := fill(r.Venue, r.Time, q, q*r.Price.InexactFloat64(), r.Fair, true); err != nil {
+			return Execution{}, err
+		}
+		e.Fills = append(e.Fills, Child{Venue: r.Venue, At: r.Time.Sub(a.At), Filled: q})
 	}
 	sort.SliceStable(e.Children, func(i, j int) bool { return e.Children[i].At < e.Children[j].At })
+	sort.SliceStable(e.Fills, func(i, j int) bool { return e.Fills[i].At < e.Fills[j].At })
 	if filled <= 0 {
 		return Execution{}, errors.New("bench: nothing filled")
+	}
+	var path float64
+	n := int(s.Horizon / time.Second)
+	for k := 1; k <= n; k++ {
+		f, ok := m.FairAt(a.At.Add(time.Duration(k) * time.Second))
+		if !ok {
+			return Execution{}, fmt.Errorf("bench: no fair price %ds after the arrival", k)
+		}
+		path += f/a.Fair - 1
 	}
 	base := filled * a.Mid
 	e.IS = float64(side) * (notional - base) / base * 1e4
 	e.Timing = float64(side) * fairMove * a.Mid / base * 1e4
 	e.Cost = e.IS - e.Timing
 	e.Fees = fees / base * 1e4
+	e.Total = e.IS + e.Fees
+	e.Path = float64(side) * path / float64(n) * 1e4
+	e.TotalAdj = e.Total - e.Path
+	e.MakerShare = maker / filled
+	for i := range mark {
+		e.Markouts[i] = mark[i] / filled
+	}
 	e.FilledFrac = filled / qty
 	return e, nil
+}
+
+// settleMarket advances a manually driven market past the horizon and a minute past the last record, so that
+// measure finds every fair price it needs.
+func (s *Setup) settleMarket(m *market.Market, clk *clock.Manual) {
+	end := s.Epoch.Add(s.Horizon)
+	for _, r := range m.Takes() {
+		if r.Time.After(end) {
+			end = r.Time
+		}
+	}
+	for _, r := range m.Makes() {
+		if r.Time.After(end) {
+			end = r.Time
+		}
+	}
+	if t := end.Add(MarkoutHorizons[len(MarkoutHorizons)-1] + time.Second); t.After(clk.Now()) {
+		clk.Set(t)
+	}
+	m.FairPrice() // advances the market to the clock
 }

@@ -60,7 +60,8 @@ func (s *Setup) Simulate(seed int64, side int, qty decimal.Decimal, orders []Ord
 		}
 		v.Take(market.Side(side), o.Qty, limit)
 	}
-	return s.measure(m.Takes(), a, side, qty.InexactFloat64())
+	s.settleMarket(m, clk)
+	return s.measure(m, m.Takes(), m.Makes(), a, side, qty.InexactFloat64())
 }
 
 // MarketOrder is strategy (a): everything at once on the largest venue.

@@ -19,8 +19,22 @@ type Execution struct {
 	Quantity float64 // the parent's quantity, base units
 	Horizon  time.Duration
 	Children []Child // sorted by At
+	// Fills are the executions (takes and resting orders' fills) at their own times, sorted by At; Qty is zero.
+	// ScheduleError reads them when there are any.
+	Fills []Child
 	// In bps of the arrival mid, positive when it costs: IS = Cost + Timing (the implementation shortfall and its
 	// split into what the trading cost and what the common price did meanwhile); Fees apart.
 	IS, Cost, Timing, Fees float64
-	FilledFrac             float64 // filled / quantity
+	// Total = IS + Fees: what the user pays. Path is the common price's own move averaged over the horizon (1 s
+	// samples), side-signed, in bps: the same for every strategy on a seed and zero in expectation whatever the
+	// strategy does, so TotalAdj = Total − Path has Total's expectation with most of the price path's noise removed
+	// — also for strategies whose fill times depend on the price (maker orders), where Timing is not zero-mean.
+	Total, Path, TotalAdj float64
+	MakerShare            float64    // the part of the filled quantity that rested (maker fills, maker fee)
+	Markouts              [3]float64 // fill-weighted side × (F(t+h) − fill price) / fill price, bps, h = 1 s, 10 s, 60 s
+	Cleanup               float64    // the quantity the benchmark crossed at the horizon for a strategy that left it
+	FilledFrac            float64    // filled / quantity
 }
+
+// MarkoutHorizons are the horizons of Execution.Markouts.
+var MarkoutHorizons = [3]time.Duration{time.Second, 10 * time.Second, time.Minute}

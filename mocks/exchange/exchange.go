@@ -20,6 +20,12 @@ type Book interface {
 	Take(side market.Side, qty, limit decimal.Decimal) []market.Exec
 }
 
+// restingTaker is a Book that records a resting order's execution through the book as the order's (a maker's);
+// *market.Venue satisfies it.
+type restingTaker interface {
+	TakeResting(side market.Side, qty, limit decimal.Decimal) []market.Exec
+}
+
 // Queue is a Book that keeps resting orders in its queue and fills them from its background flow; *market.Venue
 // satisfies it. With one, an order that rests is put in the venue's queue (Maker.Rest) behind the depth shown at its
 // price, re-queued when an amendment changes its price or raises its quantity, resized after a fill and dropped when
@@ -622,7 +628,12 @@ func (a *Account) match(o *Order, maker bool) {
 		return
 	}
 	lot := a.lot(o.Symbol)
-	for _, ex := range a.book(o.Symbol).Take(o.Side, want, o.Price) {
+	book := a.book(o.Symbol)
+	take := book.Take
+	if rt, ok := book.(restingTaker); ok && maker {
+		take = rt.TakeResting
+	}
+	for _, ex := range take(o.Side, want, o.Price) {
 		if !ex.Qty.IsPositive() {
 			continue
 		}

@@ -28,7 +28,14 @@ func execKey(t time.Time, p, q decimal.Decimal) string {
 }
 
 func (b *takeLog) Take(side market.Side, qty, limit decimal.Decimal) []market.Exec {
-	ex := b.Venue.Take(side, qty, limit)
+	return b.log(b.Venue.Take(side, qty, limit))
+}
+
+func (b *takeLog) TakeResting(side market.Side, qty, limit decimal.Decimal) []market.Exec {
+	return b.log(b.Venue.TakeResting(side, qty, limit))
+}
+
+func (b *takeLog) log(ex []market.Exec) []market.Exec {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, e := range ex {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -66,6 +67,25 @@ type Market struct {
 
 	recording bool
 	takes     []TakeRecord
+	makes     []MakeRecord
+	fair      []FairPoint // the common price after each step since RecordTakes
+}
+
+// MakeRecord is the market's own record of one fill of a resting order by the background flow, kept once
+// RecordTakes is called, whoever rested the order.
+type MakeRecord struct {
+	Venue string
+	Time  time.Time
+	Side  Side // the resting order's
+	Price decimal.Decimal
+	Qty   decimal.Decimal
+	Fair  float64 // the common price F when the flow traded
+}
+
+// FairPoint is the common price F at a time.
+type FairPoint struct {
+	Time time.Time
+	F    float64
 }
 
 // TakeRecord is the market's own record of one taker order, kept once RecordTakes is called: what benchmarks
@@ -80,6 +100,7 @@ type TakeRecord struct {
 	Notional  decimal.Decimal // Σ price·qty of the executions
 	Fair      float64         // the common price F at the take
 	Mid       float64         // the venue's mid just before the take
+	Resting   bool            // a resting order the book moved through (TakeResting): its owner was the maker
 }
 
 // transition holds the exact factors of an n-step move.
@@ -191,8 +212,9 @@ func noiseScale(noiseFree bool) float64 {
 	return 1
 }
 
-// RecordTakes starts keeping a TakeRecord of every later Take. For benchmarks and tests: the records are kept
-// until the market is dropped.
+// RecordTakes starts keeping a TakeRecord of every later Take, a MakeRecord of every later fill of a resting order,
+// and the common price after every step (FairAt). For benchmarks and tests: the records are kept until the market
+// is dropped.
 func (m *Market) RecordTakes() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -204,6 +226,30 @@ func (m *Market) Takes() []TakeRecord {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]TakeRecord(nil), m.takes...)
+}
+
+// Makes returns a copy of the resting-order fills recorded since RecordTakes, oldest first.
+func (m *Market) Makes() []MakeRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]MakeRecord(nil), m.makes...)
+}
+
+// FairAt is the common price F at t, as of the latest step at or before t, from the path recorded since
+// RecordTakes; false if t is before the recording began or after the market's latest step (advance the clock
+// past t first).
+func (m *Market) FairAt(t time.Time) (float64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.advance(m.clk.Now())
+	i, found := slices.BinarySearchFunc(m.fair, t, func(p FairPoint, t time.Time) int { return p.Time.Compare(t) })
+	switch {
+	case found:
+		return m.fair[i].F, true
+	case i == 0 || i == len(m.fair) && t.After(m.t0.Add(time.Duration(m.k)*m.cfg.Step)):
+		return 0, false
+	}
+	return m.fair[i-1].F, true
 }
 
 // transition computes the exact factors of an n-step move.
@@ -350,6 +396,9 @@ func (m *Market) step(tr transition, flow bool) {
 		if m.inform > 0 {
 			m.logF += tr.sd * m.inform * m.price.NormFloat64() // no flow drawn: the informed part is noise too
 		}
+		if m.recording {
+			m.fair = append(m.fair, FairPoint{Time: m.t0.Add(time.Duration(m.k) * m.cfg.Step), F: math.Exp(m.logF)})
+		}
 		return
 	}
 	t := m.t0.Add(time.Duration(m.k) * m.cfg.Step)
@@ -369,6 +418,9 @@ func (m *Market) step(tr transition, flow bool) {
 	}
 	if m.inform > 0 {
 		m.logF += tr.sd * m.inform * z / m.wNorm
+	}
+	if m.recording {
+		m.fair = append(m.fair, FairPoint{Time: t, F: math.Exp(m.logF)})
 	}
 }
 

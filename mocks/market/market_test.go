@@ -561,3 +561,52 @@ func TestTakeRecords(t *testing.T) {
 		t.Fatalf("unfilled take recorded as %+v", recs[1])
 	}
 }
+
+// TestMakeRecordsAndFairPath: once recording, every fill of a resting order is recorded as the market's own
+// MakeRecord (the same fills the maker drains), a take of a resting order the book moved through says so, and the
+// common price's path answers FairAt at any time since the recording began.
+func TestMakeRecordsAndFairPath(t *testing.T) {
+	m, clk := newMarket(t, testConfig(3))
+	a := venue(t, m, m.Venues()[0])
+	start := clk.Now()
+	if _, ok := m.FairAt(start); ok {
+		t.Fatal("a fair price before the recording began")
+	}
+	m.RecordTakes()
+	mk := a.NewMaker()
+	var drained []MakerFill
+	for i := int64(0); i < 600 && len(drained) < 5; i++ {
+		q := a.Quote()
+		mk.Rest(i, Buy, q.Bid, decimal.RequireFromString("0.01"))
+		clk.Advance(time.Second)
+		drained = append(drained, mk.Drain()...)
+		mk.Cancel(i)
+	}
+	makes := m.Makes()
+	if len(drained) == 0 || len(makes) != len(drained) {
+		t.Fatalf("%d fills drained, %d recorded", len(drained), len(makes))
+	}
+	for i, r := range makes {
+		d := drained[i]
+		if r.Venue != a.Name() || r.Side != Buy || !r.Price.Equal(d.Price) || !r.Qty.Equal(d.Qty) || !r.Time.Equal(d.Time) || !(r.Fair > 0) {
+			t.Fatalf("record %+v, fill %+v", r, d)
+		}
+	}
+	a.TakeResting(Sell, decimal.RequireFromString("0.01"), a.Quote().Bid)
+	if recs := m.Takes(); len(recs) != 1 || !recs[0].Resting {
+		t.Fatalf("take records %+v", recs)
+	}
+	now := clk.Now()
+	f, ok := m.FairAt(now)
+	if !ok || math.Abs(f-f64(m.FairPrice())) > 1e-6*f {
+		t.Fatalf("FairAt(now) %v %v, fair %s", f, ok, m.FairPrice())
+	}
+	if _, ok := m.FairAt(now.Add(time.Minute)); ok {
+		t.Fatal("a fair price after the market's latest step")
+	}
+	if f, ok := m.FairAt(start.Add(1500 * time.Millisecond)); !ok || !(f > 0) {
+		t.Fatalf("FairAt inside the recording: %v %v", f, ok)
+	}
+}
+
+func f64(d decimal.Decimal) float64 { return d.InexactFloat64() }

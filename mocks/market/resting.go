@@ -211,6 +211,10 @@ func (v *Venue) meet(taker Side, touch, lots, minute int64, t time.Time) (inside
 				o.lots -= f
 				filled += f
 				o.mk.fills = append(o.mk.fills, MakerFill{ID: o.id, Side: o.side, Price: o.price, Qty: v.qty(f), Time: t})
+				if v.m.recording {
+					v.m.makes = append(v.m.makes, MakeRecord{Venue: v.cfg.Name, Time: t, Side: o.side, Price: o.price,
+						Qty: v.qty(f), Fair: math.Exp(v.m.logF)})
+				}
 			}
 		}
 		if p := cands[i].ticks; p != touch && filled > 0 {

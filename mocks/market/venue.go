@@ -143,6 +143,16 @@ func (v *Venue) Depth(levels int) (bids, asks []Level) {
 // most maxTakeLevel levels), moves the venue's impact by the filled quantity and prints the executions as public
 // trades and volume. A non-positive qty or negative limit executes nothing.
 func (v *Venue) Take(side Side, qty decimal.Decimal, limit decimal.Decimal) []Exec {
+	return v.take(side, qty, limit, false)
+}
+
+// TakeResting is Take for a resting limit order that the book has moved through (an exchange's sweep): it
+// executes the same way, and its record says the order was the maker.
+func (v *Venue) TakeResting(side Side, qty decimal.Decimal, limit decimal.Decimal) []Exec {
+	return v.take(side, qty, limit, true)
+}
+
+func (v *Venue) take(side Side, qty decimal.Decimal, limit decimal.Decimal, resting bool) []Exec {
 	if (side != Buy && side != Sell) || qty.Sign() <= 0 || limit.Sign() < 0 {
 		return nil
 	}
@@ -163,7 +173,7 @@ func (v *Venue) Take(side Side, qty decimal.Decimal, limit decimal.Decimal) []Ex
 	if v.m.recording {
 		f := math.Exp(v.m.logF)
 		v.m.takes = append(v.m.takes, TakeRecord{Venue: v.cfg.Name, Time: now, Side: side, Requested: qty,
-			Limit: limit, Fair: f, Mid: v.mid0(f) * (1 + v.y)})
+			Limit: limit, Fair: f, Mid: v.mid0(f) * (1 + v.y), Resting: resting})
 		rec = &v.m.takes[len(v.m.takes)-1]
 	}
 	if len(levels) == 0 {
