@@ -207,8 +207,9 @@ func Throughput(ctx context.Context, o ThroughputOptions) (ThroughputResult, err
 		}
 		ids[i] = fmt.Sprintf("tp-%d-%s", i, side)
 		slip := tpBandBps
+		// IOC children, as the bare loop sends: the engine's overhead per order, not a resting order's life.
 		req := api.OrderRequest{ID: ids[i], Instrument: tpInstrument, Side: side, Quantity: tpParentQty,
-			Duration: tpParentDuration, MaxSlippageBps: &slip}
+			Duration: tpParentDuration, MaxSlippageBps: &slip, Execution: "taker"}
 		if err := cl.Do(ctx, http.MethodPost, "/v1/orders", req, nil); err != nil {
 			return res, fmt.Errorf("throughput: submitting %s: %w", ids[i], err)
 		}

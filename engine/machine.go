@@ -559,9 +559,13 @@ func (m *machine) startDue(now time.Time, out *[]Command) {
 			continue
 		}
 		deadline, maker := m.makerDeadline(v, now)
-		maker = maker && !d.taker && !cross &&
-			d.behind.LessThanOrEqual(v.allocated.Mul(decimal.NewFromFloat(m.prm.MakerTolerance)))
-		m.startChild(v, qty, now, out, maker, deadline)
+		tol := v.allocated.Mul(decimal.NewFromFloat(m.prm.MakerTolerance))
+		maker = maker && !d.taker && !cross && d.behind.LessThanOrEqual(tol)
+		urgency := 0.0
+		if maker && tol.IsPositive() {
+			urgency = d.behind.Div(tol).InexactFloat64() // ≤ 1: beyond the tolerance it crosses
+		}
+		m.startChild(v, qty, now, out, maker, deadline, urgency)
 	}
 }
 
@@ -627,7 +631,7 @@ func (m *machine) catchupInterval() time.Duration {
 	return max(m.pl.params.MeanInterval/4, time.Second)
 }
 
-func (m *machine) startChild(v *vstate, qty decimal.Decimal, now time.Time, out *[]Command, maker bool, deadline time.Time) {
+func (m *machine) startChild(v *vstate, qty decimal.Decimal, now time.Time, out *[]Command, maker bool, deadline time.Time, urgency float64) {
 	v.seq++
 	c := &mchild{v: v, seq: v.seq, id: ClientOrderID(m.salt, m.req.ID, v.name, v.seq), qty: qty,
 		state: lifecycle.Intent, trades: map[string]struct{}{}, maker: maker}
@@ -640,7 +644,7 @@ func (m *machine) startChild(v *vstate, qty decimal.Decimal, now time.Time, out 
 	m.setAwaiting(c, true)
 	m.touch(c)
 	*out = append(*out, Command{Kind: CmdPlace, Venue: v.name, Request: gateway.Request{
-		Kind: gateway.Place, Parent: m.req.ID, Seq: c.seq, Peg: maker,
+		Kind: gateway.Place, Parent: m.req.ID, Seq: c.seq, Peg: maker, Urgency: urgency,
 		Order: venues.OrderRequest{ClientOrderID: c.id, Instrument: m.req.Instrument, Side: m.req.Side,
 			Type: venues.Limit, TimeInForce: tif, Quantity: qty, ReduceOnly: m.req.ReduceOnly},
 		SlippageBps: m.pl.slippageBps, LimitPrice: m.req.LimitPrice, MaxChildNotional: m.pl.params.MaxChildNotional,

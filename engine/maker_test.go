@@ -78,6 +78,12 @@ func TestMachineMakerFirst(t *testing.T) {
 	if next.Kind == 0 || !next.Request.Order.Quantity.GreaterThan(c.qty.Sub(third)) {
 		t.Fatalf("after the pull: %+v; want a child on a carrying more than the %s left", next, c.qty.Sub(third))
 	}
+	t.Logf("next child: peg %v urgency %.3f", next.Request.Peg, next.Request.Urgency)
+	// It is behind its schedule by what the pulled child left: a maker child priced with that urgency.
+	if first.Request.Urgency != 0 || (next.Request.Peg && !(next.Request.Urgency > 0 && next.Request.Urgency <= 1)) ||
+		(!next.Request.Peg && next.Request.Urgency != 0) {
+		t.Fatalf("urgency of the first child %v, of the next %v (peg %v)", first.Request.Urgency, next.Request.Urgency, next.Request.Peg)
+	}
 	// A post-only refusal (Binance -5022) is no rejection streak: what it left is crossed at once, as an IOC.
 	n := m.byID[next.Request.Order.ClientOrderID]
 	rejects := m.pl.work[0].rejects

@@ -160,6 +160,7 @@ type order struct {
 	limit    decimal.Decimal
 	maxNotnl decimal.Decimal
 	peg      bool      // a maker child, re-pegged while open
+	urgency  float64   // the maker child's (Request.Urgency), for every re-peg
 	lastPeg  time.Time // market time of its last re-peg
 	decided  time.Time
 	state    lifecycle.State
@@ -549,6 +550,14 @@ func (g *Gateway) Prepare(ctx context.Context, since time.Time, keep func(client
 	return fresh, nil
 }
 
+// unit clamps x to [0, 1], NaN to 0.
+func unit(x float64) float64 {
+	if !(x > 0) {
+		return 0
+	}
+	return min(x, 1)
+}
+
 // prepareReads bounds how many times Prepare reads a position that fills keep changing.
 const prepareReads = 5
 
@@ -884,7 +893,7 @@ func (g *Gateway) onPlace(ctx context.Context, r Request) {
 		req.TimeInForce, req.Price = venues.PostOnly, decimal.Zero
 	}
 	o := &order{parent: r.Parent, seq: r.Seq, sink: r.Sink, req: req, bps: r.SlippageBps, limit: r.LimitPrice,
-		maxNotnl: r.MaxChildNotional, decided: r.Decided, state: lifecycle.Intent, peg: r.Peg}
+		maxNotnl: r.MaxChildNotional, decided: r.Decided, state: lifecycle.Intent, peg: r.Peg, urgency: unit(r.Urgency)}
 	g.orders[id] = o
 	g.reserve(o, req.Quantity)
 	if q := g.quote.Load(); q != nil && q.Mark.IsPositive() && g.clk.Now().Sub(q.At) <= g.retry.QuoteMaxAge &&

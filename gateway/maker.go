@@ -62,7 +62,7 @@ func (g *Gateway) pegPrice(o *order, rules venues.Rules, q Quote) (decimal.Decim
 	if err != nil {
 		return decimal.Zero, false
 	}
-	px, err := twap.PegPrice(o.req.Side, q.Bid, q.Ask, band, rules)
+	px, err := twap.PegPrice(o.req.Side, q.Bid, q.Ask, band, rules, o.urgency)
 	return px, err == nil
 }
 

@@ -170,6 +170,9 @@ type Request struct {
 	// never through the band), re-pegged by amend while it rests. When the venue's quote has no touch, or maker
 	// children are off here (adverse selection, see MakerStats), it is sent as an IOC taker instead.
 	Peg bool
+	// Urgency (0..1) prices a Peg further inside the spread: how far its venue is behind its schedule, as a share
+	// of what it may fall behind before it crosses (twap.PegPrice). NaN or out of range is clamped.
+	Urgency float64
 	// Cancel, Resolve: Order.ClientOrderID. Resolve also takes Seq and Order.Quantity for the journal.
 	// Decided is the wall time the parent decided to send (benchmarks: decision to wire); zero if unknown.
 	Decided time.Time
