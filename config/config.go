@@ -153,7 +153,8 @@ type TWAPConfig struct {
 	// RetryInterval is how long the engine waits before it retries a venue call that failed retryably.
 	RetryInterval time.Duration `yaml:"retry_interval"`
 	// Execution is the default execution of orders and targets that name none: maker_first (each slice posted
-	// post-only at the touch, re-pegged, crossed when behind) or taker (IOC children). Default maker_first.
+	// post-only in the spread, re-pegged, crossed when behind) or taker (IOC children). Default maker_first, the
+	// cheaper of the two by execbench (docs/BENCHMARKS.md).
 	Execution string `yaml:"execution"`
 	// MakerTolerance is how far behind its schedule, as a share of its allocation, a venue may fall before a
 	// maker-first parent crosses there with an IOC (default 0.1).
