@@ -33,6 +33,10 @@ type Order struct {
 	Execution      string          `json:"execution"`
 	// MakerFilled is the part of Filled that rested and was filled as maker.
 	MakerFilled decimal.Decimal `json:"maker_filled"`
+	// Markouts are the fills' fill-weighted markouts by horizon (1s, 10s, 60s), as far as they have matured:
+	// the venue's mark that long after each fill against its price, in bps, positive when the price moved the
+	// order's way. They keep coming for a minute after the last fill.
+	Markouts []Markout `json:"markouts"`
 	ChildOrders int             `json:"child_orders"`
 	CreatedAt   time.Time       `json:"created_at"`
 	StartAt     *time.Time      `json:"start_at,omitempty"` // set ahead: the requested start
@@ -182,6 +186,14 @@ func knownKind(k string) bool {
 	return false
 }
 
+// Markout is the fill-weighted markout of an order's fills at one horizon; Quantity is how much of the filled
+// quantity it covers so far.
+type Markout struct {
+	Horizon  string          `json:"horizon"`
+	Bps      decimal.Decimal `json:"bps"`
+	Quantity decimal.Decimal `json:"quantity"`
+}
+
 func orderFromReport(r engine.Report) Order {
 	o := Order{
 		ID: r.ID, State: string(r.State), Instrument: r.Instrument, Side: string(r.Side), Quantity: r.Quantity,
@@ -197,6 +209,10 @@ func orderFromReport(r engine.Report) Order {
 			Venue: v.Venue, VolumeShare: v.VolumeShare, Weight: v.Weight, Allocated: v.Allocated, Filled: v.Filled,
 			AvgPrice: v.AvgPrice, ChildOrders: v.ChildOrders, Rejected: v.Rejected, Out: v.Out, MakerFilled: v.MakerFilled,
 		})
+	}
+	o.Markouts = make([]Markout, 0, len(r.Markouts))
+	for _, m := range r.Markouts {
+		o.Markouts = append(o.Markouts, Markout{Horizon: m.Horizon.String(), Bps: decimal.NewFromFloat(m.Bps).Round(3), Quantity: m.Qty})
 	}
 	o.Reallocations, o.ReallocationCount = make([]Reallocation, 0, len(r.Reallocations)), r.ReallocationCount
 	for _, x := range r.Reallocations {

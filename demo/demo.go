@@ -223,11 +223,17 @@ func Run(ctx context.Context, o Options) error {
 	if err := cl.Do(ctx, "GET", "/v1/positions", nil, &after); err != nil {
 		return err
 	}
+	if rep.State == api.StateDone {
+		if err := awaitMarkouts(ctx, cl, clk, &rep); err != nil {
+			return err
+		}
+	}
 	if o.JSON {
 		res := Result{Positions: after}
 		if err := json.Unmarshal(raw, &res.Order); err != nil {
 			return fmt.Errorf("the final order: %w", err)
 		}
+		res.Order.Markouts = rep.Markouts // matured after the last event
 		if err := printJSON(o.Stdout, res); err != nil {
 			return err
 		}
@@ -238,6 +244,35 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("the rebalance ended %s: %s", rep.State, rep.Reason)
 	}
 	return nil
+}
+
+// awaitMarkouts reads the order until its fills' markouts have matured at every horizon (they keep coming for a
+// minute of market time after the last fill: two seconds of the demo's wall time), or a minute and a half of market
+// time has passed since it ended.
+func awaitMarkouts(ctx context.Context, cl *api.Client, clk clock.Clock, rep *api.Order) error {
+	if !rep.Filled.IsPositive() || rep.EndedAt == nil {
+		return nil
+	}
+	giveUp := rep.EndedAt.Add(90 * time.Second)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		complete := len(rep.Markouts) > 0
+		for _, m := range rep.Markouts {
+			complete = complete && m.Quantity.GreaterThanOrEqual(rep.Filled)
+		}
+		if complete || clk.Now().After(giveUp) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		if err := cl.Do(ctx, "GET", "/v1/orders/"+rep.ID, nil, rep); err != nil {
+			return err
+		}
+	}
 }
 
 // newProgress is the demo's progress bar (none with -json) and the function that moves it.
@@ -292,7 +327,11 @@ func printReport(w io.Writer, r api.Order, before, after api.PositionsView, wall
 	fmt.Fprintf(w, "  filled %s   residual %s (below one lot)   unfilled %s\n", r.Filled, r.Residual, r.Unfilled)
 	fmt.Fprintf(w, "  arrival %s   average %s   child orders %d   execution %s\n", r.ArrivalPrice, deref(r.AvgPrice),
 		r.ChildOrders, r.Execution)
-	fmt.Fprintf(w, "  %s\n\n", costLine(r))
+	fmt.Fprintf(w, "  %s\n", costLine(r))
+	if line := markoutLine(r); line != "" {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+	fmt.Fprintln(w)
 	pos := func(v api.PositionsView, venue string) string {
 		for _, p := range v.Venues {
 			if p.Venue == venue && p.Instrument == r.Instrument {
@@ -332,6 +371,23 @@ func printReport(w io.Writer, r api.Order, before, after api.PositionsView, wall
 	if r.Reason != "" {
 		fmt.Fprintf(w, "\nnote: %s\n", r.Reason)
 	}
+}
+
+// markoutLine gives the fills' markouts by horizon: the venue's mark that long after each fill against its price,
+// fill-weighted, positive when the price moved the rebalance's way (negative: adverse selection).
+func markoutLine(r api.Order) string {
+	if len(r.Markouts) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, len(r.Markouts))
+	for _, m := range r.Markouts {
+		part := fmt.Sprintf("%s %s bps", m.Horizon, m.Bps.StringFixed(2))
+		if m.Quantity.LessThan(r.Filled) {
+			part += fmt.Sprintf(" (of %s)", m.Quantity)
+		}
+		parts = append(parts, part)
+	}
+	return "markouts (mark after each fill vs its price, fill-weighted): " + strings.Join(parts, " · ")
 }
 
 // costLine is what the rebalance cost, as the user pays it: the implementation shortfall against the arrival mid

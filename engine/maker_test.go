@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -185,5 +186,26 @@ func TestMachineMakerStop(t *testing.T) {
 			t.Fatalf("a stopped parent is %s; it stays working in the journal", m.state)
 		}
 		checkInvariants(t, m)
+	}
+}
+
+// A parent's markouts are fill-weighted by horizon, in horizon order, whenever they arrive (also after the run
+// loop has ended: they do not go through it); a sample that cannot be weighted is dropped.
+func TestParentMarkouts(t *testing.T) {
+	p := &parent{}
+	p.snap.Store(&Report{ID: "p"})
+	for _, s := range []gateway.MarkoutSample{
+		{Horizon: 10 * time.Second, Bps: -1, Qty: dec("1")},
+		{Horizon: time.Second, Bps: 2, Qty: dec("1")},
+		{Horizon: 10 * time.Second, Bps: 2, Qty: dec("2")},
+		{Horizon: time.Second, Bps: 5, Qty: dec("0")},
+		{Horizon: time.Minute, Bps: math.NaN(), Qty: dec("1")},
+	} {
+		p.Deliver(gateway.Update{Kind: gateway.Markout, Markout: s})
+	}
+	got := p.Report().Markouts
+	if len(got) != 2 || got[0].Horizon != time.Second || got[0].Bps != 2 || !got[0].Qty.Equal(dec("1")) ||
+		got[1].Horizon != 10*time.Second || got[1].Bps != 1 || !got[1].Qty.Equal(dec("3")) {
+		t.Fatalf("markouts %+v", got)
 	}
 }

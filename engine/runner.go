@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"context"
+	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -29,6 +32,44 @@ type parent struct {
 	dirty bool // owned by the run goroutine: the snapshot is behind the machine
 	// created and startAt, for a parent set ahead: when it was accepted and when it starts (m is nil until then).
 	created, startAt time.Time
+	mo               markouts
+}
+
+// markouts accumulates the parent's fill markouts by horizon. They arrive from the gateways on their goroutines,
+// also after the run loop has ended.
+type markouts struct {
+	mu sync.Mutex
+	by []markoutSum // ascending horizon
+}
+
+type markoutSum struct {
+	horizon time.Duration
+	sum     float64 // Σ bps × qty
+	qty     decimal.Decimal
+}
+
+func (m *markouts) add(s gateway.MarkoutSample) {
+	if !s.Qty.IsPositive() || math.IsNaN(s.Bps) || math.IsInf(s.Bps, 0) {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, found := slices.BinarySearchFunc(m.by, s.Horizon, func(x markoutSum, h time.Duration) int { return cmp.Compare(x.horizon, h) })
+	if !found {
+		m.by = slices.Insert(m.by, i, markoutSum{horizon: s.Horizon})
+	}
+	m.by[i].sum += s.Bps * s.Qty.InexactFloat64()
+	m.by[i].qty = m.by[i].qty.Add(s.Qty)
+}
+
+func (m *markouts) view() []Markout {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Markout, 0, len(m.by))
+	for _, x := range m.by {
+		out = append(out, Markout{Horizon: x.horizon, Bps: x.sum / x.qty.InexactFloat64(), Qty: x.qty})
+	}
+	return out
 }
 
 var _ gateway.Sink = (*parent)(nil)
@@ -41,10 +82,22 @@ func newParent(e *Engine, req Request, m *machine) *parent {
 	return p
 }
 
-// Deliver takes a gateway's update; it never blocks.
-func (p *parent) Deliver(u gateway.Update) { p.inbox.Put(Event{Kind: EvUpdate, Update: u}) }
+// Deliver takes a gateway's update; it never blocks. A markout is kept apart from the run loop (it may come after
+// the parent has ended).
+func (p *parent) Deliver(u gateway.Update) {
+	if u.Kind == gateway.Markout {
+		p.mo.add(u.Markout)
+		return
+	}
+	p.inbox.Put(Event{Kind: EvUpdate, Update: u})
+}
 
-func (p *parent) Report() Report { return *p.snap.Load() }
+// Report is the latest snapshot, with the markouts as they stand.
+func (p *parent) Report() Report {
+	r := *p.snap.Load()
+	r.Markouts = p.mo.view()
+	return r
+}
 
 // cancel and stop ask the runner; a parent restored as ended has no runner and nothing to do.
 func (p *parent) cancel() {

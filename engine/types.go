@@ -101,8 +101,12 @@ type Report struct {
 	Fees           decimal.Decimal
 	Execution      Execution
 	MakerFilled    decimal.Decimal // of Filled, as maker (resting orders filled)
-	ChildOrders    int
-	CreatedAt      time.Time
+	// Markouts are the fills' markouts, one per horizon (gateway.Retry.MarkoutHorizons), as far as they have
+	// matured: they keep coming for a minute after the last fill, also after the parent has ended. Kept in
+	// memory: after a restart only the fills booked since are in them.
+	Markouts    []Markout
+	ChildOrders int
+	CreatedAt   time.Time
 	StartAt        *time.Time // the requested start, for a parent set ahead
 	Deadline       time.Time
 	UpdatedAt      time.Time
@@ -113,6 +117,15 @@ type Report struct {
 	// ReallocationCount counts them all.
 	Reallocations     []Reallocation
 	ReallocationCount int
+}
+
+// Markout is the fill-weighted average markout of a parent's fills at one horizon: the venue's mark Horizon after
+// each fill against its price, side-signed (positive: the price moved the parent's way), in bps of the fill price.
+// Qty is how much of the filled quantity it covers so far.
+type Markout struct {
+	Horizon time.Duration
+	Bps     float64
+	Qty     decimal.Decimal
 }
 
 // Reallocation is one move of a running parent's unsent remainder between its venues: a venue parked (breaker

@@ -1213,6 +1213,7 @@ func (g *Gateway) onResult(ctx context.Context, r result) {
 			g.send(ctx, o, *rules, q)
 		}
 		g.matureMarkouts(q.Mark)
+		g.matureFillMarkouts(q.Mark)
 		g.repeg(ctx, q)
 		return
 	case resFill:
@@ -1458,6 +1459,7 @@ func (g *Gateway) onJournaledFill(r result) {
 	o.booked = o.booked.Add(f.Quantity)
 	g.reserve(o, holdFor(o))
 	o.sink.Deliver(Update{Kind: Filled, Venue: g.name, ClientOrderID: f.ClientOrderID, Fill: f})
+	g.noteFillMarkout(f, o.sink)
 }
 
 // nextFillRead is how long until some order's missing fills are due to be read.

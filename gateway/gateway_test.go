@@ -37,16 +37,28 @@ func testRetry() gateway.Retry {
 		CallTimeout: 5 * time.Second}
 }
 
-// sink records the updates a gateway delivers to one parent.
+// sink records the updates a gateway delivers to one parent; markouts apart (markouts).
 type sink struct {
-	mu  sync.Mutex
-	ups []gateway.Update
+	mu    sync.Mutex
+	ups   []gateway.Update
+	marks []gateway.Update
 }
 
 func (s *sink) Deliver(u gateway.Update) {
 	s.mu.Lock()
-	s.ups = append(s.ups, u)
+	if u.Kind == gateway.Markout {
+		s.marks = append(s.marks, u)
+	} else {
+		s.ups = append(s.ups, u)
+	}
 	s.mu.Unlock()
+}
+
+// markouts returns the markout updates delivered, oldest first.
+func (s *sink) markouts() []gateway.Update {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]gateway.Update(nil), s.marks...)
 }
 
 // updates returns the updates about one client id ("" for all), oldest first.

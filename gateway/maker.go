@@ -40,8 +40,21 @@ type pendingMarkout struct {
 	price decimal.Decimal
 }
 
+// fillMarkout is an own fill whose markouts are still due at some of Retry.MarkoutHorizons.
+type fillMarkout struct {
+	at    time.Time // market time of the fill
+	side  venues.Side
+	price decimal.Decimal
+	qty   decimal.Decimal
+	maker bool
+	id    string // client order id
+	sink  Sink
+	next  int // index of the next horizon due
+}
+
 // makerBook is the gateway's maker state. Owned by the run goroutine.
 type makerBook struct {
+	fills    []fillMarkout // in fill order
 	pending  []pendingMarkout
 	recent   []float64 // ring of the latest markouts
 	sum      float64
@@ -66,13 +79,75 @@ func (g *Gateway) pegPrice(o *order, rules venues.Rules, q Quote) (decimal.Decim
 	return px, err == nil
 }
 
-// armPeg arms the re-peg timer (market time) while a pegged order rests here or a maker fill waits for its
-// markout, and none is armed.
+// armPeg arms the quote timer (market time) while a pegged order rests here or a maker fill waits for its
+// markout (every PegInterval), or a fill's markout falls due (then), and none is armed.
 func (g *Gateway) armPeg() {
-	if g.mk.timer != nil || (len(g.mk.pending) == 0 && !g.hasPegged()) {
+	if g.mk.timer != nil {
 		return
 	}
-	g.mk.timer = g.clk.NewTimer(g.retry.PegInterval)
+	d, ok := time.Duration(0), false
+	if len(g.mk.pending) > 0 || g.hasPegged() {
+		d, ok = g.retry.PegInterval, true
+	}
+	if due, has := g.nextMarkoutDue(); has {
+		wait := max(due.Sub(g.clk.Now()), time.Millisecond)
+		if !ok || wait < d {
+			d, ok = wait, true
+		}
+	}
+	if ok {
+		g.mk.timer = g.clk.NewTimer(d)
+	}
+}
+
+// nextMarkoutDue is when the earliest fill markout falls due.
+func (g *Gateway) nextMarkoutDue() (time.Time, bool) {
+	var due time.Time
+	for _, f := range g.mk.fills {
+		if t := f.at.Add(g.retry.MarkoutHorizons[f.next]); due.IsZero() || t.Before(due) {
+			due = t
+		}
+	}
+	return due, !due.IsZero()
+}
+
+// noteFillMarkout follows an own fill booked for a parent until its markouts are reported.
+func (g *Gateway) noteFillMarkout(f venues.Fill, sink Sink) {
+	if sink == nil || !f.Price.IsPositive() || !f.Quantity.IsPositive() || len(g.mk.fills) >= maxFillMarkouts {
+		return
+	}
+	g.mk.fills = append(g.mk.fills, fillMarkout{at: g.clk.Now(), side: f.Side, price: f.Price, qty: f.Quantity,
+		maker: f.Maker, id: f.ClientOrderID, sink: sink})
+}
+
+// maxFillMarkouts bounds the fills followed at once (a flood of fills is not followed beyond it).
+const maxFillMarkouts = 100000
+
+// matureFillMarkouts reports, against mark read now, every fill markout that has fallen due.
+func (g *Gateway) matureFillMarkouts(mark decimal.Decimal) {
+	if !mark.IsPositive() || len(g.mk.fills) == 0 {
+		return
+	}
+	now := g.clk.Now()
+	m := mark.InexactFloat64()
+	keep := g.mk.fills[:0]
+	for _, f := range g.mk.fills {
+		for f.next < len(g.retry.MarkoutHorizons) && !now.Before(f.at.Add(g.retry.MarkoutHorizons[f.next])) {
+			px := f.price.InexactFloat64()
+			x := (m - px) / px * 1e4
+			if f.side == venues.Sell {
+				x = -x
+			}
+			f.sink.Deliver(Update{Kind: Markout, Venue: g.name, ClientOrderID: f.id, Markout: MarkoutSample{
+				Horizon: g.retry.MarkoutHorizons[f.next], Bps: x, Qty: f.qty, Maker: f.maker}})
+			f.next++
+		}
+		if f.next < len(g.retry.MarkoutHorizons) {
+			keep = append(keep, f)
+		}
+	}
+	clear(g.mk.fills[len(keep):])
+	g.mk.fills = keep
 }
 
 // pegC is the re-peg timer's channel, nil when none is armed.
@@ -92,10 +167,11 @@ func (g *Gateway) hasPegged() bool {
 	return false
 }
 
-// onPegTimer reads a fresh quote for the pegged orders; repeg runs when it arrives.
+// onPegTimer reads a fresh quote for the pegged orders and the markouts due; repeg and the markouts run when it
+// arrives.
 func (g *Gateway) onPegTimer(ctx context.Context) {
 	g.mk.timer = nil
-	if !g.hasPegged() && len(g.mk.pending) == 0 {
+	if !g.hasPegged() && len(g.mk.pending) == 0 && len(g.mk.fills) == 0 {
 		return
 	}
 	g.requestQuote(ctx)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -77,7 +78,20 @@ const (
 	Amended
 	// AmendRefused: an amend did not happen (Reason); the order is as it was (or ended meanwhile).
 	AmendRefused
+	// Markout: one of the order's fills marked out at one horizon (Markout). It may come after the parent has
+	// ended: a sink takes it without its owner's run loop.
+	Markout
 )
+
+// MarkoutSample is a fill's markout at one of Retry.MarkoutHorizons: the venue's mark read at least Horizon of
+// market time after the fill, against the fill price, side-signed (positive: the price moved the order's way), in
+// bps of the fill price; Qty is the fill's quantity, for weighting.
+type MarkoutSample struct {
+	Horizon time.Duration
+	Bps     float64
+	Qty     decimal.Decimal
+	Maker   bool
+}
 
 // Refusal says why an order was refused.
 type Refusal int
@@ -131,6 +145,7 @@ type Update struct {
 	Refusal       Refusal         // Refused
 	Reason        string          // Refused, Unknown, HealthChanged
 	Health        Health          // HealthChanged; on Refused with RefusedBreaker, the gateway's health after the refusal
+	Markout       MarkoutSample   // Markout
 }
 
 // RequestKind is what a parent asks of a gateway.
@@ -207,6 +222,9 @@ type Retry struct {
 	MinAmendInterval time.Duration
 	MarkoutHorizon   time.Duration
 	MakerFallback    time.Duration
+	// MarkoutHorizons are the horizons every own fill's markout is reported to its parent at (Update Markout),
+	// ascending; the mark is read when each falls due.
+	MarkoutHorizons []time.Duration
 }
 
 // DefaultRetry is the table the engine runs with unless configured otherwise.
@@ -217,7 +235,7 @@ func DefaultRetry() Retry {
 		FillReads: 5, QuoteMaxAge: 500 * time.Millisecond, HealthPoll: time.Second, CallTimeout: 10 * time.Second,
 		StartAttempts: 5, StartBackoff: 200 * time.Millisecond,
 		PegInterval: time.Second, MinAmendInterval: 2 * time.Second, MarkoutHorizon: 10 * time.Second,
-		MakerFallback: 10 * time.Minute,
+		MakerFallback: 10 * time.Minute, MarkoutHorizons: []time.Duration{time.Second, 10 * time.Second, time.Minute},
 	}
 }
 
@@ -267,6 +285,9 @@ func (r Retry) withDefaults() Retry {
 	}
 	if r.MinAmendInterval <= 0 {
 		r.MinAmendInterval = d.MinAmendInterval
+	}
+	if len(r.MarkoutHorizons) == 0 || !slices.IsSorted(r.MarkoutHorizons) || r.MarkoutHorizons[0] <= 0 {
+		r.MarkoutHorizons = d.MarkoutHorizons
 	}
 	if r.MarkoutHorizon <= 0 {
 		r.MarkoutHorizon = d.MarkoutHorizon

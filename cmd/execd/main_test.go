@@ -91,6 +91,15 @@ func TestDemoDefaultThreeVenues(t *testing.T) {
 			t.Fatalf("okx filled %s: not whole contracts", v.Filled)
 		}
 	}
+	// Every fill's markout has matured at each horizon by the time the report is printed.
+	if len(o.Markouts) != 3 || o.Markouts[0].Horizon != "1s" || o.Markouts[1].Horizon != "10s" || o.Markouts[2].Horizon != "1m0s" {
+		t.Fatalf("markouts %+v", o.Markouts)
+	}
+	for _, m := range o.Markouts {
+		if !m.Quantity.Equal(o.Filled) || m.Bps.Abs().GreaterThan(decimal.NewFromInt(100)) {
+			t.Errorf("markout %+v of %s filled", m, o.Filled)
+		}
+	}
 	if !res.Positions.Aggregate[0].Position.Equal(decimal.RequireFromString("-9.772")) {
 		t.Fatalf("aggregate %s", res.Positions.Aggregate[0].Position)
 	}
