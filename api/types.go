@@ -36,15 +36,15 @@ type Order struct {
 	// Markouts are the fills' fill-weighted markouts by horizon (1s, 10s, 60s), as far as they have matured:
 	// the venue's mark that long after each fill against its price, in bps, positive when the price moved the
 	// order's way. They keep coming for a minute after the last fill.
-	Markouts []Markout `json:"markouts"`
-	ChildOrders int             `json:"child_orders"`
-	CreatedAt   time.Time       `json:"created_at"`
-	StartAt     *time.Time      `json:"start_at,omitempty"` // set ahead: the requested start
-	Deadline    time.Time       `json:"deadline"`
-	UpdatedAt   time.Time       `json:"updated_at"`
-	EndedAt     *time.Time      `json:"ended_at"`
-	Reason      string          `json:"reason,omitempty"`
-	Venues      []OrderVenue    `json:"venues"`
+	Markouts    []Markout    `json:"markouts"`
+	ChildOrders int          `json:"child_orders"`
+	CreatedAt   time.Time    `json:"created_at"`
+	StartAt     *time.Time   `json:"start_at,omitempty"` // set ahead: the requested start
+	Deadline    time.Time    `json:"deadline"`
+	UpdatedAt   time.Time    `json:"updated_at"`
+	EndedAt     *time.Time   `json:"ended_at"`
+	Reason      string       `json:"reason,omitempty"`
+	Venues      []OrderVenue `json:"venues"`
 	// Reallocations are the latest moves of the unsent remainder between venues (at most 50), oldest first;
 	// ReallocationCount counts them all.
 	Reallocations     []Reallocation `json:"reallocations"`

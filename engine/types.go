@@ -107,12 +107,12 @@ type Report struct {
 	Markouts    []Markout
 	ChildOrders int
 	CreatedAt   time.Time
-	StartAt        *time.Time // the requested start, for a parent set ahead
-	Deadline       time.Time
-	UpdatedAt      time.Time
-	EndedAt        *time.Time
-	Reason         string
-	Venues         []VenueReport
+	StartAt     *time.Time // the requested start, for a parent set ahead
+	Deadline    time.Time
+	UpdatedAt   time.Time
+	EndedAt     *time.Time
+	Reason      string
+	Venues      []VenueReport
 	// Reallocations are the latest re-allocations of the unsent remainder (at most 50; shared, never modified);
 	// ReallocationCount counts them all.
 	Reallocations     []Reallocation
