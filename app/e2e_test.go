@@ -176,8 +176,8 @@ func TestSeedRebalanceEndToEnd(t *testing.T) {
 			if o.Quantity.Mul(o.Price).GreaterThan(maxNotional) {
 				t.Errorf("%s child %s notional %s above the max child notional", name, o.ClientOrderID, o.Quantity.Mul(o.Price))
 			}
-			if !o.Limit || !o.IOC {
-				t.Errorf("%s child %s is not a limit IOC", name, o.ClientOrderID)
+			if !o.Limit || o.IOC == o.PostOnly {
+				t.Errorf("%s child %s is neither a limit IOC nor a post-only limit", name, o.ClientOrderID)
 			}
 			total = total.Add(o.Executed)
 		}

@@ -34,6 +34,7 @@ type MockOrder struct {
 	Open          bool
 	ReduceOnly    bool
 	Limit, IOC    bool
+	PostOnly      bool      // a maker order: refused rather than take liquidity
 	Time          time.Time // when the venue took it, on the venue's (market) clock
 }
 
@@ -168,7 +169,8 @@ func (c okxControl) Orders() []MockOrder {
 		}
 		out = append(out, MockOrder{ClientOrderID: o.ClOrdID, Instrument: canonicalOf(o.InstID), Quantity: o.Sz.Mul(ct),
 			Executed: o.AccFillSz.Mul(ct), Price: o.Px, Open: o.State == "live" || o.State == "partially_filled",
-			ReduceOnly: o.ReduceOnly, Limit: o.OrdType == "limit" || o.OrdType == "ioc", IOC: o.OrdType == "ioc", Time: o.CTime})
+			ReduceOnly: o.ReduceOnly, Limit: o.OrdType == "limit" || o.OrdType == "ioc" || o.OrdType == "post_only",
+			IOC: o.OrdType == "ioc", PostOnly: o.OrdType == "post_only", Time: o.CTime})
 	}
 	return out
 }
@@ -274,7 +276,7 @@ func startBinance(p mockParams) (mockServer, MockControl, error) {
 		for _, o := range s.Orders() {
 			out = append(out, MockOrder{ClientOrderID: o.ClientOrderID, Instrument: canonicalOf(o.Symbol), Quantity: o.OrigQty, Executed: o.ExecutedQty,
 				Price: o.Price, Open: o.Status == "NEW" || o.Status == "PARTIALLY_FILLED", ReduceOnly: o.ReduceOnly,
-				Limit: o.Type == "LIMIT", IOC: o.TimeInForce == "IOC", Time: o.Time})
+				Limit: o.Type == "LIMIT", IOC: o.TimeInForce == "IOC", PostOnly: o.TimeInForce == "GTX", Time: o.Time})
 		}
 		return out
 	}
@@ -302,7 +304,7 @@ func startBybit(p mockParams) (mockServer, MockControl, error) {
 		for _, o := range s.Orders() {
 			out = append(out, MockOrder{ClientOrderID: o.OrderLinkID, Instrument: canonicalOf(o.Symbol), Quantity: o.Qty, Executed: o.CumExecQty,
 				Price: o.Price, Open: o.OrderStatus == "New" || o.OrderStatus == "PartiallyFilled", ReduceOnly: o.ReduceOnly,
-				Limit: o.OrderType == "Limit", IOC: o.TimeInForce == "IOC", Time: o.CreatedTime})
+				Limit: o.OrderType == "Limit", IOC: o.TimeInForce == "IOC", PostOnly: o.TimeInForce == "PostOnly", Time: o.CreatedTime})
 		}
 		return out
 	}

@@ -144,7 +144,10 @@ func TestSeedTarget(t *testing.T) {
 // A manual trade on one venue's account is detected within one reconcile interval, booked as an external change,
 // and a corrective parent brings the aggregate back within one lot of the target.
 func TestExternalTradeCorrected(t *testing.T) {
-	a := startDaemon(t, 40, fastReconcile)
+	// Taker children: at ×40 a maker child's peg checks (every second of market time) come forty times as often in
+	// wall time, and the venue's request-weight pacing, which counts wall time, then slows the reconcile reads to
+	// several seconds of market time each — an artifact of the accelerated clock, not of the detection.
+	a := startDaemon(t, 40, func(c *config.Config) { fastReconcile(c); c.TWAP.Execution = "taker" })
 	sub := watch(t, a)
 	putTarget(t, a, api.TargetRequest{ID: "tg-ext", Position: "-9.7734", Duration: "2m"}, http.StatusCreated)
 	await(t, sub, 60*time.Second, "target reached", targetEvent("reached", "tg-ext"))

@@ -90,7 +90,7 @@ func (g *Gateway) armPeg() {
 		d, ok = g.retry.PegInterval, true
 	}
 	if due, has := g.nextMarkoutDue(); has {
-		wait := max(due.Sub(g.clk.Now()), time.Millisecond)
+		wait := max(due.Sub(g.clk.Now()), markoutReadGap) // markouts falling due close together share a read
 		if !ok || wait < d {
 			d, ok = wait, true
 		}
@@ -119,6 +119,10 @@ func (g *Gateway) noteFillMarkout(f venues.Fill, sink Sink) {
 	g.mk.fills = append(g.mk.fills, fillMarkout{at: g.clk.Now(), side: f.Side, price: f.Price, qty: f.Quantity,
 		maker: f.Maker, id: f.ClientOrderID, sink: sink})
 }
+
+// markoutReadGap is the least market time between arming the timer for a markout and the quote read it makes:
+// a markout is read at least its horizon after the fill, at most this much later (plus the read's own time).
+const markoutReadGap = 250 * time.Millisecond
 
 // maxFillMarkouts bounds the fills followed at once (a flood of fills is not followed beyond it).
 const maxFillMarkouts = 100000
