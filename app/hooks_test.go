@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/execd-dev/execd/app"
+	"github.com/execd-dev/execd/config"
 )
 
 // wireLog is a transport wrapper that notes, for each Binance order placement, the newClientOrderId it carried
@@ -56,7 +57,9 @@ func TestBenchmarkHooks(t *testing.T) {
 	var mu sync.Mutex
 	decided := map[string]time.Time{}
 	wire := &wireLog{at: map[string]time.Time{}}
-	a := startDaemonOpts(t, 100, nil, app.Options{
+	// Taker children, as the throughput benchmark these hooks serve sends: a post-only child that would cross is
+	// refused by Binance without a record (-5022), so the venue's orders would not match the report's count.
+	a := startDaemonOpts(t, 100, func(c *config.Config) { c.TWAP.Execution = "taker" }, app.Options{
 		OnChildDecision: func(id string, at time.Time) {
 			mu.Lock()
 			decided[id] = at

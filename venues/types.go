@@ -155,7 +155,10 @@ type Stats struct {
 	MarkPrice   decimal.Decimal
 	Volume24h   decimal.Decimal // base units traded in the last 24 h
 	QuoteVol24h decimal.Decimal
+	// FundingRate is the rate of the current funding period, paid at NextFunding (positive: longs pay shorts), as
+	// a fraction of the position's notional; NextFunding is zero when the venue gives none.
 	FundingRate decimal.Decimal
+	NextFunding time.Time
 	Time        time.Time
 }
 

@@ -200,8 +200,15 @@ func (a *Adapter) Stats(ctx context.Context, instrument string) (venues.Stats, e
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return venues.Stats{}, a.badPayload("stats", false, err)
 	}
-	return venues.Stats{Instrument: instrument, MarkPrice: mark, Volume24h: vol, QuoteVol24h: qvol, FundingRate: fund,
-		Time: time.UnixMilli(premium[0].Time).UTC()}, nil
+	st := venues.Stats{Instrument: instrument, MarkPrice: mark, Volume24h: vol, QuoteVol24h: qvol, FundingRate: fund,
+		Time: time.UnixMilli(premium[0].Time).UTC()}
+	switch next := premium[0].NextFundingTime; {
+	case next < 0:
+		return venues.Stats{}, a.badPayload("stats", false, fmt.Errorf("nextFundingTime %d", next))
+	case next > 0:
+		st.NextFunding = time.UnixMilli(next).UTC()
+	}
+	return st, nil
 }
 
 // Quote reads the mark price in one request, GET /fapi/v1/premiumIndex; it gives no bid or ask, so they are zero.

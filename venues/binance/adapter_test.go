@@ -80,6 +80,9 @@ func TestRules(t *testing.T) {
 	if err != nil || !st.MarkPrice.IsPositive() || !st.FundingRate.Equal(d("0.0001")) {
 		t.Fatalf("stats %+v %v", st, err)
 	}
+	if next := e.book.Quote().NextFunding; !st.NextFunding.Equal(next) || next.IsZero() {
+		t.Fatalf("next funding %v, the venue's %v", st.NextFunding, next)
+	}
 }
 
 func TestPlaceIOCFullFill(t *testing.T) {

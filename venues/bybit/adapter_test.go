@@ -91,6 +91,9 @@ func TestRules(t *testing.T) {
 	if err != nil || !st.MarkPrice.IsPositive() || st.Volume24h.IsNegative() {
 		t.Fatalf("stats %+v %v", st, err)
 	}
+	if next := f.book.Quote().NextFunding; !st.NextFunding.Equal(next) || next.IsZero() {
+		t.Fatalf("next funding %v, the venue's %v", st.NextFunding, next)
+	}
 }
 
 func TestPlaceIOCFullFill(t *testing.T) {

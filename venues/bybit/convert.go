@@ -53,6 +53,8 @@ type tickerJSON struct {
 	Volume24h   string `json:"volume24h"`
 	Turnover24h string `json:"turnover24h"`
 	FundingRate string `json:"fundingRate"`
+	// NextFundingTime is milliseconds, "" or "0" for a contract without funding.
+	NextFundingTime string `json:"nextFundingTime"`
 }
 
 // orderJSON is an order in /v5/order/realtime, /v5/order/history and the order topic.
@@ -172,6 +174,11 @@ func toStats(instrument string, t tickerJSON, at int64) (venues.Stats, error) {
 	}
 	if s.FundingRate, err = convert.DecOpt("fundingRate", t.FundingRate); err != nil {
 		return venues.Stats{}, err
+	}
+	if t.NextFundingTime != "" && t.NextFundingTime != "0" {
+		if s.NextFunding, err = convert.Millis("nextFundingTime", t.NextFundingTime); err != nil {
+			return venues.Stats{}, err
+		}
 	}
 	return s, nil
 }

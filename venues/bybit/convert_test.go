@@ -116,3 +116,23 @@ func TestToQuote(t *testing.T) {
 		t.Error("a quote without a time accepted")
 	}
 }
+
+// The ticker's next funding time: milliseconds; "" or "0" unknown; malformed an error.
+func TestToStatsFunding(t *testing.T) {
+	tk := tickerJSON{Symbol: "BTCUSDT", MarkPrice: "10490", Volume24h: "1", Turnover24h: "10490", FundingRate: "0.0001",
+		NextFundingTime: "1700006400000"}
+	st, err := toStats(inst, tk, 1700000000000)
+	if err != nil || st.NextFunding.UnixMilli() != 1700006400000 || st.FundingRate.String() != "0.0001" {
+		t.Fatalf("%+v %v", st, err)
+	}
+	for _, none := range []string{"", "0"} {
+		tk.NextFundingTime = none
+		if st, err := toStats(inst, tk, 1700000000000); err != nil || !st.NextFunding.IsZero() {
+			t.Fatalf("%q: %+v %v", none, st, err)
+		}
+	}
+	tk.NextFundingTime = "1.5e12"
+	if _, err := toStats(inst, tk, 1700000000000); err == nil {
+		t.Fatal("a malformed next funding time accepted")
+	}
+}

@@ -80,6 +80,9 @@ func TestRulesInBaseUnits(t *testing.T) {
 	if err != nil || !st.MarkPrice.IsPositive() || !st.Volume24h.IsPositive() || !st.FundingRate.Equal(d("0.0001")) {
 		t.Fatalf("stats %+v %v", st, err)
 	}
+	if next := e.book.Quote().NextFunding; !st.NextFunding.Equal(next) || next.IsZero() {
+		t.Fatalf("next funding %v, the venue's %v", st.NextFunding, next)
+	}
 	if !st.Volume24h.Equal(e.book.Volume24h().Base) {
 		t.Fatalf("24h volume %s BTC, book says %s", st.Volume24h, e.book.Volume24h().Base)
 	}

@@ -361,6 +361,7 @@ type markRow struct {
 type fundingRow struct {
 	InstID      string `json:"instId"`
 	FundingRate string `json:"fundingRate"`
+	FundingTime string `json:"fundingTime"` // ms: when the current period's rate is settled
 }
 
 // toStats combines ticker, mark price and funding rate. Volume24h is vol24h×ctVal (base units); QuoteVol24h is
@@ -378,8 +379,16 @@ func toStats(in instrument, t tickerRow, m markRow, f fundingRow) (venues.Stats,
 		return venues.Stats{}, fmt.Errorf("stats rows for %q/%q/%q, want %s", t.InstID, m.InstID, f.InstID, in.rules.Symbol)
 	}
 	base := in.toBase(vol)
-	return venues.Stats{Instrument: in.rules.Instrument, MarkPrice: mark, Volume24h: base,
-		QuoteVol24h: base.Mul(last), FundingRate: rate, Time: ts}, nil
+	st := venues.Stats{Instrument: in.rules.Instrument, MarkPrice: mark, Volume24h: base,
+		QuoteVol24h: base.Mul(last), FundingRate: rate, Time: ts}
+	if f.FundingTime != "" {
+		next, err := convert.Millis("fundingTime", f.FundingTime)
+		if err != nil {
+			return venues.Stats{}, err
+		}
+		st.NextFunding = next
+	}
+	return st, nil
 }
 
 // toQuote translates a mark-price row: the mark and its time; OKX's mark price carries no bid or ask.

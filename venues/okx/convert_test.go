@@ -120,3 +120,20 @@ func TestToQuote(t *testing.T) {
 		}
 	}
 }
+
+// The funding row gives the rate and when it is settled; a malformed time is an error, an absent one unknown.
+func TestToStatsFunding(t *testing.T) {
+	in := testInstrument(t)
+	tk := tickerRow{InstID: "BTC-USDT-SWAP", Last: "10490", Vol24h: "100"}
+	mk := markRow{InstID: "BTC-USDT-SWAP", MarkPx: "10490.12", Ts: "1700000000000"}
+	st, err := toStats(in, tk, mk, fundingRow{InstID: "BTC-USDT-SWAP", FundingRate: "0.0001", FundingTime: "1700006400000"})
+	if err != nil || st.FundingRate.String() != "0.0001" || st.NextFunding.UnixMilli() != 1700006400000 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	if st, err := toStats(in, tk, mk, fundingRow{InstID: "BTC-USDT-SWAP", FundingRate: "0.0001"}); err != nil || !st.NextFunding.IsZero() {
+		t.Fatalf("no funding time: %+v %v", st, err)
+	}
+	if _, err := toStats(in, tk, mk, fundingRow{InstID: "BTC-USDT-SWAP", FundingRate: "0.0001", FundingTime: "soon"}); err == nil {
+		t.Fatal("a malformed funding time accepted")
+	}
+}
