@@ -33,6 +33,9 @@ type Order struct {
 	Execution      string          `json:"execution"`
 	// MakerFilled is the part of Filled that rested and was filled as maker.
 	MakerFilled decimal.Decimal `json:"maker_filled"`
+	// Funding is what the order's fills paid in funding, USDT (negative: received): on each venue whose funding
+	// time passed while the order worked, the position its fills made by then × the period's rate × the mark.
+	Funding decimal.Decimal `json:"funding"`
 	// Markouts are the fills' fill-weighted markouts by horizon (1s, 10s, 60s), as far as they have matured:
 	// the venue's mark that long after each fill against its price, in bps, positive when the price moved the
 	// order's way. They keep coming for a minute after the last fill.
@@ -89,6 +92,9 @@ type OrderVenue struct {
 	Allocated   decimal.Decimal `json:"allocated"`
 	Filled      decimal.Decimal `json:"filled"`
 	MakerFilled decimal.Decimal `json:"maker_filled"` // of filled, as maker
+	Funding     decimal.Decimal `json:"funding"`
+	FundingAt   *time.Time      `json:"funding_at,omitempty"`   // the venue's funding time that passed while it worked
+	NextFunding *time.Time      `json:"next_funding,omitempty"` // the venue's funding time when the order was planned
 	AvgPrice    *string         `json:"avg_price"`
 	ChildOrders int             `json:"child_orders"`
 	Rejected    int             `json:"rejected"`
@@ -199,7 +205,7 @@ func orderFromReport(r engine.Report) Order {
 		ID: r.ID, State: string(r.State), Instrument: r.Instrument, Side: string(r.Side), Quantity: r.Quantity,
 		ReduceOnly: r.ReduceOnly, Duration: r.Duration, MaxSlippageBps: r.MaxSlippageBps, LimitPrice: r.LimitPrice,
 		Filled: r.Filled, Residual: r.Residual, Unfilled: r.Unfilled, AvgPrice: r.AvgPrice, ArrivalPrice: r.ArrivalPrice,
-		ShortfallBps: r.ShortfallBps, Fees: r.Fees, Execution: string(r.Execution), MakerFilled: r.MakerFilled,
+		ShortfallBps: r.ShortfallBps, Fees: r.Fees, Execution: string(r.Execution), MakerFilled: r.MakerFilled, Funding: r.Funding,
 		ChildOrders: r.ChildOrders, CreatedAt: r.CreatedAt, StartAt: r.StartAt,
 		Deadline: r.Deadline, UpdatedAt: r.UpdatedAt, EndedAt: r.EndedAt, Reason: r.Reason,
 		Venues: make([]OrderVenue, 0, len(r.Venues)),
@@ -208,6 +214,7 @@ func orderFromReport(r engine.Report) Order {
 		o.Venues = append(o.Venues, OrderVenue{
 			Venue: v.Venue, VolumeShare: v.VolumeShare, Weight: v.Weight, Allocated: v.Allocated, Filled: v.Filled,
 			AvgPrice: v.AvgPrice, ChildOrders: v.ChildOrders, Rejected: v.Rejected, Out: v.Out, MakerFilled: v.MakerFilled,
+			Funding: v.Funding, FundingAt: v.FundingAt, NextFunding: v.NextFunding,
 		})
 	}
 	o.Markouts = make([]Markout, 0, len(r.Markouts))

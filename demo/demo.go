@@ -39,9 +39,9 @@ type Scenario struct {
 	// which execd works as a parent of its own.
 	Target     *api.TargetRequest
 	Instrument string
-	// Ahead, when set, sets the order ahead: its start_at is the first quarter hour at least Ahead from now (a
-	// window fixed in advance, as the seed's rebalance follows the mint/burn cut-off); once it is accepted as
-	// scheduled the demo's clock jumps to the window.
+	// Ahead, when set, sets the order ahead: its start_at is the seed's daily rebalance time, 17:00 CET (16:00 UTC,
+	// after the mint/burn cut-off of 16:50–17:00, and a funding time of the three venues), at least Ahead from
+	// now; once it is accepted as scheduled the demo's clock jumps to the window.
 	Ahead time.Duration
 }
 
@@ -172,7 +172,7 @@ func Run(ctx context.Context, o Options) error {
 	order.ID = fmt.Sprintf("rb-%s-btc3s-%d", clk.Now().Format("2006-01-02"), o.Seed)
 	var start time.Time
 	if sc.Ahead > 0 {
-		start = clk.Now().Add(sc.Ahead).Truncate(15 * time.Minute).Add(15 * time.Minute)
+		start = nextRebalance(clk.Now().Add(sc.Ahead))
 		at := start.Format(time.RFC3339)
 		order.StartAt = &at
 	}
@@ -181,8 +181,8 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprintf(o.Stdout, "daemon on %s; simulated clock ×%g; submitting %s %s %s over %s (reduce-only=%v)",
 			d.Addr(), sc.Speed, order.Side, order.Quantity, order.Instrument, order.Duration, order.ReduceOnly)
 		if order.StartAt != nil {
-			fmt.Fprintf(o.Stdout, " in a window set ahead: start_at %s (market time, now %s)",
-				start.Format("15:04:05"), clk.Now().Format("15:04:05"))
+			fmt.Fprintf(o.Stdout, " in a window set ahead: start_at %s (%s; market time now %s)",
+				start.Format("Jan 2 15:04 MST"), start.UTC().Format("15:04 MST"), clk.Now().UTC().Format("Jan 2 15:04:05 MST"))
 		}
 		fmt.Fprint(o.Stdout, "\n\n")
 	}
@@ -244,6 +244,19 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("the rebalance ended %s: %s", rep.State, rep.Reason)
 	}
 	return nil
+}
+
+// cet is the seed's zone: its rebalance is at 5 PM CET every day.
+var cet = time.FixedZone("CET", 3600)
+
+// nextRebalance is the first 17:00 CET at or after t.
+func nextRebalance(t time.Time) time.Time {
+	c := t.In(cet)
+	at := time.Date(c.Year(), c.Month(), c.Day(), 17, 0, 0, 0, cet)
+	if at.Before(t) {
+		at = at.AddDate(0, 0, 1)
+	}
+	return at
 }
 
 // awaitMarkouts reads the order until its fills' markouts have matured at every horizon (they keep coming for a
@@ -328,6 +341,7 @@ func printReport(w io.Writer, r api.Order, before, after api.PositionsView, wall
 	fmt.Fprintf(w, "  arrival %s   average %s   child orders %d   execution %s\n", r.ArrivalPrice, deref(r.AvgPrice),
 		r.ChildOrders, r.Execution)
 	fmt.Fprintf(w, "  %s\n", costLine(r))
+	fmt.Fprintf(w, "  %s\n", fundingLine(r))
 	if line := markoutLine(r); line != "" {
 		fmt.Fprintf(w, "  %s\n", line)
 	}
@@ -371,6 +385,27 @@ func printReport(w io.Writer, r api.Order, before, after api.PositionsView, wall
 	if r.Reason != "" {
 		fmt.Fprintf(w, "\nnote: %s\n", r.Reason)
 	}
+}
+
+// fundingLine gives what the rebalance's fills paid in funding (negative: received), at the venues whose funding
+// time passed while it worked.
+func fundingLine(r api.Order) string {
+	var at []string
+	for _, v := range r.Venues {
+		if v.FundingAt != nil {
+			at = append(at, fmt.Sprintf("%s %s USDT at %s", v.Venue, v.Funding.Round(4), v.FundingAt.UTC().Format("15:04 MST")))
+		}
+	}
+	if len(at) == 0 {
+		next := ""
+		for _, v := range r.Venues {
+			if v.NextFunding != nil {
+				next = " (the next: " + v.NextFunding.UTC().Format("Jan 2 15:04 MST") + ")"
+			}
+		}
+		return "funding 0 USDT: no venue's funding time passed while it worked" + next
+	}
+	return fmt.Sprintf("funding %s USDT paid by its fills (%s)", r.Funding.Round(4), strings.Join(at, ", "))
 }
 
 // markoutLine gives the fills' markouts by horizon: the venue's mark that long after each fill against its price,

@@ -161,6 +161,16 @@ type vstate struct {
 	resting  *mchild
 	crossNow bool
 
+	// Funding: the venue's rate for the current period and when it is paid (nextFunding zero: unknown), from the
+	// plan's statistics. Once that time has passed while the parent works, funded is set with the parent's part of
+	// the venue's position then (fundQty: side × filled) and what that part paid (funding = fundQty × rate × mark,
+	// USDT; negative: received).
+	fundRate    decimal.Decimal
+	nextFunding time.Time
+	funded      bool
+	fundQty     decimal.Decimal
+	funding     decimal.Decimal
+
 	committed   decimal.Decimal // Σ contribution of its children
 	makerFilled decimal.Decimal // of filled, as maker
 	filled      decimal.Decimal
@@ -259,7 +269,10 @@ func (m *machine) Step(ev Event, now time.Time) []Command {
 	if m.done {
 		return nil
 	}
-	changed := false
+	changed := m.markFunding(now)
+	if changed {
+		out = append(out, Command{Kind: CmdJournal})
+	}
 	switch ev.Kind {
 	case EvStart:
 		m.trading = ev.Trading
@@ -539,6 +552,9 @@ func (m *machine) startDue(now time.Time, out *[]Command) {
 		if !left.IsPositive() {
 			continue
 		}
+		if m.req.Execution == ExecMakerFirst && m.fundingHold(v, now) {
+			continue // what falls due now starts once the funding time has passed
+		}
 		d := m.dueQuantity(v, now)
 		if !d.due && v.crossNow && v.next > 0 {
 			// What a refused maker child left: crossed now rather than at the next slice.
@@ -589,6 +605,9 @@ func (m *machine) makerDeadline(v *vstate, now time.Time) (time.Time, bool) {
 	at := end
 	if v.next < len(v.slices) && v.slices[v.next].At.Before(at) {
 		at = v.slices[v.next].At
+	}
+	if f := v.nextFunding.Add(-fundingGuard); !v.funded && !v.nextFunding.IsZero() && f.After(now) && f.Before(at) {
+		at = f // no child rests across a funding time
 	}
 	return at, at.After(now)
 }
@@ -738,6 +757,37 @@ func (m *machine) setTrading(st risk.State, now time.Time, caps map[string]decim
 		m.reallocate("trading "+string(st)+": resumed, the remainder re-spread over the time left", now, caps, out)
 	}
 	return true
+}
+
+// fundingGuard is how long before a venue's funding time no maker child rests there: one placed before is pulled
+// by then, and none is placed until the funding time has passed.
+const fundingGuard = 2 * time.Second
+
+// markFunding attributes, on every venue whose funding time has passed since the parent was planned while it
+// works, the funding the parent's fills there paid (or received) at that time. It reports whether any changed.
+func (m *machine) markFunding(now time.Time) bool {
+	if m.state != Working || m.done {
+		return false
+	}
+	changed := false
+	for _, v := range m.venues {
+		if v.funded || v.nextFunding.IsZero() || now.Before(v.nextFunding) || !v.nextFunding.After(m.pl.created) {
+			continue
+		}
+		v.funded = true
+		v.fundQty = v.filled
+		if m.req.Side == venues.Sell {
+			v.fundQty = v.filled.Neg()
+		}
+		v.funding = v.fundQty.Mul(v.fundRate).Mul(v.mark).Round(8)
+		changed = true
+	}
+	return changed
+}
+
+// fundingHold reports whether v is within fundingGuard before its funding time: no maker child starts there.
+func (m *machine) fundingHold(v *vstate, now time.Time) bool {
+	return !v.funded && !v.nextFunding.IsZero() && now.Before(v.nextFunding) && !now.Before(v.nextFunding.Add(-fundingGuard))
 }
 
 // cancelResting asks v's gateway to cancel the parent's children resting there. A maker child so pulled is not
@@ -936,10 +986,21 @@ func (m *machine) nextWake(now time.Time) time.Time {
 	if !next.After(now) {
 		next = now.Add(m.catchupInterval())
 	}
+	for _, v := range m.venues {
+		if !v.funded && !v.nextFunding.IsZero() && v.nextFunding.After(now) && v.nextFunding.Before(next) {
+			next = v.nextFunding // its funding is attributed then
+		}
+	}
 	if m.cancelled || m.stopping || m.paused() {
 		return next
 	}
 	for _, v := range m.venues {
+		if m.req.Execution == ExecMakerFirst && m.fundingHold(v, now) && v.resting == nil {
+			if v.nextFunding.Before(next) {
+				next = v.nextFunding
+			}
+			continue
+		}
 		if c := v.resting; c != nil {
 			if !c.pulled && c.deadline.After(now) && c.deadline.Before(next) {
 				next = c.deadline

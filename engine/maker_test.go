@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/execd-dev/execd/gateway"
 	"github.com/execd-dev/execd/venues"
@@ -207,5 +210,85 @@ func TestParentMarkouts(t *testing.T) {
 	if len(got) != 2 || got[0].Horizon != time.Second || got[0].Bps != 2 || !got[0].Qty.Equal(dec("1")) ||
 		got[1].Horizon != 10*time.Second || got[1].Bps != 1 || !got[1].Qty.Equal(dec("3")) {
 		t.Fatalf("markouts %+v", got)
+	}
+}
+
+// TestMachineFunding: on a venue whose funding time falls inside the parent, no child rests across it (a maker
+// child placed before is pulled fundingGuard before it) and none starts within the guard; at the funding time the
+// parent's fills there are attributed the funding they paid: side × filled × rate × mark.
+func TestMachineFunding(t *testing.T) {
+	m := newTestMachine(t, "2.2166", true)
+	m.req.Execution, m.prm.MakerTolerance = ExecMakerFirst, 0.1
+	a := m.pl.work[0]
+	a.fundRate = dec("0.0001")
+	fundAt := a.slices[4].At.Add(fundingGuard / 2) // the fifth slice of a falls due within the guard
+	a.nextFunding = fundAt
+	now := t0
+	var cmds []Command
+	filled := decimal.Zero
+	trade := 0
+	// Every child is answered at once: a maker child fills half and rests, an IOC fills whole.
+	answer := func(c Command) {
+		o := c.Request.Order
+		if c.Venue == "a" && !now.Before(fundAt.Add(-fundingGuard)) && now.Before(fundAt) {
+			t.Fatalf("a child on a at %v, within the guard before the funding time %v", now, fundAt)
+		}
+		if c.Request.Peg {
+			if dl := m.byID[o.ClientOrderID].deadline; c.Venue == "a" && now.Before(fundAt) && dl.After(fundAt.Add(-fundingGuard)) {
+				t.Fatalf("a maker child on a placed at %v rests until %v, across the funding time %v", now, dl, fundAt)
+			}
+		}
+		q := o.Quantity
+		if c.Request.Peg {
+			q = m.pl.work[0].rules.FloorQty(q.Div(dec("2")))
+		}
+		st := venues.StatusFilled
+		if c.Request.Peg {
+			st = venues.StatusPartiallyFilled
+		}
+		cmds = append(cmds, m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: c.Venue, ClientOrderID: o.ClientOrderID,
+			Quantity: o.Quantity, Price: dec("10490"), Order: venues.Order{ClientOrderID: o.ClientOrderID, Status: st,
+				FilledQty: q, TimeInForce: o.TimeInForce}}), now)...)
+		if q.IsPositive() {
+			trade++
+			if c.Venue == "a" && now.Before(fundAt) {
+				filled = filled.Add(q)
+			}
+			cmds = append(cmds, m.Step(upd(gateway.Update{Kind: gateway.Filled, Venue: c.Venue, ClientOrderID: o.ClientOrderID,
+				Fill: venues.Fill{Venue: c.Venue, Instrument: m.req.Instrument, ClientOrderID: o.ClientOrderID,
+					TradeID: fmt.Sprintf("t%d", trade), Side: venues.Buy, Quantity: q, Price: dec("10490"), Fee: dec("0.01"),
+					FeeAsset: "USDT", Time: now}}), now)...)
+		}
+	}
+	cmds = m.Step(Event{Kind: EvStart}, now)
+	for now.Before(fundAt.Add(time.Second)) {
+		for len(cmds) > 0 {
+			c := cmds[0]
+			cmds = cmds[1:]
+			switch c.Kind {
+			case CmdPlace:
+				answer(c)
+			case CmdCancel:
+				id := c.Request.Order.ClientOrderID
+				ch := m.byID[id]
+				cmds = append(cmds, m.Step(upd(gateway.Update{Kind: gateway.Resolved, Venue: c.Venue, ClientOrderID: id,
+					Order: venues.Order{ClientOrderID: id, Status: venues.StatusCanceled, FilledQty: ch.reported}}), now)...)
+			}
+		}
+		if !m.armed.After(now) {
+			t.Fatalf("no wake after %v", now)
+		}
+		now = m.armed
+		cmds = m.Step(Event{Kind: EvTimer}, now)
+		checkInvariants(t, m)
+	}
+	r := m.report(now)
+	va := r.Venues[0]
+	want := filled.Mul(dec("0.0001")).Mul(dec("10490")).Round(8)
+	if !filled.IsPositive() || va.FundingAt == nil || !va.FundingAt.Equal(fundAt) || !va.Funding.Equal(want) || !r.Funding.Equal(want) {
+		t.Fatalf("funding on a: %s at %v (parent %s); want %s on the %s filled before %v", va.Funding, va.FundingAt, r.Funding, want, filled, fundAt)
+	}
+	if vb := r.Venues[1]; vb.FundingAt != nil || !vb.Funding.IsZero() {
+		t.Fatalf("funding on b, which has no funding time: %+v", vb)
 	}
 }

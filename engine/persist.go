@@ -62,6 +62,11 @@ func (p *parent) record() journal.Parent {
 			MinQty: w.rules.MinQty, MaxQty: w.rules.MaxQty, MinNotional: w.rules.MinNotional, Mark: w.mark,
 			Share: w.share, Weight: w.weight, Allocated: w.allocated, Base: w.base, Next: w.next, Seq: w.seq,
 			Out: w.out, Rejected: w.rejected, Dust: w.dust,
+			FundingRate: w.fundRate, Funded: w.funded, FundingQty: w.fundQty, Funding: w.funding,
+		}
+		if !w.nextFunding.IsZero() {
+			t := w.nextFunding
+			v.NextFunding = &t
 		}
 		for _, s := range w.slices {
 			v.Slices = append(v.Slices, journal.Slice{Seq: s.Seq, At: s.At, Quantity: s.Quantity})
@@ -130,13 +135,13 @@ func summaryRecord(r Report) journal.Summary {
 	s := journal.Summary{
 		State: string(r.State), Reason: r.Reason, Filled: r.Filled, Residual: r.Residual, Unfilled: r.Unfilled,
 		Fees: r.Fees, Arrival: r.ArrivalPrice, AvgPrice: decPtr(r.AvgPrice), ShortfallBps: decPtr(r.ShortfallBps),
-		ChildOrders: r.ChildOrders, MakerFilled: r.MakerFilled, Created: r.CreatedAt, Deadline: r.Deadline, Updated: r.UpdatedAt, Ended: r.EndedAt,
+		ChildOrders: r.ChildOrders, MakerFilled: r.MakerFilled, Funding: r.Funding, Created: r.CreatedAt, Deadline: r.Deadline, Updated: r.UpdatedAt, Ended: r.EndedAt,
 		Reallocations: reallocRecords(r.Reallocations), ReallocationCount: r.ReallocationCount,
 	}
 	for _, v := range r.Venues {
 		s.Venues = append(s.Venues, journal.SummaryVenue{Venue: v.Venue, Share: v.VolumeShare, Weight: v.Weight,
 			Allocated: v.Allocated, Filled: v.Filled, AvgPrice: decPtr(v.AvgPrice), ChildOrders: v.ChildOrders,
-			MakerFilled: v.MakerFilled, Rejected: v.Rejected, Out: v.Out})
+			MakerFilled: v.MakerFilled, Rejected: v.Rejected, Out: v.Out, Funding: v.Funding, FundingAt: v.FundingAt})
 	}
 	return s
 }
@@ -149,7 +154,7 @@ func reportFromSummary(req Request, rec journal.Parent) Report {
 		ReduceOnly: req.ReduceOnly, Duration: req.Duration.String(), MaxSlippageBps: rec.SlippageBps,
 		Filled: s.Filled, Residual: s.Residual, Unfilled: s.Unfilled, AvgPrice: strPtr(s.AvgPrice),
 		ArrivalPrice: s.Arrival, ShortfallBps: strPtr(s.ShortfallBps), Fees: s.Fees, ChildOrders: s.ChildOrders,
-		MakerFilled: s.MakerFilled, Execution: req.Execution,
+		MakerFilled: s.MakerFilled, Funding: s.Funding, Execution: req.Execution,
 		CreatedAt: s.Created, Deadline: s.Deadline, UpdatedAt: s.Updated, EndedAt: s.Ended, Reason: s.Reason,
 		ReallocationCount: s.ReallocationCount,
 	}
@@ -167,7 +172,7 @@ func reportFromSummary(req Request, rec journal.Parent) Report {
 	for _, v := range s.Venues {
 		r.Venues = append(r.Venues, VenueReport{Venue: v.Venue, VolumeShare: v.Share, Weight: v.Weight,
 			Allocated: v.Allocated, Filled: v.Filled, AvgPrice: strPtr(v.AvgPrice), ChildOrders: v.ChildOrders,
-			MakerFilled: v.MakerFilled, Rejected: v.Rejected, Out: v.Out})
+			MakerFilled: v.MakerFilled, Rejected: v.Rejected, Out: v.Out, Funding: v.Funding, FundingAt: v.FundingAt})
 	}
 	return r
 }
@@ -209,6 +214,7 @@ func (e *Engine) restore(rec journal.Parent, children []journal.Child, fillsOf f
 		w := &vstate{
 			name: v.Name, mark: v.Mark, share: v.Share, weight: v.Weight, allocated: v.Allocated, base: v.Base,
 			next: v.Next, seq: v.Seq, out: v.Out, rejected: v.Rejected, dust: v.Dust, health: gateway.Up,
+			fundRate: v.FundingRate, funded: v.Funded, fundQty: v.FundingQty, funding: v.Funding,
 			rules: venues.Rules{Instrument: req.Instrument, Symbol: v.Symbol, TickSize: v.TickSize, LotSize: v.LotSize,
 				MinQty: v.MinQty, MaxQty: v.MaxQty, MinNotional: v.MinNotional},
 			rng: rand.New(rand.NewPCG(rec.Seed^uint64(v.Seq+1), venueStream(v.Name))),
@@ -221,6 +227,9 @@ func (e *Engine) restore(rec journal.Parent, children []journal.Child, fillsOf f
 		}
 		if e.gateway(v.Name, req.Instrument) == nil {
 			return nil, fmt.Errorf("instrument %s is no longer configured on %s", req.Instrument, v.Name)
+		}
+		if v.NextFunding != nil {
+			w.nextFunding = *v.NextFunding
 		}
 		for _, s := range v.Slices {
 			w.slices = append(w.slices, twap.Slice{Seq: s.Seq, At: s.At, Quantity: s.Quantity})

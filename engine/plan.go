@@ -184,6 +184,7 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 		vw := &vstate{
 			name: a.Venue, rules: r.rules, mark: r.stats.MarkPrice, share: shareOf[a.Venue], weight: w,
 			allocated: a.Quantity, health: e.gateway(a.Venue, req.Instrument).Health(),
+			fundRate: r.stats.FundingRate, nextFunding: r.stats.NextFunding,
 			rng: rand.New(rand.NewPCG(pl.seed, venueStream(a.Venue))),
 		}
 		if c := prm.Caps[CapKey{a.Venue, req.Instrument}]; c.MaxParticipation.IsPositive() {

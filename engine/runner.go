@@ -294,11 +294,20 @@ func (m *machine) report(now time.Time) Report {
 		r.StartAt = &s
 	}
 	for _, v := range m.venues {
-		r.Venues = append(r.Venues, VenueReport{
+		vr := VenueReport{
 			Venue: v.name, VolumeShare: v.share.Round(4), Weight: v.weight, Allocated: v.allocated, Filled: v.filled,
 			AvgPrice: vwap(v.notional, v.filled), ChildOrders: v.sent, Rejected: v.rejected, Out: v.parked,
 			MakerFilled: v.makerFilled,
-		})
+		}
+		if !v.nextFunding.IsZero() {
+			at := v.nextFunding
+			vr.NextFunding = &at
+			if v.funded {
+				vr.Funding, vr.FundingAt = v.funding, &at
+				r.Funding = r.Funding.Add(v.funding)
+			}
+		}
+		r.Venues = append(r.Venues, vr)
 		r.ChildOrders += v.sent
 	}
 	if m.filled.IsPositive() && m.pl.arrival.IsPositive() {

@@ -101,6 +101,9 @@ type Report struct {
 	Fees           decimal.Decimal
 	Execution      Execution
 	MakerFilled    decimal.Decimal // of Filled, as maker (resting orders filled)
+	// Funding is what the parent's fills paid in funding (USDT; negative: received): on each venue whose funding
+	// time passed while the parent worked, its part of the position then × the period's rate × the mark.
+	Funding decimal.Decimal
 	// Markouts are the fills' markouts, one per horizon (gateway.Retry.MarkoutHorizons), as far as they have
 	// matured: they keep coming for a minute after the last fill, also after the parent has ended. Kept in
 	// memory: after a restart only the fills booked since are in them.
@@ -154,6 +157,11 @@ type VenueReport struct {
 	Allocated   decimal.Decimal
 	Filled      decimal.Decimal
 	MakerFilled decimal.Decimal
+	// Funding is what the parent's fills here paid at FundingAt (nil: no funding time passed while it worked).
+	Funding   decimal.Decimal
+	FundingAt *time.Time
+	// NextFunding is the venue\'s funding time as planned (nil: unknown), whether or not it passed.
+	NextFunding *time.Time
 	AvgPrice    *string
 	ChildOrders int
 	Rejected    int

@@ -88,6 +88,7 @@ type Summary struct {
 	ShortfallBps *decimal.Decimal `json:"shortfall_bps"` // nil: not measured (nothing filled, or no arrival price)
 	ChildOrders  int              `json:"child_orders"`
 	MakerFilled  decimal.Decimal  `json:"maker_filled"` // of Filled, as maker
+	Funding      decimal.Decimal  `json:"funding"`      // paid by the fills at funding times (negative: received)
 	Created      time.Time        `json:"created"`
 	Deadline     time.Time        `json:"deadline"`
 	Updated      time.Time        `json:"updated"`
@@ -110,6 +111,8 @@ type SummaryVenue struct {
 	MakerFilled decimal.Decimal  `json:"maker_filled"`
 	Rejected    int              `json:"rejected"`
 	Out         string           `json:"out"` // why the venue was taken out of the parent; "" if it was not
+	Funding     decimal.Decimal  `json:"funding"`
+	FundingAt   *time.Time       `json:"funding_at,omitempty"` // nil: no funding time passed while it worked
 }
 
 // Request is the parent order as it was asked for.
@@ -163,6 +166,13 @@ type Venue struct {
 	Out         string          `json:"out"`
 	Rejected    int             `json:"rejected"`
 	Dust        bool            `json:"dust"`
+	// Funding: the period's rate and its time as planned (zero: unknown); Funded once that time has passed while
+	// the parent worked, with the parent's part of the position then and what it paid (negative: received).
+	FundingRate decimal.Decimal `json:"funding_rate"`
+	NextFunding *time.Time      `json:"next_funding,omitempty"`
+	Funded      bool            `json:"funded,omitempty"`
+	FundingQty  decimal.Decimal `json:"funding_qty"`
+	Funding     decimal.Decimal `json:"funding"`
 }
 
 // Slice is one scheduled slice of a venue's allocation.
