@@ -18,6 +18,7 @@ import (
 	"github.com/execd-dev/execd/config"
 	"github.com/execd-dev/execd/engine"
 	"github.com/execd-dev/execd/events"
+	"github.com/execd-dev/execd/gateway"
 	"github.com/execd-dev/execd/journal"
 	"github.com/execd-dev/execd/positions"
 	"github.com/execd-dev/execd/reconcile"
@@ -51,6 +52,8 @@ type Options struct {
 	// OnChildDecision is handed to the engine (engine.Options.OnChildDecision: called on a parent's goroutine, must
 	// be safe for concurrent use and must not block); nil in production.
 	OnChildDecision func(clientOrderID string, wall time.Time)
+	// NoMarkouts: fills' markouts are not followed (gateway.Retry.NoMarkouts): the throughput benchmark, at ×10⁴.
+	NoMarkouts bool
 }
 
 // App is the daemon.
@@ -228,7 +231,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		Clock: a.clk, Logger: a.log, Venues: traders, Ledger: a.ledger, Breakers: a.brk, State: a.state,
 		Params: engineParams(cfg), Salt: []byte(cfg.ClientIDSalt), Journal: a.jrnl, Failpoint: a.opts.Failpoint,
 		CallTimeout: timeout, VenueCallTimeouts: venueTimeouts(cfg), Instruments: cfg.Instruments, OnChildDecision: a.opts.OnChildDecision, Events: a.bus,
-		OnReconnect: func(venue string) { a.loop.Trigger(venue) },
+		OnReconnect: func(venue string) { a.loop.Trigger(venue) }, Retry: gateway.Retry{NoMarkouts: a.opts.NoMarkouts},
 	})
 	if err != nil {
 		return err

@@ -71,43 +71,52 @@ func (o *restingOrder) poll() decimal.Decimal {
 
 func (o *restingOrder) cancel() { o.mk.Cancel(o.id) }
 
-// peerMarket is a fresh market for a peer's run, with the arrival observed and recording on.
-func (s *Setup) peerMarket(seed int64) (*market.Market, *clock.Manual, *market.Venue, arrival, error) {
+// peerRun is a maker peer's run: a fresh market of the seed with the arrival observed and recording on, and the
+// largest venue where the peer trades.
+type peerRun struct {
+	m   *market.Market
+	clk *clock.Manual
+	v   *market.Venue
+	a   arrival
+	lot decimal.Decimal
+	sd  market.Side
+}
+
+func (s *Setup) peerMarket(seed int64, side int) (peerRun, error) {
+	if side != 1 && side != -1 {
+		return peerRun{}, fmt.Errorf("bench: side %d", side)
+	}
 	mc := s.Market
 	mc.Seed = seed
 	clk := clock.NewManual(s.Epoch)
 	m, err := market.New(mc, clk)
 	if err != nil {
-		return nil, nil, nil, arrival{}, err
+		return peerRun{}, err
 	}
 	a, err := s.observeArrival(m)
 	if err != nil {
-		return nil, nil, nil, arrival{}, err
+		return peerRun{}, err
 	}
 	m.RecordTakes()
 	v, err := m.Venue(s.Largest)
 	if err != nil {
-		return nil, nil, nil, arrival{}, err
+		return peerRun{}, err
 	}
-	return m, clk, v, a, nil
+	info, _ := s.venue(s.Largest)
+	return peerRun{m: m, clk: clk, v: v, a: a, lot: info.Lot, sd: market.Side(side)}, nil
 }
 
 // BBGOMaker works qty (side +1 buy, −1 sell) as bbgo's maker TWAP would on the largest venue of seed's market.
 func (s *Setup) BBGOMaker(seed int64, side int, qty decimal.Decimal) (Execution, error) {
-	if side != 1 && side != -1 {
-		return Execution{}, fmt.Errorf("bench: side %d", side)
-	}
-	m, clk, v, a, err := s.peerMarket(seed)
+	pr, err := s.peerMarket(seed, side)
 	if err != nil {
 		return Execution{}, err
 	}
-	info, _ := s.venue(s.Largest)
-	lot := info.Lot
+	m, clk, v, a, lot, sd := pr.m, pr.clk, pr.v, pr.a, pr.lot, pr.sd
 	slice := qty.Div(decimal.NewFromInt(int64(s.Slots()))).Div(lot).Floor().Mul(lot)
 	if !slice.IsPositive() {
 		slice = lot
 	}
-	sd := market.Side(side)
 	deadline := s.Epoch.Add(s.Horizon - s.EndBuffer)
 	var (
 		o                *restingOrder
@@ -171,18 +180,13 @@ func (s *Setup) BBGOMaker(seed int64, side int, qty decimal.Decimal) (Execution,
 // HummingbotMaker works qty (side +1 buy, −1 sell) as Hummingbot's TWAP executor in MAKER mode would on the
 // largest venue of seed's market, with the benchmark's cleanup at the horizon.
 func (s *Setup) HummingbotMaker(seed int64, side int, qty decimal.Decimal) (Execution, error) {
-	if side != 1 && side != -1 {
-		return Execution{}, fmt.Errorf("bench: side %d", side)
-	}
-	m, clk, v, a, err := s.peerMarket(seed)
+	pr, err := s.peerMarket(seed, side)
 	if err != nil {
 		return Execution{}, err
 	}
-	info, _ := s.venue(s.Largest)
-	lot := info.Lot
+	m, clk, v, a, lot, sd := pr.m, pr.clk, pr.v, pr.a, pr.lot, pr.sd
 	n := s.Slots()
 	interval := s.Horizon / time.Duration(n)
-	sd := market.Side(side)
 	type slot struct {
 		o    *restingOrder
 		born time.Time

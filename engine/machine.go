@@ -764,7 +764,8 @@ func (m *machine) setTrading(st risk.State, now time.Time, caps map[string]decim
 const fundingGuard = 2 * time.Second
 
 // markFunding attributes, on every venue whose funding time has passed since the parent was planned while it
-// works, the funding the parent's fills there paid (or received) at that time. It reports whether any changed.
+// works, the funding the parent's fills there paid (or received) at that time. It reports whether an attribution
+// that is not zero was made (it must be journaled).
 func (m *machine) markFunding(now time.Time) bool {
 	if m.state != Working || m.done {
 		return false
@@ -780,7 +781,8 @@ func (m *machine) markFunding(now time.Time) bool {
 			v.fundQty = v.filled.Neg()
 		}
 		v.funding = v.fundQty.Mul(v.fundRate).Mul(v.mark).Round(8)
-		changed = true
+		// Journaled when it is money; a zero attribution is the same whenever it is made, after a restart too.
+		changed = changed || !v.funding.IsZero()
 	}
 	return changed
 }

@@ -113,7 +113,7 @@ func (g *Gateway) nextMarkoutDue() (time.Time, bool) {
 
 // noteFillMarkout follows an own fill booked for a parent until its markouts are reported.
 func (g *Gateway) noteFillMarkout(f venues.Fill, sink Sink) {
-	if sink == nil || !f.Price.IsPositive() || !f.Quantity.IsPositive() || len(g.mk.fills) >= maxFillMarkouts {
+	if g.retry.NoMarkouts || sink == nil || !f.Price.IsPositive() || !f.Quantity.IsPositive() || len(g.mk.fills) >= maxFillMarkouts {
 		return
 	}
 	g.mk.fills = append(g.mk.fills, fillMarkout{at: g.clk.Now(), side: f.Side, price: f.Price, qty: f.Quantity,

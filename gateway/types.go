@@ -223,8 +223,10 @@ type Retry struct {
 	MarkoutHorizon   time.Duration
 	MakerFallback    time.Duration
 	// MarkoutHorizons are the horizons every own fill's markout is reported to its parent at (Update Markout),
-	// ascending; the mark is read when each falls due.
+	// ascending; the mark is read when each falls due. NoMarkouts turns that off (a benchmark of the order path
+	// alone, on a clock so fast that the reads would be most of its work).
 	MarkoutHorizons []time.Duration
+	NoMarkouts      bool
 }
 
 // DefaultRetry is the table the engine runs with unless configured otherwise.
