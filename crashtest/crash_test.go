@@ -76,7 +76,7 @@ func daemonConfig(t *testing.T, base string, ms *app.Mocks, epoch time.Time, dir
 	y = strings.Replace(y, "speed: 1 ", fmt.Sprintf("speed: %d\n  epoch: %s #", speed, epoch.Format(time.RFC3339Nano)), 1)
 	y = strings.Replace(y, "mean_interval: 20s", "mean_interval: 8s", 1)
 	y = strings.Replace(y, "dir: data/journal", "dir: "+filepath.Join(dir, "journal"), 1)
-	if os.Getenv("EXECD_CRASH_LOG") == "" { // EXECD_CRASH_LOG=1: info logs, printed with a failed trial
+	if os.Getenv("EXECD_CRASH_LOG") == "" { // EXECD_CRASH_LOG=1: info logs (a failed trial prints the logs)
 		y = strings.Replace(y, "log_level: info", "log_level: warn", 1)
 	}
 	if _, err := config.Parse(strings.NewReader(y)); err != nil {
@@ -298,10 +298,8 @@ func trial(t *testing.T, seed uint64, kind string) (mode string, crashed bool, e
 		time.Sleep(100 * time.Millisecond)
 	}
 	if err := judge(d, ms, rep); err != nil {
-		if os.Getenv("EXECD_CRASH_LOG") != "" {
-			return mode, crashed, fmt.Errorf("%w\n== first daemon\n%s\n== second daemon\n%s", err, first, d.log)
-		}
-		return mode, crashed, err
+		// Both daemons' logs (warnings and errors; with EXECD_CRASH_LOG=1 from info up) and the order's venues.
+		return mode, crashed, fmt.Errorf("%w\nvenues: %+v\n== first daemon\n%s\n== second daemon\n%s", err, rep.Venues, first, d.log)
 	}
 	return mode, crashed, nil
 }
