@@ -299,7 +299,15 @@ func trial(t *testing.T, seed uint64, kind string) (mode string, crashed bool, e
 	}
 	if err := judge(d, ms, rep); err != nil {
 		// Both daemons' logs (warnings and errors; with EXECD_CRASH_LOG=1 from info up) and the order's venues.
-		return mode, crashed, fmt.Errorf("%w\nvenues: %+v\n== first daemon\n%s\n== second daemon\n%s", err, rep.Venues, first, d.log)
+		var orders strings.Builder
+		for _, v := range ms.Venues {
+			for _, o := range v.Control.Orders() {
+				fmt.Fprintf(&orders, "%s %s qty %s executed %s price %s open %v ioc %v post-only %v at %s\n", v.Name, o.ClientOrderID,
+					o.Quantity, o.Executed, o.Price, o.Open, o.IOC, o.PostOnly, o.Time.Format("15:04:05.000"))
+			}
+		}
+		return mode, crashed, fmt.Errorf("%w\nvenues: %+v\nthe venues' orders:\n%s== first daemon\n%s\n== second daemon\n%s", err,
+			rep.Venues, orders.String(), first, d.log)
 	}
 	return mode, crashed, nil
 }
@@ -369,7 +377,15 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	ok, kills := 0, 0
 	byMode := map[string]int{}
-	for i := 0; i < n; i++ {
+	first := 0
+	if f := os.Getenv("EXECD_CRASH_FIRST"); f != "" { // to reproduce one trial: EXECD_CRASH_FIRST=76 EXECD_CRASH_TRIALS=1
+		v, err := strconv.Atoi(f)
+		if err != nil || v < 1 {
+			t.Fatalf("EXECD_CRASH_FIRST=%q: want a trial number", f)
+		}
+		first = v - 1
+	}
+	for i := first; i < first+n; i++ {
 		kind := modes[i%len(modes)]
 		mode, crashed, err := trial(t, uint64(i+1), kind)
 		byMode[kind]++
