@@ -102,23 +102,26 @@ type machine struct {
 	// strandNote is the reason stranding set (m.reason), cleared when the stranded quantity finds a venue again.
 	strandNote string
 	trading    risk.State
-	restored   bool           // rebuilt from the journal: EvStart re-spreads what fell behind while it was down
-	reallocs   []Reallocation // the latest maxReallocs, copied on write (reports share it)
-	reallocN   int            // how many there were in all
-	leveled    bool           // level has run once (the venues' receiving flags are known)
-	ended      *time.Time
-	cancelled  bool
-	stopping   bool
-	stranded   decimal.Decimal
-	fees       decimal.Decimal
-	filled     decimal.Decimal
-	maker      decimal.Decimal // filled as maker
-	notional   decimal.Decimal
-	unsettled  int // final children whose reported fills are not all booked, not given up on
-	live       int // children that may still trade or whose outcome is not known
-	placing    int // children whose placement (or resolution) call is outstanding and not unknown
-	armed      time.Time
-	done       bool
+	restored   bool // rebuilt from the journal: EvStart re-spreads what fell behind while it was down
+	// replaying: restore is feeding the journal's fills to children while others are still to be restored, so the
+	// venues' totals are partial: nothing may move work between venues until EvStart.
+	replaying bool
+	reallocs  []Reallocation // the latest maxReallocs, copied on write (reports share it)
+	reallocN  int            // how many there were in all
+	leveled   bool           // level has run once (the venues' receiving flags are known)
+	ended     *time.Time
+	cancelled bool
+	stopping  bool
+	stranded  decimal.Decimal
+	fees      decimal.Decimal
+	filled    decimal.Decimal
+	maker     decimal.Decimal // filled as maker
+	notional  decimal.Decimal
+	unsettled int // final children whose reported fills are not all booked, not given up on
+	live      int // children that may still trade or whose outcome is not known
+	placing   int // children whose placement (or resolution) call is outstanding and not unknown
+	armed     time.Time
+	done      bool
 }
 
 // vstate is one venue's part of a parent.
@@ -493,7 +496,9 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 	if (m.stopping || m.cancelled) && c.state == lifecycle.Open && !c.pulled {
 		m.cancelResting(v, out) // accepted (or resolved open) after a cancel or a stop came: pulled too
 	}
-	m.level(now, ev.Caps, out) // a venue taken out, or a child of a parked venue that ended short: work moves
+	if !m.replaying {
+		m.level(now, ev.Caps, out) // a venue taken out, or a child of a parked venue that ended short: work moves
+	}
 
 	if c.state != before {
 		*out = append(*out, Command{Kind: CmdChild, Child: m.childEvent(c, u.Reason, now)})

@@ -247,6 +247,7 @@ func (e *Engine) restore(rec journal.Parent, children []journal.Child, fillsOf f
 	for _, r := range rec.Reallocations {
 		m.reallocs = append(m.reallocs, reallocFromRecord(r))
 	}
+	m.replaying = true
 	for _, cr := range children {
 		w := m.venue(cr.Venue)
 		if w == nil {
@@ -274,6 +275,7 @@ func (e *Engine) restore(rec journal.Parent, children []journal.Child, fillsOf f
 				ClientOrderID: f.ClientOrderID, Fill: f}}, rec.Created, &ignore)
 		}
 	}
+	m.replaying = false
 	return newParent(e, req, m), nil
 }
 
