@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/execd-dev/execd/gateway"
+	"github.com/execd-dev/execd/lifecycle"
 	"github.com/execd-dev/execd/venues"
 )
 
@@ -290,5 +291,44 @@ func TestMachineFunding(t *testing.T) {
 	}
 	if vb := r.Venues[1]; vb.FundingAt != nil || !vb.Funding.IsZero() {
 		t.Fatalf("funding on b, which has no funding time: %+v", vb)
+	}
+}
+
+// TestMachineReplayMovesNoWork: while restore replays the journal's fills (replaying), an update does not move
+// work between venues — the venues' totals are partial until every child is restored. Without the guard, a venue
+// whose outcome is unknown makes the machine re-allocate at once, cutting the other venues to what they had
+// committed so far (crash trial 76 over-filled so).
+func TestMachineReplayMovesNoWork(t *testing.T) {
+	for _, replaying := range []bool{true, false} {
+		m := newTestMachine(t, "2.2166", true)
+		a, b := m.pl.work[0], m.pl.work[1]
+		allocA, allocB := a.allocated, b.allocated
+		m.replaying = replaying
+		var ignore []Command
+		fill := func(id, trade, qty string) {
+			m.onUpdate(upd(gateway.Update{Kind: gateway.Filled, Venue: "b", ClientOrderID: id, Fill: venues.Fill{Venue: "b",
+				Instrument: m.req.Instrument, ClientOrderID: id, TradeID: trade, Side: venues.Buy, Quantity: dec(qty),
+				Price: dec("10490"), Fee: dec("0.01"), FeeAsset: "USDT", Time: t0}}), t0, &ignore)
+		}
+		// b's first child and its fill, then a's child whose outcome is unknown, then b's second child's fill.
+		for _, c := range []*mchild{
+			{v: b, seq: 1, id: "fb1", qty: dec("0.2"), state: lifecycle.Filled, reported: dec("0.2"), trades: map[string]struct{}{}},
+		} {
+			m.byID[c.id] = c
+			m.touch(c)
+		}
+		fill("fb1", "t1", "0.2")
+		ua := &mchild{v: a, seq: 1, id: "ua", qty: dec("0.1"), state: lifecycle.Unknown, trades: map[string]struct{}{}}
+		m.setAwaiting(ua, true)
+		m.byID[ua.id] = ua
+		m.touch(ua)
+		fb2 := &mchild{v: b, seq: 2, id: "fb2", qty: dec("0.3"), state: lifecycle.Filled, reported: dec("0.3"), trades: map[string]struct{}{}}
+		m.byID[fb2.id] = fb2
+		m.touch(fb2)
+		fill("fb2", "t2", "0.3")
+		moved := !a.allocated.Equal(allocA) || !b.allocated.Equal(allocB)
+		if moved == replaying {
+			t.Fatalf("replaying %v: allocations a %s→%s, b %s→%s", replaying, allocA, a.allocated, allocB, b.allocated)
+		}
 	}
 }
