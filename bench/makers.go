@@ -86,18 +86,10 @@ func (s *Setup) peerMarket(seed int64, side int) (peerRun, error) {
 	if side != 1 && side != -1 {
 		return peerRun{}, fmt.Errorf("bench: side %d", side)
 	}
-	mc := s.Market
-	mc.Seed = seed
-	clk := clock.NewManual(s.Epoch)
-	m, err := market.New(mc, clk)
+	m, clk, a, err := s.recordedMarket(seed, false)
 	if err != nil {
 		return peerRun{}, err
 	}
-	a, err := s.observeArrival(m)
-	if err != nil {
-		return peerRun{}, err
-	}
-	m.RecordTakes()
 	v, err := m.Venue(s.Largest)
 	if err != nil {
 		return peerRun{}, err

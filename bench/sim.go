@@ -28,18 +28,10 @@ func (s *Setup) Simulate(seed int64, side int, qty decimal.Decimal, orders []Ord
 	}
 	orders = append([]Order(nil), orders...)
 	sort.SliceStable(orders, func(i, j int) bool { return orders[i].At < orders[j].At })
-	mc := s.Market
-	mc.Seed, mc.NoiseFree = seed, noiseFree
-	clk := clock.NewManual(s.Epoch)
-	m, err := market.New(mc, clk)
+	m, clk, a, err := s.recordedMarket(seed, noiseFree)
 	if err != nil {
 		return Execution{}, err
 	}
-	a, err := s.observeArrival(m)
-	if err != nil {
-		return Execution{}, err
-	}
-	m.RecordTakes()
 	band := decimal.NewFromInt(int64(s.BandBps)).Shift(-4)
 	for _, o := range orders {
 		if o.At < 0 {
@@ -62,6 +54,24 @@ func (s *Setup) Simulate(seed int64, side int, qty decimal.Decimal, orders []Ord
 	}
 	s.settleMarket(m, clk)
 	return s.measure(m, m.Takes(), m.Makes(), a, side, qty.InexactFloat64())
+}
+
+// recordedMarket is a fresh market of seed on a manual clock at the epoch, its arrival observed, recording from
+// then on.
+func (s *Setup) recordedMarket(seed int64, noiseFree bool) (*market.Market, *clock.Manual, arrival, error) {
+	mc := s.Market
+	mc.Seed, mc.NoiseFree = seed, noiseFree
+	clk := clock.NewManual(s.Epoch)
+	m, err := market.New(mc, clk)
+	if err != nil {
+		return nil, nil, arrival{}, err
+	}
+	a, err := s.observeArrival(m)
+	if err != nil {
+		return nil, nil, arrival{}, err
+	}
+	m.RecordTakes()
+	return m, clk, a, nil
 }
 
 // MarketOrder is strategy (a): everything at once on the largest venue.

@@ -770,7 +770,7 @@ const fundingGuard = 2 * time.Second
 
 // markFunding attributes, on every venue whose funding time has passed since the parent was planned while it
 // works, the funding the parent's fills there paid (or received) at that time. It reports whether an attribution
-// that is not zero was made (it must be journaled).
+// at a rate that is not zero was made (it must be journaled).
 func (m *machine) markFunding(now time.Time) bool {
 	if m.state != Working || m.done {
 		return false
@@ -786,8 +786,9 @@ func (m *machine) markFunding(now time.Time) bool {
 			v.fundQty = v.filled.Neg()
 		}
 		v.funding = v.fundQty.Mul(v.fundRate).Mul(v.mark).Round(8)
-		// Journaled when it is money; a zero attribution is the same whenever it is made, after a restart too.
-		changed = changed || !v.funding.IsZero()
+		// Journaled unless the rate is zero: then the attribution is zero whenever it is made, after a restart too.
+		// (A zero amount at a nonzero rate is journaled: made again after a restart, it would count later fills.)
+		changed = changed || !v.fundRate.IsZero()
 	}
 	return changed
 }

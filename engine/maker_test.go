@@ -332,3 +332,20 @@ func TestMachineReplayMovesNoWork(t *testing.T) {
 		}
 	}
 }
+
+// markFunding asks for a journal write whenever the rate is not zero, a zero amount included (made again after a
+// restart, the attribution would count the fills made since), and not at a zero rate (zero whenever it is made).
+func TestMarkFundingJournals(t *testing.T) {
+	for _, rate := range []string{"0.0001", "0"} {
+		m := newTestMachine(t, "2.2166", true)
+		a := m.pl.work[0]
+		a.fundRate, a.nextFunding = dec(rate), t0.Add(time.Minute)
+		if m.markFunding(t0.Add(30 * time.Second)) {
+			t.Fatalf("rate %s: marked before the funding time", rate)
+		}
+		journal := m.markFunding(t0.Add(time.Minute))
+		if !a.funded || !a.funding.IsZero() || journal != (rate != "0") {
+			t.Fatalf("rate %s: funded %v funding %s journal %v", rate, a.funded, a.funding, journal)
+		}
+	}
+}
