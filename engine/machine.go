@@ -391,8 +391,8 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 			}
 		}
 		m.applyOrder(c, u.Order)
-		if !c.state.Final() && !c.state.Live() {
-			c.state = lifecycle.Open
+		if !c.state.Final() && (!c.state.Live() || c.state == lifecycle.Unknown) {
+			c.state = lifecycle.Open // the venue has it: an earlier unknown outcome is answered
 		}
 		v.rejects = 0
 	case gateway.Refused:
@@ -714,6 +714,9 @@ func (m *machine) level(now time.Time, caps map[string]decimal.Decimal, out *[]C
 		case r != "" && v.remaining().IsPositive():
 			why = append(why, v.name+" ("+r+") holds an unsent remainder")
 		}
+		if v.remaining().IsNegative() {
+			why = append(why, fmt.Sprintf("%s committed %s beyond its allocation", v.name, v.remaining().Neg()))
+		}
 		v.parked = r
 		// An order whose outcome is unknown stops new work there (invariant 4) until it is resolved, which can
 		// take long (a venue that answers nothing): its unsent remainder moves meanwhile, and comes back after.
@@ -822,10 +825,11 @@ func (m *machine) reallocate(why string, now time.Time, caps map[string]decimal.
 	var receivers []*vstate
 	for i, v := range m.venues {
 		before[i] = v.remaining()
-		if rem := v.remaining(); rem.IsPositive() {
-			pool = pool.Add(rem)
-			v.allocated = v.committed
-		}
+		// Every venue's allocation becomes what it has committed. A venue that committed beyond its allocation
+		// (a journal restored on partial totals) nets against the pool: what it over-committed is taken from what
+		// the others get, so the parent's total never grows.
+		pool = pool.Add(v.remaining())
+		v.allocated = v.committed
 		v.slices, v.cum, v.next, v.base = nil, nil, 0, v.committed
 		if v.parked != "" || v.unknown > 0 {
 			continue // nothing new goes there until the outcome is known (invariant 4)
@@ -843,6 +847,11 @@ func (m *machine) reallocate(why string, now time.Time, caps map[string]decimal.
 		}
 		inputs = append(inputs, in)
 		receivers = append(receivers, v)
+	}
+	if pool.IsNegative() {
+		// Committed beyond the parent: nothing can take it back, and nothing more is allocated anywhere.
+		m.reason = fmt.Sprintf("the venues have committed %s beyond the parent's quantity", pool.Neg())
+		pool = decimal.Zero
 	}
 	moved := decimal.Zero
 	if pool.IsPositive() && len(inputs) > 0 {

@@ -193,6 +193,26 @@ func TestMachineMakerStop(t *testing.T) {
 	}
 }
 
+// TestMachineUnknownThenAccepted: a maker child whose outcome was unknown and that the venue then reports open is
+// open to the machine, so the stop pulls it (left unknown, nothing would ever cancel it).
+func TestMachineUnknownThenAccepted(t *testing.T) {
+	m := newTestMachine(t, "2.2166", true)
+	m.req.Execution, m.prm.MakerTolerance = ExecMakerFirst, 0.1
+	now := t0
+	first := restUntilPlaced(t, m, &now, m.Step(Event{Kind: EvStart}, now), "a")
+	id := first.Request.Order.ClientOrderID
+	m.Step(upd(gateway.Update{Kind: gateway.Unknown, Venue: "a", ClientOrderID: id, Reason: "timeout"}), now)
+	m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: id, Quantity: first.Request.Order.Quantity,
+		Price: dec("10489.9"), Order: venues.Order{ClientOrderID: id, Status: venues.StatusNew, TimeInForce: venues.PostOnly}}), now)
+	if st := m.byID[id].state; st != lifecycle.Open {
+		t.Fatalf("state after unknown then accepted: %s; want open", st)
+	}
+	if cmds := m.Step(Event{Kind: EvStop}, now); !has(cmds, CmdCancel, id) {
+		t.Fatalf("on the stop %+v; want %s pulled", cmds, id)
+	}
+	checkInvariants(t, m)
+}
+
 // A parent's markouts are fill-weighted by horizon, in horizon order, whenever they arrive (also after the run
 // loop has ended: they do not go through it); a sample that cannot be weighted is dropped.
 func TestParentMarkouts(t *testing.T) {

@@ -305,3 +305,35 @@ func firstChildOn(t *testing.T, m *machine, venue string) (string, time.Time) {
 	t.Fatalf("no child on %s in the first minute", venue)
 	return "", time.Time{}
 }
+
+// TestMachineReallocateNetsOverCommitment: a venue that committed beyond its allocation (a journal restored on
+// partial totals) nets against what the others get when work moves: the parent's total never grows, and no venue
+// is left committed beyond its allocation.
+func TestMachineReallocateNetsOverCommitment(t *testing.T) {
+	h := newReallocHarness(t, true)
+	h.until(t0.Add(2*time.Minute), time.Second)
+	a, b := h.m.pl.work[0], h.m.pl.work[1]
+	if !a.committed.IsPositive() {
+		t.Fatal("nothing committed on a after two minutes")
+	}
+	over := dec("0.05")
+	shift := a.allocated.Sub(a.committed.Sub(over)) // the parent's total stays what it was
+	a.allocated = a.allocated.Sub(shift)
+	b.allocated = b.allocated.Add(shift)
+	total := a.allocated.Add(b.allocated).Add(h.m.stranded)
+	h.health("a", gateway.Down) // a takes nothing of the pool: its over-commitment must come out of b's part
+	if got := a.allocated.Add(b.allocated).Add(h.m.stranded); !got.Equal(total) {
+		t.Fatalf("allocated + stranded %s after the move, %s before", got, total)
+	}
+	for _, v := range h.m.pl.work {
+		if v.remaining().IsNegative() {
+			t.Fatalf("%s: committed %s above allocated %s", v.name, v.committed, v.allocated)
+		}
+	}
+	checkInvariants(t, h.m)
+	h.health("a", gateway.Up)
+	h.until(h.m.pl.deadline.Add(time.Minute), time.Second)
+	if sent := h.sent["a"].Add(h.sent["b"]); sent.GreaterThan(total.Sub(h.m.stranded)) {
+		t.Fatalf("sent %s (a %s, b %s) for a parent of %s", sent, h.sent["a"], h.sent["b"], total)
+	}
+}

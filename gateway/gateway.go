@@ -123,8 +123,11 @@ type Gateway struct {
 	unprepared atomic.Pointer[error]
 	hlth       atomic.Value // Health
 	done       chan struct{}
-	calls      sync.WaitGroup // venue calls and fill journaling, whose results come back to the loop
-	bg         sync.WaitGroup // synchronous journal writes of outcomes (journals without PutChildAsync)
+	// inflight counts venue calls and fill journaling whose result has not come back to the loop yet. Only the run
+	// goroutine changes it (a call is counted when started and uncounted when its result is taken), so a result
+	// taken while the loop drains may start further calls without racing a wait.
+	inflight int
+	bg       sync.WaitGroup // synchronous journal writes of outcomes (journals without PutChildAsync)
 
 	// Owned by the run goroutine.
 	orders   map[string]*order
@@ -210,6 +213,7 @@ type result struct {
 	fill     venues.Fill
 	fresh    bool
 	external bool // fill: another program's trade
+	call     bool // the result of a counted call (inflight)
 	quote    Quote
 	recon    *reconRead
 	since    time.Time
@@ -632,19 +636,13 @@ func (g *Gateway) Run(ctx context.Context) {
 // drainCalls waits for the calls in flight (they end: ctx is done) and carries out their results, so every
 // parent hears how its orders ended, as far as that is known.
 func (g *Gateway) drainCalls(ctx context.Context) {
-	finished := make(chan struct{})
-	go func() { g.calls.Wait(); close(finished) }()
-	for {
-		select {
-		case <-g.results.Ready():
-			for _, r := range g.results.Drain(nil) {
-				g.onResult(ctx, r)
-			}
-		case <-finished:
-			for _, r := range g.results.Drain(nil) {
-				g.onResult(ctx, r)
-			}
-			return
+	for _, r := range g.results.Drain(nil) {
+		g.onResult(ctx, r)
+	}
+	for g.inflight > 0 {
+		<-g.results.Ready()
+		for _, r := range g.results.Drain(nil) {
+			g.onResult(ctx, r)
 		}
 	}
 }
@@ -661,10 +659,11 @@ func resetTimer(t *time.Timer, d time.Duration) {
 
 // spawn runs fn as a call of this gateway; its result comes back to the loop.
 func (g *Gateway) spawn(fn func() result) {
-	g.calls.Add(1)
+	g.inflight++
 	go func() {
-		defer g.calls.Done()
-		g.results.Put(fn())
+		r := fn()
+		r.call = true
+		g.results.Put(r)
 	}()
 }
 
@@ -1178,6 +1177,9 @@ func (g *Gateway) onResolve(ctx context.Context, r Request) {
 
 func (g *Gateway) onResult(ctx context.Context, r result) {
 	defer g.checkHealth()
+	if r.call {
+		g.inflight--
+	}
 	switch r.kind {
 	case resQuote:
 		g.quoting = false
@@ -1412,19 +1414,17 @@ func (g *Gateway) takeFill(f venues.Fill) {
 	}
 	if aj, ok := g.o.Journal.(asyncFillJournal); ok {
 		g.failpoint(FailBeforeFill)
-		g.calls.Add(1)
+		g.inflight++
 		aj.AddFillAsync(f, func(fresh bool, err error) {
-			g.results.Put(result{kind: resFill, fill: f, fresh: fresh, err: err, external: ext})
-			g.calls.Done()
+			g.results.Put(result{kind: resFill, fill: f, fresh: fresh, err: err, external: ext, call: true})
 		})
 		return
 	}
-	g.calls.Add(1)
+	g.inflight++
 	go func() {
-		defer g.calls.Done()
 		g.failpoint(FailBeforeFill)
 		fresh, err := g.o.Journal.AddFill(f)
-		g.results.Put(result{kind: resFill, fill: f, fresh: fresh, err: err, external: ext})
+		g.results.Put(result{kind: resFill, fill: f, fresh: fresh, err: err, external: ext, call: true})
 	}()
 }
 
