@@ -258,12 +258,12 @@ func TestMetricsReconcileCounters(t *testing.T) {
 // PUT /v1/targets validates the whole body and names every bad field; nothing reaches the keeper.
 func TestTargetValidation(t *testing.T) {
 	s, _ := newTestServer(t)
-	body := `{"id":"","position":"1e3","duration":"5m","end_at":"2026-12-06T10:00:00Z","max_slippage_bps":0,"venues":["a","a"]}`
+	body := `{"id":"","position":"1e3","duration":"5m","end_at":"2026-12-06T10:00:00Z","max_slippage_bps":0,"venues":["a","a"],"execution":"fast"}`
 	rec, eb := do(s, "reb", "PUT", "/v1/targets/BTC-USDT-PERP", body)
 	if rec.Code != 400 || eb.Error.Code != "invalid_request" {
 		t.Fatalf("%d %+v", rec.Code, eb)
 	}
-	for _, want := range []string{"id", "position", "not both", "max_slippage_bps", "venues"} {
+	for _, want := range []string{"id", "position", "not both", "max_slippage_bps", "venues", "execution"} {
 		if !strings.Contains(eb.Error.Message, want) {
 			t.Fatalf("message %q lacks %q", eb.Error.Message, want)
 		}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/execd-dev/execd/engine"
 )
 
 // TargetRequest is the body of PUT /v1/targets/{instrument}: the aggregate position to reach across venues.
@@ -20,6 +22,9 @@ type TargetRequest struct {
 	EndAt          *time.Time `json:"end_at"`
 	MaxSlippageBps *int       `json:"max_slippage_bps"`
 	Venues         []string   `json:"venues"`
+	// Execution is how the target's parents work their children: "maker_first" or "taker"; absent:
+	// twap.execution (as for an order).
+	Execution string `json:"execution"`
 }
 
 // TargetSpec is a validated TargetRequest.
@@ -32,6 +37,7 @@ type TargetSpec struct {
 	EndAt          *time.Time
 	MaxSlippageBps int
 	Venues         []string
+	Execution      engine.Execution // "" for the default
 }
 
 // Target is a target and where it stands.
@@ -44,6 +50,7 @@ type Target struct {
 	EndAt          *time.Time      `json:"end_at,omitempty"`
 	MaxSlippageBps int             `json:"max_slippage_bps,omitempty"`
 	Venues         []string        `json:"venues"`
+	Execution      string          `json:"execution,omitempty"` // as set; absent: the default
 	// State: working, reached, superseded or failed.
 	State  string `json:"state"`
 	Reason string `json:"reason,omitempty"`
@@ -168,6 +175,11 @@ func (s *Server) toTarget(instrument string, in TargetRequest) (TargetSpec, erro
 			bad("venues: %q listed twice", v)
 		}
 		seen[v] = true
+	}
+	if ex, err := engine.ParseExecution(in.Execution); err != nil {
+		bad("%v", err)
+	} else {
+		out.Execution = ex
 	}
 	if len(errs) > 0 {
 		return TargetSpec{}, errors.New(strings.Join(errs, "; "))

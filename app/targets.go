@@ -127,7 +127,8 @@ func (a *App) SetTarget(ctx context.Context, s api.TargetSpec) (api.Target, bool
 		}
 	}
 	v, created, err := a.keeper.Set(reconcile.TargetRequest{ID: s.ID, Instrument: s.Instrument, Position: s.Position,
-		Duration: s.Duration, StartAt: s.StartAt, EndAt: s.EndAt, MaxSlippageBps: s.MaxSlippageBps, Venues: s.Venues})
+		Duration: s.Duration, StartAt: s.StartAt, EndAt: s.EndAt, MaxSlippageBps: s.MaxSlippageBps, Venues: s.Venues,
+		Execution: s.Execution})
 	switch {
 	case errors.Is(err, reconcile.ErrConflict):
 		return api.Target{}, false, fmt.Errorf("%w: %v", api.ErrTargetConflict, err)
@@ -177,7 +178,8 @@ func (a *App) TargetDetail(instrument string) (api.TargetDetail, bool) {
 func targetView(v reconcile.TargetView) api.Target {
 	t := v.Target
 	out := api.Target{ID: t.ID, Instrument: t.Instrument, Position: t.Position, StartAt: t.StartAt, EndAt: t.EndAt,
-		MaxSlippageBps: t.MaxSlippageBps, Venues: append([]string{}, t.Venues...), State: t.State, Reason: t.Reason,
+		MaxSlippageBps: t.MaxSlippageBps, Venues: append([]string{}, t.Venues...), Execution: t.Execution,
+		State: t.State, Reason: t.Reason,
 		Aggregate: v.Aggregate, Drift: v.Drift, Reached: t.Reached, Working: v.Working,
 		Parents: append([]string{}, t.Parents...), SupersededBy: t.SupersededBy, CreatedAt: t.Created, UpdatedAt: t.Updated}
 	if t.Duration > 0 {

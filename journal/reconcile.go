@@ -32,6 +32,7 @@ type Target struct {
 	EndAt          *time.Time      `json:"end_at"`
 	MaxSlippageBps int             `json:"max_slippage_bps"`
 	Venues         []string        `json:"venues"`
+	Execution      string          `json:"execution,omitempty"` // the parents' execution; "" the default
 	State          string          `json:"state"`
 	Reason         string          `json:"reason"`
 	// Parents are the parent orders that worked this target, oldest first: the first for the difference when the

@@ -108,6 +108,7 @@ type TargetRequest struct {
 	EndAt          *time.Time
 	MaxSlippageBps int
 	Venues         []string
+	Execution      engine.Execution // "" for the engine's default
 }
 
 // TargetView is a target with where it stands.
@@ -208,7 +209,7 @@ func sameRequest(t journal.Target, r TargetRequest) bool {
 	eqTime := func(a, b *time.Time) bool { return (a == nil) == (b == nil) && (a == nil || a.Equal(*b)) }
 	return t.Instrument == r.Instrument && t.Position.Equal(r.Position) && t.Duration == r.Duration &&
 		eqTime(t.StartAt, r.StartAt) && eqTime(t.EndAt, r.EndAt) && t.MaxSlippageBps == r.MaxSlippageBps &&
-		slices.Equal(t.Venues, r.Venues)
+		slices.Equal(t.Venues, r.Venues) && t.Execution == string(r.Execution)
 }
 
 // Set records a target; the instrument's current one, if any, is superseded (its parent is cancelled by the
@@ -217,6 +218,9 @@ func sameRequest(t journal.Target, r TargetRequest) bool {
 func (k *Keeper) Set(r TargetRequest) (TargetView, bool, error) {
 	if _, ok := k.insts[r.Instrument]; !ok {
 		return TargetView{}, false, fmt.Errorf("%w: instrument %s is not traded here", ErrInvalid, r.Instrument)
+	}
+	if _, err := engine.ParseExecution(string(r.Execution)); err != nil {
+		return TargetView{}, false, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if (r.Duration > 0) == (r.EndAt != nil) {
 		return TargetView{}, false, fmt.Errorf("%w: give a duration or an end time, not both", ErrInvalid)
@@ -241,7 +245,8 @@ func (k *Keeper) Set(r TargetRequest) (TargetView, bool, error) {
 		return v, false, nil
 	}
 	t := journal.Target{ID: r.ID, Instrument: r.Instrument, Position: r.Position, Duration: r.Duration, StartAt: r.StartAt,
-		EndAt: r.EndAt, MaxSlippageBps: r.MaxSlippageBps, Venues: slices.Clone(r.Venues), State: journal.TargetWorking,
+		EndAt: r.EndAt, MaxSlippageBps: r.MaxSlippageBps, Venues: slices.Clone(r.Venues), Execution: string(r.Execution),
+		State: journal.TargetWorking,
 		Created: now, Updated: now}
 	// The new target first: a crash between the two writes leaves two working targets, and the newer wins.
 	if err := k.o.Store.PutTarget(t); err != nil {
@@ -596,7 +601,8 @@ func (k *Keeper) start(ctx context.Context, inst string, il *instLoop, cur journ
 	// Reduce-only when the difference only takes the position toward zero: every child then carries it.
 	reducing := !agg.IsZero() && diff.Sign() != agg.Sign() && diff.Abs().LessThanOrEqual(agg.Abs())
 	req := engine.Request{ID: id, Instrument: inst, Side: side, Quantity: diff.Abs(), Duration: dur.Round(time.Second),
-		ReduceOnly: reducing, MaxSlippageBps: cur.MaxSlippageBps, Venues: slices.Clone(cur.Venues)}
+		ReduceOnly: reducing, MaxSlippageBps: cur.MaxSlippageBps, Venues: slices.Clone(cur.Venues),
+		Execution: engine.Execution(cur.Execution)}
 	if cur.EndAt != nil && (len(cur.Parents) == 1 || now.Add(req.Duration).After(*cur.EndAt)) {
 		// A hard end: no parent of the target sends anything after end_at (a correction too close to it is
 		// refused by the engine, and the target fails saying so).

@@ -435,3 +435,31 @@ func TestKeeperCorrectionKeepsEndAt(t *testing.T) {
 		t.Fatalf("corrective request %+v: want the hard end %s", req, end)
 	}
 }
+
+// A target's execution is journaled with it, carried by every parent it starts, and part of its idempotency; an
+// unknown one is refused.
+func TestKeeperExecution(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := newKeeperRig(t, true, nil)
+	req := TargetRequest{ID: "t1", Instrument: inst, Position: dec("-9.7734"), Duration: 10 * time.Minute,
+		Execution: engine.ExecTaker}
+	if _, _, err := r.k.Set(req); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.target("t1").Execution; got != string(engine.ExecTaker) {
+		t.Fatalf("journaled execution %q", got)
+	}
+	r.pass(ctx)
+	if len(r.o.submitted) != 1 || r.o.submitted[0].Execution != engine.ExecTaker {
+		t.Fatalf("submitted %+v; want one taker parent", r.o.submitted)
+	}
+	req.Execution = engine.ExecMakerFirst
+	if _, _, err := r.k.Set(req); !errors.Is(err, ErrConflict) {
+		t.Fatalf("same id, other execution: %v", err)
+	}
+	if _, _, err := r.k.Set(TargetRequest{ID: "t2", Instrument: inst, Position: dec("-9"), Duration: time.Minute,
+		Execution: "aggressive"}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("unknown execution: %v", err)
+	}
+}
