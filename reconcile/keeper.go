@@ -246,7 +246,7 @@ func (k *Keeper) Set(r TargetRequest) (TargetView, bool, error) {
 	}
 	t := journal.Target{ID: r.ID, Instrument: r.Instrument, Position: r.Position, Duration: r.Duration, StartAt: r.StartAt,
 		EndAt: r.EndAt, MaxSlippageBps: r.MaxSlippageBps, Venues: slices.Clone(r.Venues), Execution: string(r.Execution),
-		State: journal.TargetWorking,
+		State:   journal.TargetWorking,
 		Created: now, Updated: now}
 	// The new target first: a crash between the two writes leaves two working targets, and the newer wins.
 	if err := k.o.Store.PutTarget(t); err != nil {
