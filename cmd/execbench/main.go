@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -50,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	render := fs.Bool("render", false, "measure nothing: redraw cost.png, report.md (and -doc) from -out's results.json")
 	profile := fs.String("tp-profile", "", "throughput: write a CPU profile (pprof) of the full-path window to this file")
 	tpOnly := fs.Bool("throughput-only", false, "measure only the engine overhead and print it; writes nothing but -out/throughput.json")
+	sizesFlag := fs.String("sizes", "0.001,0.01,0.05", "parent sizes as fractions of the largest venue's daily volume, comma-separated (the headline is 0.01)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,6 +65,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if *render {
 		return rerender(*out, *doc, stdout)
+	}
+	fractions, err := parseSizes(*sizesFlag)
+	if err != nil {
+		return err
 	}
 	if *seeds == 0 {
 		*seeds = 50
@@ -106,7 +113,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	start := time.Now()
 	res, err := bench.Run(ctx, bench.Options{
-		Config: cfg, Seeds: *seeds, Horizon: *horizon, Fractions: []float64{0.001, 0.01, 0.05}, BandBps: 50,
+		Config: cfg, Seeds: *seeds, Horizon: *horizon, Fractions: fractions, BandBps: 50,
 		Speed: *speed, Parallel: *parallel, FloorIters: 2000, Lags: 3,
 		Throughput: tpOpts,
 		Progress:   stderr,
@@ -123,6 +130,22 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return bench.PrintSummary(stdout, res, *out)
+}
+
+// parseSizes reads -sizes: fractions in (0, 1), at least one, none twice.
+func parseSizes(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(v > 0 && v < 1) {
+			return nil, fmt.Errorf("-sizes: %q is not a fraction in (0, 1)", f)
+		}
+		if slices.Contains(out, v) {
+			return nil, fmt.Errorf("-sizes: %v given twice", v)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // rerender redraws the chart and the reports from a run's results.json: the figures stay the ones measured.
