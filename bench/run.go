@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,7 +32,10 @@ type Options struct {
 	Lags       int            // the predictor's autoregressive order
 	Throughput ThroughputOptions
 	Progress   io.Writer // progress lines; nil: none
-	Logger     *zap.Logger
+	// Dump, if set, receives every execution as one JSON line (children, fills and figures): the raw material
+	// for looking into a figure.
+	Dump   io.Writer
+	Logger *zap.Logger
 }
 
 // Ratios are execd's schedule worked with taker children (execd_taker) against each other taker strategy at one
@@ -183,7 +187,15 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 	// (a), (b), (c), (e): simulated directly on the market, every seed and side.
 	t0 = time.Now()
 	execs := map[string]map[string][]Execution{} // strategy → size → executions
+	var dumpErr error
 	add := func(e Execution) {
+		if o.Dump != nil && dumpErr == nil {
+			b, err := json.Marshal(e)
+			if err == nil {
+				_, err = o.Dump.Write(append(b, '\n'))
+			}
+			dumpErr = err
+		}
 		if execs[e.Strategy] == nil {
 			execs[e.Strategy] = map[string][]Execution{}
 		}
@@ -353,6 +365,9 @@ feed:
 	res.Wall["throughput"] = time.Since(t0).Seconds()
 
 	res.Goals = Goals(res)
+	if dumpErr != nil {
+		return nil, fmt.Errorf("bench: dump: %w", dumpErr)
+	}
 	return res, nil
 }
 

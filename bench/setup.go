@@ -215,7 +215,7 @@ func (s *Setup) measure(m *market.Market, recs []market.TakeRecord, makes []mark
 		}
 		e.Children = append(e.Children, Child{Venue: r.Venue, At: r.Time.Sub(a.At), Qty: r.Requested.InexactFloat64(),
 			Filled: r.Filled.InexactFloat64()})
-		e.Fills = append(e.Fills, Child{Venue: r.Venue, At: r.Time.Sub(a.At), Filled: r.Filled.InexactFloat64()})
+		e.Fills = append(e.Fills, Child{Venue: r.Venue, At: r.Time.Sub(a.At), Filled: r.Filled.InexactFloat64(), Maker: r.Resting})
 	}
 	for _, r := range makes {
 		if int(r.Side) != side {
@@ -225,7 +225,7 @@ func (s *Setup) measure(m *market.Market, recs []market.TakeRecord, makes []mark
 		if err := fill(r.Venue, r.Time, q, q*r.Price.InexactFloat64(), r.Fair, true); err != nil {
 			return Execution{}, err
 		}
-		e.Fills = append(e.Fills, Child{Venue: r.Venue, At: r.Time.Sub(a.At), Filled: q})
+		e.Fills = append(e.Fills, Child{Venue: r.Venue, At: r.Time.Sub(a.At), Filled: q, Maker: true})
 	}
 	sort.SliceStable(e.Children, func(i, j int) bool { return e.Children[i].At < e.Children[j].At })
 	sort.SliceStable(e.Fills, func(i, j int) bool { return e.Fills[i].At < e.Fills[j].At })

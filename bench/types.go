@@ -8,6 +8,7 @@ type Child struct {
 	At     time.Duration // simulated time since the parent's arrival
 	Qty    float64       // quantity asked for, base units
 	Filled float64       // quantity executed, base units
+	Maker  bool          // of Execution.Fills: a resting order's fill (maker fee)
 }
 
 // Execution is one parent order worked by one strategy on one seed, judged from the market's own take records.

@@ -983,7 +983,7 @@ func (g *Gateway) place(ctx context.Context, req venues.OrderRequest, rec journa
 		}
 	}
 	if !o.Status.Terminal() && req.TimeInForce == venues.IOC {
-		fo, ferr := g.finish(ctx, req.ClientOrderID, o)
+		fo, ferr := g.finish(ctx, req.ClientOrderID, o, g.retry.FinishWait)
 		if ferr != nil {
 			g.results.Put(result{kind: resPlace, id: id, order: o, sent: true})
 			return result{kind: resResolve, id: id, sent: true, err: ferr}
@@ -1076,17 +1076,14 @@ func (g *Gateway) resolve(ctx context.Context, req venues.OrderRequest) (venues.
 	}
 }
 
-// finish waits for an accepted order that is still working to end, cancelling it after FinishWait; a cancel
-// whose outcome is unknown is resolved by querying until the venue reports a final state.
-func (g *Gateway) finish(ctx context.Context, id string, last venues.Order) (venues.Order, error) {
-	deadline := time.Now().Add(g.retry.FinishWait)
+// finish waits for an accepted order that is still working to end, cancelling it once wait has passed (at once
+// when wait is zero: a pull); a cancel whose outcome is unknown is resolved by querying until the venue reports
+// a final state. The cancel is sent again at each query until then (a cancel is idempotent at every venue).
+func (g *Gateway) finish(ctx context.Context, id string, last venues.Order, wait time.Duration) (venues.Order, error) {
+	deadline := time.Now().Add(wait)
 	backoff := g.retry.ResolveBackoff
 	cancelled := false
 	for {
-		o, err := call(ctx, g, Account, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Query(ctx, g.o.Instrument, id) })
-		if err == nil && o.Status.Terminal() {
-			return o, nil
-		}
 		if !time.Now().Before(deadline) {
 			co, cerr := call(ctx, g, OrderEntry, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Cancel(ctx, g.o.Instrument, id) })
 			if cerr == nil && co.Status.Terminal() {
@@ -1100,13 +1097,17 @@ func (g *Gateway) finish(ctx context.Context, id string, last venues.Order) (ven
 				cancelled, backoff = true, g.retry.ResolveBackoff
 			}
 		}
-		wait := backoff
+		o, err := call(ctx, g, Account, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Query(ctx, g.o.Instrument, id) })
+		if err == nil && o.Status.Terminal() {
+			return o, nil
+		}
+		pause := backoff
 		if !cancelled {
 			// Before the cancel, poll at the first step: the order may end by itself, and the cancel is due at
 			// the deadline, not a doubled back-off after it.
-			wait = min(g.retry.ResolveBackoff, max(time.Until(deadline), time.Millisecond))
+			pause = min(g.retry.ResolveBackoff, max(time.Until(deadline), time.Millisecond))
 		}
-		if !sleep(ctx, wait) {
+		if !sleep(ctx, pause) {
 			return last, &venues.Error{Venue: g.name, Op: "cancel", Class: venues.Unknown,
 				Msg: "final state of " + id + " still unknown", Err: ctx.Err()}
 		}
@@ -1127,7 +1128,7 @@ func (g *Gateway) onCancel(ctx context.Context, r Request) {
 	}
 	o.state = lifecycle.CancelPending
 	g.spawn(func() result {
-		fo, err := g.finish(ctx, id, venues.Order{})
+		fo, err := g.finish(ctx, id, venues.Order{}, 0) // pulled: cancelled at once
 		if err != nil {
 			return result{kind: resResolve, id: id, sent: true, err: err}
 		}
@@ -1159,7 +1160,7 @@ func (g *Gateway) onResolve(ctx context.Context, r Request) {
 			case err == nil && vo.Status.Terminal():
 				return result{kind: resResolve, id: id, order: vo, sent: true}
 			case err == nil:
-				fo, ferr := g.finish(ctx, id, vo)
+				fo, ferr := g.finish(ctx, id, vo, g.retry.FinishWait)
 				if ferr == nil {
 					return result{kind: resResolve, id: id, order: fo, sent: true}
 				}

@@ -1318,3 +1318,33 @@ func TestStatsReadsAreShared(t *testing.T) {
 		}
 	})
 }
+
+// TestCancelPullsAtOnce: a parent's cancel of a resting order goes to the venue at once. (It used to wait
+// FinishWait, polling, as for an IOC still working after its placement: a maker child pulled at its deadline
+// rested that much longer, 60 s of market time at the benchmark's ×60.)
+func TestCancelPullsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := newFake()
+		r := newRig(t, v, rigConfig{stream: true, pos: "0"})
+		s := &sink{}
+		v.script("place", "resting")
+		r.place("p1", "c1", "0.5", s, gtc)
+		settle(time.Second)
+		s.one(t, "c1", gateway.Accepted)
+		asked := time.Now()
+		r.g.Submit(gateway.Request{Kind: gateway.Cancel, Parent: "p1", Sink: s,
+			Order: venues.OrderRequest{ClientOrderID: "c1", Instrument: inst}})
+		settle(time.Millisecond)
+		cs := v.callsOf("cancel")
+		if len(cs) != 1 || cs[0].at.Sub(asked) > time.Millisecond {
+			t.Fatalf("cancel calls %+v, %v after the request; want one, at once", cs, time.Since(asked))
+		}
+		if n := len(v.callsOf("query")); n > 0 {
+			t.Fatalf("%d queries before the cancel", n)
+		}
+		settle(time.Second)
+		if u := s.one(t, "c1", gateway.Resolved); u.Order.Status != venues.StatusCanceled {
+			t.Fatalf("resolved %+v", u.Order)
+		}
+	})
+}

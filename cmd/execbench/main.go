@@ -52,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	render := fs.Bool("render", false, "measure nothing: redraw cost.png, report.md (and -doc) from -out's results.json")
 	profile := fs.String("tp-profile", "", "throughput: write a CPU profile (pprof) of the full-path window to this file")
 	tpOnly := fs.Bool("throughput-only", false, "measure only the engine overhead and print it; writes nothing but -out/throughput.json")
+	dump := fs.String("dump", "", "also write every execution (children, fills, figures) to this file, one JSON object per line")
 	sizesFlag := fs.String("sizes", "0.001,0.01,0.05", "parent sizes as fractions of the largest venue's daily volume, comma-separated (the headline is 0.01)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -111,8 +112,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *tpOnly {
 		return throughputOnly(ctx, tpOpts, *out, stdout)
 	}
+	var dumpW io.Writer
+	if *dump != "" {
+		f, err := os.Create(*dump)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		dumpW = f
+	}
 	start := time.Now()
 	res, err := bench.Run(ctx, bench.Options{
+		Dump:   dumpW,
 		Config: cfg, Seeds: *seeds, Horizon: *horizon, Fractions: fractions, BandBps: 50,
 		Speed: *speed, Parallel: *parallel, FloorIters: 2000, Lags: 3,
 		Throughput: tpOpts,
