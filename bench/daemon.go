@@ -156,7 +156,7 @@ func (s *Setup) RunDaemon(ctx context.Context, o DaemonRun, seed int64, side int
 	for _, v := range mocks.Venues {
 		for _, mo := range v.Control.Orders() {
 			e.Children = append(e.Children, Child{Venue: v.Name, At: mo.Time.Sub(a.At), Qty: mo.Quantity.InexactFloat64(),
-				Filled: mo.Executed.InexactFloat64()})
+				Filled: mo.Executed.InexactFloat64(), IOC: mo.IOC})
 		}
 	}
 	sort.SliceStable(e.Children, func(i, j int) bool { return e.Children[i].At < e.Children[j].At })

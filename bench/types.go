@@ -9,6 +9,7 @@ type Child struct {
 	Qty    float64       // quantity asked for, base units
 	Filled float64       // quantity executed, base units
 	Maker  bool          // of Execution.Fills: a resting order's fill (maker fee)
+	IOC    bool          // of a daemon run's Children: an immediate-or-cancel order (a taker child)
 }
 
 // Execution is one parent order worked by one strategy on one seed, judged from the market's own take records.

@@ -159,6 +159,9 @@ type TWAPConfig struct {
 	// MakerTolerance is how far behind its schedule, as a share of its allocation, a venue may fall before a
 	// maker-first parent crosses there with an IOC (default 0.1).
 	MakerTolerance float64 `yaml:"maker_tolerance"`
+	// MakerAhead is how far ahead of its schedule, as a share of its allocation, a maker child may take its venue:
+	// it offers what is due plus this much (0: what is due only, the default).
+	MakerAhead float64 `yaml:"maker_ahead"`
 }
 
 // RiskConfig are the pre-trade limits and breaker settings (all reloadable: a breaker that is open or half-open
@@ -545,6 +548,9 @@ func (c *Config) Validate() error {
 	}
 	if !(t.MakerTolerance > 0 && t.MakerTolerance <= 1) {
 		add("twap.maker_tolerance %v: want within (0, 1]", t.MakerTolerance)
+	}
+	if !(t.MakerAhead >= 0 && t.MakerAhead < 1) {
+		add("twap.maker_ahead %v: want within [0, 1)", t.MakerAhead)
 	}
 	if t.StartJitter != nil && *t.StartJitter < 0 {
 		add("twap.start_jitter %s: must not be negative", *t.StartJitter)

@@ -45,6 +45,8 @@ func TestParseRejects(t *testing.T) {
 		{"bad decimal", "max_child_notional: 50000", "max_child_notional: lots", "decode"},
 		{"bad duration", "mean_interval: 10s", "mean_interval: soon", "decode"},
 		{"jitter", "time_jitter: 0.8", "time_jitter: 2", "jitter"},
+		{"maker ahead", "time_jitter: 0.8", "time_jitter: 0.8\n  maker_ahead: 1", "twap.maker_ahead"},
+		{"maker ahead negative", "time_jitter: 0.8", "time_jitter: 0.8\n  maker_ahead: -0.1", "twap.maker_ahead"},
 		{"state", "state: active", "state: paused", "risk.state"},
 		{"role", "role: ops", "role: admin", "role"},
 		{"token hash", "sha256: 9d121d994c8c0ac8cc7786f5c0c775588c389b87416c38dd89acdefde3757d21", "sha256: abc", "sha256"},

@@ -159,10 +159,13 @@ type vstate struct {
 	partCap    decimal.Decimal
 	hasPartCap bool
 
-	// resting is the venue's maker child while it may rest (nothing else starts there meanwhile); crossNow is set
-	// when one ended before its deadline without filling (a post-only refusal): what it left is crossed at once.
+	// resting is the venue's maker child while it may rest (nothing else starts there meanwhile); again is set
+	// when one ended before its deadline without filling (a post-only refusal: the price came to it): what it
+	// left is posted again at once, at the new touch, and crossed with an IOC once refusals (in a row) reaches
+	// maxRefusals (a price running through every peg).
 	resting  *mchild
-	crossNow bool
+	again    bool
+	refusals int
 
 	// Funding: the venue's rate for the current period and when it is paid (nextFunding zero: unknown), from the
 	// plan's statistics. Once that time has passed while the parent works, funded is set with the parent's part of
@@ -395,6 +398,9 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 			c.state = lifecycle.Open // the venue has it: an earlier unknown outcome is answered
 		}
 		v.rejects = 0
+		if c.maker && c.state == lifecycle.Open {
+			v.refusals = 0 // it rests: the pegs are not being run through
+		}
 	case gateway.Refused:
 		m.setAwaiting(c, false)
 		if u.Price.IsPositive() {
@@ -418,7 +424,7 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 			v.retryAt = now.Add(m.pl.params.RetryInterval)
 		case gateway.RefusedVenue:
 			if c.maker {
-				break // a post-only refusal (it would have crossed): crossed at once (crossNow), not a fault
+				break // a post-only refusal (it would have crossed): posted again at once (again), not a fault
 			}
 			v.rejects++
 			v.rejected++
@@ -490,7 +496,8 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 	if v.resting == c && (c.state.Final() || c.state == lifecycle.NotSent) {
 		v.resting = nil
 		if !c.pulled && !m.cancelled && decimal.Max(c.reported, c.booked).LessThan(c.qty) {
-			v.crossNow = true // refused or ended by the venue before its time (post-only would have crossed)
+			v.again = true // refused or ended by the venue before its time (post-only would have crossed)
+			v.refusals++
 		}
 	}
 	if (m.stopping || m.cancelled) && c.state == lifecycle.Open && !c.pulled {
@@ -561,17 +568,44 @@ func (m *machine) startDue(now time.Time, out *[]Command) {
 			continue // what falls due now starts once the funding time has passed
 		}
 		d := m.dueQuantity(v, now)
-		if !d.due && v.crossNow && v.next > 0 {
-			// What a refused maker child left: crossed now rather than at the next slice.
+		cross := v.again && v.refusals >= maxRefusals
+		if !d.due && v.again && v.next > 0 {
+			// What a refused maker child left: posted again (or crossed) now rather than at the next slice.
 			maxChild := maxChildQty(m.pl.params, v.rules, v.mark, m.pl.slippageBps)
-			d = due{qty: twap.ChildQuantityCum(v.cum, v.next-1, v.committed.Sub(v.base), maxChild, v.rules), due: true, taker: true}
+			done := v.committed.Sub(v.base)
+			d = due{qty: twap.ChildQuantityCum(v.cum, v.next-1, done, maxChild, v.rules), due: true, taker: cross, idx: v.next - 1}
+			if v.next > 1 {
+				d.behind = decimal.Max(v.cum[v.next-2].Sub(done), decimal.Zero)
+			}
 		}
 		if !d.due {
 			continue
 		}
-		cross := v.crossNow
-		v.crossNow = false
+		v.again = false
+		deadline, maker := m.makerDeadline(v, now)
+		tol := v.allocated.Mul(decimal.NewFromFloat(m.prm.MakerTolerance))
+		behindTol := d.behind.GreaterThan(tol)
 		qty := d.qty
+		if maker && !d.taker && !cross && behindTol && d.idx >= 0 {
+			// Behind by more than the tolerance: cross what brings it back to half of it, and post the rest again
+			// at once (again), so that a venue falling behind in a move away pays the taker fee on the excess only.
+			if part := v.rules.FloorQty(d.behind.Sub(tol.Div(decimal.NewFromInt(2)))); part.LessThan(qty) &&
+				!part.LessThan(v.rules.MinQty) && (m.req.ReduceOnly || !part.Mul(v.mark).LessThan(v.rules.MinNotional)) {
+				qty = part
+				v.again = true
+			}
+		}
+		maker = maker && !d.taker && !cross && !behindTol
+		if maker && m.prm.MakerAhead > 0 && d.idx >= 0 {
+			// A maker child also offers what the schedule owes a little later (MakerAhead of the allocation): its
+			// fills come when the price comes to it, and a venue held to its schedule fills less when the price
+			// moves its way than it falls behind when the price moves away — capped, a maker's timing costs.
+			ahead := v.rules.FloorQty(v.allocated.Mul(decimal.NewFromFloat(m.prm.MakerAhead)))
+			done := v.committed.Sub(v.base)
+			maxChild := maxChildQty(m.pl.params, v.rules, v.mark, m.pl.slippageBps)
+			qa := twap.ChildQuantityCum(v.cum, d.idx, done.Sub(ahead), maxChild, v.rules)
+			qty = decimal.Max(qty, decimal.Min(qa, v.rules.FloorQty(left)))
+		}
 		if qty.LessThan(v.rules.MinQty) || !qty.IsPositive() ||
 			(!m.req.ReduceOnly && qty.Mul(v.mark).LessThan(v.rules.MinNotional)) {
 			if v.next >= len(v.slices) && left.Equal(qty) {
@@ -579,9 +613,6 @@ func (m *machine) startDue(now time.Time, out *[]Command) {
 			}
 			continue
 		}
-		deadline, maker := m.makerDeadline(v, now)
-		tol := v.allocated.Mul(decimal.NewFromFloat(m.prm.MakerTolerance))
-		maker = maker && !d.taker && !cross && d.behind.LessThanOrEqual(tol)
 		urgency := 0.0
 		if maker && tol.IsPositive() {
 			urgency = d.behind.Div(tol).InexactFloat64() // ≤ 1: beyond the tolerance it crosses
@@ -597,6 +628,7 @@ type due struct {
 	due    bool
 	behind decimal.Decimal
 	taker  bool
+	idx    int // the schedule's slice it is due for (-1: the catch-up)
 }
 
 // makerDeadline is when a maker child placed now on v is pulled: when v's next slice falls due, and at the latest
@@ -636,7 +668,7 @@ func (m *machine) dueQuantity(v *vstate, now time.Time) due {
 		if v.next == len(v.slices) {
 			v.catchupAt = now.Add(m.catchupInterval())
 		}
-		return due{qty: twap.ChildQuantityCum(v.cum, idx, done, maxChild, v.rules), due: true, behind: behind}
+		return due{qty: twap.ChildQuantityCum(v.cum, idx, done, maxChild, v.rules), due: true, behind: behind, idx: idx}
 	}
 	// The schedule is spent and something is left (an IOC missed the band): catch up within the band until the
 	// horizon plus the catch-up allowance.
@@ -648,7 +680,7 @@ func (m *machine) dueQuantity(v *vstate, now time.Time) due {
 	if maxChild.IsPositive() && q.GreaterThan(maxChild) {
 		q = maxChild
 	}
-	return due{qty: q, due: true, taker: true}
+	return due{qty: q, due: true, taker: true, idx: -1}
 }
 
 func (m *machine) catchupInterval() time.Duration {
@@ -675,6 +707,10 @@ func (m *machine) startChild(v *vstate, qty decimal.Decimal, now time.Time, out 
 	}})
 	*out = append(*out, Command{Kind: CmdChild, Child: m.childEvent(c, "", now)})
 }
+
+// maxRefusals is how many maker children in a row a venue may end before their time (post-only refusals) before
+// what they leave is crossed with an IOC.
+const maxRefusals = 3
 
 // maxReallocs is how many re-allocations a parent's report keeps (the latest; Reallocations counts them all).
 const maxReallocs = 50

@@ -321,6 +321,9 @@ func TestMachineRandomSequences(t *testing.T) {
 			m := newTestMachine(t, "2.2166", rng.IntN(2) == 0)
 			if seed%2 == 0 { // maker-first: children rest, are pulled at their deadline, cross when behind
 				m.req.Execution, m.prm.MakerTolerance = ExecMakerFirst, 0.1
+				if seed%4 == 0 {
+					m.prm.MakerAhead = 0.05 // maker children offer beyond what is due
+				}
 			}
 			now := t0
 			used := map[string]bool{}

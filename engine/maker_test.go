@@ -89,22 +89,36 @@ func TestMachineMakerFirst(t *testing.T) {
 		(!next.Request.Peg && next.Request.Urgency != 0) {
 		t.Fatalf("urgency of the first child %v, of the next %v (peg %v)", first.Request.Urgency, next.Request.Urgency, next.Request.Peg)
 	}
-	// A post-only refusal (Binance -5022) is no rejection streak: what it left is crossed at once, as an IOC.
-	n := m.byID[next.Request.Order.ClientOrderID]
+	// A post-only refusal (Binance -5022: the price came to the order) is no rejection streak: what it left is
+	// posted again at once at the new touch, and crossed with an IOC after maxRefusals in a row.
+	if !next.Request.Peg {
+		t.Fatalf("the next child is not pegged: %+v", next.Request)
+	}
 	rejects := m.pl.work[0].rejects
-	step(upd(gateway.Update{Kind: gateway.Refused, Venue: "a", ClientOrderID: n.id, Refusal: gateway.RefusedVenue,
-		Reason: "-5022 post only order will be rejected"}))
-	if m.pl.work[0].rejects != rejects {
-		t.Fatalf("a post-only refusal counted as a rejection: %d", m.pl.work[0].rejects)
-	}
-	var cross Command
-	for _, p := range places(cmds) {
-		if p.Venue == "a" {
-			cross = p
+	refused := next
+	for i := 1; i <= maxRefusals; i++ {
+		n := m.byID[refused.Request.Order.ClientOrderID]
+		step(upd(gateway.Update{Kind: gateway.Refused, Venue: "a", ClientOrderID: n.id, Refusal: gateway.RefusedVenue,
+			Reason: "-5022 post only order will be rejected"}))
+		if m.pl.work[0].rejects != rejects {
+			t.Fatalf("a post-only refusal counted as a rejection: %d", m.pl.work[0].rejects)
 		}
-	}
-	if cross.Kind == 0 || cross.Request.Peg || cross.Request.Order.TimeInForce != venues.IOC {
-		t.Fatalf("after the refusal: %+v; want an IOC on a at once", cross)
+		var again Command
+		for _, p := range places(cmds) {
+			if p.Venue == "a" {
+				again = p
+			}
+		}
+		switch {
+		case again.Kind == 0:
+			t.Fatalf("refusal %d: nothing placed on a at once", i)
+		case i < maxRefusals && (!again.Request.Peg || again.Request.Order.TimeInForce != venues.PostOnly ||
+			!again.Request.Order.Quantity.Equal(n.qty)):
+			t.Fatalf("refusal %d: %+v; want the %s posted again, post-only", i, again.Request, n.qty)
+		case i == maxRefusals && (again.Request.Peg || again.Request.Order.TimeInForce != venues.IOC):
+			t.Fatalf("refusal %d: %+v; want an IOC on a at once", i, again.Request)
+		}
+		refused = again
 	}
 	checkInvariants(t, m)
 }
@@ -367,5 +381,80 @@ func TestMarkFundingJournals(t *testing.T) {
 		if !a.funded || !a.funding.IsZero() || journal != (rate != "0") {
 			t.Fatalf("rate %s: funded %v funding %s journal %v", rate, a.funded, a.funding, journal)
 		}
+	}
+}
+
+// TestMachineMakerBehind: a maker-first venue behind its schedule by more than the tolerance crosses only what
+// brings it back to half the tolerance, and posts the rest again at once as a maker child.
+func TestMachineMakerBehind(t *testing.T) {
+	m := newTestMachine(t, "2.2166", true)
+	m.req.Execution, m.prm.MakerTolerance = ExecMakerFirst, 0.1
+	a := m.pl.work[0]
+	tol := a.allocated.Mul(dec("0.1"))
+	now := t0
+	cmds := m.Step(Event{Kind: EvStart}, now)
+	onA := func(cmds []Command) (Command, bool) {
+		for _, p := range places(cmds) {
+			if p.Venue == "a" {
+				return p, true
+			}
+		}
+		return Command{}, false
+	}
+	// Nothing on a ever fills: every maker child rests until its deadline and is cancelled unfilled there.
+	for guard := 0; guard < 1000; guard++ {
+		if p, ok := onA(cmds); ok {
+			o := p.Request.Order
+			if o.TimeInForce == venues.IOC {
+				behind := a.cum[a.next-2] // nothing filled: all that was due before this slice
+				want := a.rules.FloorQty(behind.Sub(tol.Div(dec("2"))))
+				if !o.Quantity.Equal(want) || !behind.GreaterThan(tol) {
+					t.Fatalf("crossed %s behind %s (tolerance %s); want %s", o.Quantity, behind, tol, want)
+				}
+				cmds = m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: o.ClientOrderID,
+					Quantity: want, Order: venues.Order{ClientOrderID: o.ClientOrderID, Status: venues.StatusFilled,
+						FilledQty: want, TimeInForce: venues.IOC}}), now)
+				cmds = append(cmds, m.Step(upd(gateway.Update{Kind: gateway.Filled, Venue: "a", ClientOrderID: o.ClientOrderID,
+					Fill: venues.Fill{Venue: "a", ClientOrderID: o.ClientOrderID, TradeID: o.ClientOrderID + "-t",
+						Quantity: want, Price: dec("10500")}}), now)...)
+				rest, ok := onA(cmds)
+				if !ok || !rest.Request.Peg || rest.Request.Order.TimeInForce != venues.PostOnly {
+					t.Fatalf("after the partial cross: %+v; want the rest posted again at once", rest.Request)
+				}
+				checkInvariants(t, m)
+				return
+			}
+			cmds = m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: o.ClientOrderID,
+				Quantity: o.Quantity, Price: dec("10489.9"), Order: venues.Order{ClientOrderID: o.ClientOrderID,
+					Status: venues.StatusNew, TimeInForce: venues.PostOnly}}), now)
+			continue
+		}
+		if c := a.resting; c != nil && c.pulled && c.state == lifecycle.Open {
+			cmds = m.Step(upd(gateway.Update{Kind: gateway.Resolved, Venue: "a", ClientOrderID: c.id,
+				Order: venues.Order{ClientOrderID: c.id, Status: venues.StatusCanceled}}), now)
+			continue
+		}
+		if !m.armed.After(now) || m.armed.After(m.pl.deadline) {
+			break
+		}
+		now = m.armed
+		cmds = m.Step(Event{Kind: EvTimer}, now)
+	}
+	t.Fatal("a never crossed")
+}
+
+// TestMachineMakerAhead: with MakerAhead, a maker child offers what is due plus that share of the allocation.
+func TestMachineMakerAhead(t *testing.T) {
+	for _, ahead := range []float64{0, 0.05} {
+		m := newTestMachine(t, "2.2166", true)
+		m.req.Execution, m.prm.MakerTolerance, m.prm.MakerAhead = ExecMakerFirst, 0.1, ahead
+		now := t0
+		first := restUntilPlaced(t, m, &now, m.Step(Event{Kind: EvStart}, now), "a")
+		a := m.pl.work[0]
+		want := a.cum[a.next-1].Add(a.rules.FloorQty(a.allocated.Mul(decimal.NewFromFloat(ahead))))
+		if got := first.Request.Order.Quantity; !got.Equal(want) {
+			t.Fatalf("ahead %v: first child %s, want %s", ahead, got, want)
+		}
+		checkInvariants(t, m)
 	}
 }

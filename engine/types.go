@@ -227,7 +227,10 @@ type Params struct {
 	// schedule (a share of its allocation) a venue may fall before a maker-first parent crosses there.
 	DefaultExecution Execution
 	MakerTolerance   float64
-	Venues           map[string]VenueParams
+	// MakerAhead is how far ahead of its schedule (a share of its allocation) a venue's maker child may take it:
+	// what it offers beyond what is due. Zero: exactly what is due.
+	MakerAhead float64
+	Venues     map[string]VenueParams
 	// Caps bound what the router gives a venue in an instrument; a pair without an entry has none.
 	Caps map[CapKey]Caps
 }

@@ -66,7 +66,8 @@ func TestMakerFallback(t *testing.T) {
 }
 
 // TestPegUrgency: a maker child's urgency (the Request's, clamped to [0, 1]) prices it, and every re-peg, further
-// inside the spread: one tick inside when on schedule, at the mid when as far behind as it may be.
+// inside the spread: one tick inside when on schedule, one tick inside the other side when as far behind as it
+// may be.
 func TestPegUrgency(t *testing.T) {
 	g := &Gateway{clk: clock.NewManual(time.Date(2026, 12, 7, 17, 0, 0, 0, time.UTC)), retry: Retry{}.withDefaults(), log: zap.NewNop()}
 	rules := venues.Rules{TickSize: decimal.RequireFromString("0.1"), LotSize: decimal.RequireFromString("0.001")}
@@ -74,7 +75,7 @@ func TestPegUrgency(t *testing.T) {
 	for _, tc := range []struct {
 		urgency float64
 		want    string
-	}{{0, "100.1"}, {0.5, "100.3"}, {1, "100.5"}, {7, "100.5"}, {-1, "100.1"}, {math.NaN(), "100.1"}} {
+	}{{0, "100.1"}, {0.5, "100.5"}, {1, "100.9"}, {7, "100.9"}, {-1, "100.1"}, {math.NaN(), "100.1"}} {
 		o := &order{req: venues.OrderRequest{Side: venues.Buy}, bps: 100, urgency: unit(tc.urgency)}
 		px, ok := g.pegPrice(o, rules, q)
 		if !ok || !px.Equal(decimal.RequireFromString(tc.want)) {

@@ -11,8 +11,10 @@ import (
 // PegPrice is the price a maker (post-only) child rests at: one tick inside the spread when the spread is wider
 // than a tick, else at the touch (a buy at the bid, a sell at the ask); with urgency u in (0, 1] (how far the venue
 // is behind its schedule, as a share of what it may fall behind before it crosses) it steps further inside, a
-// share u of the way from there to the mid on its own side of it, so that an order that must fill sooner is first
-// in line for more of the flow. Never through band (the price an IOC child would be sent at, LimitPrice: the
+// share u of the way from there to one tick inside the other side, so that an order that must fill sooner is
+// filled by the smallest move of the price its way — still as a maker, at a price no worse than the IOC it would
+// otherwise cross with. (Stepping only as far as the mid cost more in execbench: 2.497 against 2.368 bps of mean
+// adjusted total cost at the 1% size, 20 seeds each.) Never through band (the price an IOC child would be sent at, LimitPrice: the
 // slippage band and the parent's limit) and never crossing the other side, so a post-only order is not refused for
 // crossing the quote it was priced from. It fails on a bad side, a quote that is not a positive, uncrossed pair,
 // a non-positive band or tick, an urgency outside [0, 1], or when no such price is positive.
@@ -31,7 +33,6 @@ func PegPrice(side venues.Side, bid, ask, band decimal.Decimal, rules venues.Rul
 		return decimal.Zero, fmt.Errorf("twap: peg price: urgency %v is outside [0, 1]", urgency)
 	}
 	wide := ask.Sub(bid).GreaterThan(tick)
-	mid := bid.Add(ask).Div(decimal.NewFromInt(2))
 	u := decimal.NewFromFloat(urgency)
 	var px decimal.Decimal
 	if side == venues.Buy {
@@ -39,7 +40,7 @@ func PegPrice(side venues.Side, bid, ask, band decimal.Decimal, rules venues.Rul
 		if wide {
 			px = px.Add(tick)
 		}
-		if room := floorTo(mid, tick).Sub(px); urgency > 0 && room.IsPositive() {
+		if room := ceilTo(ask, tick).Sub(tick).Sub(px); urgency > 0 && room.IsPositive() {
 			px = px.Add(floorTo(room.Mul(u), tick))
 		}
 		px = decimal.Min(px, band, ceilTo(ask, tick).Sub(tick))
@@ -48,7 +49,7 @@ func PegPrice(side venues.Side, bid, ask, band decimal.Decimal, rules venues.Rul
 		if wide {
 			px = px.Sub(tick)
 		}
-		if room := px.Sub(ceilTo(mid, tick)); urgency > 0 && room.IsPositive() {
+		if room := px.Sub(floorTo(bid, tick).Add(tick)); urgency > 0 && room.IsPositive() {
 			px = px.Sub(floorTo(room.Mul(u), tick))
 		}
 		px = decimal.Max(px, band, floorTo(bid, tick).Add(tick))
