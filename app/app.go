@@ -325,7 +325,7 @@ func engineParams(cfg *config.Config) engine.Params {
 		EndBuffer:  cfg.TWAP.EndBuffer, Catchup: cfg.TWAP.Catchup, RetryInterval: cfg.TWAP.RetryInterval,
 		StartJitter:      *cfg.TWAP.StartJitter,
 		DefaultExecution: engine.Execution(cfg.TWAP.Execution), MakerTolerance: cfg.TWAP.MakerTolerance,
-		MakerAhead:       cfg.TWAP.MakerAhead,
+		MakerAhead: cfg.TWAP.MakerAhead, FundingShift: *cfg.TWAP.FundingShift,
 		MaxChildNotional: cfg.Risk.MaxChildNotional, MaxOrderNotional: cfg.Risk.MaxOrderNotional,
 		DefaultSlippageBps: cfg.Risk.DefaultMaxSlippageBps, MaxSlippageBps: cfg.Risk.MaxSlippageBps,
 		MaxConsecutiveRejects: cfg.Risk.MaxConsecutiveRejects, Venues: map[string]engine.VenueParams{},

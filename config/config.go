@@ -162,6 +162,10 @@ type TWAPConfig struct {
 	// MakerAhead is how far ahead of its schedule, as a share of its allocation, a maker child may take its venue:
 	// it offers what is due plus this much (0: what is due only, the default).
 	MakerAhead float64 `yaml:"maker_ahead"`
+	// FundingShift is the most of a venue's allocation moved across the venue's funding time when one falls inside
+	// a parent, later when the fills before it would pay funding, earlier when they would receive it; at most half
+	// of maker_tolerance (default 0.05; 0: none).
+	FundingShift *float64 `yaml:"funding_shift"`
 }
 
 // RiskConfig are the pre-trade limits and breaker settings (all reloadable: a breaker that is open or half-open
@@ -335,6 +339,10 @@ func (c *Config) applyDefaults() {
 	}
 	if t.MakerTolerance == 0 {
 		t.MakerTolerance = 0.1
+	}
+	if t.FundingShift == nil {
+		f := min(0.05, t.MakerTolerance/2)
+		t.FundingShift = &f
 	}
 	if t.RetryInterval == 0 {
 		t.RetryInterval = 2 * time.Second
@@ -551,6 +559,9 @@ func (c *Config) Validate() error {
 	}
 	if !(t.MakerAhead >= 0 && t.MakerAhead < 1) {
 		add("twap.maker_ahead %v: want within [0, 1)", t.MakerAhead)
+	}
+	if t.FundingShift != nil && !(*t.FundingShift >= 0 && *t.FundingShift <= t.MakerTolerance/2) {
+		add("twap.funding_shift %v: want within [0, maker_tolerance/2 = %v]", *t.FundingShift, t.MakerTolerance/2)
 	}
 	if t.StartJitter != nil && *t.StartJitter < 0 {
 		add("twap.start_jitter %s: must not be negative", *t.StartJitter)

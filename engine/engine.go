@@ -14,6 +14,7 @@ import (
 
 	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/gateway"
+	"github.com/execd-dev/execd/internal/mailbox"
 	"github.com/execd-dev/execd/journal"
 	"github.com/execd-dev/execd/positions"
 	"github.com/execd-dev/execd/risk"
@@ -101,6 +102,8 @@ type Engine struct {
 	wg      sync.WaitGroup // parents
 	gwg     sync.WaitGroup // gateways and streams
 	started atomic.Bool
+	// markouts are the parents whose markouts changed since they were last journaled (writeMarkouts).
+	markouts *mailbox.Box[*parent]
 }
 
 // New builds an engine and its gateways; Start recovers the journal and starts them.
@@ -171,7 +174,35 @@ func New(o Options) (*Engine, error) {
 	}
 	e.runCtx, e.stopRun = context.WithCancel(context.Background())
 	e.gwCtx, e.stopGw = context.WithCancel(context.Background())
+	e.markouts = mailbox.New[*parent]()
 	return e, nil
+}
+
+// writeMarkouts journals the markouts of the parents that announce a change, each once per wake however many
+// samples came meanwhile, until the gateways stop; what is announced by then is written before it returns. A
+// failed write is logged and retried with the parent's next sample (each write holds all of them so far).
+func (e *Engine) writeMarkouts() {
+	write := func() {
+		seen := map[*parent]bool{}
+		for _, p := range e.markouts.Drain(nil) {
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			if err := e.journal.PutMarkouts(p.mo.record(p.req.ID)); err != nil {
+				p.log.Warn("markouts not journaled: a restart now would lose them", zap.Error(err))
+			}
+		}
+	}
+	for {
+		select {
+		case <-e.markouts.Ready():
+			write()
+		case <-e.gwCtx.Done():
+			write()
+			return
+		}
+	}
 }
 
 func (e *Engine) gateway(venue, instrument string) *gateway.Gateway {
@@ -453,6 +484,11 @@ func (e *Engine) Start(ctx context.Context) error {
 	if len(recs) > 0 {
 		e.log.Info("journal recovered", zap.Int("parents", len(recs)), zap.Int("working", len(ps)))
 	}
+	e.gwg.Add(1)
+	go func() {
+		defer e.gwg.Done()
+		e.writeMarkouts()
+	}()
 	for _, gw := range e.gws {
 		e.gwg.Add(1)
 		go func(gw *gateway.Gateway) {

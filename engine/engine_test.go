@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"math"
 	"os"
 	"regexp"
 	"strings"
@@ -537,4 +538,55 @@ func TestVenueCallTimeout(t *testing.T) {
 		}
 		r.checkVenueTruth(t, rep)
 	})
+}
+
+// TestMarkoutsSurviveRestart: a parent's markouts are journaled as they arrive (also after it has ended) and a
+// restarted engine reports them.
+func TestMarkoutsSurviveRestart(t *testing.T) {
+	var opts Options
+	r := newRigOpts(t, 1, nil, func(o *Options) { opts = *o })
+	rep := r.run(t, seedRequest("mo-1"))
+	if rep.State != Done {
+		t.Fatalf("state %s", rep.State)
+	}
+	r.e.mu.Lock()
+	p := r.e.parents["mo-1"]
+	r.e.mu.Unlock()
+	base := p.Report().Markouts // what the gateways measured so far (the fake venues' marks)
+	for _, s := range []gateway.MarkoutSample{
+		{Horizon: time.Second, Bps: -2, Qty: dec("1")},
+		{Horizon: time.Minute, Bps: 1, Qty: dec("0.5")},
+	} {
+		p.Deliver(gateway.Update{Kind: gateway.Markout, Markout: s})
+	}
+	want := p.Report().Markouts
+	if len(want) == 0 || len(want) < len(base) {
+		t.Fatalf("markouts before the restart: %+v", want)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.e.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e2, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.e = e2 // stopped by the rig's cleanup
+	if err := e2.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e2.Get("mo-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Markouts) != len(want) {
+		t.Fatalf("after the restart %+v, before %+v", got.Markouts, want)
+	}
+	for i := range want {
+		if got.Markouts[i].Horizon != want[i].Horizon || !got.Markouts[i].Qty.Equal(want[i].Qty) ||
+			math.Abs(got.Markouts[i].Bps-want[i].Bps) > 1e-9 {
+			t.Fatalf("after the restart %+v, before %+v", got.Markouts, want)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
 
 	"github.com/execd-dev/execd/gateway"
 	"github.com/execd-dev/execd/journal"
@@ -33,7 +34,7 @@ func paramsRecord(p Params) journal.Params {
 		MeanInterval: p.MeanInterval, EndBuffer: p.EndBuffer, Catchup: p.Catchup, RetryInterval: p.RetryInterval,
 		TimeJitter: p.TimeJitter, SizeJitter: p.SizeJitter, IntervalCV: p.IntervalCV, MaxChildNotional: p.MaxChildNotional,
 		MaxOrderNotional: p.MaxOrderNotional, DefaultSlippageBps: p.DefaultSlippageBps, MaxSlippageBps: p.MaxSlippageBps,
-		MaxConsecutiveRejects: p.MaxConsecutiveRejects,
+		MaxConsecutiveRejects: p.MaxConsecutiveRejects, FundingShift: p.FundingShift,
 	}
 }
 
@@ -42,7 +43,7 @@ func paramsFromRecord(r journal.Params) Params {
 		MeanInterval: r.MeanInterval, EndBuffer: r.EndBuffer, Catchup: r.Catchup, RetryInterval: r.RetryInterval,
 		TimeJitter: r.TimeJitter, SizeJitter: r.SizeJitter, IntervalCV: r.IntervalCV, MaxChildNotional: r.MaxChildNotional,
 		MaxOrderNotional: r.MaxOrderNotional, DefaultSlippageBps: r.DefaultSlippageBps, MaxSlippageBps: r.MaxSlippageBps,
-		MaxConsecutiveRejects: r.MaxConsecutiveRejects, Venues: map[string]VenueParams{},
+		MaxConsecutiveRejects: r.MaxConsecutiveRejects, FundingShift: r.FundingShift, Venues: map[string]VenueParams{},
 	}
 }
 
@@ -234,7 +235,8 @@ func (e *Engine) restore(rec journal.Parent, children []journal.Child, fillsOf f
 		for _, s := range v.Slices {
 			w.slices = append(w.slices, twap.Slice{Seq: s.Seq, At: s.At, Quantity: s.Quantity})
 		}
-		w.cum = twap.Cumulative(w.slices)
+		w.cum = fundingTilt(twap.Cumulative(w.slices), w.slices, w.nextFunding, w.fundRate, req.Side,
+			pl.params.FundingShift, w.rules.LotSize)
 		// Slices already passed are coalesced by dueQuantity: the next child carries everything the schedule owes.
 		w.next = 0
 		pl.work = append(pl.work, w)
@@ -276,7 +278,24 @@ func (e *Engine) restore(rec journal.Parent, children []journal.Child, fillsOf f
 		}
 	}
 	m.replaying = false
-	return newParent(e, req, m), nil
+	p := newParent(e, req, m)
+	if err := e.loadMarkouts(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// loadMarkouts gives a restored parent the markouts journaled for it. (A horizon still pending at a crash is not
+// measured: the restarted gateways follow only the fills they book.)
+func (e *Engine) loadMarkouts(p *parent) error {
+	r, ok, err := e.journal.MarkoutsOf(p.req.ID)
+	if err != nil {
+		return fmt.Errorf("reading its markouts: %w", err)
+	}
+	if ok {
+		p.mo.load(r)
+	}
+	return nil
 }
 
 // restoreEnded rebuilds an ended parent from its final summary, so GET and idempotent retries still answer.
@@ -289,9 +308,12 @@ func (e *Engine) restoreEnded(rec journal.Parent) (*parent, error) {
 		return nil, fmt.Errorf("ended parent %s has no summary", rec.ID)
 	}
 	rep := reportFromSummary(req, rec)
-	p := &parent{e: e, req: req, done: make(chan struct{})}
+	p := &parent{e: e, req: req, done: make(chan struct{}), log: e.log.With(zap.String("parent", req.ID))}
 	p.snap.Store(&rep)
 	close(p.done)
+	if err := e.loadMarkouts(p); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -310,6 +310,7 @@ func (w *vstate) reschedule(pl *plan, req Request, now time.Time, committed deci
 	if err != nil {
 		return err
 	}
-	w.slices, w.cum = s, twap.Cumulative(s)
+	w.slices = s
+	w.cum = fundingTilt(twap.Cumulative(s), s, w.nextFunding, w.fundRate, req.Side, pl.params.FundingShift, w.rules.LotSize)
 	return nil
 }

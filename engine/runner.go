@@ -16,6 +16,7 @@ import (
 	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/gateway"
 	"github.com/execd-dev/execd/internal/mailbox"
+	"github.com/execd-dev/execd/journal"
 )
 
 // parent is one parent order's runner: the one goroutine that owns its machine (invariant 7), feeds it events
@@ -40,6 +41,7 @@ type parent struct {
 type markouts struct {
 	mu sync.Mutex
 	by []markoutSum // ascending horizon
+	n  int          // samples taken
 }
 
 type markoutSum struct {
@@ -60,6 +62,28 @@ func (m *markouts) add(s gateway.MarkoutSample) {
 	}
 	m.by[i].sum += s.Bps * s.Qty.InexactFloat64()
 	m.by[i].qty = m.by[i].qty.Add(s.Qty)
+	m.n++
+}
+
+// record is the journal's copy of the markouts so far.
+func (m *markouts) record(parent string) journal.Markouts {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := journal.Markouts{Parent: parent, Samples: m.n, By: make([]journal.MarkoutSum, 0, len(m.by))}
+	for _, x := range m.by {
+		r.By = append(r.By, journal.MarkoutSum{Horizon: x.horizon, Sum: x.sum, Qty: x.qty})
+	}
+	return r
+}
+
+// load takes the journaled markouts of a restored parent (before any sample arrives).
+func (m *markouts) load(r journal.Markouts) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.n, m.by = r.Samples, nil
+	for _, x := range r.By {
+		m.by = append(m.by, markoutSum{horizon: x.Horizon, sum: x.Sum, qty: x.Qty})
+	}
 }
 
 func (m *markouts) view() []Markout {
@@ -87,6 +111,9 @@ func newParent(e *Engine, req Request, m *machine) *parent {
 func (p *parent) Deliver(u gateway.Update) {
 	if u.Kind == gateway.Markout {
 		p.mo.add(u.Markout)
+		if p.e != nil && p.e.markouts != nil {
+			p.e.markouts.Put(p) // journaled by the engine's writer, coalesced
+		}
 		return
 	}
 	p.inbox.Put(Event{Kind: EvUpdate, Update: u})

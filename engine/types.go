@@ -230,7 +230,10 @@ type Params struct {
 	// MakerAhead is how far ahead of its schedule (a share of its allocation) a venue's maker child may take it:
 	// what it offers beyond what is due. Zero: exactly what is due.
 	MakerAhead float64
-	Venues     map[string]VenueParams
+	// FundingShift is the most of a venue's allocation a parent moves across the venue's funding time, the way that
+	// pays less funding (see fundingTilt). Zero: none.
+	FundingShift float64
+	Venues       map[string]VenueParams
 	// Caps bound what the router gives a venue in an instrument; a pair without an entry has none.
 	Caps map[CapKey]Caps
 }

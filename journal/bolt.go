@@ -41,7 +41,11 @@ type Store interface {
 	Targets() ([]Target, error)                            // sorted by Created then ID
 	AppendAdjustment(a Adjustment) (seq uint64, err error) // assigns a.Seq (monotonic from 1)
 	Adjustments() ([]Adjustment, error)                    // in Seq order
-	Close() error                                          // flushes queued writes, then closes
+	// PutMarkouts stores a parent's markouts unless the stored ones already count as many samples or more (an
+	// older snapshot written late never replaces a newer one); MarkoutsOf reads them (ok false: none stored).
+	PutMarkouts(m Markouts) error
+	MarkoutsOf(parentID string) (m Markouts, ok bool, err error)
+	Close() error // flushes queued writes, then closes
 }
 
 var _ Store = (*Bolt)(nil)
@@ -63,13 +67,15 @@ const (
 	// means the same as no bucket), so the layout version did not change.
 	bucketTargets     = "targets"
 	bucketAdjustments = "adjustments"
+	bucketMarkouts    = "markouts"
 
 	// versionKey holds the database's FormatVersion in the meta bucket, a 4-byte big-endian integer.
 	versionKey = "format_version"
 )
 
 func dataBuckets() []string {
-	return []string{bucketParents, bucketChildren, bucketFills, bucketChildFills, bucketOps, bucketTargets, bucketAdjustments}
+	return []string{bucketParents, bucketChildren, bucketFills, bucketChildFills, bucketOps, bucketTargets, bucketAdjustments,
+		bucketMarkouts}
 }
 
 // Bolt is the bbolt implementation of Store.

@@ -182,3 +182,46 @@ func (s *Bolt) Adjustments() ([]Adjustment, error) {
 	}
 	return out, nil
 }
+
+// PutMarkouts stores m unless the stored markouts of m.Parent count as many samples or more.
+func (s *Bolt) PutMarkouts(m Markouts) error {
+	if err := m.validate(); err != nil {
+		return fmt.Errorf("journal: put markouts: %w", err)
+	}
+	b, err := encodeValue(m)
+	if err != nil {
+		return fmt.Errorf("journal: put markouts of %s: %w", m.Parent, err)
+	}
+	return s.update("put markouts of "+m.Parent, func(tx *bbolt.Tx) error {
+		bucket := tx.Bucket([]byte(bucketMarkouts))
+		if old := bucket.Get([]byte(m.Parent)); old != nil {
+			var was Markouts
+			if err := decodeAt(bucketMarkouts, []byte(m.Parent), old, &was); err != nil {
+				return err
+			}
+			if was.Samples >= m.Samples {
+				return nil
+			}
+		}
+		return bucket.Put([]byte(m.Parent), b)
+	})
+}
+
+// MarkoutsOf returns the stored markouts of a parent; ok is false when there are none.
+func (s *Bolt) MarkoutsOf(parentID string) (m Markouts, ok bool, err error) {
+	err = s.view("markouts of "+parentID, func(tx *bbolt.Tx) error {
+		v := tx.Bucket([]byte(bucketMarkouts)).Get([]byte(parentID))
+		if v == nil {
+			return nil
+		}
+		if err := decodeAt(bucketMarkouts, []byte(parentID), v, &m); err != nil {
+			return err
+		}
+		if m.Parent != parentID {
+			return mismatch(bucketMarkouts, []byte(parentID), "record has parent %q", m.Parent)
+		}
+		ok = true
+		return nil
+	})
+	return m, ok, err
+}

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 )
@@ -92,5 +93,42 @@ func TestAdjustmentsLog(t *testing.T) {
 	}
 	if seq, err := s.AppendAdjustment(adj); err != nil || seq != 3 {
 		t.Fatalf("after reopen: seq %d, %v", seq, err)
+	}
+}
+
+// Markouts round-trip; an older snapshot (fewer samples) written late does not replace a newer one; a bad one is
+// refused and changes nothing.
+func TestMarkouts(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir)
+	if _, ok, err := s.MarkoutsOf("p1"); ok || err != nil {
+		t.Fatalf("none stored: ok %v err %v", ok, err)
+	}
+	newer := Markouts{Parent: "p1", Samples: 5, By: []MarkoutSum{
+		{Horizon: time.Second, Sum: -1.5, Qty: dec("0.3")},
+		{Horizon: 10 * time.Second, Sum: 2.25, Qty: dec("0.2")}}}
+	older := Markouts{Parent: "p1", Samples: 3, By: newer.By[:1]}
+	for _, m := range []Markouts{newer, older} {
+		if err := s.PutMarkouts(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bad := range []Markouts{
+		{Parent: "", Samples: 9},
+		{Parent: "p1", Samples: 9, By: []MarkoutSum{{Horizon: 10 * time.Second}, {Horizon: time.Second}}},
+		{Parent: "p1", Samples: 9, By: []MarkoutSum{{Horizon: time.Second, Sum: math.NaN()}}},
+		{Parent: "p1", Samples: -1},
+	} {
+		if err := s.PutMarkouts(bad); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("%+v: %v, want ErrInvalid", bad, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openT(t, dir)
+	got, ok, err := s.MarkoutsOf("p1")
+	if err != nil || !ok || got.Samples != 5 || len(got.By) != 2 || got.By[1].Sum != 2.25 || !got.By[0].Qty.Equal(newer.By[0].Qty) {
+		t.Fatalf("after reopening: %+v ok %v err %v", got, ok, err)
 	}
 }

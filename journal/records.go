@@ -2,6 +2,7 @@ package journal
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -144,6 +145,7 @@ type Params struct {
 	DefaultSlippageBps    int             `json:"default_slippage_bps"`
 	MaxSlippageBps        int             `json:"max_slippage_bps"`
 	MaxConsecutiveRejects int             `json:"max_consecutive_rejects"`
+	FundingShift          float64         `json:"funding_shift,omitempty"`
 }
 
 // Venue is one venue's share of a parent: its rules, allocation and slice schedule, and where execution stands.
@@ -404,6 +406,37 @@ func (o Ops) validate() error {
 		}
 	default:
 		return invalid("ops: unknown kind %q", o.Kind)
+	}
+	return nil
+}
+
+// Markouts are a parent's fill markouts so far, by horizon: Σ bps × quantity and the quantity, over Samples
+// samples in all (a snapshot with more samples is newer).
+type Markouts struct {
+	Parent  string       `json:"parent"`
+	Samples int          `json:"samples"`
+	By      []MarkoutSum `json:"by"` // ascending horizon
+}
+
+// MarkoutSum is one horizon's running sum.
+type MarkoutSum struct {
+	Horizon time.Duration   `json:"horizon"`
+	Sum     float64         `json:"sum"` // Σ bps × quantity
+	Qty     decimal.Decimal `json:"qty"`
+}
+
+func (m Markouts) validate() error {
+	if err := checkID("markouts parent", m.Parent); err != nil {
+		return err
+	}
+	if m.Samples < 0 {
+		return invalid("markouts of %s: %d samples", m.Parent, m.Samples)
+	}
+	for i, x := range m.By {
+		if x.Horizon <= 0 || (i > 0 && x.Horizon <= m.By[i-1].Horizon) || x.Qty.IsNegative() ||
+			math.IsNaN(x.Sum) || math.IsInf(x.Sum, 0) {
+			return invalid("markouts of %s: horizon %d (%v) out of order or not finite", m.Parent, i, x.Horizon)
+		}
 	}
 	return nil
 }
