@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
 
 	"github.com/execd-dev/execd/api"
 	"github.com/execd-dev/execd/app"
@@ -58,6 +60,9 @@ func startDaemonConfig(t *testing.T, yaml []byte, speed float64, edit func(*conf
 		o.Clock = clock.NewScaled(time.Now().UTC(), speed)
 	}
 	o.Listen, o.JournalDir = "127.0.0.1:0", t.TempDir()
+	if os.Getenv("APP_DEBUG") != "" { // the daemon's log on stderr, for looking into a failure
+		o.Logger, _ = zap.NewDevelopment()
+	}
 	a, err := app.New(cfg, o)
 	if err != nil {
 		t.Fatal(err)

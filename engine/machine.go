@@ -551,6 +551,12 @@ func (m *machine) startDue(now time.Time, out *[]Command) {
 	for _, v := range m.venues {
 		if c := v.resting; c != nil {
 			if !c.pulled && c.state == lifecycle.Open && !now.Before(c.deadline) {
+				if end := m.restEnd(v, now); end.After(c.deadline) && m.belowMin(v, c.qty.Sub(decimal.Max(c.reported, c.booked)).Add(v.remaining())) {
+					// What it would leave, with all the venue has still to send, is below the venue's smallest
+					// order: nothing could send it again, so it rests on (until the parent's end at the latest).
+					c.deadline = end
+					continue
+				}
 				c.pulled = true
 				*out = append(*out, Command{Kind: CmdCancel, Venue: v.name, Request: gateway.Request{
 					Kind: gateway.Cancel, Parent: m.req.ID, Order: venues.OrderRequest{ClientOrderID: c.id}}})
@@ -589,8 +595,9 @@ func (m *machine) startDue(now time.Time, out *[]Command) {
 		if maker && !d.taker && !cross && behindTol && d.idx >= 0 {
 			// Behind by more than the tolerance: cross what brings it back to half of it, and post the rest again
 			// at once (again), so that a venue falling behind in a move away pays the taker fee on the excess only.
-			if part := v.rules.FloorQty(d.behind.Sub(tol.Div(decimal.NewFromInt(2)))); part.LessThan(qty) &&
-				!part.LessThan(v.rules.MinQty) && (m.req.ReduceOnly || !part.Mul(v.mark).LessThan(v.rules.MinNotional)) {
+			// (Not when either part would be below the venue's smallest order.)
+			if part := v.rules.FloorQty(d.behind.Sub(tol.Div(decimal.NewFromInt(2)))); part.IsPositive() && part.LessThan(qty) &&
+				!m.belowMin(v, part) && !m.belowMin(v, qty.Sub(part)) {
 				qty = part
 				v.again = true
 			}
@@ -619,6 +626,22 @@ func (m *machine) startDue(now time.Time, out *[]Command) {
 		}
 		m.startChild(v, qty, now, out, maker, deadline, urgency)
 	}
+}
+
+// belowMin reports whether q is positive but less than the venue's smallest order (its minimum quantity, and
+// unless the parent is reduce-only, its minimum notional at the mark).
+func (m *machine) belowMin(v *vstate, q decimal.Decimal) bool {
+	return q.IsPositive() && (q.LessThan(v.rules.MinQty) || (!m.req.ReduceOnly && q.Mul(v.mark).LessThan(v.rules.MinNotional)))
+}
+
+// restEnd is the latest a maker child on v may rest: the parent's end, or the funding guard before the venue's
+// funding time when that comes first.
+func (m *machine) restEnd(v *vstate, now time.Time) time.Time {
+	end := m.pl.deadline
+	if f := v.nextFunding.Add(-fundingGuard); !v.funded && !v.nextFunding.IsZero() && f.After(now) && f.Before(end) {
+		end = f
+	}
+	return end
 }
 
 // due is what dueQuantity decided: a child of qty is due; behind is what the schedule owed the venue before this

@@ -458,3 +458,37 @@ func TestMachineMakerAhead(t *testing.T) {
 		checkInvariants(t, m)
 	}
 }
+
+// TestMachineMakerDustRestsOn: a maker child that has filled all but less than the venue's smallest order, with
+// nothing else left to send there, is not pulled at its deadline (nothing could send what it leaves again): it
+// rests on until the parent's end, and is pulled then.
+func TestMachineMakerDustRestsOn(t *testing.T) {
+	m := newTestMachine(t, "2.2166", false)
+	m.req.Execution, m.prm.MakerTolerance = ExecMakerFirst, 0.1
+	a := m.pl.work[0]
+	a.rules.MinNotional = dec("100") // 0.0096 BTC at the mark
+	now := t0
+	first := restUntilPlaced(t, m, &now, m.Step(Event{Kind: EvStart}, now), "a")
+	o := first.Request.Order
+	m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: o.ClientOrderID, Quantity: o.Quantity,
+		Price: dec("10489.9"), Order: venues.Order{ClientOrderID: o.ClientOrderID, Status: venues.StatusNew,
+			TimeInForce: venues.PostOnly}}), now)
+	// This child is all the venue has left to send (the rest is set apart, so every unit stays accounted for).
+	m.stranded, a.allocated = m.stranded.Add(a.allocated.Sub(a.committed)), a.committed
+	filled := o.Quantity.Sub(dec("0.005"))
+	m.Step(upd(gateway.Update{Kind: gateway.Filled, Venue: "a", ClientOrderID: o.ClientOrderID,
+		Fill: venues.Fill{Venue: "a", ClientOrderID: o.ClientOrderID, TradeID: "t1", Quantity: filled, Price: dec("10489.9"),
+			Maker: true}}), now)
+	c := m.byID[o.ClientOrderID]
+	cmds := m.Step(Event{Kind: EvTimer}, c.deadline)
+	if has(cmds, CmdCancel, c.id) || c.pulled {
+		t.Fatalf("pulled at its deadline with 0.005 left (below the minimum order): %+v", cmds)
+	}
+	if !c.deadline.Equal(m.pl.deadline) {
+		t.Fatalf("rests until %v, want the parent's end %v", c.deadline, m.pl.deadline)
+	}
+	if cmds := m.Step(Event{Kind: EvTimer}, m.pl.deadline); !has(cmds, CmdCancel, c.id) {
+		t.Fatalf("at the parent's end: %+v; want it pulled", cmds)
+	}
+	checkInvariants(t, m)
+}

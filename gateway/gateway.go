@@ -1084,15 +1084,19 @@ func (g *Gateway) finish(ctx context.Context, id string, last venues.Order, wait
 	backoff := g.retry.ResolveBackoff
 	cancelled := false
 	for {
+		// refused is set when the breaker refused a call here: nothing was sent, and the next try should not wait
+		// a doubled back-off, or an order pulled while the venue was down stays at the venue long after it is up.
+		refused := false
 		if !time.Now().Before(deadline) {
 			co, cerr := call(ctx, g, OrderEntry, func(ctx context.Context) (venues.Order, error) { return g.o.Venue.Cancel(ctx, g.o.Instrument, id) })
 			if cerr == nil && co.Status.Terminal() {
 				return co, nil
 			}
-			if cerr != nil && !venues.IsNotFound(cerr) {
+			refused = errors.Is(cerr, risk.ErrOpen)
+			if cerr != nil && !venues.IsNotFound(cerr) && !refused {
 				g.log.Warn("cancel failed; resolving by query", zap.String("child", id), zap.Error(cerr))
 			}
-			if !cancelled {
+			if !cancelled && !refused {
 				// The cancel went out: its effect shows at the next query; the back-off starts again from there.
 				cancelled, backoff = true, g.retry.ResolveBackoff
 			}
@@ -1101,6 +1105,7 @@ func (g *Gateway) finish(ctx context.Context, id string, last venues.Order, wait
 		if err == nil && o.Status.Terminal() {
 			return o, nil
 		}
+		refused = refused || errors.Is(err, risk.ErrOpen)
 		pause := backoff
 		if !cancelled {
 			// Before the cancel, poll at the first step: the order may end by itself, and the cancel is due at
@@ -1111,7 +1116,10 @@ func (g *Gateway) finish(ctx context.Context, id string, last venues.Order, wait
 			return last, &venues.Error{Venue: g.name, Op: "cancel", Class: venues.Unknown,
 				Msg: "final state of " + id + " still unknown", Err: ctx.Err()}
 		}
-		if cancelled {
+		switch {
+		case refused:
+			backoff = g.retry.ResolveBackoff
+		case cancelled:
 			backoff = min(backoff*2, g.retry.ResolveMax)
 		}
 	}
