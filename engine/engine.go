@@ -102,8 +102,12 @@ type Engine struct {
 	wg      sync.WaitGroup // parents
 	gwg     sync.WaitGroup // gateways and streams
 	started atomic.Bool
-	// markouts are the parents whose markouts changed since they were last journaled (writeMarkouts).
-	markouts *mailbox.Box[*parent]
+	// markouts are the parents whose markouts changed since they were last journaled (writeMarkouts); the writer
+	// runs until moStop is closed, after the gateways (the samples' source) have stopped, and closes moDone.
+	markouts       *mailbox.Box[*parent]
+	moStop, moDone chan struct{}
+	stopMarkouts   sync.Once
+	moRunning      atomic.Bool
 }
 
 // New builds an engine and its gateways; Start recovers the journal and starts them.
@@ -175,13 +179,16 @@ func New(o Options) (*Engine, error) {
 	e.runCtx, e.stopRun = context.WithCancel(context.Background())
 	e.gwCtx, e.stopGw = context.WithCancel(context.Background())
 	e.markouts = mailbox.New[*parent]()
+	e.moStop, e.moDone = make(chan struct{}), make(chan struct{})
 	return e, nil
 }
 
 // writeMarkouts journals the markouts of the parents that announce a change, each once per wake however many
-// samples came meanwhile, until the gateways stop; what is announced by then is written before it returns. A
-// failed write is logged and retried with the parent's next sample (each write holds all of them so far).
+// samples came meanwhile, until moStop (Stop closes it once the gateways have stopped); what is announced by then
+// is written before it returns. A failed write is logged and retried with the parent's next sample (each write
+// holds all of them so far).
 func (e *Engine) writeMarkouts() {
+	defer close(e.moDone)
 	write := func() {
 		seen := map[*parent]bool{}
 		for _, p := range e.markouts.Drain(nil) {
@@ -198,7 +205,7 @@ func (e *Engine) writeMarkouts() {
 		select {
 		case <-e.markouts.Ready():
 			write()
-		case <-e.gwCtx.Done():
+		case <-e.moStop:
 			write()
 			return
 		}
@@ -484,11 +491,8 @@ func (e *Engine) Start(ctx context.Context) error {
 	if len(recs) > 0 {
 		e.log.Info("journal recovered", zap.Int("parents", len(recs)), zap.Int("working", len(ps)))
 	}
-	e.gwg.Add(1)
-	go func() {
-		defer e.gwg.Done()
-		e.writeMarkouts()
-	}()
+	e.moRunning.Store(true)
+	go e.writeMarkouts()
 	for _, gw := range e.gws {
 		e.gwg.Add(1)
 		go func(gw *gateway.Gateway) {
@@ -623,6 +627,15 @@ func (e *Engine) Stop(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		err = ctx.Err()
+	}
+	// The markouts the gateways delivered up to their end are written before Stop returns.
+	e.stopMarkouts.Do(func() { close(e.moStop) })
+	if e.moRunning.Load() {
+		select {
+		case <-e.moDone:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	}
 	return err
 }

@@ -200,6 +200,7 @@ type mchild struct {
 	maker    bool      // a pegged post-only child (maker-first)
 	deadline time.Time // maker: pulled (cancelled) then
 	pulled   bool      // maker: the cancel at its deadline was sent
+	restOn   bool      // maker: resting past its slice because what it would leave is below the venue's minimum
 
 	// last contributions to the totals (see touch)
 	cContrib   decimal.Decimal
@@ -398,9 +399,6 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 			c.state = lifecycle.Open // the venue has it: an earlier unknown outcome is answered
 		}
 		v.rejects = 0
-		if c.maker && c.state == lifecycle.Open {
-			v.refusals = 0 // it rests: the pegs are not being run through
-		}
 	case gateway.Refused:
 		m.setAwaiting(c, false)
 		if u.Price.IsPositive() {
@@ -464,6 +462,9 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 		c.trades[f.TradeID] = struct{}{}
 		c.booked = c.booked.Add(f.Quantity)
 		v.filled = v.filled.Add(f.Quantity)
+		if c.maker {
+			v.refusals = 0 // a maker child that trades: the pegs are not being run through
+		}
 		if f.Maker {
 			v.makerFilled = v.makerFilled.Add(f.Quantity)
 			m.maker = m.maker.Add(f.Quantity)
@@ -497,7 +498,9 @@ func (m *machine) onUpdate(ev Event, now time.Time, out *[]Command) bool {
 		v.resting = nil
 		if !c.pulled && !m.cancelled && decimal.Max(c.reported, c.booked).LessThan(c.qty) {
 			v.again = true // refused or ended by the venue before its time (post-only would have crossed)
-			v.refusals++
+			if c.state != lifecycle.NotSent {
+				v.refusals++ // the venue's refusal (a post-only order acknowledged and then cancelled counts too)
+			}
 		}
 	}
 	if (m.stopping || m.cancelled) && c.state == lifecycle.Open && !c.pulled {
@@ -550,14 +553,19 @@ func (m *machine) startDue(now time.Time, out *[]Command) {
 	}
 	for _, v := range m.venues {
 		if c := v.resting; c != nil {
+			dust := m.belowMin(v, c.qty.Sub(decimal.Max(c.reported, c.booked)).Add(v.remaining()))
+			if c.restOn && !dust {
+				c.deadline, c.restOn = now, false // the venue has more to send now (work moved to it): pulled
+			}
 			if !c.pulled && c.state == lifecycle.Open && !now.Before(c.deadline) {
-				if end := m.restEnd(v, now); end.After(c.deadline) && m.belowMin(v, c.qty.Sub(decimal.Max(c.reported, c.booked)).Add(v.remaining())) {
+				if end := m.restEnd(v, now); end.After(c.deadline) && dust {
 					// What it would leave, with all the venue has still to send, is below the venue's smallest
-					// order: nothing could send it again, so it rests on (until the parent's end at the latest).
-					c.deadline = end
+					// order: nothing could send it again, so it rests on (until the parent's end at the latest,
+					// or until work moved to the venue makes it worth sending).
+					c.deadline, c.restOn = end, true
 					continue
 				}
-				c.pulled = true
+				c.pulled, v.refusals = true, 0 // it rested until its deadline
 				*out = append(*out, Command{Kind: CmdCancel, Venue: v.name, Request: gateway.Request{
 					Kind: gateway.Cancel, Parent: m.req.ID, Order: venues.OrderRequest{ClientOrderID: c.id}}})
 			}
@@ -638,8 +646,8 @@ func (m *machine) belowMin(v *vstate, q decimal.Decimal) bool {
 // funding time when that comes first.
 func (m *machine) restEnd(v *vstate, now time.Time) time.Time {
 	end := m.pl.deadline
-	if f := v.nextFunding.Add(-fundingGuard); !v.funded && !v.nextFunding.IsZero() && f.After(now) && f.Before(end) {
-		end = f
+	if f := v.nextFunding.Add(-fundingGuard); !v.funded && !v.nextFunding.IsZero() && v.nextFunding.After(now) && f.Before(end) {
+		end = f // within the guard already: no later than now, so nothing is extended across the funding time
 	}
 	return end
 }
@@ -776,6 +784,9 @@ func (m *machine) level(now time.Time, caps map[string]decimal.Decimal, out *[]C
 		if v.remaining().IsNegative() {
 			why = append(why, fmt.Sprintf("%s committed %s beyond its allocation", v.name, v.remaining().Neg()))
 		}
+		if v.remaining().IsPositive() && m.stranded.IsNegative() {
+			why = append(why, fmt.Sprintf("%s has a remainder while the venues are %s over the parent", v.name, m.stranded.Neg()))
+		}
 		v.parked = r
 		// An order whose outcome is unknown stops new work there (invariant 4) until it is resolved, which can
 		// take long (a venue that answers nothing): its unsent remainder moves meanwhile, and comes back after.
@@ -908,9 +919,10 @@ func (m *machine) reallocate(why string, now time.Time, caps map[string]decimal.
 		receivers = append(receivers, v)
 	}
 	if pool.IsNegative() {
-		// Committed beyond the parent: nothing can take it back, and nothing more is allocated anywhere.
+		// Committed beyond the parent: nothing more is allocated anywhere, and the excess is kept as a negative
+		// stranded quantity, so that what the over-committed children leave unfilled nets against it at the next
+		// move (level moves work while stranded is negative) instead of being sent.
 		m.reason = fmt.Sprintf("the venues have committed %s beyond the parent's quantity", pool.Neg())
-		pool = decimal.Zero
 	}
 	moved := decimal.Zero
 	if pool.IsPositive() && len(inputs) > 0 {

@@ -337,3 +337,52 @@ func TestMachineReallocateNetsOverCommitment(t *testing.T) {
 		t.Fatalf("sent %s (a %s, b %s) for a parent of %s", sent, h.sent["a"], h.sent["b"], total)
 	}
 }
+
+// TestMachineOverCommittedBeyondTheParent: venues committed beyond the parent's quantity (a journal restored on
+// partial totals) keep the excess as a negative stranded quantity, and what the over-committed child leaves
+// unfilled nets against it: nothing is sent beyond the parent.
+func TestMachineOverCommittedBeyondTheParent(t *testing.T) {
+	m := newTestMachine(t, "2.2166", true)
+	now := t0
+	first := restUntilPlaced(t, m, &now, m.Step(Event{Kind: EvStart}, now), "a")
+	a, b := m.pl.work[0], m.pl.work[1]
+	c := m.byID[first.Request.Order.ClientOrderID]
+	c.qty = a.allocated.Add(b.remaining()).Add(dec("0.1")) // 0.1 beyond everything the venues may still send
+	m.touch(c)
+	var out []Command
+	m.level(now, nil, &out)
+	if !m.stranded.Equal(dec("-0.1")) {
+		t.Fatalf("stranded %s, want -0.1", m.stranded)
+	}
+	// The child ends with a third filled; everything after is filled in full at once.
+	third := a.rules.FloorQty(c.qty.Div(dec("3")))
+	filled := third
+	cmds := m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: c.id, Quantity: c.qty,
+		Order: venues.Order{ClientOrderID: c.id, Status: venues.StatusExpired, FilledQty: third, TimeInForce: venues.IOC}}), now)
+	cmds = append(cmds, m.Step(upd(gateway.Update{Kind: gateway.Filled, Venue: "a", ClientOrderID: c.id,
+		Fill: venues.Fill{Venue: "a", ClientOrderID: c.id, TradeID: c.id + "-t", Quantity: third, Price: dec("10500")}}), now)...)
+	for guard := 0; guard < 10000 && !m.done; guard++ {
+		ps := places(cmds)
+		cmds = nil
+		for _, p := range ps {
+			o := p.Request.Order
+			filled = filled.Add(o.Quantity)
+			cmds = append(cmds, m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: p.Venue, ClientOrderID: o.ClientOrderID,
+				Quantity: o.Quantity, Order: venues.Order{ClientOrderID: o.ClientOrderID, Status: venues.StatusFilled,
+					FilledQty: o.Quantity, TimeInForce: venues.IOC}}), now)...)
+			cmds = append(cmds, m.Step(upd(gateway.Update{Kind: gateway.Filled, Venue: p.Venue, ClientOrderID: o.ClientOrderID,
+				Fill: venues.Fill{Venue: p.Venue, ClientOrderID: o.ClientOrderID, TradeID: o.ClientOrderID + "-t",
+					Quantity: o.Quantity, Price: dec("10500")}}), now)...)
+		}
+		if len(ps) == 0 {
+			if !m.armed.After(now) {
+				break
+			}
+			now = m.armed
+			cmds = m.Step(Event{Kind: EvTimer}, now)
+		}
+	}
+	if limit := m.req.Quantity.Sub(m.pl.residual); filled.GreaterThan(limit) {
+		t.Fatalf("filled %s for a parent of %s", filled, limit)
+	}
+}

@@ -1107,7 +1107,7 @@ func (g *Gateway) finish(ctx context.Context, id string, last venues.Order, wait
 		}
 		refused = refused || errors.Is(err, risk.ErrOpen)
 		pause := backoff
-		if !cancelled {
+		if !cancelled && time.Now().Before(deadline) {
 			// Before the cancel, poll at the first step: the order may end by itself, and the cancel is due at
 			// the deadline, not a doubled back-off after it.
 			pause = min(g.retry.ResolveBackoff, max(time.Until(deadline), time.Millisecond))
