@@ -492,3 +492,37 @@ func TestMachineMakerDustRestsOn(t *testing.T) {
 	}
 	checkInvariants(t, m)
 }
+
+// TestMachineAcknowledgedThenCancelled: a venue that acknowledges a post-only order and then cancels it because it
+// would cross (Bybit, OKX) counts as a refusal like one that refuses it at once: the third in a row is crossed.
+func TestMachineAcknowledgedThenCancelled(t *testing.T) {
+	m := newTestMachine(t, "2.2166", true)
+	m.req.Execution, m.prm.MakerTolerance = ExecMakerFirst, 0.1
+	now := t0
+	p := restUntilPlaced(t, m, &now, m.Step(Event{Kind: EvStart}, now), "a")
+	for i := 1; i <= maxRefusals; i++ {
+		o := p.Request.Order
+		if o.TimeInForce != venues.PostOnly {
+			t.Fatalf("child %d: %s, want post-only", i, o.TimeInForce)
+		}
+		m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: o.ClientOrderID, Quantity: o.Quantity,
+			Price: dec("10489.9"), Order: venues.Order{ClientOrderID: o.ClientOrderID, Status: venues.StatusNew,
+				TimeInForce: venues.PostOnly}}), now)
+		cmds := m.Step(upd(gateway.Update{Kind: gateway.OrderUpdate, Venue: "a", ClientOrderID: o.ClientOrderID,
+			Order: venues.Order{ClientOrderID: o.ClientOrderID, Status: venues.StatusCanceled}}), now)
+		next, ok := Command{}, false
+		for _, c := range places(cmds) {
+			if c.Venue == "a" {
+				next, ok = c, true
+			}
+		}
+		if !ok {
+			t.Fatalf("refusal %d: nothing placed again at once", i)
+		}
+		if i == maxRefusals && next.Request.Order.TimeInForce != venues.IOC {
+			t.Fatalf("refusal %d: %s, want an IOC", i, next.Request.Order.TimeInForce)
+		}
+		p = next
+	}
+	checkInvariants(t, m)
+}
