@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -16,9 +17,12 @@ import (
 // Maker (post-only) children: a Place with Peg rests at the touch (twap.PegPrice, from the gateway's quote), is
 // re-pegged by amend when the touch moves away from it (at most once per Retry.MinAmendInterval of market time per
 // order, on venues that can amend), and the markout of every maker fill here — the mark Retry.MarkoutHorizon of
-// market time after the fill against the fill price — is kept. When the average markout of the latest fills eats
-// the fee saving (Options.MakerFeeSavingBps), pegged places become IOC takers here for Retry.MakerFallback, then
-// maker children are tried again: adverse selection is judged per venue and instrument, across parents.
+// market time after the fill against the fill price — is kept. When the latest fills' markout eats the fee saving
+// (Options.MakerFeeSavingBps) beyond doubt — their average plus two standard errors is still below it — pegged
+// places become IOC takers here for Retry.MakerFallback, then maker children are tried again: adverse selection is
+// judged per venue and instrument, across parents. (A 10 s markout moves with the price: its spread per fill is
+// a few bps, so an average of 20 that is simply below the saving was noise as often as not — in execbench it
+// switched venues to takers for the rest of a parent and cost 2 points of maker share.)
 
 // MakerStats is a gateway's record of its maker fills' markouts.
 type MakerStats struct {
@@ -260,7 +264,7 @@ func (g *Gateway) matureMarkouts(mark decimal.Decimal) {
 		g.publishMaker()
 		return
 	}
-	if avg := mean(g.mk.recent); avg < -g.feeSaving() {
+	if avg, se := meanSE(g.mk.recent); avg+2*se < -g.feeSaving() {
 		g.mk.fallback = now.Add(g.retry.MakerFallback)
 		g.mk.recent = g.mk.recent[:0]
 		g.log.Warn("maker children off: passive fills' markout eats the fee saving",
@@ -306,4 +310,17 @@ func mean(xs []float64) float64 {
 		s += x
 	}
 	return s / float64(len(xs))
+}
+
+// meanSE is the mean of xs and its standard error (sample standard deviation ÷ √n; zero for fewer than two).
+func meanSE(xs []float64) (avg, se float64) {
+	avg = mean(xs)
+	if len(xs) < 2 {
+		return avg, 0
+	}
+	var ss float64
+	for _, x := range xs {
+		ss += (x - avg) * (x - avg)
+	}
+	return avg, math.Sqrt(ss/float64(len(xs)-1)) / math.Sqrt(float64(len(xs)))
 }

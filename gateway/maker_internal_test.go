@@ -19,19 +19,24 @@ func TestMakerFallback(t *testing.T) {
 	t0 := time.Date(2026, 12, 7, 17, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name     string
-		markout  float64 // bps each fill marks out at
+		markouts []float64 // bps the fills mark out at, in turn
 		fallback bool
 	}{
-		{"mild adverse selection", -1, false},
-		{"adverse selection eats the fee saving", -4, true},
+		{"mild adverse selection", []float64{-1}, false},
+		{"adverse selection eats the fee saving", []float64{-4}, true},
+		{"below the saving on average, but as noisy as a price path", []float64{-10, 3}, false},
+		{"below the saving beyond doubt", []float64{-5.5, -3.5}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := clock.NewManual(t0)
 			g := &Gateway{clk: clk, retry: Retry{}.withDefaults(), log: zap.NewNop()}
-			price := decimal.NewFromInt(10000)
-			// A buy filled at 10000 marks out at x bps when the mark is 10000·(1 + x/1e4).
-			mark := price.Mul(decimal.NewFromFloat(1 + tc.markout/1e4))
+			mark := decimal.NewFromInt(10000)
+			// A buy filled at p marks out at x bps when the mark is p·(1 + x/1e4).
+			want := 0.0
 			for i := 0; i < markoutWindow; i++ {
+				x := tc.markouts[i%len(tc.markouts)]
+				want += x / markoutWindow
+				price := mark.Div(decimal.NewFromFloat(1 + x/1e4))
 				if i == markoutWindow-1 {
 					g.matureMarkouts(mark)
 					if g.makerOff() {
@@ -41,15 +46,15 @@ func TestMakerFallback(t *testing.T) {
 				g.noteMakerFill(venues.Fill{Side: venues.Buy, Price: price, Quantity: decimal.NewFromInt(1), Maker: true})
 				clk.Advance(time.Second)
 			}
-			g.noteMakerFill(venues.Fill{Side: venues.Sell, Price: price, Quantity: decimal.NewFromInt(1)}) // a taker: not scored
+			g.noteMakerFill(venues.Fill{Side: venues.Sell, Price: mark, Quantity: decimal.NewFromInt(1)}) // a taker: not scored
 			clk.Advance(g.retry.MarkoutHorizon)
 			g.matureMarkouts(mark)
 			s := g.Maker()
 			if s.Fills != markoutWindow || len(g.mk.pending) != 0 {
 				t.Fatalf("scored %d fills, %d pending; want %d, 0", s.Fills, len(g.mk.pending), markoutWindow)
 			}
-			if d := s.MarkoutBps - tc.markout; d > 1e-6 || d < -1e-6 {
-				t.Fatalf("average markout %v bps, want %v", s.MarkoutBps, tc.markout)
+			if d := s.MarkoutBps - want; d > 1e-6 || d < -1e-6 {
+				t.Fatalf("average markout %v bps, want %v", s.MarkoutBps, want)
 			}
 			if g.makerOff() != tc.fallback {
 				t.Fatalf("maker children off: %v, want %v (stats %+v)", g.makerOff(), tc.fallback, s)
