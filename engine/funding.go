@@ -25,9 +25,9 @@ import (
 // schedule has no slice on one side of it (the guard before it counts as after). The result is on the lot grid and
 // nondecreasing.
 func fundingTilt(cum []decimal.Decimal, slices []twap.Slice, at time.Time, rate decimal.Decimal, side venues.Side,
-	shift float64, lot decimal.Decimal) []decimal.Decimal {
+	shift float64, rules venues.Rules) []decimal.Decimal {
 	n := len(cum)
-	if !(shift > 0) || rate.IsZero() || at.IsZero() || n < 2 || len(slices) != n || !lot.IsPositive() {
+	if !(shift > 0) || rate.IsZero() || at.IsZero() || n < 2 || len(slices) != n || !rules.LotSize.IsPositive() {
 		return cum
 	}
 	before := 0 // slices due before the guard ahead of the funding time
@@ -38,7 +38,7 @@ func fundingTilt(cum []decimal.Decimal, slices []twap.Slice, at time.Time, rate 
 		return cum
 	}
 	total := cum[n-1]
-	delta := floorLot(total.Mul(decimal.NewFromFloat(shift)), lot)
+	delta := rules.FloorQty(total.Mul(decimal.NewFromFloat(shift)))
 	if !delta.IsPositive() {
 		return cum
 	}
@@ -55,7 +55,7 @@ func fundingTilt(cum []decimal.Decimal, slices []twap.Slice, at time.Time, rate 
 		} else {
 			w = decimal.NewFromInt(int64(n - 1 - i)).Div(decimal.NewFromInt(int64(n - before)))
 		}
-		c := floorLot(cum[i].Add(sign.Mul(delta).Mul(w)), lot)
+		c := rules.FloorQty(cum[i].Add(sign.Mul(delta).Mul(w)))
 		c = decimal.Min(decimal.Max(c, prev), total)
 		if i == n-1 {
 			c = total
@@ -63,9 +63,4 @@ func fundingTilt(cum []decimal.Decimal, slices []twap.Slice, at time.Time, rate 
 		out[i], prev = c, c
 	}
 	return out
-}
-
-// floorLot rounds q down to a multiple of lot (> 0); negative values round toward zero's floor too.
-func floorLot(q, lot decimal.Decimal) decimal.Decimal {
-	return q.Div(lot).Floor().Mul(lot)
 }

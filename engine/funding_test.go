@@ -41,7 +41,7 @@ func TestFundingTilt(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := fundingTilt(cum, slices, tc.at, dec(tc.rate), tc.side, tc.shift, lot)
+			got := fundingTilt(cum, slices, tc.at, dec(tc.rate), tc.side, tc.shift, venues.Rules{LotSize: lot})
 			if len(got) != len(cum) || !got[len(got)-1].Equal(cum[len(cum)-1]) {
 				t.Fatalf("tilted %v: the total changed", got)
 			}

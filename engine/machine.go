@@ -621,8 +621,7 @@ func (m *machine) startDue(now time.Time, out *[]Command) {
 			qa := twap.ChildQuantityCum(v.cum, d.idx, done.Sub(ahead), maxChild, v.rules)
 			qty = decimal.Max(qty, decimal.Min(qa, v.rules.FloorQty(left)))
 		}
-		if qty.LessThan(v.rules.MinQty) || !qty.IsPositive() ||
-			(!m.req.ReduceOnly && qty.Mul(v.mark).LessThan(v.rules.MinNotional)) {
+		if !qty.IsPositive() || m.belowMin(v, qty) {
 			if v.next >= len(v.slices) && left.Equal(qty) {
 				v.dust = true // nothing later can make it larger
 			}
@@ -646,10 +645,19 @@ func (m *machine) belowMin(v *vstate, q decimal.Decimal) bool {
 // funding time when that comes first.
 func (m *machine) restEnd(v *vstate, now time.Time) time.Time {
 	end := m.pl.deadline
-	if f := v.nextFunding.Add(-fundingGuard); !v.funded && !v.nextFunding.IsZero() && v.nextFunding.After(now) && f.Before(end) {
+	if f, ok := fundingCut(v, now); ok && f.Before(end) {
 		end = f // within the guard already: no later than now, so nothing is extended across the funding time
 	}
 	return end
+}
+
+// fundingCut is the latest a maker child on v may rest before the venue's next funding time (fundingGuard before
+// it); ok is false when no funding time the parent has not yet been attributed lies ahead.
+func fundingCut(v *vstate, now time.Time) (time.Time, bool) {
+	if v.funded || v.nextFunding.IsZero() || !v.nextFunding.After(now) {
+		return time.Time{}, false
+	}
+	return v.nextFunding.Add(-fundingGuard), true
 }
 
 // due is what dueQuantity decided: a child of qty is due; behind is what the schedule owed the venue before this
@@ -674,7 +682,7 @@ func (m *machine) makerDeadline(v *vstate, now time.Time) (time.Time, bool) {
 	if v.next < len(v.slices) && v.slices[v.next].At.Before(at) {
 		at = v.slices[v.next].At
 	}
-	if f := v.nextFunding.Add(-fundingGuard); !v.funded && !v.nextFunding.IsZero() && f.After(now) && f.Before(at) {
+	if f, ok := fundingCut(v, now); ok && f.Before(at) {
 		at = f // no child rests across a funding time
 	}
 	return at, at.After(now)
@@ -868,7 +876,8 @@ func (m *machine) markFunding(now time.Time) bool {
 
 // fundingHold reports whether v is within fundingGuard before its funding time: no maker child starts there.
 func (m *machine) fundingHold(v *vstate, now time.Time) bool {
-	return !v.funded && !v.nextFunding.IsZero() && now.Before(v.nextFunding) && !now.Before(v.nextFunding.Add(-fundingGuard))
+	f, ok := fundingCut(v, now)
+	return ok && !now.Before(f)
 }
 
 // cancelResting asks v's gateway to cancel the parent's children resting there. A maker child so pulled is not

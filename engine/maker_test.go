@@ -158,6 +158,13 @@ func restUntilPlaced(t *testing.T, m *machine, now *time.Time, cmds []Command, v
 	}
 }
 
+// resting is the venue's answer to a post-only child: accepted, resting at 10489.9.
+func resting(venue string, o venues.OrderRequest) Event {
+	return upd(gateway.Update{Kind: gateway.Accepted, Venue: venue, ClientOrderID: o.ClientOrderID, Quantity: o.Quantity,
+		Price: dec("10489.9"), Order: venues.Order{ClientOrderID: o.ClientOrderID, Status: venues.StatusNew,
+			TimeInForce: venues.PostOnly}})
+}
+
 func has(cmds []Command, kind CommandKind, id string) bool {
 	for _, c := range cmds {
 		if c.Kind == kind && (id == "" || c.Request.Order.ClientOrderID == id) {
@@ -177,8 +184,7 @@ func TestMachineMakerStop(t *testing.T) {
 		now := t0
 		first := restUntilPlaced(t, m, &now, m.Step(Event{Kind: EvStart}, now), "a")
 		id := first.Request.Order.ClientOrderID
-		accept := upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: id, Quantity: first.Request.Order.Quantity,
-			Price: dec("10489.9"), Order: venues.Order{ClientOrderID: id, Status: venues.StatusNew, TimeInForce: venues.PostOnly}})
+		accept := resting("a", first.Request.Order)
 		if !acceptedAfter {
 			m.Step(accept, now)
 		}
@@ -216,8 +222,7 @@ func TestMachineUnknownThenAccepted(t *testing.T) {
 	first := restUntilPlaced(t, m, &now, m.Step(Event{Kind: EvStart}, now), "a")
 	id := first.Request.Order.ClientOrderID
 	m.Step(upd(gateway.Update{Kind: gateway.Unknown, Venue: "a", ClientOrderID: id, Reason: "timeout"}), now)
-	m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: id, Quantity: first.Request.Order.Quantity,
-		Price: dec("10489.9"), Order: venues.Order{ClientOrderID: id, Status: venues.StatusNew, TimeInForce: venues.PostOnly}}), now)
+	m.Step(resting("a", first.Request.Order), now)
 	if st := m.byID[id].state; st != lifecycle.Open {
 		t.Fatalf("state after unknown then accepted: %s; want open", st)
 	}
@@ -424,9 +429,7 @@ func TestMachineMakerBehind(t *testing.T) {
 				checkInvariants(t, m)
 				return
 			}
-			cmds = m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: o.ClientOrderID,
-				Quantity: o.Quantity, Price: dec("10489.9"), Order: venues.Order{ClientOrderID: o.ClientOrderID,
-					Status: venues.StatusNew, TimeInForce: venues.PostOnly}}), now)
+			cmds = m.Step(resting("a", o), now)
 			continue
 		}
 		if c := a.resting; c != nil && c.pulled && c.state == lifecycle.Open {
@@ -470,9 +473,7 @@ func TestMachineMakerDustRestsOn(t *testing.T) {
 	now := t0
 	first := restUntilPlaced(t, m, &now, m.Step(Event{Kind: EvStart}, now), "a")
 	o := first.Request.Order
-	m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: o.ClientOrderID, Quantity: o.Quantity,
-		Price: dec("10489.9"), Order: venues.Order{ClientOrderID: o.ClientOrderID, Status: venues.StatusNew,
-			TimeInForce: venues.PostOnly}}), now)
+	m.Step(resting("a", o), now)
 	// This child is all the venue has left to send (the rest is set apart, so every unit stays accounted for).
 	m.stranded, a.allocated = m.stranded.Add(a.allocated.Sub(a.committed)), a.committed
 	filled := o.Quantity.Sub(dec("0.005"))
@@ -505,9 +506,7 @@ func TestMachineAcknowledgedThenCancelled(t *testing.T) {
 		if o.TimeInForce != venues.PostOnly {
 			t.Fatalf("child %d: %s, want post-only", i, o.TimeInForce)
 		}
-		m.Step(upd(gateway.Update{Kind: gateway.Accepted, Venue: "a", ClientOrderID: o.ClientOrderID, Quantity: o.Quantity,
-			Price: dec("10489.9"), Order: venues.Order{ClientOrderID: o.ClientOrderID, Status: venues.StatusNew,
-				TimeInForce: venues.PostOnly}}), now)
+		m.Step(resting("a", o), now)
 		cmds := m.Step(upd(gateway.Update{Kind: gateway.OrderUpdate, Venue: "a", ClientOrderID: o.ClientOrderID,
 			Order: venues.Order{ClientOrderID: o.ClientOrderID, Status: venues.StatusCanceled}}), now)
 		next, ok := Command{}, false

@@ -236,7 +236,7 @@ func (e *Engine) restore(rec journal.Parent, children []journal.Child, fillsOf f
 			w.slices = append(w.slices, twap.Slice{Seq: s.Seq, At: s.At, Quantity: s.Quantity})
 		}
 		w.cum = fundingTilt(twap.Cumulative(w.slices), w.slices, w.nextFunding, w.fundRate, req.Side,
-			pl.params.FundingShift, w.rules.LotSize)
+			pl.params.FundingShift, w.rules)
 		// Slices already passed are coalesced by dueQuantity: the next child carries everything the schedule owes.
 		w.next = 0
 		pl.work = append(pl.work, w)

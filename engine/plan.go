@@ -311,6 +311,6 @@ func (w *vstate) reschedule(pl *plan, req Request, now time.Time, committed deci
 		return err
 	}
 	w.slices = s
-	w.cum = fundingTilt(twap.Cumulative(s), s, w.nextFunding, w.fundRate, req.Side, pl.params.FundingShift, w.rules.LotSize)
+	w.cum = fundingTilt(twap.Cumulative(s), s, w.nextFunding, w.fundRate, req.Side, pl.params.FundingShift, w.rules)
 	return nil
 }
