@@ -131,6 +131,7 @@ type Gateway struct {
 
 	// Owned by the run goroutine.
 	orders   map[string]*order
+	live     map[string]*order // the orders here not final (setState keeps it): what the loop scans on every event
 	parents  map[string]Sink
 	seen     map[string]struct{} // trade ids journaled or being journaled here
 	reserved map[venues.Side]decimal.Decimal
@@ -237,7 +238,7 @@ func New(o Options) (*Gateway, error) {
 		o: o, clk: o.Clock, name: o.Venue.Name(), key: positions.Key{Venue: o.Venue.Name(), Instrument: o.Instrument},
 		retry: o.Retry.withDefaults(),
 		inbox: mailbox.New[Request](), events: mailbox.New[venues.Event](), results: mailbox.New[result](),
-		done: make(chan struct{}), orders: map[string]*order{}, parents: map[string]Sink{}, seen: map[string]struct{}{},
+		done: make(chan struct{}), orders: map[string]*order{}, live: map[string]*order{}, parents: map[string]Sink{}, seen: map[string]struct{}{},
 		reserved: map[venues.Side]decimal.Decimal{venues.Buy: decimal.Zero, venues.Sell: decimal.Zero}, health: Up,
 		orphans: map[string][]venues.Fill{}, watch: map[string]*order{},
 		rc: reconState{external: map[string]venues.Fill{}}, started: o.Clock.Now(),
@@ -732,7 +733,7 @@ func (g *Gateway) onAmend(ctx context.Context, r Request) {
 			return
 		}
 	}
-	o.state = lifecycle.AmendPending
+	g.setState(o, lifecycle.AmendPending)
 	req := venues.AmendRequest{Instrument: g.o.Instrument, ClientOrderID: id, Quantity: r.Order.Quantity, Price: r.Order.Price}
 	g.spawn(func() result {
 		release, ok := g.admit()
@@ -772,7 +773,7 @@ func (g *Gateway) onAmended(r result) {
 		return
 	}
 	if o.state == lifecycle.AmendPending {
-		o.state = lifecycle.Open
+		g.setState(o, lifecycle.Open)
 	}
 	if r.refusal != 0 {
 		if r.refusal == RefusedVenue {
@@ -893,7 +894,7 @@ func (g *Gateway) onPlace(ctx context.Context, r Request) {
 	}
 	o := &order{parent: r.Parent, seq: r.Seq, sink: r.Sink, req: req, bps: r.SlippageBps, limit: r.LimitPrice,
 		maxNotnl: r.MaxChildNotional, decided: r.Decided, state: lifecycle.Intent, peg: r.Peg, urgency: unit(r.Urgency)}
-	g.orders[id] = o
+	g.orders[id], g.live[id] = o, o
 	g.reserve(o, req.Quantity)
 	if q := g.quote.Load(); q != nil && q.Mark.IsPositive() && g.clk.Now().Sub(q.At) <= g.retry.QuoteMaxAge &&
 		(!o.peg || q.Bid.IsPositive() || !g.touchable()) {
@@ -909,7 +910,7 @@ func (g *Gateway) onPlace(ctx context.Context, r Request) {
 func (g *Gateway) send(ctx context.Context, o *order, rules venues.Rules, q Quote) {
 	id := o.req.ClientOrderID
 	fail := func(why Refusal, reason string) {
-		o.state = lifecycle.NotSent
+		g.setState(o, lifecycle.NotSent)
 		g.reserve(o, decimal.Zero)
 		delete(g.orders, id)
 		o.sink.Deliver(Update{Kind: Refused, Venue: g.name, ClientOrderID: id, Quantity: o.req.Quantity, Price: o.req.Price,
@@ -941,9 +942,20 @@ func (g *Gateway) send(ctx context.Context, o *order, rules venues.Rules, q Quot
 	}
 	rec := g.record(o, lifecycle.Intent)
 	req := o.req
-	o.state = lifecycle.Sent
+	g.setState(o, lifecycle.Sent)
 	o.sentAt = time.Now()
 	g.spawn(func() result { return g.place(ctx, req, rec) })
+}
+
+// setState moves o to st: every change of an order's state goes through here, so g.live stays the set of orders
+// not final.
+func (g *Gateway) setState(o *order, st lifecycle.State) {
+	o.state = st
+	if st.Final() {
+		delete(g.live, o.req.ClientOrderID)
+	} else {
+		g.live[o.req.ClientOrderID] = o
+	}
 }
 
 // place journals the intent and places the order; it returns only with the outcome known, or unknown when ctx
@@ -1134,7 +1146,7 @@ func (g *Gateway) onCancel(ctx context.Context, r Request) {
 	if o.state == lifecycle.Intent || o.state == lifecycle.Sent || o.state == lifecycle.Unknown {
 		return // its placement call ends it (IOC) or resolves it; a cancel now could race the send
 	}
-	o.state = lifecycle.CancelPending
+	g.setState(o, lifecycle.CancelPending)
 	g.spawn(func() result {
 		fo, err := g.finish(ctx, id, venues.Order{}, 0) // pulled: cancelled at once
 		if err != nil {
@@ -1153,7 +1165,7 @@ func (g *Gateway) onResolve(ctx context.Context, r Request) {
 	}
 	o := &order{parent: r.Parent, seq: r.Seq, sink: r.Sink, req: r.Order, state: lifecycle.Unknown, sentAt: time.Now(),
 		booked: decimal.Max(r.Booked, decimal.Zero)}
-	g.orders[id] = o
+	g.orders[id], g.live[id] = o, o
 	for _, f := range g.orphans[id] {
 		o.booked = o.booked.Add(f.Quantity)
 		o.sink.Deliver(Update{Kind: Filled, Venue: g.name, ClientOrderID: id, Fill: f})
@@ -1208,7 +1220,7 @@ func (g *Gateway) onResult(ctx context.Context, r result) {
 				health = g.health
 			}
 			for _, o := range waiting {
-				o.state = lifecycle.NotSent
+				g.setState(o, lifecycle.NotSent)
 				g.reserve(o, decimal.Zero)
 				delete(g.orders, o.req.ClientOrderID)
 				o.sink.Deliver(Update{Kind: Refused, Venue: g.name, ClientOrderID: o.req.ClientOrderID,
@@ -1260,7 +1272,7 @@ func (g *Gateway) onResult(ctx context.Context, r result) {
 		// The stream said how the order ended before the call gave up: a final state is never left.
 		return
 	case r.kind == resUnknown:
-		o.state = lifecycle.Unknown
+		g.setState(o, lifecycle.Unknown)
 		up.Kind, up.Reason = Unknown, r.err.Error()
 		g.log.Warn("child outcome unknown; resolving by query", zap.String("child", r.id), zap.Error(r.err))
 		g.journalOutcome(o)
@@ -1268,16 +1280,16 @@ func (g *Gateway) onResult(ctx context.Context, r result) {
 		return
 	case r.err != nil && r.refusal == 0:
 		// Still unknown when the gateway stopped: a restart resolves it.
-		o.state = lifecycle.Unknown
+		g.setState(o, lifecycle.Unknown)
 		up.Kind, up.Reason = Unknown, r.err.Error()
 		g.journalOutcome(o)
 		o.sink.Deliver(up)
 		return
 	case r.refusal != 0:
 		if r.sent {
-			o.state = lifecycle.Rejected
+			g.setState(o, lifecycle.Rejected)
 		} else {
-			o.state = lifecycle.NotSent
+			g.setState(o, lifecycle.NotSent)
 		}
 		o.settled = true
 		g.reserve(o, decimal.Zero)
@@ -1293,7 +1305,8 @@ func (g *Gateway) onResult(ctx context.Context, r result) {
 		o.sink.Deliver(up)
 		return
 	case r.notFound:
-		o.state, o.settled = lifecycle.NotSent, true
+		g.setState(o, lifecycle.NotSent)
+		o.settled = true
 		g.reserve(o, decimal.Zero)
 		up.Kind, up.NotFound = Resolved, true
 		g.journalOutcome(o)
@@ -1326,9 +1339,9 @@ func (g *Gateway) applyOrder(o *order, vo venues.Order) {
 	}
 	o.status = vo.Status
 	if st, ended := lifecycle.Ended(string(vo.Status)); ended {
-		o.state = st
+		g.setState(o, st)
 	} else if o.state != lifecycle.CancelPending {
-		o.state = lifecycle.Open
+		g.setState(o, lifecycle.Open)
 	}
 	if o.state.Final() && o.fillDue.IsZero() {
 		o.fillDue = time.Now().Add(g.retry.FillWait)

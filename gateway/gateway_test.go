@@ -247,6 +247,9 @@ func newRig(t *testing.T, v *fakeVenue, c rigConfig) *rig {
 	t.Cleanup(func() {
 		r.stop()
 		<-r.g.Done()
+		if err := gateway.CheckLive(r.g); err != nil {
+			t.Error(err)
+		}
 		for id, n := range v.acceptedCounts() {
 			if n > 1 {
 				t.Errorf("the venue accepted client id %s %d times", id, n)

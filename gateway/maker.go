@@ -167,7 +167,7 @@ func (g *Gateway) pegC() <-chan time.Time {
 }
 
 func (g *Gateway) hasPegged() bool {
-	for _, o := range g.orders {
+	for _, o := range g.live {
 		if o.peg && o.state == lifecycle.Open {
 			return true
 		}
@@ -211,7 +211,7 @@ func (g *Gateway) repeg(ctx context.Context, q Quote) {
 		return
 	}
 	now := g.clk.Now()
-	for id, o := range g.orders {
+	for id, o := range g.live {
 		if !o.peg || o.state != lifecycle.Open || now.Sub(o.lastPeg) < g.retry.MinAmendInterval {
 			continue
 		}

@@ -161,15 +161,9 @@ func (g *Gateway) external(id string) bool { return g.o.ClientIDPrefix != "" && 
 
 // busy says what of execd's is in flight at this pair, "" if nothing.
 func (g *Gateway) busy() string {
-	live := 0
-	for _, o := range g.orders {
-		if !o.state.Final() {
-			live++
-		}
-	}
 	switch {
-	case live > 0:
-		return fmt.Sprintf("%d order(s) open or unresolved", live)
+	case len(g.live) > 0:
+		return fmt.Sprintf("%d order(s) open or unresolved", len(g.live))
 	case len(g.watch) > 0:
 		return fmt.Sprintf("%d order(s) with fills still to come", len(g.watch))
 	case len(g.waiting) > 0:
