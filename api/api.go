@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -97,13 +99,21 @@ type AggregatePosition struct {
 // Ops is what the API needs of the daemon for venues, positions and readiness. Safe for concurrent use.
 type Ops interface {
 	Venues(ctx context.Context) []VenueStatus
-	SetVenue(name string, weight *decimal.Decimal, enabled *bool) (VenueStatus, error)
+	// SetVenue changes a venue's settings for actor (a token's name): journaled before it applies, so an error
+	// means nothing changed.
+	SetVenue(actor, name string, ch VenueChange) (VenueStatus, error)
 	Positions() PositionsView
 	Ready() error
 	TradingState() string
-	SetTradingState(s string) error
+	// SetTradingState halts, restricts or resumes trading for actor, journaled before it applies.
+	SetTradingState(actor, s string) error
 	// Reconcile is each (venue, instrument) pair's reconciliation counters, for /metrics.
 	Reconcile() []ReconcileStatus
+	// Audit is the ops log (changes and reloads) after sequence number since, oldest first, at most limit entries.
+	Audit(since uint64, limit int) ([]AuditEntry, error)
+	// ReloadConfig reads the config again and applies it as a SIGHUP does; the error says why it was refused
+	// (then nothing changed).
+	ReloadConfig(actor string) (ReloadResult, error)
 }
 
 // ReconcileStatus is one pair's reconciliation, counted since start.
@@ -117,7 +127,7 @@ type ReconcileStatus struct {
 type Options struct {
 	Orders      Orders
 	Ops         Ops
-	Tokens      map[string]string // SHA-256 hex of the token → role
+	Tokens      map[string]Token // SHA-256 hex of the token → its name and role
 	Instruments []string
 	Logger      *zap.Logger
 	// Hash hashes a presented token the way Tokens is keyed.
@@ -140,6 +150,8 @@ type Server struct {
 	mux      *http.ServeMux
 	upgrader websocket.Upgrader
 
+	tokens atomic.Pointer[map[string]Token]
+
 	mu      sync.Mutex // guards closed and streams.Add
 	closed  bool
 	done    chan struct{} // closed by Close: event streams end
@@ -151,8 +163,8 @@ type Server struct {
 
 // New builds the handler.
 func New(o Options) (*Server, error) {
-	if o.Orders == nil || o.Ops == nil || o.Hash == nil || len(o.Tokens) == 0 {
-		return nil, errors.New("api: orders, ops, hash and tokens are required")
+	if o.Orders == nil || o.Ops == nil || o.Hash == nil {
+		return nil, errors.New("api: orders, ops and hash are required")
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
@@ -164,6 +176,9 @@ func New(o Options) (*Server, error) {
 		o.StreamWriteTimeout = defaultWrite
 	}
 	s := &Server{o: o, mux: http.NewServeMux(), done: make(chan struct{})}
+	if err := s.SetTokens(o.Tokens); err != nil {
+		return nil, err
+	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: o.StreamWriteTimeout,
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
@@ -194,7 +209,39 @@ func New(o Options) (*Server, error) {
 	s.mux.HandleFunc("GET /v1/trading-state", s.auth(roleAny, s.getState))
 	s.mux.HandleFunc("PUT /v1/trading-state", s.auth(roleOps, s.putState))
 	s.mux.HandleFunc("GET /v1/events", s.auth(roleAny, s.stream))
+	s.mux.HandleFunc("GET /v1/audit", s.auth(roleAny, s.audit))
+	s.mux.HandleFunc("POST /v1/config/reload", s.auth(roleOps, s.reload))
 	return s, nil
+}
+
+// Token is an API token's identity: Name is the actor the audit records, Role what it may do (rebalancer, ops or
+// viewer).
+type Token struct {
+	Name, Role string
+}
+
+// SetTokens replaces the accepted tokens (a config reload): requests from then on are checked against them.
+func (s *Server) SetTokens(t map[string]Token) error {
+	if len(t) == 0 {
+		return errors.New("api: at least one token is required")
+	}
+	c := make(map[string]Token, len(t))
+	for h, tk := range t {
+		if tk.Name == "" || tk.Role == "" {
+			return fmt.Errorf("api: token %.8s…: name and role are required", h)
+		}
+		c[h] = tk
+	}
+	s.tokens.Store(&c)
+	return nil
+}
+
+type actorKey struct{}
+
+// actor is the name of the token that authenticated r.
+func actor(r *http.Request) string {
+	a, _ := r.Context().Value(actorKey{}).(string)
+	return a
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -253,12 +300,13 @@ func (s *Server) auth(need role, h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		got := s.o.Hash(tok)
-		have := ""
-		for h, role := range s.o.Tokens {
+		var who Token
+		for h, tk := range *s.tokens.Load() {
 			if subtle.ConstantTimeCompare([]byte(h), []byte(got)) == 1 {
-				have = role
+				who = tk
 			}
 		}
+		have := who.Role
 		if have == "" {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown token")
 			return
@@ -268,7 +316,7 @@ func (s *Server) auth(need role, h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("role %s may not do this", have))
 			return
 		}
-		h(w, r)
+		h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, who.Name)))
 	}
 }
 
@@ -412,9 +460,17 @@ func parsePositive(field, s string) (decimal.Decimal, error) {
 	return d, nil
 }
 
-// decode reads a JSON body strictly: one object, no unknown fields, at most 64 KiB. The Content-Type header is not
-// required (curl -d sends a form type); the body must be JSON whatever it says.
+// decode reads a JSON body strictly: declared as application/json (415 otherwise), one object, no unknown fields,
+// at most 64 KiB (413 beyond).
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.ContentLength != 0 {
+		ct := r.Header.Get("Content-Type")
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type",
+				fmt.Sprintf("Content-Type %q: the body must be sent as application/json", ct))
+			return false
+		}
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -488,56 +544,6 @@ func (s *Server) positions(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) venues(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"venues": s.o.Ops.Venues(r.Context())})
-}
-
-// VenueUpdate is the body of PUT /v1/venues/{venue}.
-type VenueUpdate struct {
-	Weight  *string `json:"weight"`
-	Enabled *bool   `json:"enabled"`
-}
-
-func (s *Server) putVenue(w http.ResponseWriter, r *http.Request) {
-	var in VenueUpdate
-	if !decode(w, r, &in) {
-		return
-	}
-	if in.Weight == nil && in.Enabled == nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", "set weight, enabled or both")
-		return
-	}
-	var wt *decimal.Decimal
-	if in.Weight != nil {
-		d, err := decimal.NewFromString(*in.Weight)
-		if err != nil || d.IsNegative() || d.GreaterThan(decimal.NewFromInt(100)) || strings.ContainsAny(*in.Weight, "eE") {
-			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("weight %q: want a decimal string from 0 to 100", *in.Weight))
-			return
-		}
-		wt = &d
-	}
-	st, err := s.o.Ops.SetVenue(r.PathValue("venue"), wt, in.Enabled)
-	if err != nil {
-		s.engineError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, st)
-}
-
-func (s *Server) getState(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"state": s.o.Ops.TradingState()})
-}
-
-func (s *Server) putState(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		State string `json:"state"`
-	}
-	if !decode(w, r, &in) {
-		return
-	}
-	if err := s.o.Ops.SetTradingState(in.State); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"state": s.o.Ops.TradingState()})
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {

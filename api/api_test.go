@@ -47,20 +47,22 @@ func (f *fakeOrders) Cancel(id string) (engine.Report, error) {
 type fakeOps struct{}
 
 func (fakeOps) Venues(context.Context) []VenueStatus { return nil }
-func (fakeOps) SetVenue(string, *decimal.Decimal, *bool) (VenueStatus, error) {
+func (fakeOps) SetVenue(string, string, VenueChange) (VenueStatus, error) {
 	return VenueStatus{}, nil
 }
-func (fakeOps) Positions() PositionsView       { return PositionsView{} }
-func (fakeOps) Ready() error                   { return nil }
-func (fakeOps) TradingState() string           { return "active" }
-func (fakeOps) SetTradingState(s string) error { return nil }
+func (fakeOps) Audit(uint64, int) ([]AuditEntry, error)   { return nil, nil }
+func (fakeOps) ReloadConfig(string) (ReloadResult, error) { return ReloadResult{}, nil }
+func (fakeOps) Positions() PositionsView                  { return PositionsView{} }
+func (fakeOps) Ready() error                              { return nil }
+func (fakeOps) TradingState() string                      { return "active" }
+func (fakeOps) SetTradingState(a, s string) error         { return nil }
 func (fakeOps) Reconcile() []ReconcileStatus {
 	return []ReconcileStatus{{Venue: "a", Instrument: "BTC-USDT-PERP", Passes: 3, LostFills: 1, Flagged: true}}
 }
 
 func newTestServer(t testing.TB) (*Server, *fakeOrders) {
 	fo := &fakeOrders{}
-	s, err := New(Options{Orders: fo, Ops: fakeOps{}, Tokens: map[string]string{"h-reb": "rebalancer", "h-view": "viewer"},
+	s, err := New(Options{Orders: fo, Ops: fakeOps{}, Tokens: map[string]Token{"h-reb": {"reb", "rebalancer"}, "h-view": {"view", "viewer"}},
 		Instruments: []string{"BTC-USDT-PERP"}, Hash: func(s string) string { return "h-" + s }})
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +72,9 @@ func newTestServer(t testing.TB) (*Server, *fakeOrders) {
 
 func do(s http.Handler, token, method, path, body string) (*httptest.ResponseRecorder, ErrorBody) {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -137,6 +142,7 @@ func FuzzCreateOrder(f *testing.F) {
 		s, fo := newTestServer(t)
 		req := httptest.NewRequest("POST", "/v1/orders", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer reb")
+		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, req)
 		switch {

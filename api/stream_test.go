@@ -21,7 +21,7 @@ import (
 // streamServer is an API with an event bus, served on loopback.
 func streamServer(t *testing.T, src EventSource, edit func(*Options)) (*Server, *httptest.Server) {
 	t.Helper()
-	o := Options{Orders: &fakeOrders{}, Ops: fakeOps{}, Tokens: map[string]string{"h-reb": "rebalancer", "h-view": "viewer", "h-ops": "ops"},
+	o := Options{Orders: &fakeOrders{}, Ops: fakeOps{}, Tokens: map[string]Token{"h-reb": {"reb", "rebalancer"}, "h-view": {"view", "viewer"}, "h-ops": {"ops", "ops"}},
 		Instruments: []string{"BTC-USDT-PERP"}, Hash: func(s string) string { return "h-" + s }, Events: src}
 	if edit != nil {
 		edit(&o)

@@ -159,6 +159,7 @@ type OpsEvent struct {
 	Weight  *decimal.Decimal `json:"weight,omitempty"`  // the venue's weight after the change
 	Enabled *bool            `json:"enabled,omitempty"` // the venue's enabled flag after the change
 	State   string           `json:"state,omitempty"`   // the trading state after the change
+	Reset   bool             `json:"reset,omitempty"`   // the venue was returned to the config file's values
 	Time    time.Time        `json:"time"`
 }
 

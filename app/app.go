@@ -54,6 +54,11 @@ type Options struct {
 	OnChildDecision func(clientOrderID string, wall time.Time)
 	// NoMarkouts: fills' markouts are not followed (gateway.Retry.NoMarkouts): the throughput benchmark, at ×10⁴.
 	NoMarkouts bool
+	// ConfigSource reads the config again for a reload (SIGHUP, POST /v1/config/reload): serve reads its file.
+	// nil: this daemon has no file to reload from (the demo, most tests), and a reload is refused.
+	ConfigSource func() (*config.Config, error)
+	// Level, if set, is the logger's level: a reload sets it to the file's log_level.
+	Level *zap.AtomicLevel
 }
 
 // App is the daemon.
@@ -61,8 +66,9 @@ type App struct {
 	opts    Options
 	log     *zap.Logger
 	clk     clock.Clock
-	mu      sync.Mutex // guards cfg during reloads
+	mu      sync.Mutex // serializes reloads and ops changes; guards cfg and overlay
 	cfg     *config.Config
+	overlay map[string]venueOps // ops' venue settings over the config file's, by venue
 	mocks   *Mocks
 	ownMock bool
 	venues  []venues.Venue
@@ -257,12 +263,8 @@ func (a *App) Start(ctx context.Context) (err error) {
 		defer a.bg.Done()
 		a.stats.run(bgCtx, time.Second)
 	}()
-	tokens := map[string]string{}
-	for _, t := range cfg.Auth.Tokens {
-		tokens[t.SHA256] = t.Role
-	}
 	h, err := api.New(api.Options{
-		Orders: a.eng, Ops: a, Tokens: tokens, Instruments: cfg.Instruments, Logger: a.log, Hash: config.HashToken,
+		Orders: a.eng, Ops: a, Tokens: apiTokens(cfg), Instruments: cfg.Instruments, Logger: a.log, Hash: config.HashToken,
 		Events: a.bus, Targets: a,
 	})
 	if err != nil {
@@ -391,70 +393,6 @@ func (a *App) teardown() {
 	}
 }
 
-// replayOps applies the ops changes journaled by earlier runs (weights, enabled flags, trading state) over the
-// config, in order, so an operator's decision survives a restart.
-func (a *App) replayOps() error {
-	ops, err := a.jrnl.Ops()
-	if err != nil {
-		return fmt.Errorf("journal: ops: %w", err)
-	}
-	for _, o := range ops {
-		switch o.Kind {
-		case "venue":
-			vp, ok := a.eng.Params().Venues[o.Venue]
-			if !ok {
-				a.log.Warn("journaled ops change for a venue no longer configured", zap.String("venue", o.Venue))
-				continue
-			}
-			if o.Weight != nil {
-				vp.Weight = *o.Weight
-			}
-			if o.Enabled != nil {
-				vp.Enabled = *o.Enabled
-			}
-			if err := a.eng.SetVenue(o.Venue, vp); err != nil {
-				return fmt.Errorf("journal: ops %d: %w", o.Seq, err)
-			}
-		case "trading_state":
-			st, err := risk.ParseState(o.State)
-			if err != nil {
-				return fmt.Errorf("journal: ops %d: %w", o.Seq, err)
-			}
-			if err := a.state.Set(st); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("journal: ops %d: unknown kind %q", o.Seq, o.Kind)
-		}
-	}
-	return nil
-}
-
-// Reload applies a new config's reloadable part (weights, enabled flags, twap and risk limits) atomically: it is
-// validated whole and checked against what needs a restart first, so a bad reload changes nothing.
-func (a *App) Reload(next *config.Config) error {
-	if err := next.Validate(); err != nil {
-		return fmt.Errorf("reload: %w", err)
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err := a.cfg.Reloadable(next); err != nil {
-		return fmt.Errorf("reload: %w", err)
-	}
-	if err := breakerSettings(next).Validate(); err != nil {
-		return fmt.Errorf("reload: %w", err)
-	}
-	if err := a.eng.SetParams(engineParams(next)); err != nil {
-		return fmt.Errorf("reload: %w", err)
-	}
-	if err := a.brk.Update(breakerSettings(next)); err != nil {
-		return fmt.Errorf("reload: %w", err) // validated above: not reached
-	}
-	a.cfg = next
-	a.log.Info("config reloaded")
-	return nil
-}
-
 // --- api.Ops ---
 
 var _ api.Ops = (*App)(nil)
@@ -500,35 +438,6 @@ func (a *App) Venues(ctx context.Context) []api.VenueStatus {
 		out = append(out, st)
 	}
 	return out
-}
-
-// SetVenue changes a venue's weight and enabled flag live.
-func (a *App) SetVenue(name string, weight *decimal.Decimal, enabled *bool) (api.VenueStatus, error) {
-	prm := a.eng.Params()
-	vp, ok := prm.Venues[name]
-	if !ok {
-		return api.VenueStatus{}, &engine.Error{Kind: engine.KindNotFound, Msg: "venue " + name + " does not exist"}
-	}
-	if weight != nil {
-		vp.Weight = *weight
-	}
-	if enabled != nil {
-		vp.Enabled = *enabled
-	}
-	if err := a.eng.SetVenue(name, vp); err != nil {
-		return api.VenueStatus{}, err
-	}
-	if _, err := a.jrnl.AppendOps(journal.Ops{Time: a.clk.Now(), Kind: "venue", Venue: name, Weight: weight, Enabled: enabled}); err != nil {
-		a.log.Error("ops change applied but not journaled: it will not survive a restart", zap.Error(err))
-	}
-	a.log.Info("venue settings changed", zap.String("venue", name), zap.String("weight", vp.Weight.String()), zap.Bool("enabled", vp.Enabled))
-	a.publishVenueOps(name, vp)
-	for _, s := range a.Venues(context.Background()) {
-		if s.Venue == name {
-			return s, nil
-		}
-	}
-	return api.VenueStatus{}, errors.New("venue vanished")
 }
 
 // Positions is the ledger per venue and in aggregate, beside the venues' own figures as the reconcile loop last
@@ -578,26 +487,6 @@ func (a *App) Ready() error {
 	if err := a.eng.Unreconciled(""); err != nil {
 		return fmt.Errorf("not reconciled (not traded until they are): %w", err)
 	}
-	return nil
-}
-
-// TradingState is the current trading state.
-func (a *App) TradingState() string { return string(a.state.Get()) }
-
-// SetTradingState halts, resumes or restricts trading.
-func (a *App) SetTradingState(s string) error {
-	st, err := risk.ParseState(s)
-	if err != nil {
-		return err
-	}
-	if err := a.eng.SetTrading(st); err != nil {
-		return err
-	}
-	if _, err := a.jrnl.AppendOps(journal.Ops{Time: a.clk.Now(), Kind: "trading_state", State: s}); err != nil {
-		a.log.Error("trading state applied but not journaled: it will not survive a restart", zap.Error(err))
-	}
-	a.log.Warn("trading state changed", zap.String("state", s))
-	a.publishStateOps(st)
 	return nil
 }
 

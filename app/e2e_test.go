@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,8 +42,22 @@ func startDaemonOpts(t *testing.T, speed float64, edit func(*config.Config), o a
 	return startDaemonConfig(t, configs.Seed, speed, edit, o)
 }
 
-// startDaemonConfig embeds the daemon of an embedded config, with the test tokens.
+// startDaemonConfig embeds the daemon of an embedded config, with the test tokens; the test's cleanup stops it.
 func startDaemonConfig(t *testing.T, yaml []byte, speed float64, edit func(*config.Config), o app.Options) *app.App {
+	t.Helper()
+	a := startUnowned(t, testConfig(t, yaml, edit), speed, o)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.Stop(ctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return a
+}
+
+// testConfig is an embedded config with the test tokens, edited.
+func testConfig(t *testing.T, yaml []byte, edit func(*config.Config)) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse(bytes.NewReader(yaml))
 	if err != nil {
@@ -56,10 +71,19 @@ func startDaemonConfig(t *testing.T, yaml []byte, speed float64, edit func(*conf
 	if edit != nil {
 		edit(cfg)
 	}
+	return cfg
+}
+
+// startUnowned starts a daemon the caller stops (o.JournalDir: a new temporary directory if empty).
+func startUnowned(t *testing.T, cfg *config.Config, speed float64, o app.Options) *app.App {
+	t.Helper()
 	if o.Clock == nil {
 		o.Clock = clock.NewScaled(time.Now().UTC(), speed)
 	}
-	o.Listen, o.JournalDir = "127.0.0.1:0", t.TempDir()
+	o.Listen = "127.0.0.1:0"
+	if o.JournalDir == "" {
+		o.JournalDir = t.TempDir()
+	}
 	if os.Getenv("APP_DEBUG") != "" { // the daemon's log on stderr, for looking into a failure
 		o.Logger, _ = zap.NewDevelopment()
 	}
@@ -72,13 +96,6 @@ func startDaemonConfig(t *testing.T, yaml []byte, speed float64, edit func(*conf
 	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := a.Stop(ctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
 	return a
 }
 
@@ -91,6 +108,9 @@ func call(t *testing.T, a *app.App, token, method, path string, body any, out an
 	}
 	req, _ := http.NewRequest(method, "http://"+a.Addr()+path, rd)
 	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -210,6 +230,8 @@ func TestSeedRebalanceEndToEnd(t *testing.T) {
 	}
 }
 
+const seedJSON = `{"id":"x","instrument":"BTC-USDT-PERP","side":"buy","quantity":"1","duration":"10m"}`
+
 func TestAPIRejectsBadInputAndChangesNothing(t *testing.T) {
 	a := startDaemon(t, 1, nil)
 	bad := []struct {
@@ -244,10 +266,23 @@ func TestAPIRejectsBadInputAndChangesNothing(t *testing.T) {
 		{"bad weight", opsToken, "PUT", "/v1/venues/a", `{"weight":"-1"}`, 400, "invalid_request"},
 		{"unknown venue put", opsToken, "PUT", "/v1/venues/zz", `{"weight":"1"}`, 404, "not_found"},
 		{"bad state", opsToken, "PUT", "/v1/trading-state", `{"state":"paused"}`, 400, "invalid_request"},
+		{"no content type", rebalancerToken, "POST", "/v1/orders", "-" + seedJSON, 415, "unsupported_media_type"},
+		{"form content type", opsToken, "PUT", "/v1/venues/a", "form" + `{"weight":"1"}`, 415, "unsupported_media_type"},
+		{"oversized body", rebalancerToken, "POST", "/v1/orders", `{"id":"` + strings.Repeat("x", 70<<10) + `"}`, 413, "too_large"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tc.method, "http://"+a.Addr()+tc.path, bytes.NewBufferString(tc.body))
+			// A body is sent as JSON, unless it starts with "-" (no Content-Type) or "form" (a form's).
+			body, ctype := tc.body, "application/json"
+			if b, ok := strings.CutPrefix(body, "-"); ok {
+				body, ctype = b, ""
+			} else if b, ok := strings.CutPrefix(body, "form"); ok {
+				body, ctype = b, "application/x-www-form-urlencoded"
+			}
+			req, _ := http.NewRequest(tc.method, "http://"+a.Addr()+tc.path, bytes.NewBufferString(body))
+			if body != "" && ctype != "" {
+				req.Header.Set("Content-Type", ctype)
+			}
 			if tc.token != "" {
 				req.Header.Set("Authorization", "Bearer "+tc.token)
 			}

@@ -144,6 +144,7 @@ func post(a *app.App, token, path string, body any) int {
 		return 0
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0

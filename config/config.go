@@ -22,8 +22,11 @@ import (
 
 // Config is the whole daemon configuration.
 type Config struct {
-	Listen      string          `yaml:"listen"`
-	LogLevel    string          `yaml:"log_level"`
+	Listen   string `yaml:"listen"`
+	LogLevel string `yaml:"log_level"`
+	// Hash is the hex SHA-256 of the bytes Parse read (not a key in the file): the audit and metrics name a
+	// config by it.
+	Hash        string          `yaml:"-"`
 	Instruments []string        `yaml:"instruments"`
 	Clock       ClockConfig     `yaml:"clock"`
 	Journal     JournalConfig   `yaml:"journal"`
@@ -230,8 +233,10 @@ const (
 )
 
 // HashToken is the hex SHA-256 of a token, as AuthConfig stores it.
-func HashToken(tok string) string {
-	h := sha256.Sum256([]byte(tok))
+func HashToken(tok string) string { return sha256Hex([]byte(tok)) }
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
 
@@ -272,6 +277,7 @@ func Parse(r io.Reader) (*Config, error) {
 		return nil, errors.New("config must be a single YAML document")
 	}
 	c.applyDefaults()
+	c.Hash = sha256Hex(data)
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

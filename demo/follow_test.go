@@ -86,7 +86,7 @@ func report(id string, st engine.State, tenths int) engine.Report {
 func TestFollowerResumesAfterDrop(t *testing.T) {
 	orders := &oneOrder{rep: report("p", engine.Working, 0)}
 	src := &dropFirst{bus: events.New(events.Options{}), orders: orders, subscribed: make(chan events.SubscribeOptions, 4)}
-	srv, err := api.New(api.Options{Orders: orders, Ops: noOps{}, Tokens: map[string]string{"h-v": "viewer"},
+	srv, err := api.New(api.Options{Orders: orders, Ops: noOps{}, Tokens: map[string]api.Token{"h-v": {Name: "v", Role: "viewer"}},
 		Hash: func(s string) string { return "h-" + s }, Events: src, StreamBuffer: 2})
 	if err != nil {
 		t.Fatal(err)

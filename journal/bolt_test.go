@@ -447,6 +447,8 @@ func TestInvalidRecordsChangeNothing(t *testing.T) {
 		{Kind: "weights"},
 		{Kind: OpsVenue},
 		{Kind: OpsVenue, Venue: "a", Weight: &neg},
+		{Kind: OpsVenue, Venue: "a"},
+		{Kind: OpsVenue, Venue: "a", Reset: true, Weight: &neg},
 		{Kind: OpsTradingState},
 	} {
 		if _, err := s.AppendOps(o); !errors.Is(err, ErrInvalid) {

@@ -32,9 +32,10 @@ const (
 	// ChildVersion 2: State is a lifecycle.State; the venue's Status is gone (the state says it); Reported is
 	// Filled; VenueOrderID, TimeInForce and PostOnly are new.
 	ChildVersion = 2
-	// FillVersion and OpsVersion: unchanged since version 1.
+	// OpsVersion 2: Reset, ConfigHash and Refused are new (and the kind OpsReload).
+	OpsVersion = 2
+	// FillVersion: unchanged since version 1.
 	FillVersion = 1
-	OpsVersion  = 1
 )
 
 // versioned is a record type whose current version is not 1.
@@ -58,13 +59,14 @@ func (c *Child) checkRead() error {
 
 func (Parent) recordVersion() byte { return ParentVersion }
 func (Child) recordVersion() byte  { return ChildVersion }
+func (Ops) recordVersion() byte    { return OpsVersion }
 
 // versionOf is the version Encode writes for v: its type's current version.
 func versionOf(v any) byte {
 	if r, ok := v.(versioned); ok {
 		return r.recordVersion()
 	}
-	return 1 // FillVersion, OpsVersion, and any other type
+	return 1 // FillVersion, and any other type
 }
 
 // ErrCorrupt is wrapped by every error about a stored value or database that cannot be trusted: bad magic, wrong

@@ -219,3 +219,29 @@ func decimalV1(what string, s *string) (*decimal.Decimal, error) {
 	}
 	return &d, nil
 }
+
+// opsV1 is an ops record as version 1 wrote it.
+type opsV1 struct {
+	Seq     uint64           `json:"seq"`
+	Time    time.Time        `json:"time"`
+	Kind    string           `json:"kind"`
+	Venue   string           `json:"venue"`
+	Weight  *decimal.Decimal `json:"weight"`
+	Enabled *bool            `json:"enabled"`
+	State   string           `json:"state"`
+	Actor   string           `json:"actor"`
+}
+
+func (o *Ops) migrate(version byte, decode func(into any) error) error {
+	if version != 1 {
+		return fmt.Errorf("%w: no migration from ops version %d", ErrVersion, version)
+	}
+	var old opsV1
+	if err := decode(&old); err != nil {
+		return err
+	}
+	// Version 1 had no reset, no reload records: the same record, with those fields empty.
+	*o = Ops{Seq: old.Seq, Time: old.Time, Kind: old.Kind, Venue: old.Venue, Weight: old.Weight, Enabled: old.Enabled,
+		State: old.State, Actor: old.Actor}
+	return nil
+}

@@ -375,3 +375,35 @@ func newOf(v any) any {
 	}
 	return new(venues.Fill)
 }
+
+// TestOpsV1Migrates: an ops record as version 1 wrote it (no reset, no reload fields) reads as the same change.
+func TestOpsV1Migrates(t *testing.T) {
+	type oldOps struct {
+		Seq     uint64           `json:"seq"`
+		Time    time.Time        `json:"time"`
+		Kind    string           `json:"kind"`
+		Venue   string           `json:"venue"`
+		Weight  *decimal.Decimal `json:"weight"`
+		Enabled *bool            `json:"enabled"`
+		State   string           `json:"state"`
+		Actor   string           `json:"actor"`
+	}
+	w, off := dec("0.25"), false
+	payload, err := json.Marshal(oldOps{Seq: 4, Time: t0(), Kind: OpsVenue, Venue: "b", Weight: &w, Enabled: &off, Actor: "ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Ops
+	if err := Decode(frameV(1, payload), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Seq != 4 || got.Kind != OpsVenue || got.Venue != "b" || got.Weight == nil || !got.Weight.Equal(w) ||
+		got.Enabled == nil || *got.Enabled || got.Actor != "ops" || got.Reset || !got.Time.Equal(t0()) {
+		t.Fatalf("migrated %+v", got)
+	}
+	// A version 1 payload with a field version 1 did not have is damaged, not migrated.
+	bad := append(payload[:len(payload)-1:len(payload)-1], []byte(`,"reset":true}`)...)
+	if err := Decode(frameV(1, bad), &got); err == nil {
+		t.Fatal("a version 1 ops record with a reset field decoded")
+	}
+}

@@ -26,6 +26,9 @@ const (
 const (
 	OpsVenue        = "venue"
 	OpsTradingState = "trading_state"
+	// OpsReload is a config reload asked for (by SIGHUP or POST /v1/config/reload): a record for the audit, not
+	// replayed (the file is its own record).
+	OpsReload = "config_reload"
 )
 
 // maxIDLen bounds every id that is part of a key.
@@ -204,12 +207,19 @@ type Child struct {
 type Ops struct {
 	Seq     uint64           `json:"seq"`
 	Time    time.Time        `json:"time"`
-	Kind    string           `json:"kind"` // OpsVenue or OpsTradingState
+	Kind    string           `json:"kind"` // OpsVenue, OpsTradingState or OpsReload
 	Venue   string           `json:"venue"`
 	Weight  *decimal.Decimal `json:"weight"`
 	Enabled *bool            `json:"enabled"`
 	State   string           `json:"state"`
-	Actor   string           `json:"actor"`
+	// Actor is who asked: an API token's name, or "signal" for a SIGHUP.
+	Actor string `json:"actor"`
+	// Reset (OpsVenue): the venue returns to the config file's weight and enabled flag; Weight and Enabled are nil.
+	Reset bool `json:"reset,omitempty"`
+	// ConfigHash (OpsReload) is the SHA-256 of the file read; Refused why the reload changed nothing ("" if it
+	// was applied).
+	ConfigHash string `json:"config_hash,omitempty"`
+	Refused    string `json:"refused,omitempty"`
 }
 
 func invalid(format string, a ...any) error {
@@ -400,6 +410,13 @@ func (o Ops) validate() error {
 				return err
 			}
 		}
+		if o.Reset && (o.Weight != nil || o.Enabled != nil) {
+			return invalid("ops: venue %s reset with a weight or enabled flag", o.Venue)
+		}
+		if !o.Reset && o.Weight == nil && o.Enabled == nil {
+			return invalid("ops: venue %s change without a weight, enabled flag or reset", o.Venue)
+		}
+	case OpsReload:
 	case OpsTradingState:
 		if o.State == "" {
 			return invalid("ops: trading_state change without a state")

@@ -29,7 +29,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: execd <command> [flags]
 commands:
   demo   [-scenario three-venues|seed] [-seed N] [-json] [-v]   run a rebalance end to end on the simulated market
-  serve  -config configs/execd.yaml                 run the daemon
+  serve  -config configs/execd.yaml [-check-config] run the daemon (or only validate its config)
   mocks  -config configs/execd.yaml                 run the simulated market and the config's mock venues
 `)
 }
@@ -46,7 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "serve":
-		err = runServe(ctx, args[1:], stderr)
+		err = runServe(ctx, args[1:], stdout, stderr)
 	case "mocks":
 		err = runMocks(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
@@ -66,28 +66,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func newLogger(level string, w io.Writer) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
+// newLogger is a JSON logger on w at level, whose level can be changed later (a reload sets it).
+func newLogger(level string, w io.Writer) (*zap.Logger, zap.AtomicLevel, error) {
+	lvl, err := zap.ParseAtomicLevel(level)
 	if err != nil {
-		return nil, err
+		return nil, lvl, err
 	}
 	enc := zap.NewProductionEncoderConfig()
 	enc.EncodeTime = zapcore.ISO8601TimeEncoder
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(w), lvl)
-	return zap.New(core), nil
+	return zap.New(core), lvl, nil
 }
 
 // loadConfig reads a config file and builds the logger it asks for.
-func loadConfig(path string, stderr io.Writer) (*config.Config, *zap.Logger, error) {
+func loadConfig(path string, stderr io.Writer) (*config.Config, *zap.Logger, zap.AtomicLevel, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, zap.AtomicLevel{}, err
 	}
-	log, err := newLogger(cfg.LogLevel, stderr)
+	log, lvl, err := newLogger(cfg.LogLevel, stderr)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, lvl, err
 	}
-	return cfg, log, nil
+	return cfg, log, lvl, nil
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -104,7 +105,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *verbose {
 		level = "info"
 	}
-	log, err := newLogger(level, stderr)
+	log, _, err := newLogger(level, stderr)
 	if err != nil {
 		return err
 	}
@@ -112,24 +113,34 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return demo.Run(ctx, demo.Options{Scenario: *scenario, Seed: *seed, JSON: *asJSON, Stdout: stdout, Stderr: stderr, Logger: log})
 }
 
-func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "configs/execd.yaml", "config file")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long a stop waits for in-flight venue calls")
+	check := fs.Bool("check-config", false, "validate the config file and exit (0: valid)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, log, err := loadConfig(*path, stderr)
+	cfg, log, lvl, err := loadConfig(*path, stderr)
 	if err != nil {
 		return err
 	}
 	defer log.Sync()
+	if *check {
+		if _, err := app.New(cfg, app.Options{Logger: log}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "config %s is valid: %d venue(s), %d instrument(s), sha256 %s\n", *path, len(cfg.Venues),
+			len(cfg.Instruments), cfg.Hash)
+		return nil
+	}
 	fp, err := failpointFromSpec(os.Getenv("EXECD_FAILPOINT"))
 	if err != nil {
 		return err
 	}
-	a, err := app.New(cfg, app.Options{Logger: log, Failpoint: fp})
+	a, err := app.New(cfg, app.Options{Logger: log, Failpoint: fp, Level: &lvl,
+		ConfigSource: func() (*config.Config, error) { return config.Load(*path) }})
 	if err != nil {
 		return err
 	}
@@ -144,11 +155,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	for {
 		select {
 		case <-hup:
-			next, err := config.Load(*path)
-			if err == nil {
-				err = a.Reload(next)
-			}
-			if err != nil {
+			if _, err := a.ReloadConfig(app.SignalActor); err != nil {
 				log.Error("reload refused; running config unchanged", zap.Error(err))
 			}
 		case <-ctx.Done():
@@ -166,7 +173,7 @@ func runMocks(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, log, err := loadConfig(*path, stderr)
+	cfg, log, _, err := loadConfig(*path, stderr)
 	if err != nil {
 		return err
 	}

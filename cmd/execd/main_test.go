@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -117,5 +119,29 @@ func TestUsageAndBadCommand(t *testing.T) {
 	errOut.Reset()
 	if code := run([]string{"serve", "-config", "/nonexistent.yaml"}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "config") {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+// TestCheckConfig: serve -check-config validates the file and exits without serving: 0 and a summary for a valid
+// file, 1 and the reason for an invalid one.
+func TestCheckConfig(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"serve", "-check-config", "-config", "../../configs/execd.yaml"}, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "is valid") || !strings.Contains(out.String(), "sha256") {
+		t.Fatalf("valid config: exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	data, err := os.ReadFile("../../configs/execd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(strings.Replace(string(data), "log_level: info", "log_level: loud", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{"serve", "-check-config", "-config", bad}, &out, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), "log_level") || out.Len() != 0 {
+		t.Fatalf("invalid config: exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
 	}
 }
