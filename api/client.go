@@ -24,20 +24,42 @@ type Client struct {
 	HTTP  *http.Client
 }
 
-// Do sends body (if not nil) as JSON and decodes a 2xx answer into out (if not nil). A 4xx or 5xx comes back as an
-// error carrying the API's error code and message.
+// StatusError is a 4xx or 5xx answer: its status and the API's error code and message (empty when the body was
+// not the API's error body).
+type StatusError struct {
+	Method, Path  string
+	Status        int
+	Code, Message string
+}
+
+func (e *StatusError) Error() string {
+	if e.Code == "" {
+		return fmt.Sprintf("%s %s: status %d", e.Method, e.Path, e.Status)
+	}
+	return fmt.Sprintf("%s %s: %d %s: %s", e.Method, e.Path, e.Status, e.Code, e.Message)
+}
+
+// Do sends body (if not nil) as JSON and decodes a 2xx answer into out (if not nil). A 4xx or 5xx comes back as a
+// *StatusError.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
+	_, err := c.Call(ctx, method, path, body, out)
+	return err
+}
+
+// Call is Do that also returns the answer's status (0 when there was none), for a caller to whom 200 and 201
+// differ (an order created or one already there).
+func (c *Client) Call(ctx context.Context, method, path string, body, out any) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token)
 	if body != nil {
@@ -45,26 +67,27 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return 0, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return resp.StatusCode, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
+		se := &StatusError{Method: method, Path: path, Status: resp.StatusCode}
 		var eb ErrorBody
-		if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
-			return fmt.Errorf("%s %s: %d %s: %s", method, path, resp.StatusCode, eb.Error.Code, eb.Error.Message)
+		if json.Unmarshal(data, &eb) == nil {
+			se.Code, se.Message = eb.Error.Code, eb.Error.Message
 		}
-		return fmt.Errorf("%s %s: status %d", method, path, resp.StatusCode)
+		return resp.StatusCode, se
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("%s %s: decoding: %w", method, path, err)
+			return resp.StatusCode, fmt.Errorf("%s %s: decoding: %w", method, path, err)
 		}
 	}
-	return nil
+	return resp.StatusCode, nil
 }
 
 // EventsRequest says which events Client.Events streams.

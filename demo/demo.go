@@ -24,6 +24,7 @@ import (
 	"github.com/execd-dev/execd/clock"
 	"github.com/execd-dev/execd/config"
 	"github.com/execd-dev/execd/configs"
+	"github.com/execd-dev/execd/report"
 )
 
 // Scenario is a demo: a config derived from the default one and the order the rebalancer submits.
@@ -187,11 +188,11 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprint(o.Stdout, "\n\n")
 	}
 	// Follow the parent's events from before it exists, so that none is missed.
-	f, err := newFollower(ctx, cl, order.ID)
+	f, err := api.NewFollower(ctx, cl, order.ID)
 	if err != nil {
 		return err
 	}
-	defer f.stop()
+	defer f.Stop()
 	var rep api.Order
 	if err := cl.Do(ctx, "POST", "/v1/orders", order, &rep); err != nil {
 		return err
@@ -208,7 +209,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	wallStart := time.Now()
 	bar, progress := newProgress(o, clk)
-	rep, raw, err := f.follow(rep, progress)
+	rep, raw, err := f.Follow(rep, progress)
 	if err != nil {
 		if ctx.Err() != nil {
 			_ = cl.Do(context.Background(), "DELETE", "/v1/orders/"+order.ID, nil, &rep)
@@ -323,13 +324,6 @@ func progressLine(r api.Order, now time.Time) string {
 	return strings.Join(parts, " · ")
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return "—"
-	}
-	return *s
-}
-
 func printReport(w io.Writer, r api.Order, before, after api.PositionsView, wall time.Duration) {
 	simDur := "—"
 	if r.EndedAt != nil {
@@ -338,11 +332,11 @@ func printReport(w io.Writer, r api.Order, before, after api.PositionsView, wall
 	fmt.Fprintf(w, "Rebalance %s: %s in %s simulated (%s wall)\n", r.ID, r.State, simDur, wall.Truncate(100*time.Millisecond))
 	fmt.Fprintf(w, "  %s %s %s, reduce-only %v, band %d bps\n", r.Side, r.Quantity, r.Instrument, r.ReduceOnly, r.MaxSlippageBps)
 	fmt.Fprintf(w, "  filled %s   residual %s (below one lot)   unfilled %s\n", r.Filled, r.Residual, r.Unfilled)
-	fmt.Fprintf(w, "  arrival %s   average %s   child orders %d   execution %s\n", r.ArrivalPrice, deref(r.AvgPrice),
+	fmt.Fprintf(w, "  arrival %s   average %s   child orders %d   execution %s\n", r.ArrivalPrice, report.Deref(r.AvgPrice),
 		r.ChildOrders, r.Execution)
-	fmt.Fprintf(w, "  %s\n", costLine(r))
-	fmt.Fprintf(w, "  %s\n", fundingLine(r))
-	if line := markoutLine(r); line != "" {
+	fmt.Fprintf(w, "  %s\n", report.CostLine(r))
+	fmt.Fprintf(w, "  %s\n", report.FundingLine(r))
+	if line := report.MarkoutLine(r); line != "" {
 		fmt.Fprintf(w, "  %s\n", line)
 	}
 	fmt.Fprintln(w)
@@ -365,7 +359,7 @@ func printReport(w io.Writer, r api.Order, before, after api.PositionsView, wall
 			maker = v.MakerFilled.Div(v.Filled).Round(4).String()
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", v.Venue, v.VolumeShare, v.Allocated, v.Filled, share,
-			maker, deref(v.AvgPrice), v.ChildOrders, pos(before, v.Venue), pos(after, v.Venue))
+			maker, report.Deref(v.AvgPrice), v.ChildOrders, pos(before, v.Venue), pos(after, v.Venue))
 	}
 	agg := func(v api.PositionsView) string {
 		for _, a := range v.Aggregate {
@@ -379,66 +373,12 @@ func printReport(w io.Writer, r api.Order, before, after api.PositionsView, wall
 	if r.Filled.IsPositive() {
 		maker = r.MakerFilled.Div(r.Filled).Round(4).String()
 	}
-	fmt.Fprintf(tw, "total\t\t%s\t%s\t\t%s\t%s\t%d\t%s\t%s\t\n", r.Quantity.Sub(r.Residual), r.Filled, maker, deref(r.AvgPrice),
+	fmt.Fprintf(tw, "total\t\t%s\t%s\t\t%s\t%s\t%d\t%s\t%s\t\n", r.Quantity.Sub(r.Residual), r.Filled, maker, report.Deref(r.AvgPrice),
 		r.ChildOrders, agg(before), agg(after))
 	tw.Flush()
 	if r.Reason != "" {
 		fmt.Fprintf(w, "\nnote: %s\n", r.Reason)
 	}
-}
-
-// fundingLine gives what the rebalance's fills paid in funding (negative: received), at the venues whose funding
-// time passed while it worked.
-func fundingLine(r api.Order) string {
-	var at []string
-	for _, v := range r.Venues {
-		if v.FundingAt != nil {
-			at = append(at, fmt.Sprintf("%s %s USDT at %s", v.Venue, v.Funding.Round(4), v.FundingAt.UTC().Format("15:04 MST")))
-		}
-	}
-	if len(at) == 0 {
-		next := ""
-		for _, v := range r.Venues {
-			if v.NextFunding != nil {
-				next = " (the next: " + v.NextFunding.UTC().Format("Jan 2 15:04 MST") + ")"
-			}
-		}
-		return "funding 0 USDT: no venue's funding time passed while it worked" + next
-	}
-	return fmt.Sprintf("funding %s USDT paid by its fills (%s)", r.Funding.Round(4), strings.Join(at, ", "))
-}
-
-// markoutLine gives the fills' markouts by horizon: the venue's mark that long after each fill against its price,
-// fill-weighted, positive when the price moved the rebalance's way (negative: adverse selection).
-func markoutLine(r api.Order) string {
-	if len(r.Markouts) == 0 {
-		return ""
-	}
-	parts := make([]string, 0, len(r.Markouts))
-	for _, m := range r.Markouts {
-		part := fmt.Sprintf("%s %s bps", m.Horizon, m.Bps.StringFixed(2))
-		if m.Quantity.LessThan(r.Filled) {
-			part += fmt.Sprintf(" (of %s)", m.Quantity)
-		}
-		parts = append(parts, part)
-	}
-	return "markouts (mark after each fill vs its price, fill-weighted): " + strings.Join(parts, " · ")
-}
-
-// costLine is what the rebalance cost, as the user pays it: the implementation shortfall against the arrival mid
-// and the fees, each in bps of the filled notional at the arrival price, and their sum; and the maker share.
-func costLine(r api.Order) string {
-	if !r.Filled.IsPositive() || !r.ArrivalPrice.IsPositive() || r.ShortfallBps == nil {
-		return fmt.Sprintf("fees %s USDT", r.Fees.Round(4))
-	}
-	sf, err := decimal.NewFromString(*r.ShortfallBps)
-	if err != nil {
-		return fmt.Sprintf("shortfall %s bps   fees %s USDT", *r.ShortfallBps, r.Fees.Round(4))
-	}
-	feeBps := r.Fees.Div(r.Filled.Mul(r.ArrivalPrice)).Mul(decimal.NewFromInt(10000))
-	return fmt.Sprintf("shortfall %s bps + fees %s bps (%s USDT) = total cost %s bps   maker share %s%%",
-		sf.StringFixed(2), feeBps.StringFixed(2), r.Fees.Round(4), sf.Add(feeBps).StringFixed(2),
-		r.MakerFilled.Div(r.Filled).Mul(decimal.NewFromInt(100)).StringFixed(1))
 }
 
 func randomToken() string {

@@ -27,11 +27,11 @@ func runTarget(ctx context.Context, o Options, sc Scenario, d *app.App, cl *api.
 	inst := sc.Instrument
 	// The keeper names the target's first parent after the target; follow it, and the target's events, from
 	// before either exists.
-	f, err := newFollower(ctx, cl, "tgt:"+tgt.ID+":1")
+	f, err := api.NewFollower(ctx, cl, "tgt:"+tgt.ID+":1")
 	if err != nil {
 		return err
 	}
-	defer f.stop()
+	defer f.Stop()
 	tctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tev, tend, err := cl.Events(tctx, api.EventsRequest{Kinds: []string{api.KindTarget}, Key: inst})
@@ -49,7 +49,7 @@ func runTarget(ctx context.Context, o Options, sc Scenario, d *app.App, cl *api.
 	}
 	wallStart := time.Now()
 	bar, progress := newProgress(o, clk)
-	rep, raw, err := f.follow(api.Order{}, progress)
+	rep, raw, err := f.Follow(api.Order{}, progress)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("the target's parent did not finish within %s of wall time (state %s, filled %s)", o.WallLimit, rep.State, rep.Filled)

@@ -1,4 +1,4 @@
-package demo
+package api
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/execd-dev/execd/api"
 	"github.com/execd-dev/execd/engine"
 	"github.com/execd-dev/execd/events"
 )
@@ -46,7 +45,7 @@ func (o *oneOrder) Cancel(string) (engine.Report, error) {
 	return engine.Report{}, &engine.Error{Kind: engine.KindInvalid, Msg: "not here"}
 }
 
-type noOps struct{ api.Ops }
+type noOps struct{ Ops }
 
 // dropFirst is an event source whose first subscription is overrun (the publisher outpaces its buffer before the
 // stream sends anything), so the stream is closed as slow; it reports each subscription on subscribed.
@@ -86,7 +85,7 @@ func report(id string, st engine.State, tenths int) engine.Report {
 func TestFollowerResumesAfterDrop(t *testing.T) {
 	orders := &oneOrder{rep: report("p", engine.Working, 0)}
 	src := &dropFirst{bus: events.New(events.Options{}), orders: orders, subscribed: make(chan events.SubscribeOptions, 4)}
-	srv, err := api.New(api.Options{Orders: orders, Ops: noOps{}, Tokens: map[string]api.Token{"h-v": {Name: "v", Role: "viewer"}},
+	srv, err := New(Options{Orders: orders, Ops: noOps{}, Tokens: map[string]Token{"h-v": {Name: "v", Role: "viewer"}},
 		Hash: func(s string) string { return "h-" + s }, Events: src, StreamBuffer: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -94,24 +93,24 @@ func TestFollowerResumesAfterDrop(t *testing.T) {
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	defer srv.Close()
-	cl := &api.Client{Base: hs.URL, Token: "v", HTTP: hs.Client()}
-	f, err := newFollower(context.Background(), cl, "p")
+	cl := &Client{Base: hs.URL, Token: "v", HTTP: hs.Client()}
+	f, err := NewFollower(context.Background(), cl, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.stop()
+	defer f.Stop()
 	if o := <-src.subscribed; o.Since != 0 || o.Resume {
 		t.Fatalf("first subscription %+v", o)
 	}
 	type result struct {
-		o   api.Order
+		o   Order
 		raw json.RawMessage
 		err error
 	}
 	var seen []string
 	done := make(chan result, 1)
 	go func() {
-		o, raw, err := f.follow(api.Order{ID: "p", State: api.StateWorking}, func(o api.Order) { seen = append(seen, o.Filled.String()) })
+		o, raw, err := f.Follow(Order{ID: "p", State: StateWorking}, func(o Order) { seen = append(seen, o.Filled.String()) })
 		done <- result{o, raw, err}
 	}()
 	// The first stream carried seqs 1 and 2, then was closed: the follower resumes after 2.
@@ -120,11 +119,11 @@ func TestFollowerResumesAfterDrop(t *testing.T) {
 	}
 	src.bus.Publish(engine.EventReport, "p", report("p", engine.Done, 10))
 	r := <-done
-	if r.err != nil || r.o.State != api.StateDone || !r.o.Filled.Equal(decimal.NewFromInt(1)) {
+	if r.err != nil || r.o.State != StateDone || !r.o.Filled.Equal(decimal.NewFromInt(1)) {
 		t.Fatalf("follow: %+v %v", r.o, r.err)
 	}
-	var final api.Order
-	if err := json.Unmarshal(r.raw, &final); err != nil || final.State != api.StateDone {
+	var final Order
+	if err := json.Unmarshal(r.raw, &final); err != nil || final.State != StateDone {
 		t.Fatalf("final JSON %s: %v", r.raw, err)
 	}
 	// 0.1 and 0.2 from the first stream, 0.3 from the GET after the drop, 0.3 again replayed, then the report.
